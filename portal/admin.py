@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from portal.models import AuditEvent, CalendarOverride, Invitation, Membership, Organisation, OutboundEmail
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "tier", "privacy_contact_email", "breach_contact_email", "created_at")
+    list_filter = ("tier",)
+    search_fields = ("name", "email_domain", "privacy_contact_email")
+    inlines = [MembershipInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "organisation", "role", "expires_at", "accepted_at")
+    search_fields = ("email", "organisation__name")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only, through the ORM and here."""
+
+    list_display = ("id", "created_at", "actor_label", "action", "target_type", "target_id", "ip")
+    list_filter = ("action", "target_type")
+    search_fields = ("actor_label", "action", "target_id")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ("id", "to_email", "subject", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status", "template")
+    search_fields = ("to_email", "subject", "idempotency_key")
+    readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(admin.ModelAdmin):
+    list_display = ("date", "kind", "note")

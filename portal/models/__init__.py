@@ -1,0 +1,16 @@
+from .audit import AppendOnlyError, AuditEvent
+from .base import BaseModel
+from .calendar import CalendarOverride
+from .organisations import Invitation, Membership, Organisation
+from .outbox import OutboundEmail
+
+__all__ = [
+    "AppendOnlyError",
+    "AuditEvent",
+    "BaseModel",
+    "CalendarOverride",
+    "Invitation",
+    "Membership",
+    "Organisation",
+    "OutboundEmail",
+]

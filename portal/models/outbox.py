@@ -1,0 +1,43 @@
+from django.db import models
+
+from .base import BaseModel
+
+
+class OutboundEmail(BaseModel):
+    """Every email the portal sends is first a row here, written in the transaction that causes it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    to_email = models.EmailField(db_index=True)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    template = models.CharField(max_length=100, blank=True, db_index=True)
+    organisation = models.ForeignKey(
+        "portal.Organisation", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    # What the email is about (e.g. "subprocessors.SubprocessorChange", "12"): proof-of-notice queries use it.
+    ref_type = models.CharField(max_length=80, blank=True)
+    ref_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(BaseModel.Meta):
+        indexes = [
+            models.Index(fields=("status", "updated_at")),
+            models.Index(fields=("ref_type", "ref_id")),
+        ]
+        permissions = [("retry_outboundemail", "Can retry failed emails")]
+
+    def __str__(self):
+        return f"{self.subject} → {self.to_email} ({self.status})"

@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from portal.views import organisations, public, staff
+
+urlpatterns = [
+    path("", public.home, name="home"),
+    path("healthz", public.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("org/", organisations.organisation_list, name="organisation_list"),
+    path("org/new/", organisations.organisation_new, name="organisation_new"),
+    path("org/<uuid:public_id>/", organisations.organisation_detail, name="organisation_detail"),
+    path("org/<uuid:public_id>/contacts/", organisations.organisation_contacts, name="organisation_contacts"),
+    path("org/<uuid:public_id>/invite/", organisations.organisation_invite, name="organisation_invite"),
+    path(
+        "org/<uuid:public_id>/members/<int:membership_id>/",
+        organisations.organisation_member,
+        name="organisation_member",
+    ),
+    path("invitations/<uuid:token>/", organisations.invitation_detail, name="invitation_detail"),
+    path("staff/", staff.staff_home, name="staff_home"),
+    path("staff/audit/", staff.audit_list, name="staff_audit"),
+    path("staff/audit/export.csv", staff.audit_export, name="staff_audit_export"),
+    path("staff/outbox/", staff.outbox_list, name="staff_outbox"),
+    path("staff/outbox/<int:pk>/retry/", staff.outbox_retry_view, name="staff_outbox_retry"),
+    path("staff/organisations/", staff.organisation_list, name="staff_organisations"),
+    path("staff/organisations/<uuid:public_id>/", staff.organisation_edit, name="staff_organisation_edit"),
+    path("staff/calendar/", staff.calendar_overrides, name="staff_calendar"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+    path("admin/", admin.site.urls),
+    path("", include("subprocessors.urls")),
+    path("", include("dpa.urls")),
+]

@@ -1,0 +1,217 @@
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from portal.calendar import add_business_days, local_date
+from portal.errors import ApplicationError
+from portal.forms import AuditFilterForm, CalendarOverrideForm, OutboxFilterForm, TierForm
+from portal.models import CalendarOverride, Organisation, OutboundEmail
+from portal.permissions import legal_required
+from portal.selectors import audit_events, organisation_members, outbox_emails
+from portal.services.audit import audit_record
+from portal.services.calendar import calendar_override_add, calendar_override_remove
+from portal.services.organisations import organisation_update
+from portal.services.outbox import outbox_retry
+
+PAGE_SIZE = 50
+
+
+def _page(request, qs, size=PAGE_SIZE):
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@legal_required()
+def staff_home(request):
+    from django.apps import apps
+
+    panels = []
+    for config in apps.get_app_configs():
+        hook = getattr(config, "staff_panels", None)
+        if hook:
+            panels.extend(hook(request))
+    failed = OutboundEmail.objects.filter(status=OutboundEmail.Status.FAILED).count()
+    return render(request, "portal/staff/home.html", {"panels": panels, "failed_emails": failed})
+
+
+@legal_required("portal.view_auditevent")
+def audit_list(request):
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = audit_events(filters=filters)
+    return render(
+        request,
+        "portal/staff/audit_list.html",
+        {"form": form, "page": _page(request, qs), "query": _query_without_page(request)},
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_safe(value) -> str:
+    """Neutralise spreadsheet formula injection (=, +, -, @, tab, CR at the start of a cell)."""
+    text = "" if value is None else str(value)
+    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def stream():
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([csv_safe(v) for v in row])
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@legal_required("portal.export_auditevent")
+def audit_export(request):
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = audit_events(filters=filters).order_by("id")
+    audit_record(action="audit.exported", actor=request.user, request=request, details={"filters": request.GET.dict()})
+    rows = (
+        (
+            e.id,
+            e.created_at.isoformat(),
+            e.actor_label,
+            e.action,
+            e.target_type,
+            e.target_id,
+            e.organisation_id or "",
+            e.ip or "",
+            e.details,
+            e.hash,
+        )
+        for e in qs.iterator(chunk_size=2000)
+    )
+    header = [
+        "id",
+        "time_utc",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "organisation_id",
+        "ip",
+        "details",
+        "sha256",
+    ]
+    return csv_response("audit-log.csv", header, rows)
+
+
+@legal_required("portal.view_outboundemail")
+def outbox_list(request):
+    form = OutboxFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    counts = dict(OutboundEmail.objects.values_list("status").order_by().annotate(n=Count("id")))
+    return render(
+        request,
+        "portal/staff/outbox_list.html",
+        {
+            "form": form,
+            "page": _page(request, outbox_emails(filters=filters)),
+            "query": _query_without_page(request),
+            "counts": counts,
+        },
+    )
+
+
+@legal_required("portal.retry_outboundemail")
+@require_POST
+def outbox_retry_view(request, pk):
+    email = get_object_or_404(OutboundEmail, pk=pk)
+    try:
+        outbox_retry(email=email, actor=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Email to {email.to_email} queued again.")
+    return redirect(request.POST.get("next") or "staff_outbox")
+
+
+@legal_required("portal.view_organisation")
+def organisation_list(request):
+    qs = Organisation.objects.order_by("name")
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(name__icontains=q)
+    tier = request.GET.get("tier", "")
+    if tier in Organisation.Tier.values:
+        qs = qs.filter(tier=tier)
+    qs = qs.annotate(member_count=Count("memberships"))
+    return render(
+        request,
+        "portal/staff/organisation_list.html",
+        {
+            "page": _page(request, qs),
+            "q": q,
+            "tier": tier,
+            "tiers": Organisation.Tier.choices,
+            "query": _query_without_page(request),
+        },
+    )
+
+
+@legal_required("portal.change_organisation")
+def organisation_edit(request, public_id):
+    org = get_object_or_404(Organisation, public_id=public_id)
+    form = TierForm(request.POST or None, instance=org)
+    if request.method == "POST" and form.is_valid():
+        organisation_update(organisation=org, actor=request.user, data=form.cleaned_data, request=request)
+        messages.success(request, f"{org.name} saved.")
+        return redirect("staff_organisations")
+    if request.method == "POST":
+        org.refresh_from_db()
+    return render(
+        request,
+        "portal/staff/organisation_edit.html",
+        {"organisation": org, "form": form, "members": organisation_members(org)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@legal_required("portal.change_calendaroverride")
+def calendar_overrides(request):
+    form = CalendarOverrideForm(request.POST or None)
+    if request.method == "POST":
+        if "delete" in request.POST:
+            override = get_object_or_404(CalendarOverride, pk=request.POST["delete"])
+            calendar_override_remove(override=override, actor=request.user, request=request)
+            messages.success(request, f"Override for {override.date} removed.")
+            return redirect("staff_calendar")
+        if form.is_valid():
+            override = calendar_override_add(actor=request.user, request=request, **form.cleaned_data)
+            messages.success(request, f"{override} saved.")
+            return redirect("staff_calendar")
+    today = local_date(timezone.now())
+    return render(
+        request,
+        "portal/staff/calendar.html",
+        {
+            "form": form,
+            "overrides": CalendarOverride.objects.all(),
+            "today": today,
+            "examples": [(n, add_business_days(today, n)) for n in (2, 3, 5, 10)],
+        },
+        status=400 if request.method == "POST" else 200,
+    )

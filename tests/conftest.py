@@ -1,0 +1,78 @@
+import pytest
+from django.core.cache import cache
+
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
+
+
+@pytest.fixture(autouse=True)
+def _portal_settings(settings, tmp_path):
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private")},
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    settings.SITE_URL = "http://testserver"
+    settings.ACCOUNT_RATE_LIMITS = False
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def org(db):
+    return OrganisationFactory(name="Acme Health B.V.")
+
+
+@pytest.fixture
+def other_org(db):
+    return OrganisationFactory(name="Globex GmbH")
+
+
+@pytest.fixture
+def member(org):
+    return MembershipFactory(organisation=org).user
+
+
+@pytest.fixture
+def org_admin(org):
+    return MembershipFactory(organisation=org, role="admin").user
+
+
+@pytest.fixture
+def other_member(other_org):
+    return MembershipFactory(organisation=other_org, role="admin").user
+
+
+@pytest.fixture
+def legal(db):
+    return make_legal(UserFactory(email="counsel@processor.example"))
+
+
+@pytest.fixture
+def legal_no_mfa(db):
+    return make_legal(UserFactory(email="new-counsel@processor.example"), mfa=False)
+
+
+@pytest.fixture
+def outbox_sent(mailoutbox):
+    """Emails actually handed to the email backend (the outbox rows delivered in-process)."""
+    return mailoutbox
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run transaction.on_commit callbacks (Celery enqueues) as a real commit would."""
+
+    def runner(func, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return func(*args, **kwargs)
+
+    return runner

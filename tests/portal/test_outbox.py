@@ -1,0 +1,125 @@
+import datetime as dt
+import smtplib
+
+import pytest
+import time_machine
+from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import timezone
+
+from portal.models import OutboundEmail
+from portal.services.outbox import email_queue, outbox_deliver, outbox_due_ids
+from portal.tasks import outbox_sweep
+
+pytestmark = pytest.mark.django_db
+
+
+class FailingBackend(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def _queue(org, key="k1"):
+    return email_queue(
+        key=key,
+        to="privacy@acme.example",
+        template="invitation",
+        context={"invitation": _Inv(), "organisation": org, "inviter": _Inv()},
+        organisation=org,
+    )
+
+
+class _Inv:
+    email = "x@acme.example"
+    token = "00000000-0000-0000-0000-000000000000"
+    expires_at = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+
+    def get_role_display(self):
+        return "Member"
+
+
+def test_queue_writes_a_row_and_delivers_on_commit(org, run_on_commit, mailoutbox):
+    row = run_on_commit(_queue, org)
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.SENT
+    assert row.attempts == 1
+    assert row.sent_at is not None
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["privacy@acme.example"]
+    assert "invited you to" in mailoutbox[0].subject
+
+
+def test_nothing_is_sent_before_commit(org, mailoutbox):
+    row = _queue(org)
+    assert row.status == OutboundEmail.Status.QUEUED
+    assert mailoutbox == []
+
+
+def test_same_idempotency_key_queues_once(org, run_on_commit, mailoutbox):
+    first = run_on_commit(_queue, org, key="same")
+    second = run_on_commit(_queue, org, key="same")
+    assert first.pk == second.pk
+    assert OutboundEmail.objects.count() == 1
+    assert len(mailoutbox) == 1
+
+
+def test_second_delivery_of_a_sent_row_sends_nothing(org, run_on_commit, mailoutbox):
+    row = run_on_commit(_queue, org)
+    assert outbox_deliver(email_id=row.pk) == "skipped"
+    assert len(mailoutbox) == 1
+
+
+def test_failing_smtp_retries_with_backoff_then_marks_failed(org, settings, mailoutbox):
+    settings.EMAIL_BACKEND = "tests.portal.test_outbox.FailingBackend"
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    row = _queue(org)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        assert outbox_deliver(email_id=row.pk) == "retry"
+        row.refresh_from_db()
+        assert row.status == OutboundEmail.Status.QUEUED
+        assert row.attempts == 1
+        assert "SMTPServerDisconnected" in row.last_error
+        assert row.next_attempt_at == start + dt.timedelta(seconds=30)
+        # not due yet: a retry that arrives early does nothing
+        assert outbox_deliver(email_id=row.pk) == "skipped"
+        traveller.shift(dt.timedelta(seconds=31))
+        assert outbox_deliver(email_id=row.pk) == "retry"
+        row.refresh_from_db()
+        assert row.next_attempt_at == timezone.now() + dt.timedelta(seconds=60)
+        traveller.shift(dt.timedelta(seconds=61))
+        assert outbox_deliver(email_id=row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.FAILED
+    assert row.attempts == 3
+    assert mailoutbox == []
+
+
+def test_row_stuck_in_sending_is_picked_up_by_the_sweeper(org, settings, mailoutbox):
+    # given a worker died after marking the row `sending`
+    row = _queue(org)
+    stuck_since = timezone.now() - dt.timedelta(minutes=10)
+    OutboundEmail.objects.filter(pk=row.pk).update(status="sending", locked_at=stuck_since, updated_at=stuck_since)
+    # when the beat sweeper runs
+    swept = outbox_sweep()
+    # then the row is queued again and delivered exactly once
+    assert swept == 1
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.SENT
+    assert len(mailoutbox) == 1
+    assert outbox_sweep() == 0
+
+
+def test_recent_sending_row_is_left_alone(org):
+    row = _queue(org)
+    OutboundEmail.objects.filter(pk=row.pk).update(status="sending", locked_at=timezone.now())
+    assert outbox_due_ids() == []
+
+
+def test_lost_enqueue_is_found_by_the_sweeper(org, mailoutbox):
+    # given a row whose task never reached the broker
+    row = _queue(org)
+    OutboundEmail.objects.filter(pk=row.pk).update(updated_at=timezone.now() - dt.timedelta(minutes=2))
+    assert outbox_due_ids() == [row.pk]
+    outbox_sweep()
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.SENT
