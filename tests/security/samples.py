@@ -15,6 +15,9 @@ PUBLIC = {
     "home",
     "healthz",
     "invitation_detail",
+    # subprocessors: the public list and its exports, and the signed subscription links
+    "subprocessors_subscribe_confirm",
+    "subprocessors_unsubscribe",
 }
 
 # Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
@@ -54,4 +57,7 @@ SAMPLES = {
     "staff_organisations": lambda world: {},
     "staff_organisation_edit": _org,
     "staff_calendar": lambda world: {},
+    # subprocessors
+    "subprocessors_subscribe_confirm": _capability("token"),
+    "subprocessors_unsubscribe": _capability("token"),
 }
