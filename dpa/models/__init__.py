@@ -1,0 +1,11 @@
+from .breaches import BLOCKS, BreachFollowUp, BreachIncident, BreachNotification
+from .obligations import Obligation, ObligationReminder
+
+__all__ = [
+    "BLOCKS",
+    "BreachFollowUp",
+    "BreachIncident",
+    "BreachNotification",
+    "Obligation",
+    "ObligationReminder",
+]
