@@ -264,6 +264,10 @@ PORTAL_NAME = env("PORTAL_NAME", default="Trust Portal")
 PORTAL_PROCESSOR_NAME = env("PORTAL_PROCESSOR_NAME", default="Routewise B.V.")
 PORTAL_SUPPORT_EMAIL = env("PORTAL_SUPPORT_EMAIL", default="support@portal.example")
 PORTAL_LEGAL_LEAD_EMAIL = env("PORTAL_LEGAL_LEAD_EMAIL", default="legal-lead@portal.example")
+# Sub-processor change notices and customer webhooks (issue 4)
+CHANGE_FANOUT_BATCH = env.int("CHANGE_FANOUT_BATCH", default=500)
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 
 LOGGING = {
     "version": 1,
