@@ -191,7 +191,7 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "5/5m/ip,5/5m/key",
     "signup": "20/h/ip",
-    "reset_password": "10/h/ip,5/h/key",
+    "reset_password": "10/h/ip,5/h/key",  # nosec B105 - a rate, not a password
     "confirm_email": "5/5m/key",
 }
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
