@@ -175,6 +175,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Beat only sweeps: anything due later than a few minutes is a database row, never a task in Redis.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": 60.0},
+    "dpa-expire-signatory-links": {"task": "dpa.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------

@@ -60,6 +60,7 @@ class DpaVersion(BaseModel):
 
     class Meta(BaseModel.Meta):
         ordering = ("-effective_date", "-created_at")
+        permissions = [("publish_dpaversion", "Can publish a DPA version")]
         constraints = [
             models.UniqueConstraint(
                 fields=("status",), condition=models.Q(status="published"), name="dpa_one_published_version"
