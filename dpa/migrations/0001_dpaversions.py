@@ -12,6 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('dpa', '0001_access'),
         ('portal', '0002_legal_group'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
