@@ -6,7 +6,7 @@ from subprocessors.models import Objection, Subprocessor, SubprocessorChange
 from subprocessors.services.objections import GROUNDS_MIN_LENGTH
 from subprocessors.windows import earliest_effective_date
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ChangeForm(forms.Form):

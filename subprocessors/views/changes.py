@@ -88,6 +88,7 @@ def change_detail(request, public_id):
 def change_announce_view(request, public_id):
     change = _change(public_id)
     form = AnnounceForm(request.POST)
+    action_error = None
     if form.is_valid():
         try:
             change_announce(
@@ -95,11 +96,15 @@ def change_announce_view(request, public_id):
             )
         except ApplicationError as exc:
             form_error(form, exc)
+            action_error = None if exc.field else exc.message
         else:
             messages.success(request, "Announced. Notices are being sent; the proof of notice fills in as they go.")
             return redirect("staff_change_detail", public_id=public_id)
     return render(
-        request, "subprocessors/staff/change_detail.html", _detail_context(change, announce_form=form), status=400
+        request,
+        "subprocessors/staff/change_detail.html",
+        _detail_context(change, announce_form=form, action_error=action_error),
+        status=400,
     )
 
 
@@ -108,16 +113,21 @@ def change_announce_view(request, public_id):
 def change_withdraw_view(request, public_id):
     change = _change(public_id)
     form = WithdrawForm(request.POST)
+    action_error = None
     if form.is_valid():
         try:
             change_withdraw(change=change, reason=form.cleaned_data["reason"], actor=request.user, request=request)
         except ApplicationError as exc:
             form_error(form, exc)
+            action_error = None if exc.field else exc.message
         else:
             messages.success(request, "Withdrawn. Everyone who was notified receives the withdrawal.")
             return redirect("staff_change_detail", public_id=public_id)
     return render(
-        request, "subprocessors/staff/change_detail.html", _detail_context(change, withdraw_form=form), status=400
+        request,
+        "subprocessors/staff/change_detail.html",
+        _detail_context(change, withdraw_form=form, action_error=action_error),
+        status=400,
     )
 
 
