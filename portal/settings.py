@@ -262,6 +262,10 @@ PORTAL_PROCESSOR_NAME = env("PORTAL_PROCESSOR_NAME", default="Routewise B.V.")
 PORTAL_SUPPORT_EMAIL = env("PORTAL_SUPPORT_EMAIL", default="support@portal.example")
 PORTAL_LEGAL_LEAD_EMAIL = env("PORTAL_LEGAL_LEAD_EMAIL", default="legal-lead@portal.example")
 
+# --- Sub-processor list ----------------------------------------------------------------------
+SUBPROCESSORS_PAGE_CACHE_SECONDS = env.int("SUBPROCESSORS_PAGE_CACHE_SECONDS", default=86400)
+SUBPROCESSORS_SUBSCRIBE_RATE = env("SUBPROCESSORS_SUBSCRIBE_RATE", default="5/h")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

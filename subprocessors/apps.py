@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class SubprocessorsConfig(AppConfig):
     name = "subprocessors"
+    verbose_name = "Sub-processors"
+    nav_items = (("Sub-processors", "subprocessors_list"),)
+
+    def load_demo(self):
+        from subprocessors.demo import load_demo
+
+        load_demo()

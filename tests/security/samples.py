@@ -16,6 +16,10 @@ PUBLIC = {
     "healthz",
     "invitation_detail",
     # subprocessors: the public list and its exports, and the signed subscription links
+    "subprocessors_list",
+    "subprocessors_history",
+    "subprocessors_subscribe",
+    "subprocessors_subscribe_sent",
     "subprocessors_subscribe_confirm",
     "subprocessors_unsubscribe",
 }
@@ -58,6 +62,10 @@ SAMPLES = {
     "staff_organisation_edit": _org,
     "staff_calendar": lambda world: {},
     # subprocessors
+    "subprocessors_list": lambda world: {},
+    "subprocessors_history": lambda world: {},
+    "subprocessors_subscribe": lambda world: {},
+    "subprocessors_subscribe_sent": lambda world: {},
     "subprocessors_subscribe_confirm": _capability("token"),
     "subprocessors_unsubscribe": _capability("token"),
 }
