@@ -1,5 +1,6 @@
 from django.urls import path
 
+from subprocessors.api import views as api
 from subprocessors.views import public, subscriptions
 
 urlpatterns = [
@@ -13,4 +14,6 @@ urlpatterns = [
         name="subprocessors_subscribe_confirm",
     ),
     path("subprocessors/unsubscribe/<str:token>/", subscriptions.unsubscribe, name="subprocessors_unsubscribe"),
+    path("api/v1/subprocessors/", api.SubprocessorListView.as_view(), name="api_subprocessor_list"),
+    path("api/v1/subprocessors/<slug:slug>/", api.SubprocessorDetailView.as_view(), name="api_subprocessor_detail"),
 ]

@@ -22,6 +22,8 @@ PUBLIC = {
     "subprocessors_subscribe_sent",
     "subprocessors_subscribe_confirm",
     "subprocessors_unsubscribe",
+    "api_subprocessor_list",
+    "api_subprocessor_detail",
 }
 
 # Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
@@ -68,4 +70,6 @@ SAMPLES = {
     "subprocessors_subscribe_sent": lambda world: {},
     "subprocessors_subscribe_confirm": _capability("token"),
     "subprocessors_unsubscribe": _capability("token"),
+    "api_subprocessor_list": lambda world: {},
+    "api_subprocessor_detail": lambda world: {"slug": "no-such-provider"},
 }
