@@ -1,11 +1,14 @@
 from django.urls import path
 
 from subprocessors.api import views as api
-from subprocessors.views import public, subscriptions
+from subprocessors.views import exports, public, subscriptions
 
 urlpatterns = [
     path("subprocessors/", public.subprocessor_list, name="subprocessors_list"),
     path("subprocessors/history/", public.subprocessor_history, name="subprocessors_history"),
+    path("subprocessors/feed/", exports.feed, name="subprocessors_feed"),
+    path("subprocessors/export.csv", exports.export_csv, name="subprocessors_csv"),
+    path("subprocessors/snapshot.pdf", exports.export_pdf, name="subprocessors_pdf"),
     path("subprocessors/subscribe/", subscriptions.subscribe, name="subprocessors_subscribe"),
     path("subprocessors/subscribe/sent/", subscriptions.subscribe_sent, name="subprocessors_subscribe_sent"),
     path(

@@ -24,6 +24,9 @@ PUBLIC = {
     "subprocessors_unsubscribe",
     "api_subprocessor_list",
     "api_subprocessor_detail",
+    "subprocessors_feed",
+    "subprocessors_csv",
+    "subprocessors_pdf",
 }
 
 # Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
@@ -70,6 +73,9 @@ SAMPLES = {
     "subprocessors_subscribe_sent": lambda world: {},
     "subprocessors_subscribe_confirm": _capability("token"),
     "subprocessors_unsubscribe": _capability("token"),
+    "subprocessors_feed": lambda world: {},
+    "subprocessors_csv": lambda world: {},
+    "subprocessors_pdf": lambda world: {},
     "api_subprocessor_list": lambda world: {},
     "api_subprocessor_detail": lambda world: {"slug": "no-such-provider"},
 }
