@@ -1,7 +1,7 @@
 from django.urls import path
 
 from subprocessors.api import views as api
-from subprocessors.views import exports, public, subscriptions
+from subprocessors.views import exports, public, staff, subscriptions
 
 urlpatterns = [
     path("subprocessors/", public.subprocessor_list, name="subprocessors_list"),
@@ -17,6 +17,9 @@ urlpatterns = [
         name="subprocessors_subscribe_confirm",
     ),
     path("subprocessors/unsubscribe/<str:token>/", subscriptions.unsubscribe, name="subprocessors_unsubscribe"),
+    path("staff/subprocessors/", staff.subprocessor_list, name="staff_subprocessors"),
+    path("staff/subprocessors/new/", staff.subprocessor_new, name="staff_subprocessor_new"),
+    path("staff/subprocessors/<slug:slug>/", staff.subprocessor_edit, name="staff_subprocessor_edit"),
     path("api/v1/subprocessors/", api.SubprocessorListView.as_view(), name="api_subprocessor_list"),
     path("api/v1/subprocessors/<slug:slug>/", api.SubprocessorDetailView.as_view(), name="api_subprocessor_detail"),
 ]

@@ -48,6 +48,24 @@ def _membership(world):
     return {"public_id": world.org.public_id, "membership_id": world.membership.pk}
 
 
+def _proposed_subprocessor(world):
+    """A not-yet-announced row: no public page may show it."""
+    from subprocessors.models import Subprocessor
+
+    sp, _ = Subprocessor.objects.get_or_create(
+        slug="unannounced-proposal",
+        defaults={
+            "name": f"Proposal {MARKER}",
+            "category": "ai_provider",
+            "purpose": MARKER,
+            "hq_country": "NL",
+            "processing_region": "NL",
+            "status": "proposed",
+        },
+    )
+    return {"slug": sp.slug}
+
+
 SAMPLES = {
     "home": lambda world: {},
     "healthz": lambda world: {},
@@ -78,4 +96,7 @@ SAMPLES = {
     "subprocessors_pdf": lambda world: {},
     "api_subprocessor_list": lambda world: {},
     "api_subprocessor_detail": lambda world: {"slug": "no-such-provider"},
+    "staff_subprocessors": lambda world: {},
+    "staff_subprocessor_new": lambda world: {},
+    "staff_subprocessor_edit": _proposed_subprocessor,
 }
