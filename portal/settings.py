@@ -175,6 +175,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Beat only sweeps: anything due later than a few minutes is a database row, never a task in Redis.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": 60.0},
+    "access-escalate": {"task": "dpa.tasks.access_escalate_sweep", "schedule": 300.0},
+    "access-expiry": {"task": "dpa.tasks.access_expiry_sweep", "schedule": 900.0},
+    "access-digest": {"task": "dpa.tasks.access_digest_send", "schedule": 3600.0},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
@@ -261,6 +264,42 @@ PORTAL_NAME = env("PORTAL_NAME", default="Trust Portal")
 PORTAL_PROCESSOR_NAME = env("PORTAL_PROCESSOR_NAME", default="Routewise B.V.")
 PORTAL_SUPPORT_EMAIL = env("PORTAL_SUPPORT_EMAIL", default="support@portal.example")
 PORTAL_LEGAL_LEAD_EMAIL = env("PORTAL_LEGAL_LEAD_EMAIL", default="legal-lead@portal.example")
+
+# --- Trust-portal access (dpa/) --------------------------------------------------------------
+ACCESS_DEFAULT_EXPIRY_MONTHS = env.int("ACCESS_DEFAULT_EXPIRY_MONTHS", default=12)
+ACCESS_EXPIRY_WARNING_DAYS = env.int("ACCESS_EXPIRY_WARNING_DAYS", default=14)
+TRUST_DOCUMENT_MAX_BYTES = env.int("TRUST_DOCUMENT_MAX_MB", default=20) * 1024 * 1024
+# Addresses at these domains are never auto-approved, whatever the rules say.
+ACCESS_FREEMAIL_DOMAINS = env.list(
+    "ACCESS_FREEMAIL_DOMAINS",
+    default=[
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "mail.com",
+        "yandex.com",
+        "zoho.com",
+        "hey.com",
+        "fastmail.com",
+        "ziggo.nl",
+        "kpnmail.nl",
+        "hotmail.nl",
+        "live.nl",
+    ],
+)
 
 LOGGING = {
     "version": 1,
