@@ -1,18 +1,47 @@
 from django.apps import AppConfig
+from django.urls import reverse
 
 
 class DpaConfig(AppConfig):
     name = "dpa"
     verbose_name = "DPA and trust portal"
-    nav_items = [("Documents", "trust_home")]
-    staff_nav_items = [
+    nav_items = (("Documents", "trust_home"),)
+    staff_nav_items = (
         ("Access requests", "staff_access_queue"),
         ("Auto-approval rules", "staff_access_rules"),
         ("Trust documents", "staff_documents"),
-    ]
+        ("Breaches", "dpa_staff_breaches"),
+        ("Obligations", "dpa_staff_obligations"),
+    )
 
     def staff_panels(self, request):
-        from django.urls import reverse
+        from dpa.selectors.breaches import incidents_for_dashboard
+        from dpa.selectors.obligations import obligation_counts
+
+        counts = obligation_counts()
+        return [
+            *self._access_panels(),
+            {
+                "title": "Open breach incidents",
+                "count": incidents_for_dashboard().count(),
+                "url": reverse("dpa_staff_breaches"),
+                "link_text": "Breach dashboard",
+            },
+            {
+                "title": "Overdue obligations",
+                "count": counts["overdue"],
+                "url": reverse("dpa_staff_obligations") + "?state=overdue",
+                "link_text": "Review overdue obligations",
+            },
+            {
+                "title": "Obligations due within 2 days",
+                "count": counts["due_soon"],
+                "url": reverse("dpa_staff_obligations") + "?state=due_soon",
+                "link_text": "Review due soon",
+            },
+        ]
+
+    def _access_panels(self):
         from django.utils import timezone
 
         from dpa.models import AccessRequest
@@ -32,15 +61,18 @@ class DpaConfig(AppConfig):
         from django.template.loader import render_to_string
 
         from dpa.selectors.access import active_access_for, pending_request_for
+        from dpa.views.breaches_customer import breach_sections
 
         html = render_to_string(
             "dpa/includes/org_access_section.html",
             {"grant": active_access_for(request.user), "pending": pending_request_for(request.user), "org": org},
             request=request,
         )
-        return [{"title": "Trust-portal documents", "html": html}]
+        return [{"title": "Trust-portal documents", "html": html}, *breach_sections(request, org)]
 
     def load_demo(self):
         from dpa.demo import load_demo
+        from dpa.demo_access import load_access_demo
 
+        load_access_demo()
         load_demo()

@@ -1,12 +1,31 @@
-"""Beat tasks for trust-portal access. Each sweep finds due rows in the database and calls a service per row;
-the services are idempotent (they re-check the row under a lock), so overlapping runs act once."""
+import logging
 
 from celery import shared_task
 from django.conf import settings
 
 from dpa.selectors.access import grants_to_expire, grants_to_warn, requests_to_escalate
+from dpa.selectors.obligations import obligations_needing_reminders
 from dpa.services.access import access_digest_send as _digest
 from dpa.services.access import access_expire, access_expiry_warn, access_request_escalate
+from dpa.services.obligations import obligation_remind
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def obligation_reminders_sweep() -> int:
+    """Beat, every minute: send every due reminder stage (24h, 12h, 4h, 1h before; overdue at the due time).
+
+    Idempotent: a stage already recorded is never sent again, so ticks missed while the worker was down are
+    caught up on the next run and duplicates from retries or overlapping runs send nothing.
+    """
+    sent = 0
+    for obligation_id in list(obligations_needing_reminders().values_list("id", flat=True)):
+        sent += len(obligation_remind(obligation_id=obligation_id))
+    return sent
+
+
+# --- Trust-portal access: each sweep finds due rows and calls an idempotent service per row. ---
 
 
 @shared_task(ignore_result=True)

@@ -7,6 +7,8 @@ from .access import (
     TrustDocument,
     TrustDocumentVersion,
 )
+from .breaches import BLOCKS, BreachFollowUp, BreachIncident, BreachNotification
+from .obligations import Obligation, ObligationReminder
 
 __all__ = [
     "AccessLevel",
@@ -16,4 +18,10 @@ __all__ = [
     "NdaVersion",
     "TrustDocument",
     "TrustDocumentVersion",
+    "BLOCKS",
+    "BreachFollowUp",
+    "BreachIncident",
+    "BreachNotification",
+    "Obligation",
+    "ObligationReminder",
 ]

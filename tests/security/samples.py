@@ -1,0 +1,113 @@
+"""How to build a URL for every named view, pointing at objects that belong to the *victim* organisation.
+
+`tests/security/test_urlconf.py` walks the whole URLconf; a view it finds without an entry here fails the
+test, so every new view is covered by the outsider checks the day it is added. Each sample returns the
+kwargs for `reverse()`, creating whatever the view needs, with text containing `MARKER` so the test can
+tell when anything private leaks into a response.
+"""
+
+import uuid
+
+MARKER = "zyxwv-private"
+
+# Views anyone may open (anonymous 200 is fine). They are still checked for leaking the marker.
+PUBLIC = {
+    "home",
+    "healthz",
+    "invitation_detail",
+    # subprocessors: the public list and its exports, and the signed subscription links
+    "subprocessors_subscribe_confirm",
+    "subprocessors_unsubscribe",
+    # trust-portal access: the document list and what anyone may open
+    "trust_home",
+    "api_documents",
+    "api_nda",
+}
+
+# Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
+# tests/portal/test_staff.py); allauth's views are tested in tests/portal/test_accounts.py; the schema and
+# API docs are public by design.
+SKIP_PREFIXES = ("admin/", "accounts/", "api/schema/", "api/docs/")
+
+
+def _org(world):
+    return {"public_id": world.org.public_id}
+
+
+def _capability(name):
+    """Signed or tokenised links: an outsider does not hold the token, so they try a made-up one."""
+    return lambda world: {name: uuid.uuid4()}
+
+
+def _membership(world):
+    return {"public_id": world.org.public_id, "membership_id": world.membership.pk}
+
+
+def _access_request(world):
+    from dpa.models import AccessRequest
+    from tests.dpa.factories import AccessRequestFactory
+
+    req = AccessRequest.objects.filter(user=world.admin).first() or AccessRequestFactory(
+        user=world.admin, organisation=world.org, company=MARKER, reason=MARKER
+    )
+    return {"public_id": req.public_id}
+
+
+def _nda_document(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dpa.models import TrustDocument
+    from dpa.services.documents import document_create
+    from dpa.services.stamping import sample_pdf
+
+    doc = TrustDocument.objects.first() or document_create(
+        title="Penetration test summary",
+        category="pentest",
+        access_level="nda",
+        upload=SimpleUploadedFile("pentest.pdf", sample_pdf([MARKER])),
+        version="1",
+        actor=None,
+    )
+    return {"public_id": doc.public_id}
+
+
+SAMPLES = {
+    "home": lambda world: {},
+    "healthz": lambda world: {},
+    "organisation_list": lambda world: {},
+    "organisation_new": lambda world: {},
+    "organisation_detail": _org,
+    "organisation_contacts": _org,
+    "organisation_invite": _org,
+    "organisation_member": _membership,
+    "invitation_detail": _capability("token"),
+    "staff_home": lambda world: {},
+    "staff_audit": lambda world: {},
+    "staff_audit_export": lambda world: {},
+    "staff_outbox": lambda world: {},
+    "staff_outbox_retry": lambda world: {"pk": world.outbound_email.pk},
+    "staff_organisations": lambda world: {},
+    "staff_organisation_edit": _org,
+    "staff_calendar": lambda world: {},
+    # subprocessors
+    "subprocessors_subscribe_confirm": _capability("token"),
+    "subprocessors_unsubscribe": _capability("token"),
+    # trust-portal access
+    "trust_home": lambda world: {},
+    "access_request": lambda world: {},
+    "access_status": lambda world: {},
+    "trust_document_file": _nda_document,
+    "api_token": lambda world: {},
+    "api_token_action": lambda world: {},
+    "staff_access_queue": lambda world: {},
+    "staff_access_bulk_approve": lambda world: {},
+    "staff_access_rules": lambda world: {},
+    "staff_access_detail": _access_request,
+    "staff_documents": lambda world: {},
+    "staff_document_detail": _nda_document,
+    "api_access_requests": lambda world: {},
+    "api_access_request_approve": _access_request,
+    "api_access_request_deny": _access_request,
+    "api_nda": lambda world: {},
+    "api_documents": lambda world: {},
+}
