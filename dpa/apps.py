@@ -5,16 +5,33 @@ from django.urls import reverse
 class DpaConfig(AppConfig):
     name = "dpa"
     verbose_name = "DPA and trust portal"
-    nav_items = (("Documents", "trust_home"),)
-    staff_nav_items = (
+    nav_items = [("DPA", "dpa_versions"), ("Documents", "trust_home")]
+    staff_nav_items = [
         ("Access requests", "staff_access_queue"),
         ("Auto-approval rules", "staff_access_rules"),
         ("Trust documents", "staff_documents"),
+        ("DPA versions", "staff_dpa_versions"),
+        ("Signed DPAs", "staff_dpa_executions"),
         ("Breaches", "dpa_staff_breaches"),
         ("Obligations", "dpa_staff_obligations"),
-    )
+    ]
 
     def staff_panels(self, request):
+        return [*self._breach_panels(), *self._signing_panels()]
+
+    def _signing_panels(self):
+        from dpa.selectors.signing import awaiting_countersignature_count
+
+        return [
+            {
+                "title": "DPAs to countersign",
+                "count": awaiting_countersignature_count(),
+                "url": reverse("staff_dpa_executions") + "?status=awaiting_countersignature",
+                "link_text": "Countersign",
+            }
+        ]
+
+    def _breach_panels(self):
         from dpa.selectors.breaches import incidents_for_dashboard
         from dpa.selectors.obligations import obligation_counts
 
@@ -62,17 +79,24 @@ class DpaConfig(AppConfig):
 
         from dpa.selectors.access import active_access_for, pending_request_for
         from dpa.views.breaches_customer import breach_sections
+        from dpa.views.signing import organisation_section
 
         html = render_to_string(
             "dpa/includes/org_access_section.html",
             {"grant": active_access_for(request.user), "pending": pending_request_for(request.user), "org": org},
             request=request,
         )
-        return [{"title": "Trust-portal documents", "html": html}, *breach_sections(request, org)]
+        return [
+            organisation_section(request, org),
+            {"title": "Trust-portal documents", "html": html},
+            *breach_sections(request, org),
+        ]
 
     def load_demo(self):
-        from dpa.demo import load_demo
+        from dpa.demo import load_demo as load_breaches_demo
         from dpa.demo_access import load_access_demo
+        from dpa.demo_versions import load_demo as load_versions_demo
 
         load_access_demo()
-        load_demo()
+        load_versions_demo()
+        load_breaches_demo()

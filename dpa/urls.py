@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from dpa.api import access as access_api
 from dpa.views import access, breaches_customer, breaches_staff, obligations, staff_access
@@ -32,6 +32,7 @@ urlpatterns = [
         breaches_customer.org_breach_detail,
         name="dpa_org_breach_detail",
     ),
+    path("", include("dpa.urls_versions")),
     path("trust/", access.trust_home, name="trust_home"),
     path("trust/request/", access.access_request, name="access_request"),
     path("trust/access/", access.access_status, name="access_status"),

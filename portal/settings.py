@@ -181,6 +181,7 @@ CELERY_BEAT_SCHEDULE = {
     "access-expiry": {"task": "dpa.tasks.access_expiry_sweep", "schedule": 900.0},
     "access-digest": {"task": "dpa.tasks.access_digest_send", "schedule": 3600.0},
     "dpa-obligation-reminders": {"task": "dpa.tasks.obligation_reminders_sweep", "schedule": 60.0},
+    "dpa-expire-signatory-links": {"task": "dpa.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
@@ -235,6 +236,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; name each enum after its model so the public contract reads well.
+    "ENUM_NAME_OVERRIDES": {
+        "SubprocessorStatusEnum": "subprocessors.models.list.Subprocessor.Status",
+        "SubscriberStatusEnum": "subprocessors.models.list.Subscriber.Status",
+        "DpaVersionStatusEnum": "dpa.models.versions.DpaVersion.Status",
+        "DpaExecutionStatusEnum": "dpa.models.signing.DpaExecution.Status",
+        "AccessRequestStatusEnum": "dpa.models.access.AccessRequest.Status",
+        "BreachIncidentStatusEnum": "dpa.models.breaches.BreachIncident.Status",
+        "ObligationStatusEnum": "dpa.models.obligations.Obligation.Status",
+    },
 }
 
 # --- Security --------------------------------------------------------------------------------
@@ -313,5 +324,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs every layout step at INFO (DPA PDFs).
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

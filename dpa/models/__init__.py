@@ -9,11 +9,15 @@ from .access import (
 )
 from .breaches import BLOCKS, BreachFollowUp, BreachIncident, BreachNotification
 from .obligations import Obligation, ObligationReminder
+from .signing import DpaExecution
+from .versions import DpaVersion
 
 __all__ = [
     "AccessLevel",
     "AccessRequest",
     "AutoApprovalRule",
+    "DpaExecution",
+    "DpaVersion",
     "GrantLevel",
     "NdaVersion",
     "TrustDocument",
