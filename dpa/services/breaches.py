@@ -13,7 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dpa.models import BLOCKS, BreachFollowUp, BreachIncident, BreachNotification, Obligation
-from dpa.services.obligations import obligation_complete, obligation_create, obligation_reschedule
+from dpa.services.obligations import (
+    obligation_complete,
+    obligation_create,
+    obligation_due_at,
+    obligation_reschedule,
+)
 from portal.errors import ApplicationError
 from portal.models import Organisation
 from portal.services.audit import Actor, audit_record, diff, snapshot
@@ -51,6 +56,12 @@ def _blocks_missing_message(incident: BreachIncident) -> str:
     return BLOCKS_EMPTY.format(blocks="; ".join(b["label"] for b in incident.empty_blocks()))
 
 
+def breach_deadline(aware_at: dt.datetime) -> dt.datetime:
+    """48 real hours, computed in UTC: adding to a Europe/Amsterdam datetime would add wall-clock hours and be
+    an hour off across a DST change."""
+    return obligation_due_at(kind=Obligation.Kind.BREACH_NOTIFICATION, received_at=aware_at)
+
+
 def breach_recipient(organisation: Organisation) -> tuple[str, bool]:
     """(email, is_fallback): the breach contact, else the privacy-notice contact (flagged), else ("", True)."""
     if organisation.breach_contact_email:
@@ -72,7 +83,7 @@ def _notification_add(*, incident: BreachIncident, organisation: Organisation, a
     notification = BreachNotification.objects.create(
         incident=incident,
         organisation=organisation,
-        deadline=incident.aware_at + dt.timedelta(hours=48),
+        deadline=breach_deadline(incident.aware_at),
         recipient_email=email,
         recipient_is_fallback=fallback,
     )
@@ -157,7 +168,7 @@ def breach_incident_update(*, incident: BreachIncident, actor, data: dict, reque
         )
     if new_aware != old_aware:
         for notification in incident.notifications.select_related("obligation"):
-            notification.deadline = incident.aware_at + dt.timedelta(hours=48)
+            notification.deadline = breach_deadline(incident.aware_at)
             notification.save(update_fields=["deadline", "updated_at"])
             if notification.obligation is not None:
                 obligation_reschedule(
