@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/portal
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test venv install lint format bench browser-deps check-deploy clean
+.PHONY: run test venv install lint format bench browser-deps check-deploy clean security test-faults
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || PY=python3; $${PY:-python3} -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -30,9 +30,14 @@ browser-deps:
 	  echo "Installing Debian's chromium for browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+	@test -f tests/browser/node_modules/axe-core/axe.min.js || npm ci --prefix tests/browser --no-audit --no-fund --silent
 
 test: install browser-deps
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CELERY_TASK_ALWAYS_EAGER=1 $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CELERY_TASK_ALWAYS_EAGER=1 $(BIN)/pytest -m "not faults" $(PYTEST_ARGS)
+
+# Reliability suite: killed workers, Redis stopped, an SMTP server refusing deliveries (figures printed).
+test-faults: install
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CELERY_TASK_ALWAYS_EAGER=1 $(BIN)/pytest -m faults -s $(PYTEST_ARGS)
 
 lint:
 	$(BIN)/ruff check .
@@ -44,6 +49,12 @@ format:
 
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; DATABASE_URL=$(PG_URL) $(BIN)/python $$b || exit 1; done
+
+# Static analysis of our code (bandit) and known vulnerabilities in pinned dependencies (pip-audit).
+security: install
+	$(BIN)/pip install --quiet -r requirements-security.txt
+	$(BIN)/bandit -q -c pyproject.toml -r portal dpa subprocessors
+	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles tests/artifacts

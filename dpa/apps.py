@@ -4,12 +4,31 @@ from django.urls import reverse
 
 class DpaConfig(AppConfig):
     name = "dpa"
-    staff_nav_items = (
+    verbose_name = "DPA"
+    nav_items = [("DPA", "dpa_versions")]
+    staff_nav_items = [
+        ("DPA versions", "staff_dpa_versions"),
+        ("Signed DPAs", "staff_dpa_executions"),
         ("Breaches", "dpa_staff_breaches"),
         ("Obligations", "dpa_staff_obligations"),
-    )
+    ]
 
     def staff_panels(self, request):
+        return [*self._breach_panels(), *self._signing_panels()]
+
+    def _signing_panels(self):
+        from dpa.selectors.signing import awaiting_countersignature_count
+
+        return [
+            {
+                "title": "DPAs to countersign",
+                "count": awaiting_countersignature_count(),
+                "url": reverse("staff_dpa_executions") + "?status=awaiting_countersignature",
+                "link_text": "Countersign",
+            }
+        ]
+
+    def _breach_panels(self):
         from dpa.selectors.breaches import incidents_for_dashboard
         from dpa.selectors.obligations import obligation_counts
 
@@ -37,10 +56,13 @@ class DpaConfig(AppConfig):
 
     def organisation_sections(self, request, org):
         from dpa.views.breaches_customer import breach_sections
+        from dpa.views.signing import organisation_section
 
-        return breach_sections(request, org)
+        return [organisation_section(request, org), *breach_sections(request, org)]
 
     def load_demo(self):
-        from dpa.demo import load_demo
+        from dpa.demo import load_demo as load_breaches_demo
+        from dpa.demo_versions import load_demo as load_versions_demo
 
-        load_demo()
+        load_versions_demo()
+        load_breaches_demo()

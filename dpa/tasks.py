@@ -19,3 +19,12 @@ def obligation_reminders_sweep() -> int:
     for obligation_id in list(obligations_needing_reminders().values_list("id", flat=True)):
         sent += len(obligation_remind(obligation_id=obligation_id))
     return sent
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
+def dpa_expire_signatory_links_task() -> int:
+    """Beat: mark requests whose 14-day signatory link lapsed unsigned as expired (idempotent)."""
+    from dpa.selectors.signing import lapsed_signatory_links
+    from dpa.services.signing import dpa_execution_expire
+
+    return sum(dpa_execution_expire(execution=e) for e in lapsed_signatory_links()[:500])

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from dpa.views import breaches_customer, breaches_staff, obligations
 
@@ -31,4 +31,5 @@ urlpatterns = [
         breaches_customer.org_breach_detail,
         name="dpa_org_breach_detail",
     ),
+    path("", include("dpa.urls_versions")),
 ]

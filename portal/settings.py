@@ -172,10 +172,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that enqueues on commit must not hang when Redis is down: fail fast, the beat sweeps catch up.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 # Beat only sweeps: anything due later than a few minutes is a database row, never a task in Redis.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": 60.0},
     "dpa-obligation-reminders": {"task": "dpa.tasks.obligation_reminders_sweep", "schedule": 60.0},
+    "dpa-expire-signatory-links": {"task": "dpa.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
@@ -192,7 +195,7 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "5/5m/ip,5/5m/key",
     "signup": "20/h/ip",
-    "reset_password": "10/h/ip,5/h/key",
+    "reset_password": "10/h/ip,5/h/key",  # nosec B105 - a rate, not a password
     "confirm_email": "5/5m/key",
 }
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
@@ -230,6 +233,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; name each enum after its model so the public contract reads well.
+    "ENUM_NAME_OVERRIDES": {
+        "SubprocessorStatusEnum": "subprocessors.models.list.Subprocessor.Status",
+        "SubscriberStatusEnum": "subprocessors.models.list.Subscriber.Status",
+        "DpaVersionStatusEnum": "dpa.models.versions.DpaVersion.Status",
+        "DpaExecutionStatusEnum": "dpa.models.signing.DpaExecution.Status",
+        "AccessRequestStatusEnum": "dpa.models.access.AccessRequest.Status",
+        "BreachIncidentStatusEnum": "dpa.models.breaches.BreachIncident.Status",
+        "ObligationStatusEnum": "dpa.models.obligations.Obligation.Status",
+    },
 }
 
 # --- Security --------------------------------------------------------------------------------
@@ -262,11 +275,20 @@ PORTAL_NAME = env("PORTAL_NAME", default="Trust Portal")
 PORTAL_PROCESSOR_NAME = env("PORTAL_PROCESSOR_NAME", default="Routewise B.V.")
 PORTAL_SUPPORT_EMAIL = env("PORTAL_SUPPORT_EMAIL", default="support@portal.example")
 PORTAL_LEGAL_LEAD_EMAIL = env("PORTAL_LEGAL_LEAD_EMAIL", default="legal-lead@portal.example")
+# Sub-processor change notices and customer webhooks (issue 4)
+CHANGE_FANOUT_BATCH = env.int("CHANGE_FANOUT_BATCH", default=500)
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs every layout step at INFO (DPA PDFs).
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

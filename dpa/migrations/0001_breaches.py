@@ -29,6 +29,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('portal', '0002_legal_group'),
+        ('dpa', '0001_access'),  # dpa's parts share one migration graph; access came first
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,8 +8,9 @@ from django.contrib.auth.models import Group
 
 from portal.models import Membership, Organisation
 
-DEMO_PASSWORD = "demo-portal-2026"
-DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+# Demo-only credentials, printed by `make run`; load_demo refuses to run with DEBUG off.
+DEMO_PASSWORD = "demo-portal-2026"  # nosec B105
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # nosec B105
 
 LEGAL_EMAIL = "legal@portal.example"
 ENTERPRISE_ADMIN = "anna@acme-health.example"

@@ -1,5 +1,6 @@
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from portal.demo import foundation
@@ -8,8 +9,20 @@ from portal.demo import foundation
 class Command(BaseCommand):
     help = "Load demo organisations, users and content (idempotent) and print the demo logins."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-without-debug",
+            action="store_true",
+            help="Load the demo even with DEBUG off (it creates users with a published password).",
+        )
+
     @transaction.atomic
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["allow_without_debug"]:
+            raise CommandError(
+                "Refusing to load demo users with a published password while DEBUG is off. "
+                "Pass --allow-without-debug for a throw-away staging site."
+            )
         logins = foundation.load()
         # Other apps extend the demo through a `load_demo()` function in their `demo` module.
         for config in apps.get_app_configs():

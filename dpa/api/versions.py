@@ -1,0 +1,189 @@
+"""DRF endpoints for DPA versions (public reads, legal writes), execution requests and verification."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dpa.models import DpaExecution, DpaVersion
+from dpa.selectors.signing import executed_by_sha256
+from dpa.selectors.versions import public_versions, staff_versions
+from dpa.services.signing import ExecutionNotAllowed, dpa_execution_request
+from dpa.services.versions import dpa_version_create, dpa_version_publish, dpa_version_update
+from portal.errors import ApplicationError
+from portal.models import Membership
+from portal.permissions import IsLegalStaff, is_legal
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DpaVersion
+        fields = ("label", "title", "status", "effective_date", "change_summary", "published_at")
+        read_only_fields = ("status", "published_at")
+
+
+class VersionWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DpaVersion
+        fields = ("label", "title", "status", "effective_date", "change_summary", "body", "published_at")
+        read_only_fields = ("status", "published_at")
+
+
+class LegalWritesOnly(permissions.BasePermission):
+    message = IsLegalStaff.message
+
+    def has_permission(self, request, view):
+        return request.method in permissions.SAFE_METHODS or IsLegalStaff().has_permission(request, view)
+
+
+class VersionListCreate(generics.ListCreateAPIView):
+    """Published and superseded versions with their summaries (public). Legal staff also see drafts and create
+    new drafts with POST."""
+
+    permission_classes = [LegalWritesOnly]
+
+    def get_queryset(self):
+        return staff_versions() if is_legal(self.request.user) else public_versions()
+
+    def get_serializer_class(self):
+        return VersionWriteSerializer if self.request.method == "POST" else VersionSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = VersionWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = dpa_version_create(actor=request.user, request=request, **serializer.validated_data)
+        return Response(VersionWriteSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class VersionDetail(generics.RetrieveUpdateAPIView):
+    """One version. PATCH/PUT (legal staff) edit a draft; a published version answers 400 and stays unchanged."""
+
+    permission_classes = [LegalWritesOnly]
+    lookup_field = "label"
+
+    def get_queryset(self):
+        return staff_versions() if is_legal(self.request.user) else public_versions()
+
+    def get_serializer_class(self):
+        return VersionWriteSerializer if is_legal(self.request.user) else VersionSerializer
+
+    def update(self, request, *args, **kwargs):
+        version = self.get_object()
+        serializer = VersionWriteSerializer(version, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        version = dpa_version_update(
+            version=version, data=serializer.validated_data, actor=request.user, request=request
+        )
+        return Response(VersionWriteSerializer(version).data)
+
+
+class VersionPublish(APIView):
+    permission_classes = [IsLegalStaff]
+
+    @extend_schema(request=None, responses=VersionSerializer)
+    def post(self, request, label):
+        version = get_object_or_404(DpaVersion, label=label)
+        if not request.user.has_perm("dpa.publish_dpaversion"):
+            return Response({"detail": "You may not publish DPA versions."}, status=status.HTTP_403_FORBIDDEN)
+        version = dpa_version_publish(version=version, actor=request.user, request=request)
+        return Response(VersionSerializer(version).data)
+
+
+class ExecutionSerializer(serializers.ModelSerializer):
+    organisation = serializers.UUIDField(source="organisation.public_id", read_only=True)
+    version = serializers.CharField(source="version.label", read_only=True)
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = DpaExecution
+        fields = (
+            "id",
+            "organisation",
+            "version",
+            "status",
+            "signatory_name",
+            "signatory_title",
+            "signatory_email",
+            "link_expires_at",
+            "customer_signed_at",
+            "countersigned_at",
+            "executed_at",
+            "executed_sha256",
+            "decline_reason",
+        )
+        read_only_fields = fields
+
+
+class ExecutionRequestSerializer(serializers.Serializer):
+    organisation = serializers.UUIDField(help_text="The organisation's public id.")
+    signatory_name = serializers.CharField(max_length=200)
+    signatory_title = serializers.CharField(max_length=200)
+    signatory_email = serializers.EmailField()
+
+
+class ExecutionListCreate(generics.ListCreateAPIView):
+    """The signed-in user's organisations' DPA executions; POST (organisation admin, enterprise plan) requests
+    execution of the current version. Self-serve organisations and non-admins get 403 with the reason."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = ExecutionSerializer
+
+    def get_queryset(self):
+        return (
+            DpaExecution.objects.filter(organisation__memberships__user=self.request.user)
+            .select_related("organisation", "version")
+            .order_by("-created_at", "-id")
+        )
+
+    @extend_schema(request=ExecutionRequestSerializer, responses={201: ExecutionSerializer})
+    def post(self, request, *args, **kwargs):
+        data = ExecutionRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        membership = (
+            Membership.objects.select_related("organisation")
+            .filter(user=request.user, organisation__public_id=values.pop("organisation"))
+            .first()
+        )
+        if membership is None:
+            return Response({"organisation": ["No such organisation."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            execution, _token = dpa_execution_request(
+                membership=membership, actor=request.user, request=request, **values
+            )
+        except ExecutionNotAllowed as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+        except ApplicationError:
+            raise
+        return Response(ExecutionSerializer(execution).data, status=status.HTTP_201_CREATED)
+
+
+class VerifySerializer(serializers.Serializer):
+    sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", error_messages={"invalid": "64 hexadecimal characters."})
+
+
+class Verify(APIView):
+    """Is this SHA-256 an executed DPA of this portal? Unknown hashes reveal nothing but `valid: false`."""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_scope = None
+
+    @extend_schema(request=VerifySerializer)
+    def post(self, request):
+        data = VerifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        execution = executed_by_sha256(data.validated_data["sha256"])
+        if execution is None:
+            return Response({"valid": False})
+        return Response(
+            {
+                "valid": True,
+                "organisation": execution.organisation.name,
+                "version": execution.version.label,
+                "effective_date": execution.version.effective_date,
+                "customer_signed_at": execution.customer_signed_at,
+                "countersigned_at": execution.countersigned_at,
+                "executed_at": execution.executed_at,
+            }
+        )

@@ -1,0 +1,66 @@
+from django import forms
+
+
+class ExecutionRequestForm(forms.Form):
+    signatory_name = forms.CharField(label="Signatory's full name", max_length=200)
+    signatory_title = forms.CharField(label="Signatory's title", max_length=200, help_text="E.g. Managing Director.")
+    signatory_email = forms.EmailField(
+        label="Signatory's email", help_text="They receive a personal link to sign, valid for 14 days."
+    )
+
+
+class SignForm(forms.Form):
+    typed_name = forms.CharField(label="Type your full name to sign", max_length=200)
+    confirms_authority = forms.BooleanField(
+        label="I confirm that I am authorised to sign this agreement on behalf of my organisation.", required=False
+    )
+
+
+class CountersignForm(forms.Form):
+    typed_name = forms.CharField(label="Type your full name to countersign", max_length=200)
+    title = forms.CharField(label="Your title", max_length=200, help_text="E.g. General Counsel.")
+    confirms_authority = forms.BooleanField(
+        label="I confirm that I am authorised to sign this agreement on behalf of the processor.", required=False
+    )
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(label="Reason for declining", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class VerifyForm(forms.Form):
+    MAX_UPLOAD = 20 * 1024 * 1024
+
+    file = forms.FileField(label="Executed PDF", required=False, help_text="The file is checked and not kept.")
+    sha256 = forms.CharField(label="…or its SHA-256", required=False, max_length=100)
+
+    def clean_sha256(self):
+        value = self.cleaned_data["sha256"].strip().lower()
+        if value and (len(value) != 64 or any(c not in "0123456789abcdef" for c in value)):
+            raise forms.ValidationError("A SHA-256 is 64 characters 0–9 and a–f.")
+        return value
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload and upload.size > self.MAX_UPLOAD:
+            raise forms.ValidationError("The file is larger than any executed DPA (20 MB at most).")
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("file") and not data.get("sha256"):
+            raise forms.ValidationError("Upload the executed PDF or paste its SHA-256.")
+        if data.get("file") and data.get("sha256"):
+            raise forms.ValidationError("Upload a file or paste a hash, not both.")
+        return data
+
+    def fingerprint(self) -> str:
+        import hashlib
+
+        upload = self.cleaned_data.get("file")
+        if upload:
+            digest = hashlib.sha256()
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            return digest.hexdigest()
+        return self.cleaned_data["sha256"]

@@ -1,0 +1,187 @@
+"""The one renderer for DPA documents (WeasyPrint).
+
+Every PDF is named by the SHA-256 of everything that goes into it (templates, text, Annex 1 rows, controller
+name, watermark), rendered once and kept in the default storage; downloads are served from there.
+"""
+
+import datetime as dt
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.template.loader import get_template, render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from dpa.documents import split_clauses
+from dpa.models import DpaExecution, DpaVersion
+from dpa.selectors.annex import annex_as_data, annex_subprocessors
+from portal.calendar import portal_tz
+
+INFORMATIONAL_WATERMARK = "Informational copy — not executed"
+AGREEMENT_TEMPLATE = "dpa/pdf/agreement.html"
+SIGNATURE_TEMPLATE = "dpa/pdf/signature_page.html"
+STYLESHEET = "dpa/pdf/agreement.css"
+CACHE_DIR = "dpa/pdf"
+EXECUTED_DIR = "dpa/executed"
+
+
+class FetchRefused(ValueError):
+    pass
+
+
+def url_fetcher(url: str, *args, **kwargs):
+    """Only our own static files may be pulled into a PDF; anything else (file:, http:) is refused."""
+    from weasyprint.urls import default_url_fetcher
+
+    prefix = "static:"
+    if url.startswith(prefix):
+        path = finders.find(url[len(prefix) :].lstrip("/"))
+        if path:
+            return default_url_fetcher("file://" + str(path))
+    raise FetchRefused(f"PDF rendering does not fetch {url!r}")
+
+
+def _template_source(name: str) -> str:
+    return get_template(name).template.source
+
+
+def _html_to_pdf(html: str) -> bytes:
+    from weasyprint import CSS, HTML
+
+    css = CSS(string=_template_source(STYLESHEET), url_fetcher=url_fetcher)
+    return HTML(string=html, url_fetcher=url_fetcher, base_url="static:/").write_pdf(stylesheets=[css])
+
+
+@dataclass
+class StoredPdf:
+    path: str
+    content_hash: str
+    cached: bool
+
+    def read(self) -> bytes:
+        with default_storage.open(self.path, "rb") as fh:
+            return fh.read()
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.read()).hexdigest()
+
+
+def _digest(inputs: dict) -> str:
+    canonical = json.dumps(inputs, sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _store_once(path: str, render) -> bool:
+    """Write `render()` to `path` unless it is there already. Returns True when it was cached."""
+    if default_storage.exists(path):
+        return True
+    saved = default_storage.save(path, ContentFile(render()))
+    if saved != path:  # another process stored the same content meanwhile: keep theirs
+        default_storage.delete(saved)
+    return False
+
+
+def agreement_inputs(version: DpaVersion, *, controller_name: str = "", watermark: str = "") -> dict:
+    return {
+        "templates": [_template_source(AGREEMENT_TEMPLATE), _template_source(STYLESHEET)],
+        "processor": settings.PORTAL_PROCESSOR_NAME,
+        "label": version.label,
+        "title": version.title,
+        "body": version.body,
+        "effective_date": version.effective_date,
+        "annex": annex_as_data(annex_subprocessors(version.effective_date)),
+        "controller": controller_name,
+        "watermark": watermark,
+    }
+
+
+def _render_agreement(version: DpaVersion, inputs: dict) -> bytes:
+    clauses = split_clauses(version.body)
+    annexes = [i for i, c in enumerate(clauses, start=1) if c.kind == "annex"]
+    html = render_to_string(
+        AGREEMENT_TEMPLATE,
+        {
+            "version": version,
+            "clauses": clauses,
+            "annex_position": annexes[0] if annexes else None,
+            "annex_rows": inputs["annex"],
+            "processor_name": inputs["processor"],
+            "controller_name": inputs["controller"],
+            "watermark": inputs["watermark"],
+        },
+    )
+    return _html_to_pdf(html)
+
+
+def version_pdf(version: DpaVersion, *, controller_name: str = "", watermark: str = "") -> StoredPdf:
+    """The version's PDF (for one controller, or generic; optionally watermarked), from the cache if rendered."""
+    inputs = agreement_inputs(version, controller_name=controller_name, watermark=watermark)
+    digest = _digest(inputs)
+    path = f"{CACHE_DIR}/{digest}.pdf"
+    cached = _store_once(path, lambda: _render_agreement(version, inputs))
+    return StoredPdf(path=path, content_hash=digest, cached=cached)
+
+
+def informational_pdf(version: DpaVersion) -> StoredPdf:
+    return version_pdf(version, watermark=INFORMATIONAL_WATERMARK)
+
+
+def executed_pdf_render(execution: DpaExecution) -> bytes:
+    """The agreement the signatory reviewed, byte for byte, followed by a signature page."""
+    from pypdf import PdfReader, PdfWriter
+
+    tz = portal_tz()
+    html = render_to_string(
+        SIGNATURE_TEMPLATE,
+        {
+            "execution": execution,
+            "version": execution.version,
+            "processor_name": settings.PORTAL_PROCESSOR_NAME,
+            "time_zone": settings.PORTAL_TIME_ZONE,
+            "customer_signed_local": timezone.localtime(execution.customer_signed_at, tz),
+            "countersigned_local": timezone.localtime(execution.countersigned_at, tz),
+            "customer_signed_utc": execution.customer_signed_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            "countersigned_utc": execution.countersigned_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            "verify_url": settings.SITE_URL + reverse("dpa_verify"),
+        },
+    )
+    signature = _html_to_pdf(html)
+    with default_storage.open(execution.agreement_path, "rb") as fh:
+        agreement = fh.read()
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(agreement)))
+    writer.append(PdfReader(io.BytesIO(signature)))
+    writer.add_metadata({"/Title": f"{execution.version.title} {execution.version.label} — executed"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def executed_pdf_store(execution: DpaExecution, content: bytes) -> tuple[str, str]:
+    """Store the executed file under a new name (never overwritten). Returns (path, sha256)."""
+    sha = hashlib.sha256(content).hexdigest()
+    path = f"{EXECUTED_DIR}/{execution.public_id}-{sha[:16]}.pdf"
+    if default_storage.exists(path):
+        raise FileExistsError(path)
+    saved = default_storage.save(path, ContentFile(content))
+    return saved, sha
+
+
+def pdf_page_count(content: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(content)).pages)
+
+
+def pdf_text(content: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)

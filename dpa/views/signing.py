@@ -1,0 +1,167 @@
+"""Customer side of DPA execution: the admin's request, the signatory's emailed link, the executed download."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from dpa.forms.signing import DeclineForm, ExecutionRequestForm, SignForm
+from dpa.models import DpaExecution
+from dpa.selectors.signing import execution_for_token, execution_in_force, executions_for_organisation, open_execution
+from dpa.selectors.versions import current_version
+from dpa.services.signing import (
+    ExecutionNotAllowed,
+    dpa_execution_decline,
+    dpa_execution_request,
+    dpa_execution_sign,
+    execution_refusal,
+)
+from dpa.views.versions import pdf_response
+from portal.errors import ApplicationError
+from portal.forms import form_error
+from portal.selectors import membership_for
+from portal.services.audit import audit_record
+
+
+def organisation_section(request, organisation) -> dict:
+    """The DPA panel on the organisation page (hooked in through DpaConfig.organisation_sections)."""
+    membership = membership_for(request.user, organisation.public_id)
+    current = current_version()
+    in_force = execution_in_force(organisation)
+    html = render_to_string(
+        "dpa/includes/organisation_section.html",
+        {
+            "organisation": organisation,
+            "current": current,
+            "in_force": in_force,
+            "open": open_execution(organisation),
+            "history": executions_for_organisation(organisation)[:20],
+            "refusal": execution_refusal(membership),
+            "needs_new_signature": bool(current and (in_force is None or in_force.version_id != current.pk)),
+        },
+        request=request,
+    )
+    return {"title": "Data Processing Agreement", "html": html}
+
+
+@login_required
+def execution_request(request, public_id):
+    membership = membership_for(request.user, public_id)
+    organisation = membership.organisation
+    refusal = execution_refusal(membership)
+    form = ExecutionRequestForm(request.POST or None)
+    context = {"organisation": organisation, "refusal": refusal, "form": form, "version": current_version()}
+    if request.method == "POST":
+        if refusal:
+            return render(request, "dpa/execution_request.html", context, status=403)
+        if form.is_valid():
+            try:
+                execution, _token = dpa_execution_request(
+                    membership=membership, actor=request.user, request=request, **form.cleaned_data
+                )
+            except ExecutionNotAllowed as exc:
+                context["refusal"] = exc.message
+                return render(request, "dpa/execution_request.html", context, status=403)
+            except ApplicationError as exc:
+                form_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"We emailed {execution.signatory_email} a link to sign version {execution.version.label}. "
+                    "It is valid for 14 days.",
+                )
+                return redirect("organisation_detail", public_id=organisation.public_id)
+        return render(request, "dpa/execution_request.html", context, status=400)
+    return render(request, "dpa/execution_request.html", context)
+
+
+def _execution_from_token(token) -> DpaExecution:
+    execution = execution_for_token(token)
+    if execution is None:
+        raise Http404
+    return execution
+
+
+def sign(request, token):
+    execution = _execution_from_token(token)
+    sign_form = SignForm(request.POST if request.POST.get("action") == "sign" else None)
+    decline_form = DeclineForm(request.POST if request.POST.get("action") == "decline" else None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        try:
+            if request.POST.get("action") == "decline" and decline_form.is_valid():
+                dpa_execution_decline(
+                    execution=execution,
+                    side=DpaExecution.Side.CUSTOMER,
+                    reason=decline_form.cleaned_data["reason"],
+                    actor=None,
+                    request=request,
+                )
+                messages.success(request, "You declined to sign. We have told the processor's legal team why.")
+                return redirect("dpa_sign", token=token)
+            if request.POST.get("action") == "sign" and sign_form.is_valid():
+                dpa_execution_sign(
+                    execution=execution,
+                    typed_name=sign_form.cleaned_data["typed_name"],
+                    confirms_authority=sign_form.cleaned_data["confirms_authority"],
+                    ip=request.META.get("REMOTE_ADDR"),
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                    request=request,
+                )
+                messages.success(request, "Thank you, you signed the DPA. It is executed once we countersign.")
+                return redirect("dpa_sign", token=token)
+        except ApplicationError as exc:
+            form_error(decline_form if request.POST.get("action") == "decline" else sign_form, exc)
+        execution.refresh_from_db()
+    expired = execution.link_expires_at <= timezone.now()
+    return render(
+        request,
+        "dpa/sign.html",
+        {
+            "execution": execution,
+            "token": token,
+            "sign_form": sign_form,
+            "decline_form": decline_form,
+            "expired": expired,
+            "can_act": execution.status == DpaExecution.Status.AWAITING_SIGNATORY and not expired,
+        },
+        status=status,
+    )
+
+
+def sign_pdf(request, token):
+    from django.core.files.storage import default_storage
+
+    execution = _execution_from_token(token)
+    if execution.status != DpaExecution.Status.AWAITING_SIGNATORY or execution.link_expires_at <= timezone.now():
+        raise Http404
+    with default_storage.open(execution.agreement_path, "rb") as fh:
+        content = fh.read()
+    return pdf_response(content, f"dpa-{execution.version.label}-for-signature.pdf")
+
+
+@login_required
+def executed_pdf(request, public_id, execution_id):
+    from django.core.files.storage import default_storage
+
+    membership = membership_for(request.user, public_id)
+    execution = get_object_or_404(
+        DpaExecution.objects.select_related("version"),
+        public_id=execution_id,
+        organisation=membership.organisation,
+        status=DpaExecution.Status.EXECUTED,
+    )
+    with default_storage.open(execution.executed_path, "rb") as fh:
+        content = fh.read()
+    audit_record(
+        action="dpa.executed_copy_downloaded",
+        actor=request.user,
+        target=execution,
+        organisation=membership.organisation,
+        request=request,
+        details={"version": execution.version.label, "sha256": execution.executed_sha256},
+    )
+    return pdf_response(content, f"dpa-{execution.version.label}-executed-{execution.executed_at:%Y%m%d}.pdf")

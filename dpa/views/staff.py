@@ -1,0 +1,165 @@
+"""Legal staff pages for DPA versions (draft, edit, publish, preview) and executions (countersign, decline)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from dpa.documents import split_clauses
+from dpa.forms.signing import CountersignForm, DeclineForm
+from dpa.forms.versions import DpaVersionForm
+from dpa.models import DpaExecution, DpaVersion
+from dpa.selectors.signing import staff_executions
+from dpa.selectors.versions import staff_versions
+from dpa.services.signing import dpa_execution_countersign, dpa_execution_decline
+from dpa.services.versions import dpa_version_create, dpa_version_publish, dpa_version_update
+from dpa.views.versions import pdf_response
+from portal.errors import ApplicationError
+from portal.forms import form_error
+from portal.permissions import legal_required
+
+
+@legal_required("dpa.view_dpaversion")
+def version_list(request):
+    return render(request, "dpa/staff/version_list.html", {"versions": staff_versions()})
+
+
+@legal_required("dpa.add_dpaversion")
+def version_new(request):
+    from dpa import sample_dpa
+
+    initial = {}
+    latest = DpaVersion.objects.order_by("-created_at").first()
+    if latest is not None:
+        initial = {"title": latest.title, "body": latest.body}
+    else:
+        initial = {"title": "Data Processing Agreement", "body": sample_dpa.body()}
+    form = DpaVersionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = dpa_version_create(actor=request.user, request=request, **form.cleaned_data)
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"Draft {version.label} saved.")
+            return redirect("staff_dpa_version", label=version.label)
+    return render(
+        request, "dpa/staff/version_form.html", {"form": form}, status=400 if request.method == "POST" else 200
+    )
+
+
+@legal_required("dpa.view_dpaversion")
+def version_edit(request, label):
+    version = get_object_or_404(DpaVersion, label=label)
+    if request.method == "POST" and not request.user.has_perm("dpa.change_dpaversion"):
+        raise PermissionDenied("You may view DPA versions but not edit them.")
+    form = DpaVersionForm(request.POST or None, instance=DpaVersion.objects.get(pk=version.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = dpa_version_update(version=version, data=form.cleaned_data, actor=request.user, request=request)
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"Draft {version.label} saved.")
+            return redirect("staff_dpa_version", label=version.label)
+    return render(
+        request,
+        "dpa/staff/version_form.html",
+        {"form": form, "version": version, "clauses": split_clauses(version.body)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@legal_required("dpa.publish_dpaversion")
+@require_POST
+def version_publish(request, label):
+    version = get_object_or_404(DpaVersion, label=label)
+    try:
+        dpa_version_publish(version=version, actor=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"Version {version.label} is published. Enterprise customers' privacy contacts are being told."
+        )
+    return redirect("staff_dpa_version", label=label)
+
+
+@legal_required("dpa.view_dpaversion")
+def version_preview(request, label):
+    from dpa.services.pdf import INFORMATIONAL_WATERMARK, version_pdf
+
+    version = get_object_or_404(DpaVersion, label=label)
+    watermark = "Draft — not in force" if version.is_draft else INFORMATIONAL_WATERMARK
+    content = version_pdf(version, watermark=watermark).read()
+    return pdf_response(content, f"dpa-{version.label}-preview.pdf")
+
+
+@legal_required("dpa.view_dpaexecution")
+def execution_list(request):
+    status = request.GET.get("status", "")
+    if status not in DpaExecution.Status.values:
+        status = ""
+    page = Paginator(staff_executions(status=status), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dpa/staff/execution_list.html",
+        {"page": page, "status": status, "statuses": DpaExecution.Status.choices, "query": f"status={status}"},
+    )
+
+
+@legal_required("dpa.view_dpaexecution")
+def execution_detail(request, public_id):
+    execution = get_object_or_404(
+        DpaExecution.objects.select_related("organisation", "version", "requested_by", "countersigned_by"),
+        public_id=public_id,
+    )
+    action = request.POST.get("action")
+    countersign_form = CountersignForm(request.POST if action == "countersign" else None)
+    decline_form = DeclineForm(request.POST if action == "decline" else None)
+    if request.method == "POST":
+        if not request.user.has_perm("dpa.change_dpaexecution"):
+            messages.error(request, "You may view DPAs but not sign or decline them.")
+            return redirect("staff_dpa_execution", public_id=public_id)
+        try:
+            if action == "countersign" and countersign_form.is_valid():
+                dpa_execution_countersign(
+                    execution=execution, actor=request.user, request=request, **countersign_form.cleaned_data
+                )
+                messages.success(request, "Countersigned. The executed PDF is stored and the customer is told.")
+                return redirect("staff_dpa_execution", public_id=public_id)
+            if action == "decline" and decline_form.is_valid():
+                dpa_execution_decline(
+                    execution=execution,
+                    side=DpaExecution.Side.PROCESSOR,
+                    reason=decline_form.cleaned_data["reason"],
+                    actor=request.user,
+                    request=request,
+                )
+                messages.success(request, "Declined. The customer is told why.")
+                return redirect("staff_dpa_execution", public_id=public_id)
+        except ApplicationError as exc:
+            form_error(decline_form if action == "decline" else countersign_form, exc)
+        execution.refresh_from_db()
+    return render(
+        request,
+        "dpa/staff/execution_detail.html",
+        {"execution": execution, "countersign_form": countersign_form, "decline_form": decline_form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@legal_required("dpa.view_dpaexecution")
+def execution_pdf(request, public_id):
+    from django.core.files.storage import default_storage
+    from django.http import Http404
+
+    execution = get_object_or_404(DpaExecution, public_id=public_id)
+    path = execution.executed_path or execution.agreement_path
+    if not path:
+        raise Http404
+    with default_storage.open(path, "rb") as fh:
+        content = fh.read()
+    kind = "executed" if execution.executed_path else "for-signature"
+    return pdf_response(content, f"dpa-{execution.version.label}-{execution.organisation.public_id}-{kind}.pdf")

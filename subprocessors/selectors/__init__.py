@@ -1,0 +1,8 @@
+from .subprocessors import (
+    history_revisions,
+    last_updated,
+    public_subprocessors,
+    subprocessors_as_of,
+)
+
+__all__ = ["history_revisions", "last_updated", "public_subprocessors", "subprocessors_as_of"]

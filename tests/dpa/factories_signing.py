@@ -1,0 +1,59 @@
+"""Factories and helpers for DPA versions and executions (issue 6)."""
+
+import datetime as dt
+import hashlib
+
+import factory
+import pytest
+
+from dpa import sample_dpa
+from dpa.models import DpaVersion
+
+_RENDERED: dict[str, bytes] = {}
+
+
+class DpaVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DpaVersion
+
+    label = factory.Sequence(lambda n: f"2026.{n + 1}")
+    title = "Data Processing Agreement"
+    body = factory.LazyFunction(lambda: sample_dpa.body("current", "Routewise B.V."))
+    change_summary = "Clearer breach clause."
+    effective_date = dt.date(2026, 1, 1)
+
+
+def publish(version, actor=None):
+    from dpa.services.versions import dpa_version_publish
+
+    return dpa_version_publish(version=version, actor=actor)
+
+
+def published_version(**kwargs) -> DpaVersion:
+    return publish(DpaVersionFactory(**kwargs))
+
+
+@pytest.fixture
+def memo_pdf(monkeypatch):
+    """Render each distinct HTML once per test session (WeasyPrint takes a second or two per document)."""
+    from dpa.services import pdf
+
+    real = pdf._html_to_pdf
+    calls = []
+
+    def memo(html: str) -> bytes:
+        calls.append(html)
+        key = hashlib.sha256(html.encode()).hexdigest()
+        if key not in _RENDERED:
+            _RENDERED[key] = real(html)
+        return _RENDERED[key]
+
+    monkeypatch.setattr(pdf, "_html_to_pdf", memo)
+    return calls
+
+
+@pytest.fixture
+def no_annex(monkeypatch):
+    from dpa.services import pdf
+
+    monkeypatch.setattr(pdf, "annex_subprocessors", lambda day: [])

@@ -1,0 +1,29 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from portal.demo.foundation import DEMO_PASSWORD
+from portal.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_loads_twice_without_duplicates(settings, capsys):
+    settings.DEBUG = True
+    call_command("load_demo")
+    first = (get_user_model().objects.count(), Organisation.objects.count())
+    call_command("load_demo")
+    assert (get_user_model().objects.count(), Organisation.objects.count()) == first
+    out = capsys.readouterr().out
+    assert DEMO_PASSWORD in out
+    legal = get_user_model().objects.get(groups__name="legal")
+    assert legal.check_password(DEMO_PASSWORD)
+    assert legal.email in out
+    call_command("verify_audit_log")
+
+
+def test_demo_refuses_to_run_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="Refusing"):
+        call_command("load_demo")
+    assert not get_user_model().objects.exists()

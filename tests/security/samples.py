@@ -1,0 +1,63 @@
+"""How to build a URL for every named view, pointing at objects that belong to the *victim* organisation.
+
+`tests/security/test_urlconf.py` walks the whole URLconf; a view it finds without an entry here fails the
+test, so every new view is covered by the outsider checks the day it is added. Each sample returns the
+kwargs for `reverse()`, creating whatever the view needs, with text containing `MARKER` so the test can
+tell when anything private leaks into a response.
+"""
+
+import uuid
+
+MARKER = "zyxwv-private"
+
+# Views anyone may open (anonymous 200 is fine). They are still checked for leaking the marker.
+PUBLIC = {
+    "home",
+    "healthz",
+    "invitation_detail",
+    # subprocessors: the public list and its exports, and the signed subscription links
+    "subprocessors_subscribe_confirm",
+    "subprocessors_unsubscribe",
+}
+
+# Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
+# tests/portal/test_staff.py); allauth's views are tested in tests/portal/test_accounts.py; the schema and
+# API docs are public by design.
+SKIP_PREFIXES = ("admin/", "accounts/", "api/schema/", "api/docs/")
+
+
+def _org(world):
+    return {"public_id": world.org.public_id}
+
+
+def _capability(name):
+    """Signed or tokenised links: an outsider does not hold the token, so they try a made-up one."""
+    return lambda world: {name: uuid.uuid4()}
+
+
+def _membership(world):
+    return {"public_id": world.org.public_id, "membership_id": world.membership.pk}
+
+
+SAMPLES = {
+    "home": lambda world: {},
+    "healthz": lambda world: {},
+    "organisation_list": lambda world: {},
+    "organisation_new": lambda world: {},
+    "organisation_detail": _org,
+    "organisation_contacts": _org,
+    "organisation_invite": _org,
+    "organisation_member": _membership,
+    "invitation_detail": _capability("token"),
+    "staff_home": lambda world: {},
+    "staff_audit": lambda world: {},
+    "staff_audit_export": lambda world: {},
+    "staff_outbox": lambda world: {},
+    "staff_outbox_retry": lambda world: {"pk": world.outbound_email.pk},
+    "staff_organisations": lambda world: {},
+    "staff_organisation_edit": _org,
+    "staff_calendar": lambda world: {},
+    # subprocessors
+    "subprocessors_subscribe_confirm": _capability("token"),
+    "subprocessors_unsubscribe": _capability("token"),
+}
