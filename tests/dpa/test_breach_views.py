@@ -92,6 +92,7 @@ def test_create_all_customers(client, legal, org, other_org):
         ({"aware_at": "2026-10-25T02:30"}, "aware_at", "be interpreted in time zone Europe/Amsterdam"),
         ({"scope": "selected", "organisations": []}, "organisations", "Choose at least one"),
         ({"title": ""}, "title", "This field is required."),
+        ({"scope": "subprocessor"}, "subprocessor", "Choose the sub-processor"),
     ],
 )
 def test_create_bad_input_is_a_form_error(client, legal, org, change, field, message):

@@ -253,3 +253,35 @@ def test_reminder_needs_no_legal_user_to_reach_someone(org, settings):
         obligation_reminders_sweep()
     assert list(OutboundEmail.objects.values_list("to_email", flat=True)) == [settings.PORTAL_LEGAL_LEAD_EMAIL]
     assert timezone.now() > T0
+
+
+# --- scope: all customers using a sub-processor -----------------------------------------------------------
+
+
+def test_customers_of_a_subprocessor(org, other_org, legal):
+    from tests.subprocessors.factories import make_subprocessor
+
+    sp = make_subprocessor(at=timezone.now() - dt.timedelta(days=30))
+    incident = make_incident(organisations=[], scope="subprocessor", subprocessor=sp, actor=legal)
+    assert incident.subprocessor == sp
+    assert {n.organisation for n in incident.notifications.all()} == {org, other_org}
+    assert AuditEvent.objects.get(action="breach.incident_created").details["subprocessor"] == sp.slug
+
+
+def test_subprocessor_scope_needs_one_on_the_list_that_day(org, legal):
+    from dpa.models import BreachIncident
+    from dpa.services.breaches import SUBPROCESSOR_REQUIRED
+    from tests.subprocessors.factories import make_subprocessor
+
+    with pytest.raises(ApplicationError, match=SUBPROCESSOR_REQUIRED):
+        make_incident(organisations=[], scope="subprocessor", actor=legal)
+    later = make_subprocessor(at=timezone.now(), slug="later", name="Later Inc")
+    with pytest.raises(ApplicationError, match="was not on the sub-processor list"):
+        make_incident(
+            organisations=[],
+            scope="subprocessor",
+            subprocessor=later,
+            aware_at=timezone.now() - dt.timedelta(days=3),
+            actor=legal,
+        )
+    assert BreachIncident.objects.count() == 0
