@@ -98,6 +98,46 @@ def _nda_document(world):
     return {"public_id": doc.public_id}
 
 
+def _breach(world):
+    """A sent breach notification and an obligation of the victim organisation, created once per world."""
+    if not hasattr(world, "breach"):
+        from django.utils import timezone
+
+        from dpa.services.breaches import breach_incident_create, breach_notification_send
+        from dpa.services.obligations import obligation_create
+        from portal.services.audit import Actor
+
+        actor = Actor(label="samples")
+        incident = breach_incident_create(
+            actor=actor,
+            organisations=[world.org],
+            title=f"Breach {MARKER}",
+            aware_at=timezone.now(),
+            nature=MARKER,
+            data=MARKER,
+            consequences=MARKER,
+            measures=MARKER,
+        )
+        notification = breach_notification_send(notification=incident.notifications.get(), actor=actor)
+        obligation = obligation_create(
+            kind="disclosure_order", organisation=world.org, received_at=timezone.now(), actor=actor, title=MARKER
+        )
+        world.breach = (incident, notification, obligation)
+    return world.breach
+
+
+def _incident(world):
+    return {"public_id": _breach(world)[0].public_id}
+
+
+def _obligation(world):
+    return {"public_id": _breach(world)[2].public_id}
+
+
+def _org_notification(world):
+    return {"public_id": world.org.public_id, "notification_id": _breach(world)[1].public_id}
+
+
 SAMPLES = {
     "home": lambda world: {},
     "healthz": lambda world: {},
@@ -149,6 +189,23 @@ SAMPLES = {
     "api_access_request_deny": _access_request,
     "api_nda": lambda world: {},
     "api_documents": lambda world: {},
+    # dpa: breaches and obligations (staff only, except the customer's own notification and the signed ack link)
+    "dpa_staff_breaches": lambda world: {},
+    "dpa_staff_breach_new": lambda world: {},
+    "dpa_staff_breach_detail": _incident,
+    "dpa_staff_breach_edit": _incident,
+    "dpa_staff_breach_send": _incident,
+    "dpa_staff_breach_followup": _incident,
+    "dpa_staff_breach_add_orgs": _incident,
+    "dpa_staff_breach_report": _incident,
+    "dpa_staff_obligations": lambda world: {},
+    "dpa_staff_obligation_new": lambda world: {},
+    "dpa_staff_obligations_csv": lambda world: {},
+    "dpa_staff_obligations_ics": lambda world: {},
+    "dpa_staff_obligation_detail": _obligation,
+    "dpa_staff_obligation_evidence": _obligation,
+    "dpa_org_breach_detail": _org_notification,
+    "dpa_breach_ack": _capability("token"),
 }
 
 
