@@ -280,6 +280,10 @@ CHANGE_FANOUT_BATCH = env.int("CHANGE_FANOUT_BATCH", default=500)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 
+# --- Sub-processor list ----------------------------------------------------------------------
+SUBPROCESSORS_PAGE_CACHE_SECONDS = env.int("SUBPROCESSORS_PAGE_CACHE_SECONDS", default=86400)
+SUBPROCESSORS_SUBSCRIBE_RATE = env("SUBPROCESSORS_SUBSCRIBE_RATE", default="5/h")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -16,8 +16,14 @@ PUBLIC = {
     "healthz",
     "invitation_detail",
     # subprocessors: the public list and its exports, and the signed subscription links
+    "subprocessors_list",
+    "subprocessors_history",
+    "subprocessors_subscribe",
+    "subprocessors_subscribe_sent",
     "subprocessors_subscribe_confirm",
     "subprocessors_unsubscribe",
+    "api_subprocessor_list",
+    "api_subprocessor_detail",
 }
 
 # Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
@@ -58,8 +64,14 @@ SAMPLES = {
     "staff_organisation_edit": _org,
     "staff_calendar": lambda world: {},
     # subprocessors
+    "subprocessors_list": lambda world: {},
+    "subprocessors_history": lambda world: {},
+    "subprocessors_subscribe": lambda world: {},
+    "subprocessors_subscribe_sent": lambda world: {},
     "subprocessors_subscribe_confirm": _capability("token"),
     "subprocessors_unsubscribe": _capability("token"),
+    "api_subprocessor_list": lambda world: {},
+    "api_subprocessor_detail": lambda world: {"slug": "no-such-provider"},
 }
 
 
