@@ -9,6 +9,7 @@ the fan-out size; BENCH_DELIVER (default 2000) how many of those emails the deli
 """
 
 import datetime as dt
+import logging
 import os
 import smtplib
 import socket
@@ -46,6 +47,8 @@ class Sink:
 
 
 def main() -> None:
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
+    logging.getLogger("celery").setLevel(logging.WARNING)
     if connection.vendor != "postgresql":
         print("bench/fanout.py needs PostgreSQL (DATABASE_URL)")
         return
