@@ -183,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
     "access-digest": {"task": "dpa.tasks.access_digest_send", "schedule": 3600.0},
     "dpa-obligation-reminders": {"task": "dpa.tasks.obligation_reminders_sweep", "schedule": 60.0},
     "dpa-expire-signatory-links": {"task": "dpa.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
+    "subprocessors-changes-effective": {"task": "subprocessors.tasks.changes_make_effective", "schedule": 300.0},
+    "subprocessors-objection-reminders": {"task": "subprocessors.tasks.objection_reminders", "schedule": 3600.0},
+    "subprocessors-fanout-sweep": {"task": "subprocessors.tasks.change_fanout_sweep", "schedule": 300.0},
+    "subprocessors-webhook-sweep": {"task": "subprocessors.tasks.webhook_sweep", "schedule": 60.0},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------

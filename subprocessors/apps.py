@@ -34,9 +34,8 @@ class SubprocessorsConfig(AppConfig):
         return [{"title": "Sub-processor changes", "html": html}]
 
     def load_demo(self):
-        from subprocessors.demo import load_demo as load_list_demo
-        from subprocessors.demo_changes import load_demo
-
-        load_list_demo()
+        from subprocessors.demo import load_demo
+        from subprocessors.demo_changes import load_demo as load_demo_changes
 
         load_demo()
+        load_demo_changes()
