@@ -89,7 +89,7 @@ class ClauseDiff:
         return clause.heading
 
 
-_TOKEN = re.compile(r"\s+|[^\s]+")
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 
 
 def _word_diff(old: str, new: str) -> SafeString:
