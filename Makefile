@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/portal
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test venv install lint format bench browser-deps check-deploy clean security
+.PHONY: run test venv install lint format bench browser-deps check-deploy clean security test-faults
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || PY=python3; $${PY:-python3} -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -32,7 +32,11 @@ browser-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 
 test: install browser-deps
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CELERY_TASK_ALWAYS_EAGER=1 $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CELERY_TASK_ALWAYS_EAGER=1 $(BIN)/pytest -m "not faults" $(PYTEST_ARGS)
+
+# Reliability suite: killed workers, Redis stopped, an SMTP server refusing deliveries (figures printed).
+test-faults: install
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CELERY_TASK_ALWAYS_EAGER=1 $(BIN)/pytest -m faults -s $(PYTEST_ARGS)
 
 lint:
 	$(BIN)/ruff check .

@@ -1,32 +1,60 @@
 from django.apps import AppConfig
+from django.urls import reverse
 
 
 class DpaConfig(AppConfig):
     name = "dpa"
     verbose_name = "DPA"
-    nav_items = [("DPA", "dpa_versions")]
-    staff_nav_items = [("DPA versions", "staff_dpa_versions"), ("Signed DPAs", "staff_dpa_executions")]
+    nav_items = (("DPA", "dpa_versions"),)
+    staff_nav_items = (
+        ("DPA versions", "staff_dpa_versions"),
+        ("Signed DPAs", "staff_dpa_executions"),
+        ("Breaches", "dpa_staff_breaches"),
+        ("Obligations", "dpa_staff_obligations"),
+    )
 
     def staff_panels(self, request):
-        from django.urls import reverse
-
+        from dpa.selectors.breaches import incidents_for_dashboard
+        from dpa.selectors.obligations import obligation_counts
         from dpa.selectors.signing import awaiting_countersignature_count
 
+        counts = obligation_counts()
         return [
             {
                 "title": "DPAs to countersign",
                 "count": awaiting_countersignature_count(),
                 "url": reverse("staff_dpa_executions") + "?status=awaiting_countersignature",
                 "link_text": "Countersign",
-            }
+            },
+            {
+                "title": "Open breach incidents",
+                "count": incidents_for_dashboard().count(),
+                "url": reverse("dpa_staff_breaches"),
+                "link_text": "Breach dashboard",
+            },
+            {
+                "title": "Overdue obligations",
+                "count": counts["overdue"],
+                "url": reverse("dpa_staff_obligations") + "?state=overdue",
+                "link_text": "Review overdue obligations",
+            },
+            {
+                "title": "Obligations due within 2 days",
+                "count": counts["due_soon"],
+                "url": reverse("dpa_staff_obligations") + "?state=due_soon",
+                "link_text": "Review due soon",
+            },
         ]
 
     def organisation_sections(self, request, org):
+        from dpa.views.breaches_customer import breach_sections
         from dpa.views.signing import organisation_section
 
-        return [organisation_section(request, org)]
+        return [organisation_section(request, org), *breach_sections(request, org)]
 
     def load_demo(self):
-        from dpa.demo_versions import load_demo
+        from dpa.demo import load_demo
+        from dpa.demo_versions import load_demo as load_demo_versions
 
         load_demo()
+        load_demo_versions()

@@ -1,5 +1,35 @@
 from django.urls import include, path
 
-urlpatterns: list = [
+from dpa.views import breaches_customer, breaches_staff, obligations
+
+urlpatterns = [
     path("", include("dpa.urls_versions")),
+    path("staff/breaches/", breaches_staff.breach_dashboard, name="dpa_staff_breaches"),
+    path("staff/breaches/new/", breaches_staff.breach_new, name="dpa_staff_breach_new"),
+    path("staff/breaches/<uuid:public_id>/", breaches_staff.breach_detail, name="dpa_staff_breach_detail"),
+    path("staff/breaches/<uuid:public_id>/edit/", breaches_staff.breach_edit, name="dpa_staff_breach_edit"),
+    path("staff/breaches/<uuid:public_id>/send/", breaches_staff.breach_send, name="dpa_staff_breach_send"),
+    path("staff/breaches/<uuid:public_id>/followup/", breaches_staff.breach_followup, name="dpa_staff_breach_followup"),
+    path(
+        "staff/breaches/<uuid:public_id>/organisations/",
+        breaches_staff.breach_add_organisations,
+        name="dpa_staff_breach_add_orgs",
+    ),
+    path("staff/breaches/<uuid:public_id>/report.pdf", breaches_staff.breach_report, name="dpa_staff_breach_report"),
+    path("staff/obligations/", obligations.obligation_list, name="dpa_staff_obligations"),
+    path("staff/obligations/new/", obligations.obligation_new, name="dpa_staff_obligation_new"),
+    path("staff/obligations/export.csv", obligations.obligation_export_csv, name="dpa_staff_obligations_csv"),
+    path("staff/obligations/calendar.ics", obligations.obligation_export_ics, name="dpa_staff_obligations_ics"),
+    path("staff/obligations/<uuid:public_id>/", obligations.obligation_detail, name="dpa_staff_obligation_detail"),
+    path(
+        "staff/obligations/<uuid:public_id>/evidence/",
+        obligations.obligation_evidence,
+        name="dpa_staff_obligation_evidence",
+    ),
+    path("breach-ack/<str:token>/", breaches_customer.breach_ack, name="dpa_breach_ack"),
+    path(
+        "org/<uuid:public_id>/breach-notifications/<uuid:notification_id>/",
+        breaches_customer.org_breach_detail,
+        name="dpa_org_breach_detail",
+    ),
 ]

@@ -172,10 +172,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that enqueues on commit must not hang when Redis is down: fail fast, the beat sweeps catch up.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 # Beat only sweeps: anything due later than a few minutes is a database row, never a task in Redis.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": 60.0},
     "dpa-expire-signatory-links": {"task": "dpa.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
+    "dpa-obligation-reminders": {"task": "dpa.tasks.obligation_reminders_sweep", "schedule": 60.0},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
@@ -230,6 +233,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "DpaVersionStatusEnum": "dpa.models.versions.DpaVersion.Status",
+        "DpaExecutionStatusEnum": "dpa.models.signing.DpaExecution.Status",
+    },
 }
 
 # --- Security --------------------------------------------------------------------------------
@@ -262,6 +269,10 @@ PORTAL_NAME = env("PORTAL_NAME", default="Trust Portal")
 PORTAL_PROCESSOR_NAME = env("PORTAL_PROCESSOR_NAME", default="Routewise B.V.")
 PORTAL_SUPPORT_EMAIL = env("PORTAL_SUPPORT_EMAIL", default="support@portal.example")
 PORTAL_LEGAL_LEAD_EMAIL = env("PORTAL_LEGAL_LEAD_EMAIL", default="legal-lead@portal.example")
+# Sub-processor change notices and customer webhooks (issue 4)
+CHANGE_FANOUT_BATCH = env.int("CHANGE_FANOUT_BATCH", default=500)
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 
 LOGGING = {
     "version": 1,

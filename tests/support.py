@@ -1,10 +1,12 @@
 """Helpers for tests that run real processes: an SMTP sink and a Celery worker."""
 
 import os
+import random
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,30 +23,58 @@ def free_port() -> int:
 
 
 class SinkHandler:
-    """Collects messages; refuses a share of them when `refuse_every` is set."""
+    """Collects messages; refuses every n-th (`refuse_every`) or a random share (`refuse_ratio`) of them."""
 
-    def __init__(self, refuse_every: int = 0):
+    def __init__(self, refuse_every: int = 0, refuse_ratio: float = 0.0, seed: int = 7):
         self.messages: list = []
         self.refuse_every = refuse_every
+        self.refuse_ratio = refuse_ratio
+        self.random = random.Random(seed)
         self.seen = 0
+        self.refused = 0
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.seen += 1
-        if self.refuse_every and self.seen % self.refuse_every == 0:
+        every = self.refuse_every and self.seen % self.refuse_every == 0
+        if every or (self.refuse_ratio and self.random.random() < self.refuse_ratio):
+            self.refused += 1
             return "451 Try again later"
         self.messages.append(envelope)
         return "250 OK"
 
 
 @contextmanager
-def smtp_sink(refuse_every: int = 0):
-    handler = SinkHandler(refuse_every)
+def smtp_sink(refuse_every: int = 0, refuse_ratio: float = 0.0):
+    handler = SinkHandler(refuse_every, refuse_ratio)
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield handler, controller.port
     finally:
         controller.stop()
+
+
+@contextmanager
+def celery_broker(url: str):
+    """Send this process's tasks to a real Redis (not in-process), on a queue only the test's worker reads."""
+    from portal import celery_app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    saved = {k: celery_app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")}
+    celery_app.conf.update(task_always_eager=False, broker_url=url, task_default_queue=queue)
+    _reset_connections(celery_app)
+    try:
+        yield queue
+    finally:
+        celery_app.conf.update(saved)
+        _reset_connections(celery_app)
+
+
+def _reset_connections(app):
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def worker_env(*, smtp_port: int, queue: str, redis_url: str) -> dict:
@@ -109,3 +139,48 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.2):
             return True
         time.sleep(interval)
     return False
+
+
+@contextmanager
+def redis_server():
+    """A Redis of the test's own on a free port, so a test can stop it without touching anyone else's."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = RedisServer(proc, port)
+    assert wait_for(server.is_up, timeout=10), "redis-server did not start"
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class RedisServer:
+    def __init__(self, proc, port):
+        self.proc = proc
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def is_up(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        assert wait_for(self.is_up, timeout=10), "redis-server did not restart"

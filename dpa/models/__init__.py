@@ -7,6 +7,8 @@ from .access import (
     TrustDocument,
     TrustDocumentVersion,
 )
+from .breaches import BLOCKS, BreachFollowUp, BreachIncident, BreachNotification
+from .obligations import Obligation, ObligationReminder
 from .signing import DpaExecution
 from .versions import DpaVersion
 
@@ -20,4 +22,10 @@ __all__ = [
     "NdaVersion",
     "TrustDocument",
     "TrustDocumentVersion",
+    "BLOCKS",
+    "BreachFollowUp",
+    "BreachIncident",
+    "BreachNotification",
+    "Obligation",
+    "ObligationReminder",
 ]

@@ -39,11 +39,15 @@ def _enqueue_on_commit(ids: list[int]) -> None:
     from portal.tasks import outbox_deliver_task
 
     def send():
-        for pk in ids:
+        for n, pk in enumerate(ids):
             try:
                 outbox_deliver_task.delay(pk)
-            except Exception as exc:  # noqa: BLE001 - broker down: the row is safe, the sweeper sends it later
-                logger.warning("Could not enqueue email %s (%s); the outbox sweeper will pick it up", pk, exc)
+            except Exception as exc:  # noqa: BLE001 - broker down: the rows are safe, the sweeper sends them later
+                # One failure is enough to know the broker is down; don't make the request wait for each row.
+                logger.warning(
+                    "Could not enqueue %s email(s) (%s); the outbox sweeper will send them", len(ids) - n, exc
+                )
+                return
 
     transaction.on_commit(send)
 

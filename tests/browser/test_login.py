@@ -2,7 +2,7 @@ import pytest
 
 from tests.factories import PASSWORD, MembershipFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_sign_in_through_the_real_login_page(live_server, page, screenshot):

@@ -1,39 +1,21 @@
-import uuid
-
 import pytest
 from django.db import transaction
 
-from portal import celery_app
 from portal.models import OutboundEmail
 from portal.services.outbox import email_queue_raw
-from tests.support import celery_worker, smtp_sink, wait_for, worker_env
+from tests.support import celery_broker, celery_worker, smtp_sink, wait_for, worker_env
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 @pytest.fixture
 def real_broker():
-    """Send tasks to Redis (not in-process) on a queue only this test's worker listens to."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    saved = {k: celery_app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")}
-    celery_app.conf.update(task_always_eager=False, broker_url=REDIS_URL, task_default_queue=queue)
-    _reset_connections()
-    try:
+    with celery_broker(REDIS_URL) as queue:
         yield queue
-    finally:
-        celery_app.conf.update(saved)
-        _reset_connections()
-
-
-def _reset_connections():
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_real_celery_worker_delivers_an_outbox_email(real_broker):
     with smtp_sink() as (sink, port):
         env = worker_env(smtp_port=port, queue=real_broker, redis_url=REDIS_URL)

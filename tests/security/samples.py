@@ -22,6 +22,9 @@ PUBLIC = {
     "api_dpa_versions",
     "api_dpa_version",
     "api_dpa_verify",
+    # subprocessors: the public list and its exports, and the signed subscription links
+    "subprocessors_subscribe_confirm",
+    "subprocessors_unsubscribe",
 }
 
 # Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
@@ -128,4 +131,7 @@ SAMPLES = {
     "api_dpa_version_publish": _dpa_version,
     "api_dpa_executions": lambda world: {},
     "api_dpa_verify": lambda world: {},
+    # subprocessors
+    "subprocessors_subscribe_confirm": _capability("token"),
+    "subprocessors_unsubscribe": _capability("token"),
 }

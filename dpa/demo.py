@@ -1,0 +1,44 @@
+"""Demo breach incident and obligations (idempotent)."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from dpa.models import BreachIncident, Obligation
+from dpa.services.breaches import breach_incident_create
+from dpa.services.obligations import obligation_create
+from portal.models import Organisation
+from portal.services.audit import Actor
+
+DEMO_TITLE = "Demo: misconfigured log bucket exposed request metadata"
+
+
+def load_demo() -> None:
+    orgs = list(Organisation.objects.order_by("name"))
+    if not orgs or BreachIncident.objects.filter(title=DEMO_TITLE).exists():
+        return
+    actor = get_user_model().objects.filter(email="legal@portal.example").first() or Actor(label="demo")
+    now = timezone.now()
+    breach_incident_create(
+        actor=actor,
+        organisations=orgs,
+        title=DEMO_TITLE,
+        aware_at=now - dt.timedelta(hours=30),
+        detected_by="Security monitoring",
+        description="A storage bucket holding request logs was publicly listable for six hours.",
+        severity=BreachIncident.Severity.HIGH,
+        nature="Request metadata of API users; approximately 1,200 data subjects.",
+        data="IP addresses and account email addresses; approximately 40,000 log lines.",
+        consequences="",
+        consequences_pending=True,
+        measures="Bucket made private; access logs under review.",
+    )
+    obligation_create(
+        kind=Obligation.Kind.DATA_SUBJECT_REQUEST,
+        organisation=orgs[0],
+        received_at=now - dt.timedelta(days=2),
+        actor=actor,
+        source="demo:dsr",
+        title="Access request from a data subject received at support@",
+    )

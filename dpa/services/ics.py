@@ -1,0 +1,71 @@
+"""A minimal RFC 5545 calendar of obligation due times (no dependency needed for VEVENTs)."""
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+
+PRODID = "-//Trust Portal//Obligation register//EN"
+
+
+def _escape(text: str) -> str:
+    return (
+        str(text)
+        .replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "")
+    )
+
+
+def _fold(line: str) -> str:
+    """Fold lines longer than 75 octets, as the RFC requires."""
+    raw = line.encode()
+    if len(raw) <= 75:
+        return line
+    parts, current = [], b""
+    for char in line:
+        encoded = char.encode()
+        if len(current) + len(encoded) > (75 if not parts else 74):
+            parts.append(current.decode())
+            current = b""
+        current += encoded
+    parts.append(current.decode())
+    return "\r\n ".join(parts)
+
+
+def _stamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _prefix(obligation) -> str:
+    return "Done" if obligation.status == "completed" else "Due"
+
+
+def obligations_ics(obligations, *, site_url: str) -> str:
+    now = _stamp(timezone.now())
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
+    lines.append("X-WR-CALNAME:Obligation deadlines")
+    for o in obligations:
+        url = site_url + reverse("dpa_staff_obligation_detail", args=[o.public_id])
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:obligation-{o.public_id}@trust-portal",
+            f"DTSTAMP:{now}",
+            f"DTSTART:{_stamp(o.due_at)}",
+            f"DTEND:{_stamp(o.due_at)}",
+            f"SUMMARY:{_escape(f'{_prefix(o)}: {o.title} ({o.organisation.name})')}",
+            f"DESCRIPTION:{_escape(f'{o.get_kind_display()}. Received {_stamp(o.received_at)}. {url}')}",
+            f"URL:{url}",
+            "STATUS:CONFIRMED",
+            "BEGIN:VALARM",
+            "ACTION:DISPLAY",
+            "TRIGGER:-PT24H",
+            f"DESCRIPTION:{_escape(o.title)}",
+            "END:VALARM",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"

@@ -1,0 +1,76 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from dpa.models import BreachNotification
+from dpa.selectors.breaches import organisation_breach_notifications
+from dpa.services.breaches import breach_acknowledge, breach_notification_from_token
+from portal.errors import ApplicationError
+from portal.selectors import membership_for
+from portal.services.audit import Actor
+
+
+def breach_sections(request, org) -> list[dict]:
+    """Organisation page panel (AppConfig.organisation_sections): this organisation's notifications only."""
+    notifications = list(organisation_breach_notifications(org))
+    if not notifications:
+        return []
+    html = render_to_string(
+        "dpa/org/breach_section.html", {"notifications": notifications, "organisation": org}, request=request
+    )
+    return [{"title": "Personal data breach notifications", "html": mark_safe(html)}]  # noqa: S308 - our template
+
+
+def _org_notification(request, public_id, notification_id):
+    membership = membership_for(request.user, public_id)
+    notification = organisation_breach_notifications(membership.organisation).filter(public_id=notification_id).first()
+    if notification is None:
+        raise Http404
+    return membership, notification
+
+
+@login_required
+def org_breach_detail(request, public_id, notification_id):
+    membership, notification = _org_notification(request, public_id, notification_id)
+    if request.method == "POST":
+        _, changed = breach_acknowledge(
+            notification=notification, via=BreachNotification.Via.PORTAL, actor=request.user, request=request
+        )
+        if changed:
+            messages.success(request, "Thank you: receipt of the notification is acknowledged.")
+        return redirect("dpa_org_breach_detail", public_id=public_id, notification_id=notification.public_id)
+    return render(
+        request,
+        "dpa/org/breach_detail.html",
+        {
+            "organisation": membership.organisation,
+            "notification": notification,
+            "incident": notification.incident,
+            "blocks": notification.incident.blocks(),
+        },
+    )
+
+
+def breach_ack(request, token):
+    """Acknowledgement from the signed link in the email: no login. GET asks, POST records (once)."""
+    try:
+        notification = breach_notification_from_token(token)
+    except ApplicationError as exc:
+        return render(request, "dpa/breach_ack.html", {"error": exc.message}, status=404)
+    changed = False
+    if request.method == "POST":
+        label = f"{notification.recipient_email} (email link)"
+        notification, changed = breach_acknowledge(
+            notification=notification,
+            via=BreachNotification.Via.LINK,
+            actor=Actor(label=label),
+            request=request,
+        )
+    return render(
+        request,
+        "dpa/breach_ack.html",
+        {"notification": notification, "incident": notification.incident, "changed": changed},
+    )

@@ -1,0 +1,181 @@
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from dpa.forms.breaches import AffectedForm, BreachEditForm, BreachIncidentCreateForm, FollowUpForm
+from dpa.models import BreachIncident, BreachNotification
+from dpa.selectors.breaches import incident_notifications, incident_timeline, incidents_for_dashboard
+from dpa.services.breaches import (
+    breach_followup_send,
+    breach_incident_create,
+    breach_incident_update,
+    breach_notification_send,
+    breach_notifications_send_all,
+    breach_organisations_add,
+)
+from dpa.services.reports import breach_report_pdf
+from portal.errors import ApplicationError
+from portal.forms import form_error
+from portal.permissions import legal_required
+from portal.services.audit import audit_record
+
+
+@legal_required("dpa.view_breachincident")
+def breach_dashboard(request):
+    return render(
+        request,
+        "dpa/staff/breach_dashboard.html",
+        {
+            "incidents": list(incidents_for_dashboard()),
+            "closed": list(incidents_for_dashboard(closed=True)[:20]),
+            "now": timezone.now(),
+        },
+    )
+
+
+@legal_required("dpa.add_breachincident")
+def breach_new(request):
+    form = BreachIncidentCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        scope = data.pop("scope")
+        organisations = data.pop("organisations")
+        try:
+            incident = breach_incident_create(
+                actor=request.user, scope=scope, organisations=organisations, request=request, **data
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"Incident recorded; {incident.notifications.count()} notifications to send.")
+            return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+    return render(
+        request, "dpa/staff/breach_form.html", {"form": form}, status=400 if request.method == "POST" else 200
+    )
+
+
+def _detail_context(request, incident, **extra):
+    notifications = list(incident_notifications(incident))
+    unsent = [n for n in notifications if n.sent_at is None]
+    return {
+        "incident": incident,
+        "blocks": incident.blocks(),
+        "notifications": notifications,
+        "nearest_deadline": min((n.deadline for n in unsent), default=None),
+        "unsent_count": len(unsent),
+        "sent_count": len(notifications) - len(unsent),
+        "timeline": list(incident_timeline(incident)),
+        "followup_form": extra.pop("followup_form", None) or FollowUpForm(),
+        "affected_form": extra.pop("affected_form", None) or AffectedForm(),
+        "now": timezone.now(),
+        **extra,
+    }
+
+
+@legal_required("dpa.view_breachincident")
+def breach_detail(request, public_id):
+    incident = get_object_or_404(BreachIncident, public_id=public_id)
+    return render(request, "dpa/staff/breach_detail.html", _detail_context(request, incident))
+
+
+@legal_required("dpa.change_breachincident")
+def breach_edit(request, public_id):
+    incident = get_object_or_404(BreachIncident, public_id=public_id)
+    form = BreachEditForm(request.POST or None, instance=incident)
+    if request.method == "POST" and form.is_valid():
+        try:
+            breach_incident_update(incident=incident, actor=request.user, data=form.cleaned_data, request=request)
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, "Incident saved.")
+            return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+    return render(
+        request,
+        "dpa/staff/breach_form.html",
+        {"form": form, "incident": incident},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@legal_required("dpa.send_breachnotification")
+def breach_send(request, public_id):
+    incident = get_object_or_404(BreachIncident, public_id=public_id)
+    notification_id = request.POST.get("notification")
+    try:
+        if notification_id:
+            notification = get_object_or_404(BreachNotification, public_id=notification_id, incident=incident)
+            breach_notification_send(notification=notification, actor=request.user, request=request)
+            messages.success(request, f"Notification to {notification.organisation.name} sent.")
+        else:
+            sent = breach_notifications_send_all(incident=incident, actor=request.user, request=request)
+            messages.success(request, f"{len(sent)} notifications sent.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return render(
+            request, "dpa/staff/breach_detail.html", _detail_context(request, incident, send_error=exc), status=400
+        )
+    return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+
+
+@require_POST
+@legal_required("dpa.send_breachnotification")
+def breach_followup(request, public_id):
+    incident = get_object_or_404(BreachIncident, public_id=public_id)
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            sent = breach_followup_send(
+                incident=incident, message=form.cleaned_data["message"], actor=request.user, request=request
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"Update {sent[0].number} sent to {len(sent)} organisations.")
+            return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+    return render(
+        request, "dpa/staff/breach_detail.html", _detail_context(request, incident, followup_form=form), status=400
+    )
+
+
+@require_POST
+@legal_required("dpa.change_breachincident")
+def breach_add_organisations(request, public_id):
+    incident = get_object_or_404(BreachIncident, public_id=public_id)
+    form = AffectedForm(request.POST)
+    if form.is_valid():
+        try:
+            created = breach_organisations_add(
+                incident=incident,
+                actor=request.user,
+                scope=form.cleaned_data["scope"],
+                organisations=form.cleaned_data["organisations"],
+                request=request,
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"{len(created)} organisations added.")
+            return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+    return render(
+        request, "dpa/staff/breach_detail.html", _detail_context(request, incident, affected_form=form), status=400
+    )
+
+
+@legal_required("dpa.view_breachincident")
+def breach_report(request, public_id):
+    incident = get_object_or_404(BreachIncident, public_id=public_id)
+    pdf = breach_report_pdf(incident=incident)
+    audit_record(
+        action="breach.report_downloaded",
+        actor=request.user,
+        target=incident,
+        request=request,
+        details={"incident": incident.pk, "bytes": len(pdf)},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="breach-report-{incident.public_id}.pdf"'
+    return response

@@ -1,0 +1,184 @@
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from dpa.forms.obligations import ObligationCompleteForm, ObligationFilterForm, ObligationForm
+from dpa.models import Obligation
+from dpa.selectors.obligations import DUE_SOON, obligation_counts, obligation_register
+from dpa.services.ics import obligations_ics
+from dpa.services.obligations import obligation_complete, obligation_create
+from portal.errors import ApplicationError
+from portal.forms import form_error
+from portal.permissions import legal_required
+from portal.services.audit import audit_record
+from portal.views.staff import csv_response
+
+BREACH_COMPLETES_WHEN_SENT = "A breach notification is completed by sending it from its incident."
+
+
+def _filters(request):
+    form = ObligationFilterForm(request.GET or None)
+    return form, (form.cleaned_data if form.is_valid() else {})
+
+
+@legal_required("dpa.view_obligation")
+def obligation_list(request):
+    form, filters = _filters(request)
+    now = timezone.now()
+    page = Paginator(obligation_register(filters=filters, now=now), 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "dpa/staff/obligation_list.html",
+        {
+            "form": form,
+            "page": page,
+            "now": now,
+            "soon": now + DUE_SOON,
+            "counts": obligation_counts(now=now),
+            "query": params.urlencode(),
+        },
+    )
+
+
+@legal_required("dpa.add_obligation")
+def obligation_new(request):
+    form = ObligationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            obligation = obligation_create(actor=request.user, request=request, **form.cleaned_data)
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"Recorded; due {timezone.localtime(obligation.due_at):%d %b %Y %H:%M}.")
+            return redirect("dpa_staff_obligation_detail", public_id=obligation.public_id)
+    return render(
+        request, "dpa/staff/obligation_form.html", {"form": form}, status=400 if request.method == "POST" else 200
+    )
+
+
+@legal_required("dpa.view_obligation")
+def obligation_detail(request, public_id):
+    obligation = get_object_or_404(
+        Obligation.objects.select_related("organisation", "completed_by", "created_by"), public_id=public_id
+    )
+    form = ObligationCompleteForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not request.user.has_perm("dpa.complete_obligation"):
+            raise Http404
+        if obligation.kind == Obligation.Kind.BREACH_NOTIFICATION:
+            form.add_error(None, BREACH_COMPLETES_WHEN_SENT)
+        elif form.is_valid():
+            try:
+                obligation_complete(
+                    obligation=obligation,
+                    evidence=form.cleaned_data["evidence"],
+                    evidence_file=form.cleaned_data.get("evidence_file"),
+                    actor=request.user,
+                    request=request,
+                )
+            except ApplicationError as exc:
+                form_error(form, exc)
+            else:
+                messages.success(request, "Obligation completed.")
+                return redirect("dpa_staff_obligation_detail", public_id=obligation.public_id)
+    notification = getattr(obligation, "breach_notification", None)
+    return render(
+        request,
+        "dpa/staff/obligation_detail.html",
+        {
+            "obligation": obligation,
+            "form": form,
+            "now": timezone.now(),
+            "notification": notification,
+            "reminders": obligation.reminders.order_by("created_at"),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@legal_required("dpa.view_obligation")
+def obligation_evidence(request, public_id):
+    obligation = get_object_or_404(Obligation, public_id=public_id)
+    if not obligation.evidence_file:
+        raise Http404
+    audit_record(
+        action="obligation.evidence_downloaded",
+        actor=request.user,
+        target=obligation,
+        organisation=obligation.organisation_id,
+        request=request,
+        details={"file": obligation.evidence_file.name},
+    )
+    return FileResponse(
+        obligation.evidence_file.open("rb"),
+        as_attachment=True,
+        filename=obligation.evidence_file.name.rsplit("/", 1)[-1],
+    )
+
+
+def _utc(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ") if value else ""
+
+
+@legal_required("dpa.view_obligation")
+def obligation_export_csv(request):
+    _, filters = _filters(request)
+    qs = obligation_register(filters=filters)
+    now = timezone.now()
+    audit_record(action="obligation.register_exported", actor=request.user, request=request, details={"format": "csv"})
+
+    def rows():
+        for o in qs.iterator(chunk_size=500):
+            state = o.status
+            if o.status == Obligation.Status.OPEN and o.due_at < now:
+                state = "overdue"
+            on_time = "" if o.completed_at is None else ("yes" if o.completed_at <= o.due_at else "no")
+            yield [
+                o.public_id,
+                o.get_kind_display(),
+                o.organisation.name,
+                o.title,
+                o.source,
+                _utc(o.received_at),
+                _utc(o.due_at),
+                state,
+                _utc(o.completed_at),
+                on_time,
+                o.completed_by.email if o.completed_by else "",
+                o.evidence,
+            ]
+
+    return csv_response(
+        "obligations.csv",
+        [
+            "id",
+            "kind",
+            "organisation",
+            "title",
+            "source",
+            "received_at_utc",
+            "due_at_utc",
+            "status",
+            "completed_at_utc",
+            "on_time",
+            "completed_by",
+            "evidence",
+        ],
+        rows(),
+    )
+
+
+@legal_required("dpa.view_obligation")
+def obligation_export_ics(request):
+    _, filters = _filters(request)
+    qs = obligation_register(filters=filters or {"state": "open"})
+    body = obligations_ics(qs, site_url=request.build_absolute_uri("/").rstrip("/"))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="obligations.ics"'
+    return response
