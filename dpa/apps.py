@@ -5,27 +5,35 @@ from django.urls import reverse
 class DpaConfig(AppConfig):
     name = "dpa"
     verbose_name = "DPA"
-    nav_items = (("DPA", "dpa_versions"),)
-    staff_nav_items = (
+    nav_items = [("DPA", "dpa_versions")]
+    staff_nav_items = [
         ("DPA versions", "staff_dpa_versions"),
         ("Signed DPAs", "staff_dpa_executions"),
         ("Breaches", "dpa_staff_breaches"),
         ("Obligations", "dpa_staff_obligations"),
-    )
+    ]
 
     def staff_panels(self, request):
-        from dpa.selectors.breaches import incidents_for_dashboard
-        from dpa.selectors.obligations import obligation_counts
+        return [*self._breach_panels(), *self._signing_panels()]
+
+    def _signing_panels(self):
         from dpa.selectors.signing import awaiting_countersignature_count
 
-        counts = obligation_counts()
         return [
             {
                 "title": "DPAs to countersign",
                 "count": awaiting_countersignature_count(),
                 "url": reverse("staff_dpa_executions") + "?status=awaiting_countersignature",
                 "link_text": "Countersign",
-            },
+            }
+        ]
+
+    def _breach_panels(self):
+        from dpa.selectors.breaches import incidents_for_dashboard
+        from dpa.selectors.obligations import obligation_counts
+
+        counts = obligation_counts()
+        return [
             {
                 "title": "Open breach incidents",
                 "count": incidents_for_dashboard().count(),
@@ -53,8 +61,8 @@ class DpaConfig(AppConfig):
         return [organisation_section(request, org), *breach_sections(request, org)]
 
     def load_demo(self):
-        from dpa.demo import load_demo
-        from dpa.demo_versions import load_demo as load_demo_versions
+        from dpa.demo import load_demo as load_breaches_demo
+        from dpa.demo_versions import load_demo as load_versions_demo
 
-        load_demo()
-        load_demo_versions()
+        load_versions_demo()
+        load_breaches_demo()

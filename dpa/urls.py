@@ -3,7 +3,6 @@ from django.urls import include, path
 from dpa.views import breaches_customer, breaches_staff, obligations
 
 urlpatterns = [
-    path("", include("dpa.urls_versions")),
     path("staff/breaches/", breaches_staff.breach_dashboard, name="dpa_staff_breaches"),
     path("staff/breaches/new/", breaches_staff.breach_new, name="dpa_staff_breach_new"),
     path("staff/breaches/<uuid:public_id>/", breaches_staff.breach_detail, name="dpa_staff_breach_detail"),
@@ -32,4 +31,5 @@ urlpatterns = [
         breaches_customer.org_breach_detail,
         name="dpa_org_breach_detail",
     ),
+    path("", include("dpa.urls_versions")),
 ]

@@ -177,8 +177,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # Beat only sweeps: anything due later than a few minutes is a database row, never a task in Redis.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": 60.0},
-    "dpa-expire-signatory-links": {"task": "dpa.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
     "dpa-obligation-reminders": {"task": "dpa.tasks.obligation_reminders_sweep", "schedule": 60.0},
+    "dpa-expire-signatory-links": {"task": "dpa.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
@@ -233,9 +233,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; name each enum after its model so the public contract reads well.
     "ENUM_NAME_OVERRIDES": {
+        "SubprocessorStatusEnum": "subprocessors.models.list.Subprocessor.Status",
+        "SubscriberStatusEnum": "subprocessors.models.list.Subscriber.Status",
         "DpaVersionStatusEnum": "dpa.models.versions.DpaVersion.Status",
         "DpaExecutionStatusEnum": "dpa.models.signing.DpaExecution.Status",
+        "AccessRequestStatusEnum": "dpa.models.access.AccessRequest.Status",
+        "BreachIncidentStatusEnum": "dpa.models.breaches.BreachIncident.Status",
+        "ObligationStatusEnum": "dpa.models.obligations.Obligation.Status",
     },
 }
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are still synchronous.
@@ -72,3 +73,26 @@ def live_server(django_db_setup, django_db_blocker):
         server = LiveServer("localhost")
         yield server
         server.stop()
+
+
+@pytest.fixture
+def axe(page):
+    """Run axe-core (npm, pinned in tests/browser/package.json) on the current page.
+
+    Returns the serious and critical violations, formatted for an assertion message; empty means clean.
+    """
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: `make test` installs it (npm ci --prefix tests/browser)")
+    source = AXE.read_text()
+
+    def check(name: str = "") -> list[str]:
+        page.evaluate(source)  # through the DevTools protocol, so the page's CSP does not block it
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        found = [
+            f"{name or page.url}: {v['impact']} {v['id']} - {v['help']} ({len(v['nodes'])}x: {v['nodes'][0]['target']})"
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        return found
+
+    return check

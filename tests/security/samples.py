@@ -135,3 +135,57 @@ SAMPLES = {
     "subprocessors_subscribe_confirm": _capability("token"),
     "subprocessors_unsubscribe": _capability("token"),
 }
+
+
+# --- Sub-processor changes, objections and webhooks (issue 4) ---------------------------------------------
+def _change(world):
+    from tests.subprocessors.change_factories import make_change
+
+    if not hasattr(world, "change"):
+        world.change = make_change(status="announced")
+    return world.change
+
+
+def _objection(world):
+    from subprocessors.models import Objection
+
+    if not hasattr(world, "objection"):
+        world.objection = Objection.objects.create(
+            change=_change(world), organisation=world.org, raised_by=world.admin, grounds=f"{MARKER} grounds"
+        )
+    return world.objection
+
+
+def _webhook(world):
+    from subprocessors.models import Webhook
+
+    if not hasattr(world, "webhook"):
+        world.webhook = Webhook.objects.create(
+            organisation=world.org, url=f"https://hooks.example/{MARKER}", secret=f"whsec_{MARKER}"
+        )
+    return world.webhook
+
+
+PUBLIC |= {"api_change_list"}
+SAMPLES.update(
+    {
+        "change_object": lambda world: {"public_id": _change(world).public_id},
+        "objection_list": _org,
+        "objection_detail": lambda world: {
+            "public_id": world.org.public_id,
+            "objection_id": _objection(world).public_id,
+        },
+        "webhook_list": _org,
+        "webhook_remove": lambda world: {"public_id": world.org.public_id, "webhook_id": _webhook(world).public_id},
+        "staff_change_list": lambda world: {},
+        "staff_change_new": lambda world: {},
+        "staff_change_detail": lambda world: {"public_id": _objection(world).change.public_id},
+        "staff_change_announce": lambda world: {"public_id": _change(world).public_id},
+        "staff_change_withdraw": lambda world: {"public_id": _change(world).public_id},
+        "staff_change_notice": lambda world: {"public_id": _change(world).public_id},
+        "staff_change_notice_export": lambda world: {"public_id": _change(world).public_id},
+        "staff_objection_detail": lambda world: {"public_id": _objection(world).public_id},
+        "api_change_list": lambda world: {},
+        "api_change_objections": lambda world: {"public_id": _change(world).public_id},
+    }
+)
