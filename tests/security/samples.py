@@ -69,7 +69,7 @@ def _dpa_execution(world):
     if execution is None:
         execution = DpaExecution.objects.create(
             organisation=world.org,
-            version=DpaVersion_for_samples(),
+            version=_dpa_version_object(),
             requested_by=world.admin,
             agreement_path="dpa/pdf/none.pdf",
             agreement_sha256="0" * 64,
@@ -81,11 +81,10 @@ def _dpa_execution(world):
     return execution
 
 
-def DpaVersion_for_samples():  # noqa: N802 - reads as the thing it returns
+def _dpa_version_object():
     from dpa.models import DpaVersion
 
-    _dpa_version(None)
-    return DpaVersion.objects.get(label="2026.1")
+    return DpaVersion.objects.get(label=_dpa_version(None)["label"])
 
 
 SAMPLES = {
