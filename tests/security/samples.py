@@ -25,6 +25,10 @@ PUBLIC = {
     # subprocessors: the public list and its exports, and the signed subscription links
     "subprocessors_subscribe_confirm",
     "subprocessors_unsubscribe",
+    # trust-portal access: the document list and what anyone may open
+    "trust_home",
+    "api_documents",
+    "api_nda",
 }
 
 # Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
@@ -44,6 +48,34 @@ def _capability(name):
 
 def _membership(world):
     return {"public_id": world.org.public_id, "membership_id": world.membership.pk}
+
+
+def _access_request(world):
+    from dpa.models import AccessRequest
+    from tests.dpa.factories import AccessRequestFactory
+
+    req = AccessRequest.objects.filter(user=world.admin).first() or AccessRequestFactory(
+        user=world.admin, organisation=world.org, company=MARKER, reason=MARKER
+    )
+    return {"public_id": req.public_id}
+
+
+def _nda_document(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dpa.models import TrustDocument
+    from dpa.services.documents import document_create
+    from dpa.services.stamping import sample_pdf
+
+    doc = TrustDocument.objects.first() or document_create(
+        title="Penetration test summary",
+        category="pentest",
+        access_level="nda",
+        upload=SimpleUploadedFile("pentest.pdf", sample_pdf([MARKER])),
+        version="1",
+        actor=None,
+    )
+    return {"public_id": doc.public_id}
 
 
 def _dpa_version(world):
@@ -133,6 +165,24 @@ SAMPLES = {
     # subprocessors
     "subprocessors_subscribe_confirm": _capability("token"),
     "subprocessors_unsubscribe": _capability("token"),
+    # trust-portal access
+    "trust_home": lambda world: {},
+    "access_request": lambda world: {},
+    "access_status": lambda world: {},
+    "trust_document_file": _nda_document,
+    "api_token": lambda world: {},
+    "api_token_action": lambda world: {},
+    "staff_access_queue": lambda world: {},
+    "staff_access_bulk_approve": lambda world: {},
+    "staff_access_rules": lambda world: {},
+    "staff_access_detail": _access_request,
+    "staff_documents": lambda world: {},
+    "staff_document_detail": _nda_document,
+    "api_access_requests": lambda world: {},
+    "api_access_request_approve": _access_request,
+    "api_access_request_deny": _access_request,
+    "api_nda": lambda world: {},
+    "api_documents": lambda world: {},
 }
 
 
