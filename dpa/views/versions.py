@@ -2,7 +2,6 @@
 diff between two versions, and verification of an executed copy."""
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 
@@ -27,7 +26,7 @@ def _require_reader(request):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not can_read_dpa(request.user):
-        raise PermissionDenied(READ_REFUSED)
+        return render(request, "dpa/no_access.html", {"reason": READ_REFUSED}, status=403)
     return None
 
 

@@ -328,3 +328,20 @@ def test_staff_version_list_query_count(client, legal, django_assert_max_num_que
     with django_assert_max_num_queries(12):
         response = client.get(reverse("staff_dpa_versions"))
     assert response.status_code == 200
+
+
+def test_enterprise_member_reads_and_self_serve_member_is_pointed_to_access_request(client, member):
+    published_version(label="p1")
+    published_version(label="p2")
+    client.force_login(member)  # member of the enterprise `org`
+    assert client.get(reverse("dpa_diff")).status_code == 200
+    assert "1. Processing on instructions" in client.get(reverse("dpa_version_detail", args=["p2"])).content.decode()
+    small = OrganisationFactory(tier=Organisation.Tier.SELF_SERVE)
+    from tests.factories import MembershipFactory
+
+    self_serve_user = MembershipFactory(organisation=small).user
+    client.force_login(self_serve_user)
+    response = client.get(reverse("dpa_diff"))
+    assert response.status_code == 403
+    assert reverse("access_request") in response.content.decode()
+    assert "Processing on instructions" not in client.get(reverse("dpa_version_detail", args=["p2"])).content.decode()
