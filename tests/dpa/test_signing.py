@@ -448,3 +448,17 @@ def test_countersign_queue_is_on_the_staff_overview(client, legal, org_admin, or
     client.force_login(legal)
     page = client.get(reverse("staff_home")).content.decode()
     assert "DPAs to countersign" in page
+
+
+def test_database_refuses_raw_changes_to_an_executed_dpa(client, org_admin, org, legal, version):
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger exists on PostgreSQL only")
+    execution = _executed(org_admin, org, legal, client)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE dpa_dpaexecution SET executed_sha256 = %s WHERE id = %s", ["f" * 64, execution.pk])
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM dpa_dpaexecution WHERE id = %s", [execution.pk])
+    execution.refresh_from_db()
+    assert execution.executed_sha256 != "f" * 64

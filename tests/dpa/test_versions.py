@@ -345,3 +345,20 @@ def test_enterprise_member_reads_and_self_serve_member_is_pointed_to_access_requ
     assert response.status_code == 403
     assert reverse("access_request") in response.content.decode()
     assert "Processing on instructions" not in client.get(reverse("dpa_version_detail", args=["p2"])).content.decode()
+
+
+def test_database_refuses_raw_changes_to_a_published_version():
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger exists on PostgreSQL only")
+    version = published_version()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE dpa_dpaversion SET body = 'edited' WHERE id = %s", [version.pk])
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM dpa_dpaversion WHERE id = %s", [version.pk])
+    # Superseding (a status change) is still allowed.
+    published_version(label="next")
+    version.refresh_from_db()
+    assert version.status == DpaVersion.Status.SUPERSEDED
+    assert version.body != "edited"
