@@ -96,7 +96,7 @@ def version_diff(request):
             "old": old,
             "new": new,
             "changes": changes,
-            "changed_count": sum(1 for c in changes if c.change != "unchanged"),
+            "changed_count": sum(1 for c in changes if c.change in ("added", "removed", "changed")),
             "error": error,
         },
         status=400 if error else 200,
