@@ -109,3 +109,11 @@ def test_staff_preview_of_a_draft_is_marked_draft(client, legal, memo_pdf):
     response = client.get(reverse("staff_dpa_version_preview", args=["d1"]))
     assert response.status_code == 200
     assert "Draft — not in force" in pdf.pdf_text(response.content)
+
+
+def test_publishing_renders_the_informational_copy_after_commit(run_on_commit, legal, memo_pdf):
+    from dpa.services.versions import dpa_version_publish
+
+    version = DpaVersionFactory(label="2027.1")
+    run_on_commit(dpa_version_publish, version=version, actor=legal)
+    assert pdf.informational_pdf(version).cached
