@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from dpa.models import DpaExecution, DpaVersion
@@ -177,6 +178,7 @@ class Verify(generics.GenericAPIView):
     """Is this SHA-256 an executed DPA of this portal? Unknown hashes reveal nothing but `valid: false`."""
 
     permission_classes = [permissions.AllowAny]
+    throttle_classes = [AnonRateThrottle, UserRateThrottle]
     serializer_class = VerifySerializer
 
     @extend_schema(request=VerifySerializer, responses=VerifyResultSerializer)

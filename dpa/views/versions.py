@@ -104,7 +104,7 @@ def version_diff(request):
 
 
 def verify(request):
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    form = VerifyForm(request.POST if request.method == "POST" else None, request.FILES or None)
     result = None
     checked = False
     if request.method == "POST" and form.is_valid():

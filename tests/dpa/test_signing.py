@@ -462,3 +462,23 @@ def test_database_refuses_raw_changes_to_an_executed_dpa(client, org_admin, org,
         cursor.execute("DELETE FROM dpa_dpaexecution WHERE id = %s", [execution.pk])
     execution.refresh_from_db()
     assert execution.executed_sha256 != "f" * 64
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Upload the executed PDF or paste its SHA-256."),
+        ({"sha256": "abc"}, "A SHA-256 is 64 characters"),
+        ({"sha256": "z" * 64}, "A SHA-256 is 64 characters"),
+    ],
+)
+def test_verify_bad_input_is_a_form_error(client, data, message):
+    response = client.post(reverse("dpa_verify"), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_verify_api_bad_hash_is_a_400_with_field_message(client):
+    response = client.post(reverse("api_dpa_verify"), {"sha256": "nope"})
+    assert response.status_code == 400
+    assert response.json() == {"sha256": ["64 hexadecimal characters."]}
