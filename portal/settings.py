@@ -177,6 +177,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # Beat only sweeps: anything due later than a few minutes is a database row, never a task in Redis.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": 60.0},
+    "subprocessors-purge-unconfirmed": {"task": "subprocessors.tasks.subscribers_purge_task", "schedule": 3600.0},
     "dpa-obligation-reminders": {"task": "dpa.tasks.obligation_reminders_sweep", "schedule": 60.0},
     "dpa-expire-signatory-links": {"task": "dpa.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
     "subprocessors-changes-effective": {"task": "subprocessors.tasks.changes_make_effective", "schedule": 300.0},

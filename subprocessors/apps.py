@@ -5,7 +5,7 @@ class SubprocessorsConfig(AppConfig):
     name = "subprocessors"
     verbose_name = "Sub-processors"
     nav_items = (("Sub-processors", "subprocessors_list"),)
-    staff_nav_items = (("Sub-processor changes", "staff_change_list"),)
+    staff_nav_items = (("Sub-processors", "staff_subprocessors"), ("Sub-processor changes", "staff_change_list"))
 
     def staff_panels(self, request):
         from django.urls import reverse

@@ -71,10 +71,14 @@ def celery_broker(url: str):
 
 
 def _reset_connections(app):
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools per connection URL; a closed one would be reused by the next worker test.
+    pools.reset()
 
 
 def worker_env(*, smtp_port: int, queue: str, redis_url: str) -> dict:

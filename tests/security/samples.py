@@ -24,6 +24,9 @@ PUBLIC = {
     "subprocessors_unsubscribe",
     "api_subprocessor_list",
     "api_subprocessor_detail",
+    "subprocessors_feed",
+    "subprocessors_csv",
+    "subprocessors_pdf",
 }
 
 # Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
@@ -43,6 +46,24 @@ def _capability(name):
 
 def _membership(world):
     return {"public_id": world.org.public_id, "membership_id": world.membership.pk}
+
+
+def _proposed_subprocessor(world):
+    """A not-yet-announced row: no public page may show it."""
+    from subprocessors.models import Subprocessor
+
+    sp, _ = Subprocessor.objects.get_or_create(
+        slug="unannounced-proposal",
+        defaults={
+            "name": f"Proposal {MARKER}",
+            "category": "ai_provider",
+            "purpose": MARKER,
+            "hq_country": "NL",
+            "processing_region": "NL",
+            "status": "proposed",
+        },
+    )
+    return {"slug": sp.slug}
 
 
 SAMPLES = {
@@ -70,8 +91,14 @@ SAMPLES = {
     "subprocessors_subscribe_sent": lambda world: {},
     "subprocessors_subscribe_confirm": _capability("token"),
     "subprocessors_unsubscribe": _capability("token"),
+    "subprocessors_feed": lambda world: {},
+    "subprocessors_csv": lambda world: {},
+    "subprocessors_pdf": lambda world: {},
     "api_subprocessor_list": lambda world: {},
     "api_subprocessor_detail": lambda world: {"slug": "no-such-provider"},
+    "staff_subprocessors": lambda world: {},
+    "staff_subprocessor_new": lambda world: {},
+    "staff_subprocessor_edit": _proposed_subprocessor,
 }
 
 
