@@ -1,6 +1,65 @@
 from celery import shared_task
+from django.utils import timezone
 
+from portal.calendar import local_date
 from subprocessors.services.subscriptions import subscribers_purge_unconfirmed
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def change_fanout_task(change_id: int, notice: str) -> int:
+    from subprocessors.services.fanout import change_fanout
+
+    return change_fanout(change_id=change_id, notice=notice)
+
+
+@shared_task(ignore_result=True)
+def change_fanout_sweep() -> int:
+    from subprocessors.services.fanout import changes_with_unfinished_fanout
+
+    pending = changes_with_unfinished_fanout()
+    for change_id, notice in pending:
+        change_fanout_task.delay(change_id, notice)
+    return len(pending)
+
+
+@shared_task(ignore_result=True)
+def changes_make_effective() -> int:
+    from subprocessors.selectors.changes import changes_due
+    from subprocessors.services.changes import change_make_effective
+
+    now = timezone.now()
+    return sum(change_make_effective(change=change, now=now) for change in changes_due(day=local_date(now)))
+
+
+@shared_task(ignore_result=True)
+def objection_reminders() -> int:
+    from subprocessors.services.objections import objection_reminders_send
+
+    return objection_reminders_send()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_deliver_task(delivery_id: int) -> str:
+    from subprocessors.models import WebhookDelivery
+    from subprocessors.services.webhooks import webhook_deliver
+
+    result = webhook_deliver(delivery_id=delivery_id)
+    if result == "retry":
+        due = WebhookDelivery.objects.filter(pk=delivery_id).values_list("next_attempt_at", flat=True).first()
+        countdown = int((due - timezone.now()).total_seconds()) + 1 if due else 1
+        if countdown <= 300:  # longer waits: the sweep finds the row when it is due
+            webhook_deliver_task.apply_async((delivery_id,), countdown=max(1, countdown))
+    return result
+
+
+@shared_task(ignore_result=True)
+def webhook_sweep() -> int:
+    from subprocessors.services.webhooks import webhook_due_ids
+
+    ids = webhook_due_ids()
+    for pk in ids:
+        webhook_deliver_task.delay(pk)
+    return len(ids)
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -15,3 +15,15 @@ __all__ = [
     "validate_country",
     "validate_region",
 ]
+from .changes import ChangeRecipient, SubprocessorChange  # noqa: E402
+from .objections import Objection, ObjectionMessage  # noqa: E402
+from .webhooks import Webhook, WebhookDelivery  # noqa: E402
+
+__all__ += [
+    "ChangeRecipient",
+    "Objection",
+    "ObjectionMessage",
+    "SubprocessorChange",
+    "Webhook",
+    "WebhookDelivery",
+]

@@ -15,6 +15,13 @@ PUBLIC = {
     "home",
     "healthz",
     "invitation_detail",
+    # DPA versions (issue 6): the version list and summaries are public; verification answers anyone.
+    "dpa_versions",
+    "dpa_version_detail",
+    "dpa_verify",
+    "api_dpa_versions",
+    "api_dpa_version",
+    "api_dpa_verify",
     # subprocessors: the public list and its exports, and the signed subscription links
     "subprocessors_list",
     "subprocessors_history",
@@ -27,6 +34,10 @@ PUBLIC = {
     "subprocessors_feed",
     "subprocessors_csv",
     "subprocessors_pdf",
+    # trust-portal access: the document list and what anyone may open
+    "trust_home",
+    "api_documents",
+    "api_nda",
 }
 
 # Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
@@ -66,6 +77,115 @@ def _proposed_subprocessor(world):
     return {"slug": sp.slug}
 
 
+def _access_request(world):
+    from dpa.models import AccessRequest
+    from tests.dpa.factories import AccessRequestFactory
+
+    req = AccessRequest.objects.filter(user=world.admin).first() or AccessRequestFactory(
+        user=world.admin, organisation=world.org, company=MARKER, reason=MARKER
+    )
+    return {"public_id": req.public_id}
+
+
+def _nda_document(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dpa.models import TrustDocument
+    from dpa.services.documents import document_create
+    from dpa.services.stamping import sample_pdf
+
+    doc = TrustDocument.objects.first() or document_create(
+        title="Penetration test summary",
+        category="pentest",
+        access_level="nda",
+        upload=SimpleUploadedFile("pentest.pdf", sample_pdf([MARKER])),
+        version="1",
+        actor=None,
+    )
+    return {"public_id": doc.public_id}
+
+
+def _breach(world):
+    """A sent breach notification and an obligation of the victim organisation, created once per world."""
+    if not hasattr(world, "breach"):
+        from django.utils import timezone
+
+        from dpa.services.breaches import breach_incident_create, breach_notification_send
+        from dpa.services.obligations import obligation_create
+        from portal.services.audit import Actor
+
+        actor = Actor(label="samples")
+        incident = breach_incident_create(
+            actor=actor,
+            organisations=[world.org],
+            title=f"Breach {MARKER}",
+            aware_at=timezone.now(),
+            nature=MARKER,
+            data=MARKER,
+            consequences=MARKER,
+            measures=MARKER,
+        )
+        notification = breach_notification_send(notification=incident.notifications.get(), actor=actor)
+        obligation = obligation_create(
+            kind="disclosure_order", organisation=world.org, received_at=timezone.now(), actor=actor, title=MARKER
+        )
+        world.breach = (incident, notification, obligation)
+    return world.breach
+
+
+def _incident(world):
+    return {"public_id": _breach(world)[0].public_id}
+
+
+def _obligation(world):
+    return {"public_id": _breach(world)[2].public_id}
+
+
+def _org_notification(world):
+    return {"public_id": world.org.public_id, "notification_id": _breach(world)[1].public_id}
+
+
+def _dpa_version(world):
+    from dpa.models import DpaVersion
+
+    version = DpaVersion.objects.filter(label="2026.1").first()
+    if version is None:
+        from tests.dpa.factories_signing import published_version
+
+        version = published_version(label="2026.1")
+    return {"label": version.label}
+
+
+def _dpa_execution(world):
+    """An open signing request of the victim organisation, made without rendering a PDF."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dpa.models import DpaExecution
+
+    execution = DpaExecution.objects.filter(organisation=world.org).first()
+    if execution is None:
+        execution = DpaExecution.objects.create(
+            organisation=world.org,
+            version=_dpa_version_object(),
+            requested_by=world.admin,
+            agreement_path="dpa/pdf/none.pdf",
+            agreement_sha256="0" * 64,
+            signatory_name=f"Signatory {MARKER}",
+            signatory_title="Director",
+            signatory_email=f"{MARKER}-sign@victim.example",
+            link_expires_at=timezone.now() + dt.timedelta(days=14),
+        )
+    return execution
+
+
+def _dpa_version_object():
+    from dpa.models import DpaVersion
+
+    return DpaVersion.objects.get(label=_dpa_version(None)["label"])
+
+
 SAMPLES = {
     "home": lambda world: {},
     "healthz": lambda world: {},
@@ -84,6 +204,31 @@ SAMPLES = {
     "staff_organisations": lambda world: {},
     "staff_organisation_edit": _org,
     "staff_calendar": lambda world: {},
+    "dpa_versions": lambda world: {},
+    "dpa_version_detail": _dpa_version,
+    "dpa_version_pdf": _dpa_version,
+    "dpa_diff": lambda world: {},
+    "dpa_verify": lambda world: {},
+    "dpa_sign": lambda world: {"token": "made-up-token"},
+    "dpa_sign_pdf": lambda world: {"token": "made-up-token"},
+    "dpa_execution_request": _org,
+    "dpa_executed_pdf": lambda world: {
+        "public_id": world.org.public_id,
+        "execution_id": _dpa_execution(world).public_id,
+    },
+    "staff_dpa_versions": lambda world: {},
+    "staff_dpa_version_new": lambda world: {},
+    "staff_dpa_version": _dpa_version,
+    "staff_dpa_version_publish": _dpa_version,
+    "staff_dpa_version_preview": _dpa_version,
+    "staff_dpa_executions": lambda world: {},
+    "staff_dpa_execution": lambda world: {"public_id": _dpa_execution(world).public_id},
+    "staff_dpa_execution_pdf": lambda world: {"public_id": _dpa_execution(world).public_id},
+    "api_dpa_versions": lambda world: {},
+    "api_dpa_version": _dpa_version,
+    "api_dpa_version_publish": _dpa_version,
+    "api_dpa_executions": lambda world: {},
+    "api_dpa_verify": lambda world: {},
     # subprocessors
     "subprocessors_list": lambda world: {},
     "subprocessors_history": lambda world: {},
@@ -99,4 +244,93 @@ SAMPLES = {
     "staff_subprocessors": lambda world: {},
     "staff_subprocessor_new": lambda world: {},
     "staff_subprocessor_edit": _proposed_subprocessor,
+    # trust-portal access
+    "trust_home": lambda world: {},
+    "access_request": lambda world: {},
+    "access_status": lambda world: {},
+    "trust_document_file": _nda_document,
+    "api_token": lambda world: {},
+    "api_token_action": lambda world: {},
+    "staff_access_queue": lambda world: {},
+    "staff_access_bulk_approve": lambda world: {},
+    "staff_access_rules": lambda world: {},
+    "staff_access_detail": _access_request,
+    "staff_documents": lambda world: {},
+    "staff_document_detail": _nda_document,
+    "api_access_requests": lambda world: {},
+    "api_access_request_approve": _access_request,
+    "api_access_request_deny": _access_request,
+    "api_nda": lambda world: {},
+    "api_documents": lambda world: {},
+    # dpa: breaches and obligations (staff only, except the customer's own notification and the signed ack link)
+    "dpa_staff_breaches": lambda world: {},
+    "dpa_staff_breach_new": lambda world: {},
+    "dpa_staff_breach_detail": _incident,
+    "dpa_staff_breach_edit": _incident,
+    "dpa_staff_breach_send": _incident,
+    "dpa_staff_breach_followup": _incident,
+    "dpa_staff_breach_add_orgs": _incident,
+    "dpa_staff_breach_report": _incident,
+    "dpa_staff_obligations": lambda world: {},
+    "dpa_staff_obligation_new": lambda world: {},
+    "dpa_staff_obligations_csv": lambda world: {},
+    "dpa_staff_obligations_ics": lambda world: {},
+    "dpa_staff_obligation_detail": _obligation,
+    "dpa_staff_obligation_evidence": _obligation,
+    "dpa_org_breach_detail": _org_notification,
+    "dpa_breach_ack": _capability("token"),
 }
+
+
+# --- Sub-processor changes, objections and webhooks (issue 4) ---------------------------------------------
+def _change(world):
+    from tests.subprocessors.change_factories import make_change
+
+    if not hasattr(world, "change"):
+        world.change = make_change(status="announced")
+    return world.change
+
+
+def _objection(world):
+    from subprocessors.models import Objection
+
+    if not hasattr(world, "objection"):
+        world.objection = Objection.objects.create(
+            change=_change(world), organisation=world.org, raised_by=world.admin, grounds=f"{MARKER} grounds"
+        )
+    return world.objection
+
+
+def _webhook(world):
+    from subprocessors.models import Webhook
+
+    if not hasattr(world, "webhook"):
+        world.webhook = Webhook.objects.create(
+            organisation=world.org, url=f"https://hooks.example/{MARKER}", secret=f"whsec_{MARKER}"
+        )
+    return world.webhook
+
+
+PUBLIC |= {"api_change_list"}
+SAMPLES.update(
+    {
+        "change_object": lambda world: {"public_id": _change(world).public_id},
+        "objection_list": _org,
+        "objection_detail": lambda world: {
+            "public_id": world.org.public_id,
+            "objection_id": _objection(world).public_id,
+        },
+        "webhook_list": _org,
+        "webhook_remove": lambda world: {"public_id": world.org.public_id, "webhook_id": _webhook(world).public_id},
+        "staff_change_list": lambda world: {},
+        "staff_change_new": lambda world: {},
+        "staff_change_detail": lambda world: {"public_id": _objection(world).change.public_id},
+        "staff_change_announce": lambda world: {"public_id": _change(world).public_id},
+        "staff_change_withdraw": lambda world: {"public_id": _change(world).public_id},
+        "staff_change_notice": lambda world: {"public_id": _change(world).public_id},
+        "staff_change_notice_export": lambda world: {"public_id": _change(world).public_id},
+        "staff_objection_detail": lambda world: {"public_id": _objection(world).public_id},
+        "api_change_list": lambda world: {},
+        "api_change_objections": lambda world: {"public_id": _change(world).public_id},
+    }
+)

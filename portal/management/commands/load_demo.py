@@ -16,19 +16,20 @@ class Command(BaseCommand):
             help="Load the demo even with DEBUG off (it creates users with a published password).",
         )
 
-    @transaction.atomic
     def handle(self, *args, **options):
         if not settings.DEBUG and not options["allow_without_debug"]:
             raise CommandError(
                 "Refusing to load demo users with a published password while DEBUG is off. "
                 "Pass --allow-without-debug for a throw-away staging site."
             )
-        logins = foundation.load()
-        # Other apps extend the demo through a `load_demo()` function in their `demo` module.
-        for config in apps.get_app_configs():
-            loader = getattr(config, "load_demo", None)
-            if loader:
-                loader()
+        with transaction.atomic():
+            logins = foundation.load()
+            # Other apps extend the demo through a `load_demo()` function in their `demo` module.
+            for config in apps.get_app_configs():
+                loader = getattr(config, "load_demo", None)
+                if loader:
+                    loader()
+        # Printed after the commit, so the demo's own emails (console backend) come out before the logins.
         self.stdout.write(
             self.style.SUCCESS(f"Demo data loaded. Logins (password for all: {foundation.DEMO_PASSWORD}):")
         )

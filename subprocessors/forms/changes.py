@@ -1,0 +1,80 @@
+from django import forms
+from django.utils import timezone
+
+from portal.models import Organisation
+from subprocessors.models import Objection, Subprocessor, SubprocessorChange
+from subprocessors.services.objections import GROUNDS_MIN_LENGTH
+from subprocessors.windows import earliest_effective_date
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ChangeForm(forms.Form):
+    kind = forms.ChoiceField(choices=SubprocessorChange.Kind.choices)
+    subprocessor = forms.ModelChoiceField(
+        queryset=Subprocessor.objects.exclude(status=Subprocessor.Status.RETIRED).order_by("name"),
+        help_text="For a new or replacing sub-processor: a proposed row (create it on the sub-processor pages first).",
+    )
+    replaces = forms.ModelChoiceField(
+        queryset=Subprocessor.objects.filter(status=Subprocessor.Status.ACTIVE).order_by("name"),
+        required=False,
+        help_text="For a replacement only: the active sub-processor it replaces.",
+    )
+    modification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="For a modification: what changes."
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="Shown to customers in the notice and on the public page."
+    )
+    effective_date = forms.DateField(widget=DATE_WIDGET)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["effective_date"].initial = earliest_effective_date("add", timezone.now())
+
+
+class AnnounceForm(forms.Form):
+    effective_date = forms.DateField(
+        widget=DATE_WIDGET, help_text="Suggested: the earliest date the 10-business-day notice allows."
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why is the change withdrawn?",
+        help_text="Sent to everyone notified.",
+    )
+
+
+class ObjectionForm(forms.Form):
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), empty_label=None)
+    grounds = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        label="Data-protection grounds",
+        min_length=GROUNDS_MIN_LENGTH,
+        help_text=f"Why this change affects the protection of personal data you control (at least "
+        f"{GROUNDS_MIN_LENGTH} characters).",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(memberships__user=user).order_by("name")
+        self.fields["organisation"].to_field_name = "public_id"
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Message")
+
+
+class ObjectionStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(s, label) for s, label in Objection.Status.choices if s != Objection.Status.RECEIVED]
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Note to the customer")
+
+
+class WebhookForm(forms.Form):
+    url = forms.CharField(label="URL", max_length=500, help_text="An HTTPS address that accepts JSON POST requests.")
+    description = forms.CharField(max_length=200, required=False)

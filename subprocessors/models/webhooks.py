@@ -1,0 +1,61 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from portal.models.base import BaseModel
+
+
+class Webhook(BaseModel):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField("URL", max_length=500)
+    secret = models.CharField(max_length=100)
+    description = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta(BaseModel.Meta):
+        ordering = ("organisation", "url")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("organisation", "url"), condition=models.Q(active=True), name="uniq_active_webhook_url"
+            )
+        ]
+
+    def __str__(self):
+        return self.url
+
+
+class WebhookDelivery(BaseModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SUCCEEDED = "succeeded", "Delivered"
+        FAILED = "failed", "Failed"
+
+    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=60)
+    change = models.ForeignKey(
+        "subprocessors.SubprocessorChange", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # [{"at": iso, "status_code": int|None, "error": str}] — what the admin sees per attempt.
+    attempt_log = models.JSONField(default=list, blank=True)
+
+    class Meta(BaseModel.Meta):
+        constraints = [models.UniqueConstraint(fields=("webhook", "event", "change"), name="uniq_webhook_event_change")]
+        indexes = [models.Index(fields=("status", "next_attempt_at"))]
+
+    def __str__(self):
+        return f"{self.event} → {self.webhook.url} ({self.status})"

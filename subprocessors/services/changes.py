@@ -1,0 +1,227 @@
+"""Sub-processor changes: schedule, announce (10 business days ahead), withdraw, make effective."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal.calendar import local_date
+from portal.errors import ApplicationError
+from portal.services.audit import Actor, audit_record, snapshot
+from subprocessors.models import Subprocessor, SubprocessorChange
+from subprocessors.services.cache import invalidate_public_list
+from subprocessors.services.subprocessors import subprocessor_update
+from subprocessors.windows import KINDS_NEEDING_NOTICE, earliest_effective_date
+
+CHANGE_DATE_TOO_EARLY = (
+    "The effective date must be on or after {earliest:%A %d %B %Y}: changes that add or replace a sub-processor "
+    "need at least 10 business days' notice."
+)
+CHANGE_NOT_DRAFT = "Only a draft change can be edited or announced."
+CHANGE_NOT_ANNOUNCED = "Only an announced change can be withdrawn."
+CHANGE_ADD_NEEDS_PROPOSED = "A new sub-processor must be a proposed row (not yet active or retired)."
+CHANGE_REPLACE_NEEDS_BOTH = "A replacement names the new sub-processor and the active one it replaces."
+CHANGE_REMOVE_NEEDS_ACTIVE = "Only an active sub-processor can be removed or modified."
+CHANGE_WITHDRAW_REASON = "Say why the change is withdrawn; customers and subscribers receive this text."
+CHANGE_OPEN_EXISTS = "{name} already has a scheduled change; withdraw it or wait until it takes effect."
+
+CHANGE_FIELDS = ["kind", "subprocessor", "replaces", "modification", "reason", "status", "effective_date"]
+
+
+def _validate_parties(*, kind: str, subprocessor: Subprocessor, replaces: Subprocessor | None) -> None:
+    active = Subprocessor.Status.ACTIVE
+    if kind == SubprocessorChange.Kind.ADD and subprocessor.status != Subprocessor.Status.PROPOSED:
+        raise ApplicationError(CHANGE_ADD_NEEDS_PROPOSED, field="subprocessor")
+    if kind == SubprocessorChange.Kind.REPLACE:
+        if subprocessor.status != Subprocessor.Status.PROPOSED:
+            raise ApplicationError(CHANGE_ADD_NEEDS_PROPOSED, field="subprocessor")
+        if replaces is None or replaces.status != active or replaces.pk == subprocessor.pk:
+            raise ApplicationError(CHANGE_REPLACE_NEEDS_BOTH, field="replaces")
+    if kind in (SubprocessorChange.Kind.REMOVE, SubprocessorChange.Kind.MODIFY) and subprocessor.status != active:
+        raise ApplicationError(CHANGE_REMOVE_NEEDS_ACTIVE, field="subprocessor")
+    busy = SubprocessorChange.objects.filter(
+        subprocessor=subprocessor, status__in=(SubprocessorChange.Status.DRAFT, SubprocessorChange.Status.ANNOUNCED)
+    )
+    if busy.exists():
+        raise ApplicationError(CHANGE_OPEN_EXISTS.format(name=subprocessor.name), field="subprocessor")
+
+
+@transaction.atomic
+def change_create(
+    *,
+    kind: str,
+    subprocessor: Subprocessor,
+    reason: str,
+    effective_date: dt.date,
+    actor,
+    replaces: Subprocessor | None = None,
+    modification: str = "",
+    request=None,
+) -> SubprocessorChange:
+    _validate_parties(kind=kind, subprocessor=subprocessor, replaces=replaces)
+    change = SubprocessorChange(
+        kind=kind,
+        subprocessor=subprocessor,
+        replaces=replaces if kind == SubprocessorChange.Kind.REPLACE else None,
+        modification=modification.strip(),
+        reason=reason.strip(),
+        effective_date=effective_date,
+        created_by=getattr(actor, "pk", None) and actor,
+    )
+    change.full_clean()
+    change.save()
+    audit_record(
+        action="subprocessor_change.created",
+        actor=actor,
+        target=change,
+        request=request,
+        details={"after": snapshot(change, CHANGE_FIELDS)},
+    )
+    return change
+
+
+@transaction.atomic
+def change_announce(
+    *, change: SubprocessorChange, effective_date: dt.date | None, actor, request=None, now: dt.datetime | None = None
+) -> SubprocessorChange:
+    """Announce a draft: checks the notice period, commits, then the fan-out task notifies every recipient."""
+    from subprocessors.tasks import change_fanout_task
+
+    now = now or timezone.now()
+    change = (
+        SubprocessorChange.objects.select_for_update(of=("self",))
+        .select_related("subprocessor", "replaces")
+        .get(pk=change.pk)
+    )
+    if change.status != SubprocessorChange.Status.DRAFT:
+        raise ApplicationError(CHANGE_NOT_DRAFT)
+    effective_date = effective_date or change.effective_date
+    earliest = earliest_effective_date(change.kind, now)
+    if effective_date < earliest:
+        raise ApplicationError(
+            CHANGE_DATE_TOO_EARLY.format(earliest=earliest)
+            if change.kind in KINDS_NEEDING_NOTICE
+            else f"The effective date cannot be before today ({earliest:%d %B %Y}).",
+            field="effective_date",
+            extra={"earliest_effective_date": earliest.isoformat()},
+        )
+    before = snapshot(change, CHANGE_FIELDS)
+    change.effective_date = effective_date
+    change.status = SubprocessorChange.Status.ANNOUNCED
+    change.announced_at = now
+    change.save(update_fields=["effective_date", "status", "announced_at", "updated_at"])
+    audit_record(
+        action="subprocessor_change.announced",
+        actor=actor,
+        target=change,
+        request=request,
+        details={
+            "before": before,
+            "after": snapshot(change, CHANGE_FIELDS),
+            "announced_at": now.isoformat(),
+            "objection_deadline": change.objection_deadline.isoformat(),
+        },
+    )
+    transaction.on_commit(invalidate_public_list)
+    transaction.on_commit(lambda: _enqueue_fanout(change_fanout_task, change.pk, "announce"))
+    return change
+
+
+def _enqueue_fanout(task, change_id: int, notice: str) -> None:
+    try:
+        task.delay(change_id, notice)
+    except Exception:  # noqa: BLE001 - broker down: the sweep resumes the fan-out from the database
+        import logging
+
+        logging.getLogger(__name__).warning("Could not enqueue fan-out of change %s; the sweep resumes it", change_id)
+
+
+@transaction.atomic
+def change_withdraw(
+    *, change: SubprocessorChange, reason: str, actor, request=None, now: dt.datetime | None = None
+) -> SubprocessorChange:
+    """Withdraw an announced change; everyone who received the announcement is told."""
+    from subprocessors.services.webhooks import webhook_deliveries_create
+    from subprocessors.tasks import change_fanout_task
+
+    now = now or timezone.now()
+    change = (
+        SubprocessorChange.objects.select_for_update(of=("self",))
+        .select_related("subprocessor", "replaces")
+        .get(pk=change.pk)
+    )
+    if change.status != SubprocessorChange.Status.ANNOUNCED:
+        raise ApplicationError(CHANGE_NOT_ANNOUNCED)
+    if not reason.strip():
+        raise ApplicationError(CHANGE_WITHDRAW_REASON, field="reason")
+    change.status = SubprocessorChange.Status.WITHDRAWN
+    change.withdrawn_at = now
+    change.withdrawal_reason = reason.strip()
+    change.save(update_fields=["status", "withdrawn_at", "withdrawal_reason", "updated_at"])
+    audit_record(
+        action="subprocessor_change.withdrawn",
+        actor=actor,
+        target=change,
+        request=request,
+        details={
+            "before": {"status": "announced"},
+            "after": {"status": "withdrawn"},
+            "reason": change.withdrawal_reason,
+        },
+    )
+    webhook_deliveries_create(change=change, event="subprocessor_change.withdrawn")
+    transaction.on_commit(invalidate_public_list)
+    transaction.on_commit(lambda: _enqueue_fanout(change_fanout_task, change.pk, "withdraw"))
+    return change
+
+
+@transaction.atomic
+def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None = None) -> bool:
+    """Apply a due announced change to the list. Idempotent: returns False when there is nothing to do."""
+    from subprocessors.services.webhooks import webhook_deliveries_create
+
+    now = now or timezone.now()
+    change = (
+        SubprocessorChange.objects.select_for_update(of=("self",))
+        .select_related("subprocessor", "replaces")
+        .get(pk=change.pk)
+    )
+    if change.status != SubprocessorChange.Status.ANNOUNCED or change.effective_date > local_date(now):
+        return False
+    actor = Actor(label="system (change takes effect)")
+    note = f"Sub-processor change {change.pk} took effect"
+    authorised_by = f"change notice {change.pk}, announced {change.announced_at:%Y-%m-%d}"
+    at = max(now, change.announced_at)
+    if change.kind in (SubprocessorChange.Kind.ADD, SubprocessorChange.Kind.REPLACE):
+        subprocessor_update(
+            subprocessor=change.subprocessor,
+            data={"status": Subprocessor.Status.ACTIVE, "engaged_since": change.effective_date, "retired_on": None},
+            actor=actor,
+            at=at,
+            note=note,
+            authorised_by=authorised_by,
+        )
+    retire = change.replaces if change.kind == SubprocessorChange.Kind.REPLACE else None
+    if change.kind == SubprocessorChange.Kind.REMOVE:
+        retire = change.subprocessor
+    if retire is not None and retire.status != Subprocessor.Status.RETIRED:
+        subprocessor_update(
+            subprocessor=retire,
+            data={"status": Subprocessor.Status.RETIRED, "retired_on": change.effective_date},
+            actor=actor,
+            at=at,
+            note=note,
+            authorised_by=authorised_by,
+        )
+    change.status = SubprocessorChange.Status.EFFECTIVE
+    change.effective_at = now
+    change.save(update_fields=["status", "effective_at", "updated_at"])
+    audit_record(
+        action="subprocessor_change.effective",
+        actor=actor,
+        target=change,
+        details={"before": {"status": "announced"}, "after": {"status": "effective"}},
+    )
+    webhook_deliveries_create(change=change, event="subprocessor_change.effective")
+    transaction.on_commit(invalidate_public_list)
+    return True
