@@ -1,8 +1,6 @@
 """Journey 2: a new user signs up, verifies their email, requests trust-portal access accepting the NDA;
 legal staff (with MFA) approve at NDA level; the user downloads a document stamped with their email."""
 
-import io
-
 import pytest
 from django.utils import timezone
 from pypdf import PdfReader
@@ -106,7 +104,7 @@ def test_signup_verify_request_access_approval_and_stamped_download(live_server,
     with page.expect_download() as info:
         page.get_by_role("link", name="Download PDF of Penetration test report").click()
     download = info.value
-    reader = PdfReader(io.BytesIO(open(download.path(), "rb").read()))
+    reader = PdfReader(download.path())
     today = local_date(timezone.now()).isoformat()
     for pdf_page in reader.pages:
         text = pdf_page.extract_text()
