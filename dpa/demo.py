@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from dpa.models import BreachIncident, Obligation
-from dpa.services.breaches import breach_incident_create
+from dpa.services.breaches import breach_incident_create, breach_notification_send
 from dpa.services.obligations import obligation_create
 from portal.models import Organisation
 from portal.services.audit import Actor
@@ -20,7 +20,7 @@ def load_demo() -> None:
         return
     actor = get_user_model().objects.filter(email="legal@portal.example").first() or Actor(label="demo")
     now = timezone.now()
-    breach_incident_create(
+    incident = breach_incident_create(
         actor=actor,
         organisations=orgs,
         title=DEMO_TITLE,
@@ -34,6 +34,10 @@ def load_demo() -> None:
         consequences_pending=True,
         measures="Bucket made private; access logs under review.",
     )
+    # Acme has been notified (its members see it on their organisation page); the others are still unsent.
+    acme = incident.notifications.filter(organisation__name="Acme Health B.V.").first()
+    if acme is not None:
+        breach_notification_send(notification=acme, actor=actor)
     obligation_create(
         kind=Obligation.Kind.DATA_SUBJECT_REQUEST,
         organisation=orgs[0],

@@ -2,6 +2,7 @@ from django import forms
 
 from dpa.models import BLOCKS, BreachIncident
 from portal.models import Organisation
+from subprocessors.models import Subprocessor
 
 DT_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 BLOCK_FIELDS = [f for key, _ in BLOCKS for f in (key, f"{key}_pending")]
@@ -39,23 +40,31 @@ class AffectedForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Used when organisations are chosen individually.",
     )
+    subprocessor = forms.ModelChoiceField(
+        queryset=Subprocessor.objects.exclude(status=Subprocessor.Status.PROPOSED).order_by("name"),
+        required=False,
+        help_text="Used when the affected customers are those using a sub-processor.",
+    )
 
     def clean(self):
-        data = super().clean()
-        if data.get("scope") == BreachIncident.Scope.SELECTED and not data.get("organisations"):
-            self.add_error("organisations", "Choose at least one affected organisation, or all customers.")
-        return data
+        return _clean_scope(self, super().clean())
+
+
+def _clean_scope(form, data):
+    if data.get("scope") == BreachIncident.Scope.SELECTED and not data.get("organisations"):
+        form.add_error("organisations", "Choose at least one affected organisation, or all customers.")
+    if data.get("scope") == BreachIncident.Scope.SUBPROCESSOR and not data.get("subprocessor"):
+        form.add_error("subprocessor", "Choose the sub-processor whose customers are affected.")
+    return data
 
 
 class BreachIncidentCreateForm(BreachIncidentForm):
     scope = AffectedForm.base_fields["scope"]
     organisations = AffectedForm.base_fields["organisations"]
+    subprocessor = AffectedForm.base_fields["subprocessor"]
 
     def clean(self):
-        data = super().clean()
-        if data.get("scope") == BreachIncident.Scope.SELECTED and not data.get("organisations"):
-            self.add_error("organisations", "Choose at least one affected organisation, or all customers.")
-        return data
+        return _clean_scope(self, super().clean())
 
 
 class BreachEditForm(BreachIncidentForm):

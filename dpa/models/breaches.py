@@ -45,8 +45,17 @@ class BreachIncident(BaseModel):
     class Scope(models.TextChoices):
         SELECTED = "selected", "Organisations chosen individually"
         ALL = "all", "All customers"
+        SUBPROCESSOR = "subprocessor", "All customers using a sub-processor"
 
     scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.SELECTED)
+    subprocessor = models.ForeignKey(
+        "subprocessors.Subprocessor",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="breach_incidents",
+        help_text="The sub-processor where the breach happened, when the scope is its customers.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,6 +1,7 @@
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dpa.models import Obligation, ObligationReminder
@@ -10,12 +11,30 @@ REMINDER_HORIZON = dt.timedelta(hours=24)
 
 
 def obligations_needing_reminders(*, now: dt.datetime | None = None) -> QuerySet[Obligation]:
-    """Open obligations inside the reminder window whose overdue alert has not gone out yet."""
+    """Open obligations with a reminder stage due and not yet recorded: one query, empty on most beat ticks."""
+    from dpa.services.obligations import REMINDER_STAGES
+
     now = now or timezone.now()
-    overdue_sent = ObligationReminder.objects.filter(obligation=OuterRef("pk"), stage=ObligationReminder.Stage.OVERDUE)
+    # Stages are nested (24h ⊂ 12h ⊂ …), so "stages due" is a count compared with the stages recorded.
+    stages_due = Case(
+        *[
+            When(due_at__lte=now + before, then=Value(len(REMINDER_STAGES) - i))
+            for i, (_, before) in enumerate(reversed(REMINDER_STAGES))
+        ],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    recorded = (
+        ObligationReminder.objects.filter(obligation=OuterRef("pk"))
+        .order_by()
+        .values("obligation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     return (
         Obligation.objects.filter(status=Obligation.Status.OPEN, due_at__lte=now + REMINDER_HORIZON)
-        .exclude(Exists(overdue_sent))
+        .annotate(stages_due=stages_due, stages_sent=Coalesce(Subquery(recorded), 0))
+        .filter(stages_due__gt=F("stages_sent"))
         .order_by("due_at", "id")
     )
 

@@ -13,7 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dpa.models import BLOCKS, BreachFollowUp, BreachIncident, BreachNotification, Obligation
-from dpa.services.obligations import obligation_complete, obligation_create, obligation_reschedule
+from dpa.services.obligations import (
+    obligation_complete,
+    obligation_create,
+    obligation_due_at,
+    obligation_reschedule,
+)
+from portal.calendar import local_date
 from portal.errors import ApplicationError
 from portal.models import Organisation
 from portal.services.audit import Actor, audit_record, diff, snapshot
@@ -41,6 +47,8 @@ NO_ORGANISATIONS = "Choose at least one affected organisation, or all customers.
 INCIDENT_CLOSED = "This incident is closed."
 ACK_INVALID = "This acknowledgement link is not valid. Use the link from the email, or acknowledge from the portal."
 FOLLOWUP_EMPTY = "Say what changed in this update."
+SUBPROCESSOR_REQUIRED = "Choose the sub-processor whose customers are affected."
+SUBPROCESSOR_NOT_ENGAGED = "{name} was not on the sub-processor list on {day}, the day we became aware."
 
 
 def _incident_snapshot(incident: BreachIncident) -> dict:
@@ -51,6 +59,12 @@ def _blocks_missing_message(incident: BreachIncident) -> str:
     return BLOCKS_EMPTY.format(blocks="; ".join(b["label"] for b in incident.empty_blocks()))
 
 
+def breach_deadline(aware_at: dt.datetime) -> dt.datetime:
+    """48 real hours, computed in UTC: adding to a Europe/Amsterdam datetime would add wall-clock hours and be
+    an hour off across a DST change."""
+    return obligation_due_at(kind=Obligation.Kind.BREACH_NOTIFICATION, received_at=aware_at)
+
+
 def breach_recipient(organisation: Organisation) -> tuple[str, bool]:
     """(email, is_fallback): the breach contact, else the privacy-notice contact (flagged), else ("", True)."""
     if organisation.breach_contact_email:
@@ -58,7 +72,26 @@ def breach_recipient(organisation: Organisation) -> tuple[str, bool]:
     return organisation.privacy_contact_email, True
 
 
-def breach_affected_organisations(*, scope: str, organisations=()) -> list[Organisation]:
+def breach_affected_organisations(
+    *, scope: str, organisations=(), subprocessor=None, aware_at: dt.datetime | None = None
+) -> list[Organisation]:
+    """The organisations a scope covers.
+
+    "Customers using a sub-processor": the portal records no per-customer choice of sub-processors — the
+    published list applies to every customer under the DPA — so it is every customer organisation, provided the
+    sub-processor was on the list on the day we became aware (else the scope is refused as a likely mistake).
+    """
+    if scope == BreachIncident.Scope.SUBPROCESSOR:
+        if subprocessor is None:
+            raise ApplicationError(SUBPROCESSOR_REQUIRED, field="subprocessor")
+        from subprocessors.selectors.subprocessors import subprocessors_as_of
+
+        day = local_date(aware_at or timezone.now())
+        if subprocessor.pk not in {s.pk for s in subprocessors_as_of(day)}:
+            raise ApplicationError(
+                SUBPROCESSOR_NOT_ENGAGED.format(name=subprocessor.name, day=day), field="subprocessor"
+            )
+        return list(Organisation.objects.order_by("name"))
     if scope == BreachIncident.Scope.ALL:
         return list(Organisation.objects.order_by("name"))
     return sorted(set(organisations), key=lambda o: o.name)
@@ -72,7 +105,7 @@ def _notification_add(*, incident: BreachIncident, organisation: Organisation, a
     notification = BreachNotification.objects.create(
         incident=incident,
         organisation=organisation,
-        deadline=incident.aware_at + dt.timedelta(hours=48),
+        deadline=breach_deadline(incident.aware_at),
         recipient_email=email,
         recipient_is_fallback=fallback,
     )
@@ -104,15 +137,27 @@ def _notification_add(*, incident: BreachIncident, organisation: Organisation, a
 
 @transaction.atomic
 def breach_incident_create(
-    *, actor, organisations=(), scope: str = BreachIncident.Scope.SELECTED, request=None, **fields
+    *,
+    actor,
+    organisations=(),
+    scope: str = BreachIncident.Scope.SELECTED,
+    subprocessor=None,
+    request=None,
+    **fields,
 ) -> BreachIncident:
     aware_at = fields.get("aware_at")
     if aware_at and aware_at > timezone.now() + dt.timedelta(minutes=1):
         raise ApplicationError(AWARE_IN_FUTURE, field="aware_at")
-    affected = breach_affected_organisations(scope=scope, organisations=organisations)
+    affected = breach_affected_organisations(
+        scope=scope, organisations=organisations, subprocessor=subprocessor, aware_at=aware_at
+    )
     if not affected:
         raise ApplicationError(NO_ORGANISATIONS, field="organisations")
-    incident = BreachIncident(scope=scope, created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    incident = BreachIncident(
+        scope=scope,
+        subprocessor=subprocessor if scope == BreachIncident.Scope.SUBPROCESSOR else None,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     for name, value in fields.items():
         setattr(incident, name, value)
     incident.full_clean()
@@ -122,7 +167,12 @@ def breach_incident_create(
         actor=actor,
         target=incident,
         request=request,
-        details={"incident": incident.pk, "after": _incident_snapshot(incident), "scope": scope},
+        details={
+            "incident": incident.pk,
+            "after": _incident_snapshot(incident),
+            "scope": scope,
+            "subprocessor": subprocessor.slug if incident.subprocessor else "",
+        },
     )
     for organisation in affected:
         _notification_add(incident=incident, organisation=organisation, actor=actor, request=request)
@@ -157,7 +207,7 @@ def breach_incident_update(*, incident: BreachIncident, actor, data: dict, reque
         )
     if new_aware != old_aware:
         for notification in incident.notifications.select_related("obligation"):
-            notification.deadline = incident.aware_at + dt.timedelta(hours=48)
+            notification.deadline = breach_deadline(incident.aware_at)
             notification.save(update_fields=["deadline", "updated_at"])
             if notification.obligation is not None:
                 obligation_reschedule(
@@ -168,12 +218,20 @@ def breach_incident_update(*, incident: BreachIncident, actor, data: dict, reque
 
 @transaction.atomic
 def breach_organisations_add(
-    *, incident: BreachIncident, actor, organisations=(), scope: str = BreachIncident.Scope.SELECTED, request=None
+    *,
+    incident: BreachIncident,
+    actor,
+    organisations=(),
+    scope: str = BreachIncident.Scope.SELECTED,
+    subprocessor=None,
+    request=None,
 ) -> list[BreachNotification]:
     incident = BreachIncident.objects.select_for_update().get(pk=incident.pk)
     if incident.status == BreachIncident.Status.CLOSED:
         raise ApplicationError(INCIDENT_CLOSED)
-    affected = breach_affected_organisations(scope=scope, organisations=organisations)
+    affected = breach_affected_organisations(
+        scope=scope, organisations=organisations, subprocessor=subprocessor, aware_at=incident.aware_at
+    )
     if not affected:
         raise ApplicationError(NO_ORGANISATIONS, field="organisations")
     created = []
@@ -183,9 +241,10 @@ def breach_organisations_add(
         )
         if is_new:
             created.append(notification)
-    if scope == BreachIncident.Scope.ALL and incident.scope != scope:
+    if scope != BreachIncident.Scope.SELECTED and incident.scope != scope:
         incident.scope = scope
-        incident.save(update_fields=["scope", "updated_at"])
+        incident.subprocessor = subprocessor if scope == BreachIncident.Scope.SUBPROCESSOR else None
+        incident.save(update_fields=["scope", "subprocessor", "updated_at"])
     return created
 
 

@@ -112,7 +112,7 @@ def document_create(
 
 @transaction.atomic
 def document_replace(*, document, upload, version, actor, published_on=None, request=None) -> TrustDocumentVersion:
-    doc = TrustDocument.objects.select_for_update().select_related("current_version").get(pk=document.pk)
+    doc = TrustDocument.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=document.pk)
     if doc.retired_at:
         raise ApplicationError(RETIRED)
     before = doc.current_version.version if doc.current_version else None

@@ -153,6 +153,7 @@ def breach_add_organisations(request, public_id):
                 actor=request.user,
                 scope=form.cleaned_data["scope"],
                 organisations=form.cleaned_data["organisations"],
+                subprocessor=form.cleaned_data["subprocessor"],
                 request=request,
             )
         except ApplicationError as exc:

@@ -23,8 +23,17 @@ PUBLIC = {
     "api_dpa_version",
     "api_dpa_verify",
     # subprocessors: the public list and its exports, and the signed subscription links
+    "subprocessors_list",
+    "subprocessors_history",
+    "subprocessors_subscribe",
+    "subprocessors_subscribe_sent",
     "subprocessors_subscribe_confirm",
     "subprocessors_unsubscribe",
+    "api_subprocessor_list",
+    "api_subprocessor_detail",
+    "subprocessors_feed",
+    "subprocessors_csv",
+    "subprocessors_pdf",
     # trust-portal access: the document list and what anyone may open
     "trust_home",
     "api_documents",
@@ -48,6 +57,24 @@ def _capability(name):
 
 def _membership(world):
     return {"public_id": world.org.public_id, "membership_id": world.membership.pk}
+
+
+def _proposed_subprocessor(world):
+    """A not-yet-announced row: no public page may show it."""
+    from subprocessors.models import Subprocessor
+
+    sp, _ = Subprocessor.objects.get_or_create(
+        slug="unannounced-proposal",
+        defaults={
+            "name": f"Proposal {MARKER}",
+            "category": "ai_provider",
+            "purpose": MARKER,
+            "hq_country": "NL",
+            "processing_region": "NL",
+            "status": "proposed",
+        },
+    )
+    return {"slug": sp.slug}
 
 
 def _access_request(world):
@@ -76,6 +103,46 @@ def _nda_document(world):
         actor=None,
     )
     return {"public_id": doc.public_id}
+
+
+def _breach(world):
+    """A sent breach notification and an obligation of the victim organisation, created once per world."""
+    if not hasattr(world, "breach"):
+        from django.utils import timezone
+
+        from dpa.services.breaches import breach_incident_create, breach_notification_send
+        from dpa.services.obligations import obligation_create
+        from portal.services.audit import Actor
+
+        actor = Actor(label="samples")
+        incident = breach_incident_create(
+            actor=actor,
+            organisations=[world.org],
+            title=f"Breach {MARKER}",
+            aware_at=timezone.now(),
+            nature=MARKER,
+            data=MARKER,
+            consequences=MARKER,
+            measures=MARKER,
+        )
+        notification = breach_notification_send(notification=incident.notifications.get(), actor=actor)
+        obligation = obligation_create(
+            kind="disclosure_order", organisation=world.org, received_at=timezone.now(), actor=actor, title=MARKER
+        )
+        world.breach = (incident, notification, obligation)
+    return world.breach
+
+
+def _incident(world):
+    return {"public_id": _breach(world)[0].public_id}
+
+
+def _obligation(world):
+    return {"public_id": _breach(world)[2].public_id}
+
+
+def _org_notification(world):
+    return {"public_id": world.org.public_id, "notification_id": _breach(world)[1].public_id}
 
 
 def _dpa_version(world):
@@ -167,8 +234,20 @@ SAMPLES = {
     "api_dpa_executions": lambda world: {},
     "api_dpa_verify": lambda world: {},
     # subprocessors
+    "subprocessors_list": lambda world: {},
+    "subprocessors_history": lambda world: {},
+    "subprocessors_subscribe": lambda world: {},
+    "subprocessors_subscribe_sent": lambda world: {},
     "subprocessors_subscribe_confirm": _capability("token"),
     "subprocessors_unsubscribe": _capability("token"),
+    "subprocessors_feed": lambda world: {},
+    "subprocessors_csv": lambda world: {},
+    "subprocessors_pdf": lambda world: {},
+    "api_subprocessor_list": lambda world: {},
+    "api_subprocessor_detail": lambda world: {"slug": "no-such-provider"},
+    "staff_subprocessors": lambda world: {},
+    "staff_subprocessor_new": lambda world: {},
+    "staff_subprocessor_edit": _proposed_subprocessor,
     # trust-portal access
     "trust_home": lambda world: {},
     "access_request": lambda world: {},
@@ -187,6 +266,23 @@ SAMPLES = {
     "api_access_request_deny": _access_request,
     "api_nda": lambda world: {},
     "api_documents": lambda world: {},
+    # dpa: breaches and obligations (staff only, except the customer's own notification and the signed ack link)
+    "dpa_staff_breaches": lambda world: {},
+    "dpa_staff_breach_new": lambda world: {},
+    "dpa_staff_breach_detail": _incident,
+    "dpa_staff_breach_edit": _incident,
+    "dpa_staff_breach_send": _incident,
+    "dpa_staff_breach_followup": _incident,
+    "dpa_staff_breach_add_orgs": _incident,
+    "dpa_staff_breach_report": _incident,
+    "dpa_staff_obligations": lambda world: {},
+    "dpa_staff_obligation_new": lambda world: {},
+    "dpa_staff_obligations_csv": lambda world: {},
+    "dpa_staff_obligations_ics": lambda world: {},
+    "dpa_staff_obligation_detail": _obligation,
+    "dpa_staff_obligation_evidence": _obligation,
+    "dpa_org_breach_detail": _org_notification,
+    "dpa_breach_ack": _capability("token"),
 }
 
 
