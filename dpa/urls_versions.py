@@ -19,6 +19,11 @@ urlpatterns = [
         signing.executed_pdf,
         name="dpa_executed_pdf",
     ),
+    path(
+        "org/<uuid:public_id>/dpa/<uuid:execution_id>/withdraw/",
+        signing.execution_withdraw,
+        name="dpa_execution_withdraw",
+    ),
     path("staff/dpa/versions/", staff.version_list, name="staff_dpa_versions"),
     path("staff/dpa/versions/new/", staff.version_new, name="staff_dpa_version_new"),
     path("staff/dpa/versions/<str:label>/", staff.version_edit, name="staff_dpa_version"),

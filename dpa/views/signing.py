@@ -2,16 +2,20 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from dpa.forms.signing import DeclineForm, ExecutionRequestForm, SignForm
 from dpa.models import DpaExecution
 from dpa.selectors.signing import execution_for_token, execution_in_force, executions_for_organisation, open_execution
 from dpa.selectors.versions import current_version
 from dpa.services.signing import (
+    NOT_ADMIN_REASON,
+    REASON_REQUIRED,
     ExecutionNotAllowed,
     dpa_execution_decline,
     dpa_execution_request,
@@ -21,6 +25,7 @@ from dpa.services.signing import (
 from dpa.views.versions import pdf_response
 from portal.errors import ApplicationError
 from portal.forms import form_error
+from portal.models import Membership
 from portal.selectors import membership_for
 from portal.services.audit import audit_record
 
@@ -39,6 +44,7 @@ def organisation_section(request, organisation) -> dict:
             "open": open_execution(organisation),
             "history": executions_for_organisation(organisation)[:20],
             "refusal": execution_refusal(membership),
+            "is_admin": membership.role == Membership.Role.ADMIN,
             "needs_new_signature": bool(current and (in_force is None or in_force.version_id != current.pk)),
         },
         request=request,
@@ -75,6 +81,32 @@ def execution_request(request, public_id):
                 return redirect("organisation_detail", public_id=organisation.public_id)
         return render(request, "dpa/execution_request.html", context, status=400)
     return render(request, "dpa/execution_request.html", context)
+
+
+@login_required
+@require_POST
+def execution_withdraw(request, public_id, execution_id):
+    """An organisation admin withdraws an open request (wrong signatory, changed plans), with a reason."""
+    membership = membership_for(request.user, public_id)
+    if membership.role != Membership.Role.ADMIN:
+        raise PermissionDenied(NOT_ADMIN_REASON)
+    execution = get_object_or_404(DpaExecution, public_id=execution_id, organisation=membership.organisation)
+    form = DeclineForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ApplicationError(REASON_REQUIRED)
+        dpa_execution_decline(
+            execution=execution,
+            side=DpaExecution.Side.CUSTOMER,
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+            request=request,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The signing request was withdrawn. You can request a new one.")
+    return redirect("organisation_detail", public_id=public_id)
 
 
 def _execution_from_token(token) -> DpaExecution:

@@ -482,3 +482,23 @@ def test_verify_api_bad_hash_is_a_400_with_field_message(client):
     response = client.post(reverse("api_dpa_verify"), {"sha256": "nope"})
     assert response.status_code == 400
     assert response.json() == {"sha256": ["64 hexadecimal characters."]}
+
+
+def test_admin_withdraws_an_open_request_and_can_request_again(client, org_admin, org, member, version):
+    execution, token = _request(org_admin, org)
+    url = reverse("dpa_execution_withdraw", args=[org.public_id, execution.public_id])
+    # a plain member cannot
+    client.force_login(member)
+    assert client.post(url, {"reason": "Wrong signatory email address."}).status_code == 403
+    # the admin can, with a reason
+    client.force_login(org_admin)
+    client.post(url, {"reason": "short"})
+    assert DpaExecution.objects.get().status == DpaExecution.Status.AWAITING_SIGNATORY
+    response = client.post(url, {"reason": "Wrong signatory email address."})
+    assert response.status_code == 302
+    execution.refresh_from_db()
+    assert execution.status == DpaExecution.Status.DECLINED
+    assert execution.declined_by_label == org_admin.email
+    assert client.get(_sign_page(token)).content.decode().count("This request was declined") == 1
+    second, _ = _request(org_admin, org)
+    assert second.status == DpaExecution.Status.AWAITING_SIGNATORY

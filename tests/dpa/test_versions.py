@@ -362,3 +362,12 @@ def test_database_refuses_raw_changes_to_a_published_version():
     version.refresh_from_db()
     assert version.status == DpaVersion.Status.SUPERSEDED
     assert version.body != "edited"
+
+
+def test_public_version_list_query_count_does_not_grow_with_versions(client, django_assert_max_num_queries):
+    for i in range(12):
+        published_version(label=f"r{i}")
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("dpa_versions"))
+    assert response.status_code == 200
+    assert response.content.decode().count("Superseded") == 11

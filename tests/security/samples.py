@@ -216,6 +216,10 @@ SAMPLES = {
         "public_id": world.org.public_id,
         "execution_id": _dpa_execution(world).public_id,
     },
+    "dpa_execution_withdraw": lambda world: {
+        "public_id": world.org.public_id,
+        "execution_id": _dpa_execution(world).public_id,
+    },
     "staff_dpa_versions": lambda world: {},
     "staff_dpa_version_new": lambda world: {},
     "staff_dpa_version": _dpa_version,
