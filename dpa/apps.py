@@ -4,9 +4,12 @@ from django.urls import reverse
 
 class DpaConfig(AppConfig):
     name = "dpa"
-    verbose_name = "DPA"
-    nav_items = [("DPA", "dpa_versions")]
+    verbose_name = "DPA and trust portal"
+    nav_items = [("DPA", "dpa_versions"), ("Documents", "trust_home")]
     staff_nav_items = [
+        ("Access requests", "staff_access_queue"),
+        ("Auto-approval rules", "staff_access_rules"),
+        ("Trust documents", "staff_documents"),
         ("DPA versions", "staff_dpa_versions"),
         ("Signed DPAs", "staff_dpa_executions"),
         ("Breaches", "dpa_staff_breaches"),
@@ -34,6 +37,7 @@ class DpaConfig(AppConfig):
 
         counts = obligation_counts()
         return [
+            *self._access_panels(),
             {
                 "title": "Open breach incidents",
                 "count": incidents_for_dashboard().count(),
@@ -54,15 +58,45 @@ class DpaConfig(AppConfig):
             },
         ]
 
+    def _access_panels(self):
+        from django.utils import timezone
+
+        from dpa.models import AccessRequest
+
+        pending = AccessRequest.objects.filter(status=AccessRequest.Status.PENDING)
+        overdue = pending.filter(due_at__lt=timezone.now()).count()
+        return [
+            {
+                "title": "Access requests pending" + (f" ({overdue} overdue)" if overdue else ""),
+                "count": pending.count(),
+                "url": reverse("staff_access_queue"),
+                "link_text": "Open the queue",
+            }
+        ]
+
     def organisation_sections(self, request, org):
+        from django.template.loader import render_to_string
+
+        from dpa.selectors.access import active_access_for, pending_request_for
         from dpa.views.breaches_customer import breach_sections
         from dpa.views.signing import organisation_section
 
-        return [organisation_section(request, org), *breach_sections(request, org)]
+        html = render_to_string(
+            "dpa/includes/org_access_section.html",
+            {"grant": active_access_for(request.user), "pending": pending_request_for(request.user), "org": org},
+            request=request,
+        )
+        return [
+            organisation_section(request, org),
+            {"title": "Trust-portal documents", "html": html},
+            *breach_sections(request, org),
+        ]
 
     def load_demo(self):
         from dpa.demo import load_demo as load_breaches_demo
+        from dpa.demo_access import load_access_demo
         from dpa.demo_versions import load_demo as load_versions_demo
 
+        load_access_demo()
         load_versions_demo()
         load_breaches_demo()

@@ -1,8 +1,12 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
+from dpa.selectors.access import grants_to_expire, grants_to_warn, requests_to_escalate
 from dpa.selectors.obligations import obligations_needing_reminders
+from dpa.services.access import access_digest_send as _digest
+from dpa.services.access import access_expire, access_expiry_warn, access_request_escalate
 from dpa.services.obligations import obligation_remind
 
 logger = logging.getLogger(__name__)
@@ -28,3 +32,30 @@ def dpa_expire_signatory_links_task() -> int:
     from dpa.services.signing import dpa_execution_expire
 
     return sum(dpa_execution_expire(execution=e) for e in lapsed_signatory_links()[:500])
+
+
+# --- Trust-portal access: each sweep finds due rows and calls an idempotent service per row. ---
+
+
+@shared_task(ignore_result=True)
+def access_escalate_sweep() -> int:
+    ids = list(requests_to_escalate().values_list("id", flat=True)[:500])
+    return sum(access_request_escalate(access_request_id=pk) for pk in ids)
+
+
+@shared_task(ignore_result=True)
+def access_expiry_sweep() -> dict:
+    expired = sum(
+        access_expire(access_request_id=pk) for pk in list(grants_to_expire().values_list("id", flat=True)[:500])
+    )
+    days = settings.ACCESS_EXPIRY_WARNING_DAYS
+    warned = sum(
+        access_expiry_warn(access_request_id=pk)
+        for pk in list(grants_to_warn(days=days).values_list("id", flat=True)[:500])
+    )
+    return {"expired": expired, "warned": warned}
+
+
+@shared_task(ignore_result=True)
+def access_digest_send() -> int:
+    return _digest()

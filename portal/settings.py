@@ -177,8 +177,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # Beat only sweeps: anything due later than a few minutes is a database row, never a task in Redis.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": 60.0},
+    "subprocessors-purge-unconfirmed": {"task": "subprocessors.tasks.subscribers_purge_task", "schedule": 3600.0},
+    "access-escalate": {"task": "dpa.tasks.access_escalate_sweep", "schedule": 300.0},
+    "access-expiry": {"task": "dpa.tasks.access_expiry_sweep", "schedule": 900.0},
+    "access-digest": {"task": "dpa.tasks.access_digest_send", "schedule": 3600.0},
     "dpa-obligation-reminders": {"task": "dpa.tasks.obligation_reminders_sweep", "schedule": 60.0},
     "dpa-expire-signatory-links": {"task": "dpa.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
+    "subprocessors-changes-effective": {"task": "subprocessors.tasks.changes_make_effective", "schedule": 300.0},
+    "subprocessors-objection-reminders": {"task": "subprocessors.tasks.objection_reminders", "schedule": 3600.0},
+    "subprocessors-fanout-sweep": {"task": "subprocessors.tasks.change_fanout_sweep", "schedule": 300.0},
+    "subprocessors-webhook-sweep": {"task": "subprocessors.tasks.webhook_sweep", "schedule": 60.0},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
@@ -279,6 +287,45 @@ PORTAL_LEGAL_LEAD_EMAIL = env("PORTAL_LEGAL_LEAD_EMAIL", default="legal-lead@por
 CHANGE_FANOUT_BATCH = env.int("CHANGE_FANOUT_BATCH", default=500)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+
+# --- Sub-processor list ----------------------------------------------------------------------
+SUBPROCESSORS_PAGE_CACHE_SECONDS = env.int("SUBPROCESSORS_PAGE_CACHE_SECONDS", default=86400)
+SUBPROCESSORS_SUBSCRIBE_RATE = env("SUBPROCESSORS_SUBSCRIBE_RATE", default="5/h")
+# --- Trust-portal access (dpa/) --------------------------------------------------------------
+ACCESS_DEFAULT_EXPIRY_MONTHS = env.int("ACCESS_DEFAULT_EXPIRY_MONTHS", default=12)
+ACCESS_EXPIRY_WARNING_DAYS = env.int("ACCESS_EXPIRY_WARNING_DAYS", default=14)
+TRUST_DOCUMENT_MAX_BYTES = env.int("TRUST_DOCUMENT_MAX_MB", default=20) * 1024 * 1024
+# Addresses at these domains are never auto-approved, whatever the rules say.
+ACCESS_FREEMAIL_DOMAINS = env.list(
+    "ACCESS_FREEMAIL_DOMAINS",
+    default=[
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "mail.com",
+        "yandex.com",
+        "zoho.com",
+        "hey.com",
+        "fastmail.com",
+        "ziggo.nl",
+        "kpnmail.nl",
+        "hotmail.nl",
+        "live.nl",
+    ],
+)
 
 LOGGING = {
     "version": 1,

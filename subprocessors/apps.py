@@ -3,7 +3,9 @@ from django.apps import AppConfig
 
 class SubprocessorsConfig(AppConfig):
     name = "subprocessors"
-    staff_nav_items = (("Sub-processor changes", "staff_change_list"),)
+    verbose_name = "Sub-processors"
+    nav_items = (("Sub-processors", "subprocessors_list"),)
+    staff_nav_items = (("Sub-processors", "staff_subprocessors"), ("Sub-processor changes", "staff_change_list"))
 
     def staff_panels(self, request):
         from django.urls import reverse
@@ -32,6 +34,8 @@ class SubprocessorsConfig(AppConfig):
         return [{"title": "Sub-processor changes", "html": html}]
 
     def load_demo(self):
-        from subprocessors.demo_changes import load_demo
+        from subprocessors.demo import load_demo
+        from subprocessors.demo_changes import load_demo as load_demo_changes
 
         load_demo()
+        load_demo_changes()

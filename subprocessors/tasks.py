@@ -2,6 +2,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from portal.calendar import local_date
+from subprocessors.services.subscriptions import subscribers_purge_unconfirmed
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -59,3 +60,9 @@ def webhook_sweep() -> int:
     for pk in ids:
         webhook_deliver_task.delay(pk)
     return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def subscribers_purge_task() -> int:
+    """Beat, hourly: delete subscriptions left unconfirmed for 7 days (idempotent; a missed run is caught up)."""
+    return subscribers_purge_unconfirmed()

@@ -1,9 +1,17 @@
 from django.urls import path
 
 from subprocessors.api import changes as changes_api
-from subprocessors.views import changes, objections, subscriptions, webhooks
+from subprocessors.api import views as api
+from subprocessors.views import changes, exports, objections, public, staff, subscriptions, webhooks
 
 urlpatterns = [
+    path("subprocessors/", public.subprocessor_list, name="subprocessors_list"),
+    path("subprocessors/history/", public.subprocessor_history, name="subprocessors_history"),
+    path("subprocessors/feed/", exports.feed, name="subprocessors_feed"),
+    path("subprocessors/export.csv", exports.export_csv, name="subprocessors_csv"),
+    path("subprocessors/snapshot.pdf", exports.export_pdf, name="subprocessors_pdf"),
+    path("subprocessors/subscribe/", subscriptions.subscribe, name="subprocessors_subscribe"),
+    path("subprocessors/subscribe/sent/", subscriptions.subscribe_sent, name="subprocessors_subscribe_sent"),
     path(
         "subprocessors/subscribe/confirm/<str:token>/",
         subscriptions.subscribe_confirm,
@@ -46,4 +54,9 @@ urlpatterns = [
         changes_api.ObjectionCreate.as_view(),
         name="api_change_objections",
     ),
+    path("staff/subprocessors/", staff.subprocessor_list, name="staff_subprocessors"),
+    path("staff/subprocessors/new/", staff.subprocessor_new, name="staff_subprocessor_new"),
+    path("staff/subprocessors/<slug:slug>/", staff.subprocessor_edit, name="staff_subprocessor_edit"),
+    path("api/v1/subprocessors/", api.SubprocessorListView.as_view(), name="api_subprocessor_list"),
+    path("api/v1/subprocessors/<slug:slug>/", api.SubprocessorDetailView.as_view(), name="api_subprocessor_detail"),
 ]

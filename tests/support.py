@@ -97,6 +97,7 @@ def worker_env(*, smtp_port: int, queue: str, redis_url: str) -> dict:
 
 @contextmanager
 def celery_worker(env: dict, queue: str, concurrency: int = 1):
+    """A real worker in its own process group, so a test can SIGKILL it with all its pool processes."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -121,6 +122,7 @@ def celery_worker(env: dict, queue: str, concurrency: int = 1):
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         yield proc

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from portal.models import BaseModel
-from subprocessors.countries import COUNTRIES, REGIONS
+from subprocessors.countries import COUNTRIES, REGIONS, country_name
 
 
 def validate_country(value: str) -> None:
@@ -70,6 +70,20 @@ class Subprocessor(BaseModel):
         return self.name
 
     @property
+    def retention_training(self) -> str:
+        retention = "Retains prompts" if self.retains_prompts else "No prompt retention"
+        training = "trains on data" if self.trains_on_data else "no training"
+        return f"{retention} / {training}"
+
+    @property
+    def hq_country_name(self) -> str:
+        return country_name(self.hq_country)
+
+    @property
+    def processing_region_name(self) -> str:
+        return country_name(self.processing_region)
+
+    @property
     def handles_customer_data(self) -> bool:
         """A processor of customer data: adding or replacing one needs the change-notice flow."""
         return self.category != self.Category.CONTROLLER_DATA or self.processes_customer_data
@@ -126,6 +140,37 @@ class SubprocessorRevision(models.Model):
 
     def __str__(self):
         return f"{self.subprocessor_id} {self.kind} at {self.changed_at:%Y-%m-%d}"
+
+    @property
+    def changes(self) -> list[dict]:
+        """The changed public fields with readable labels and values, for the History page."""
+        out = []
+        for name in self.changed_fields:
+            if name in INTERNAL_FIELDS:
+                continue
+            field = Subprocessor._meta.get_field(name)
+            out.append(
+                {
+                    "field": name,
+                    "label": str(field.verbose_name)[:1].upper() + str(field.verbose_name)[1:],
+                    "before": _display(field, self.before.get(name)),
+                    "after": _display(field, self.snapshot.get(name)),
+                }
+            )
+        return out
+
+
+INTERNAL_FIELDS = frozenset({"position"})
+
+
+def _display(field, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
 
 
 class Subscriber(BaseModel):

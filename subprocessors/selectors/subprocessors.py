@@ -51,6 +51,14 @@ def public_subprocessors(*, filters: dict | None = None) -> QuerySet[Subprocesso
     return qs.annotate(category_rank=CATEGORY_RANK).order_by("category_rank", "position", "name", "id")
 
 
+def country_codes_in_use() -> set[str]:
+    """HQ countries and processing regions of active rows (for the country filter), in one query."""
+    pairs = Subprocessor.objects.filter(status=Subprocessor.Status.ACTIVE).values_list(
+        "hq_country", "processing_region"
+    )
+    return {code for pair in pairs.distinct() for code in pair if code}
+
+
 def last_updated() -> dt.date | None:
     """The list's "Last updated" date: the local date of the newest public change."""
     moment = SubprocessorRevision.objects.filter(public=True).aggregate(m=Max("changed_at"))["m"]

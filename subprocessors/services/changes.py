@@ -141,10 +141,15 @@ def change_withdraw(
     *, change: SubprocessorChange, reason: str, actor, request=None, now: dt.datetime | None = None
 ) -> SubprocessorChange:
     """Withdraw an announced change; everyone who received the announcement is told."""
+    from subprocessors.services.webhooks import webhook_deliveries_create
     from subprocessors.tasks import change_fanout_task
 
     now = now or timezone.now()
-    change = SubprocessorChange.objects.select_for_update().get(pk=change.pk)
+    change = (
+        SubprocessorChange.objects.select_for_update(of=("self",))
+        .select_related("subprocessor", "replaces")
+        .get(pk=change.pk)
+    )
     if change.status != SubprocessorChange.Status.ANNOUNCED:
         raise ApplicationError(CHANGE_NOT_ANNOUNCED)
     if not reason.strip():
@@ -164,6 +169,7 @@ def change_withdraw(
             "reason": change.withdrawal_reason,
         },
     )
+    webhook_deliveries_create(change=change, event="subprocessor_change.withdrawn")
     transaction.on_commit(invalidate_public_list)
     transaction.on_commit(lambda: _enqueue_fanout(change_fanout_task, change.pk, "withdraw"))
     return change

@@ -11,7 +11,7 @@ open batch, which rolls back; a second run, concurrent or later, finds only what
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -162,12 +162,29 @@ def change_fanout_batch(*, change_id: int, notice: str, batch_size: int | None =
         templates = _templates(change, notice)
         emails = [_email_for(change, notice, r, templates[r.role]) for r in recipients]
         OutboundEmail.objects.bulk_create(emails, batch_size=1000)
-        field = _email_field(notice)
-        for recipient, email in zip(recipients, emails, strict=True):
-            setattr(recipient, field, email)
-        ChangeRecipient.objects.bulk_update(recipients, [field], batch_size=1000)
+        _link(recipients, emails, _email_field(notice))
         email_enqueue_many([e.pk for e in emails])
         return len(emails)
+
+
+def _link(recipients: list[ChangeRecipient], emails: list[OutboundEmail], field: str) -> None:
+    """Point each recipient at its new email: one UPDATE … FROM (VALUES …) on PostgreSQL (bulk_update's CASE
+    expression costs more than the inserts)."""
+    for recipient, email in zip(recipients, emails, strict=True):
+        setattr(recipient, field, email)
+    if connection.vendor != "postgresql":
+        ChangeRecipient.objects.bulk_update(recipients, [field], batch_size=500)
+        return
+    table = ChangeRecipient._meta.db_table
+    column = ChangeRecipient._meta.get_field(field).column
+    values = ", ".join(["(%s::bigint, %s::bigint)"] * len(recipients))
+    params = [p for r, e in zip(recipients, emails, strict=True) for p in (r.pk, e.pk)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" AS r SET "{column}" = v.email_id FROM (VALUES {values}) AS v(id, email_id) '  # noqa: S608 - names from the model, values bound
+            "WHERE r.id = v.id",
+            params,
+        )
 
 
 def _email_for(change, notice: str, recipient: ChangeRecipient, rendered: tuple[str, str, str]) -> OutboundEmail:

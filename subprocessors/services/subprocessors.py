@@ -10,6 +10,7 @@ from portal.calendar import local_date
 from portal.errors import ApplicationError
 from portal.services.audit import Actor, audit_record
 from subprocessors.models import SNAPSHOT_FIELDS, Subprocessor, SubprocessorRevision
+from subprocessors.models.list import INTERNAL_FIELDS
 from subprocessors.services.cache import invalidate_public_list
 
 NOTICE_REQUIRED = (
@@ -57,7 +58,8 @@ def _record(
         changed_fields=changed,
         before={k: before.get(k) for k in changed},
         snapshot=after,
-        public=before.get("status") == Subprocessor.Status.ACTIVE or after["status"] == Subprocessor.Status.ACTIVE,
+        public=(before.get("status") == Subprocessor.Status.ACTIVE or after["status"] == Subprocessor.Status.ACTIVE)
+        and not (changed and set(changed) <= INTERNAL_FIELDS),
         note=note[:300],
         **_actor_fields(actor),
     )

@@ -6,6 +6,7 @@ working. Unsubscribing deletes the row: we keep no address we no longer need."""
 
 import datetime as dt
 import hashlib
+import uuid
 
 from django.conf import settings
 from django.core import signing
@@ -67,7 +68,7 @@ def subscriber_subscribe(*, email: str, request=None) -> Subscriber | None:
     subscriber.confirmation_sent_at = now
     subscriber.save(update_fields=["confirmation_sent_at", "updated_at"])
     email_queue(
-        key=f"subprocessors.subscriber.confirm:{subscriber.public_id}:{now.timestamp():.0f}",
+        key=f"subprocessors.subscriber.confirm:{subscriber.public_id}:{uuid.uuid4().hex}",
         to=subscriber.email,
         template="subprocessors/subscribe_confirm",
         context={"confirm_url": subscriber_confirm_url(subscriber), "valid_days": CONFIRM_VALID_FOR.days},

@@ -1,9 +1,12 @@
-from django.shortcuts import render
+from django.conf import settings
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.errors import ApplicationError
-from subprocessors.services.subscriptions import subscriber_confirm, subscriber_unsubscribe
+from subprocessors.forms.public import SubscribeForm
+from subprocessors.ratelimit import rate_limited
+from subprocessors.services.subscriptions import subscriber_confirm, subscriber_subscribe, subscriber_unsubscribe
 
 
 @require_http_methods(["GET", "POST"])
@@ -29,3 +32,29 @@ def unsubscribe(request, token: str):
     except ApplicationError as exc:
         return render(request, "subprocessors/unsubscribe.html", {"error": exc.message}, status=400)
     return render(request, "subprocessors/unsubscribe.html", {"done": True})
+
+
+SUBSCRIBE_SENT = (
+    "Thank you. If that address can receive email, a confirmation link is on its way. "
+    "The subscription starts when you open it."
+)
+RATE_LIMITED = "Too many subscription requests from your network. Please try again in an hour."
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request):
+    form = SubscribeForm(request.POST or None)
+    if request.method == "POST":
+        if rate_limited(request, scope="subprocessors.subscribe", rate=settings.SUBPROCESSORS_SUBSCRIBE_RATE):
+            return render(request, "subprocessors/subscribe.html", {"form": form, "error": RATE_LIMITED}, status=429)
+        if form.is_valid():
+            subscriber_subscribe(email=form.cleaned_data["email"], request=request)
+            # The same answer whether the address is new, pending or already confirmed.
+            return redirect("subprocessors_subscribe_sent")
+        return render(request, "subprocessors/subscribe.html", {"form": form}, status=400)
+    return render(request, "subprocessors/subscribe.html", {"form": form})
+
+
+@require_GET
+def subscribe_sent(request):
+    return render(request, "subprocessors/subscribe.html", {"sent": SUBSCRIBE_SENT})

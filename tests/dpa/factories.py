@@ -16,7 +16,7 @@ class NdaVersionFactory(factory.django.DjangoModelFactory):
 
     version = "2026-01"
     body = "The recipient keeps the documents confidential and uses them only to assess the processor."
-    published_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
+    published_at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 
 class AccessRequestFactory(factory.django.DjangoModelFactory):

@@ -16,8 +16,21 @@ PUBLIC = {
     "healthz",
     "invitation_detail",
     # subprocessors: the public list and its exports, and the signed subscription links
+    "subprocessors_list",
+    "subprocessors_history",
+    "subprocessors_subscribe",
+    "subprocessors_subscribe_sent",
     "subprocessors_subscribe_confirm",
     "subprocessors_unsubscribe",
+    "api_subprocessor_list",
+    "api_subprocessor_detail",
+    "subprocessors_feed",
+    "subprocessors_csv",
+    "subprocessors_pdf",
+    # trust-portal access: the document list and what anyone may open
+    "trust_home",
+    "api_documents",
+    "api_nda",
 }
 
 # Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
@@ -37,6 +50,52 @@ def _capability(name):
 
 def _membership(world):
     return {"public_id": world.org.public_id, "membership_id": world.membership.pk}
+
+
+def _proposed_subprocessor(world):
+    """A not-yet-announced row: no public page may show it."""
+    from subprocessors.models import Subprocessor
+
+    sp, _ = Subprocessor.objects.get_or_create(
+        slug="unannounced-proposal",
+        defaults={
+            "name": f"Proposal {MARKER}",
+            "category": "ai_provider",
+            "purpose": MARKER,
+            "hq_country": "NL",
+            "processing_region": "NL",
+            "status": "proposed",
+        },
+    )
+    return {"slug": sp.slug}
+
+
+def _access_request(world):
+    from dpa.models import AccessRequest
+    from tests.dpa.factories import AccessRequestFactory
+
+    req = AccessRequest.objects.filter(user=world.admin).first() or AccessRequestFactory(
+        user=world.admin, organisation=world.org, company=MARKER, reason=MARKER
+    )
+    return {"public_id": req.public_id}
+
+
+def _nda_document(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dpa.models import TrustDocument
+    from dpa.services.documents import document_create
+    from dpa.services.stamping import sample_pdf
+
+    doc = TrustDocument.objects.first() or document_create(
+        title="Penetration test summary",
+        category="pentest",
+        access_level="nda",
+        upload=SimpleUploadedFile("pentest.pdf", sample_pdf([MARKER])),
+        version="1",
+        actor=None,
+    )
+    return {"public_id": doc.public_id}
 
 
 def _breach(world):
@@ -98,8 +157,38 @@ SAMPLES = {
     "staff_organisation_edit": _org,
     "staff_calendar": lambda world: {},
     # subprocessors
+    "subprocessors_list": lambda world: {},
+    "subprocessors_history": lambda world: {},
+    "subprocessors_subscribe": lambda world: {},
+    "subprocessors_subscribe_sent": lambda world: {},
     "subprocessors_subscribe_confirm": _capability("token"),
     "subprocessors_unsubscribe": _capability("token"),
+    "subprocessors_feed": lambda world: {},
+    "subprocessors_csv": lambda world: {},
+    "subprocessors_pdf": lambda world: {},
+    "api_subprocessor_list": lambda world: {},
+    "api_subprocessor_detail": lambda world: {"slug": "no-such-provider"},
+    "staff_subprocessors": lambda world: {},
+    "staff_subprocessor_new": lambda world: {},
+    "staff_subprocessor_edit": _proposed_subprocessor,
+    # trust-portal access
+    "trust_home": lambda world: {},
+    "access_request": lambda world: {},
+    "access_status": lambda world: {},
+    "trust_document_file": _nda_document,
+    "api_token": lambda world: {},
+    "api_token_action": lambda world: {},
+    "staff_access_queue": lambda world: {},
+    "staff_access_bulk_approve": lambda world: {},
+    "staff_access_rules": lambda world: {},
+    "staff_access_detail": _access_request,
+    "staff_documents": lambda world: {},
+    "staff_document_detail": _nda_document,
+    "api_access_requests": lambda world: {},
+    "api_access_request_approve": _access_request,
+    "api_access_request_deny": _access_request,
+    "api_nda": lambda world: {},
+    "api_documents": lambda world: {},
     # dpa: breaches and obligations (staff only, except the customer's own notification and the signed ack link)
     "dpa_staff_breaches": lambda world: {},
     "dpa_staff_breach_new": lambda world: {},

@@ -174,3 +174,31 @@ def test_admin_sees_deliveries_with_status_codes(client, org_admin, org, other_o
     assert "200" in page
     assert "Delivered" in page
     assert "/globex" not in page
+
+
+def test_announce_and_withdraw_call_every_active_webhook_once(
+    org, other_org, legal, django_capture_on_commit_callbacks
+):
+    from subprocessors.services.changes import change_announce, change_withdraw
+    from subprocessors.services.fanout import change_fanout
+
+    Webhook.objects.create(organisation=org, url="https://93.184.215.14/a", secret="s")
+    Webhook.objects.create(organisation=other_org, url="https://93.184.215.14/b", secret="s")
+    Webhook.objects.create(organisation=other_org, url="https://93.184.215.14/old", secret="s", active=False)
+    change = make_change(effective_date=dt.date(2026, 12, 29))
+    with django_capture_on_commit_callbacks(execute=False):
+        change_announce(
+            change=change, effective_date=None, actor=legal, now=dt.datetime(2026, 12, 14, 9, 0, tzinfo=dt.UTC)
+        )
+        change_fanout(change_id=change.pk, notice="announce")
+        change_fanout(change_id=change.pk, notice="announce")
+        change_withdraw(change=change, reason="Provider failed the audit.", actor=legal)
+    events = sorted(WebhookDelivery.objects.values_list("event", "webhook__url"))
+    assert events == [
+        ("subprocessor_change.announced", "https://93.184.215.14/a"),
+        ("subprocessor_change.announced", "https://93.184.215.14/b"),
+        ("subprocessor_change.withdrawn", "https://93.184.215.14/a"),
+        ("subprocessor_change.withdrawn", "https://93.184.215.14/b"),
+    ]
+    withdrawn = WebhookDelivery.objects.filter(event="subprocessor_change.withdrawn").first()
+    assert withdrawn.payload["change"]["status"] == "withdrawn"

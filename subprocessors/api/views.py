@@ -1,0 +1,107 @@
+"""The public JSON API of the sub-processor list. Responses are cached per list version and query, carry an
+ETag and Last-Modified, and answer conditional requests with 304."""
+
+import hashlib
+import json
+
+from django.core.cache import cache
+from django.db.models import Max
+from django.http import Http404
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+
+from portal.api import Pagination
+from subprocessors.api.serializers import SubprocessorQuerySerializer, SubprocessorSerializer
+from subprocessors.models import Subprocessor
+from subprocessors.selectors import public_subprocessors
+from subprocessors.selectors.subprocessors import PUBLIC_STATUSES
+from subprocessors.services.cache import public_list_version
+
+CACHE_SECONDS = 3600
+
+
+def _last_modified() -> float:
+    moment = Subprocessor.objects.filter(status__in=PUBLIC_STATUSES).aggregate(m=Max("updated_at"))["m"]
+    return moment.timestamp() if moment else 0.0
+
+
+def _cached(request, key_parts: str, build) -> tuple[dict, str, float]:
+    raw = f"{request.scheme}://{request.get_host()}|{key_parts}"
+    key = f"subprocessors:api:{public_list_version()}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+    hit = cache.get(key)
+    if hit is None:
+        data = build()
+        body = json.dumps(data, sort_keys=True, default=str)
+        hit = (data, '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"', _last_modified())
+        cache.set(key, hit, CACHE_SECONDS)
+    return hit
+
+
+def _respond(request, data, etag: str, last_modified: float) -> Response:
+    not_modified = get_conditional_response(request, etag=etag, last_modified=int(last_modified) or None)
+    response = Response(status=304) if not_modified is not None else Response(data)
+    response["ETag"] = etag
+    if last_modified:
+        response["Last-Modified"] = http_date(last_modified)
+    response["Cache-Control"] = "public, max-age=60"
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+class _PublicReadMixin:
+    permission_classes = [AllowAny]
+    authentication_classes: list = []  # public data: no session, so no CSRF and nothing per user
+    throttle_classes = [AnonRateThrottle]
+    serializer_class = SubprocessorSerializer
+
+
+@extend_schema(
+    parameters=[SubprocessorQuerySerializer],
+    summary="The public sub-processor list",
+    description="Active rows by default. Filters combine. Invalid values answer 400 with the field's message.",
+)
+class SubprocessorListView(_PublicReadMixin, generics.ListAPIView):
+    pagination_class = Pagination
+
+    def get_queryset(self):
+        return public_subprocessors(filters=self._filters)
+
+    def list(self, request, *args, **kwargs):
+        query = SubprocessorQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise ValidationError(query.errors)
+        self._filters = {k: v for k, v in query.validated_data.items() if k not in ("page", "page_size")}
+
+        def build():
+            page = self.paginate_queryset(self.get_queryset())
+            return dict(self.get_paginated_response(self.get_serializer(page, many=True).data).data)
+
+        params = sorted((k, v) for k, v in query.validated_data.items())
+        data, etag, last_modified = _cached(request, f"list|{params}", build)
+        return _respond(request, data, etag, last_modified)
+
+
+@extend_schema(summary="One sub-processor by slug (active or retired)")
+class SubprocessorDetailView(_PublicReadMixin, generics.RetrieveAPIView):
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return Subprocessor.objects.filter(status__in=PUBLIC_STATUSES)
+
+    def retrieve(self, request, *args, **kwargs):
+        slug = kwargs["slug"]
+
+        def build():
+            row = self.get_queryset().filter(slug=slug).first()
+            return None if row is None else dict(self.get_serializer(row).data)
+
+        data, etag, last_modified = _cached(request, f"detail|{slug}", build)
+        if data is None:
+            raise Http404
+        return _respond(request, data, etag, last_modified)

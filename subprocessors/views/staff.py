@@ -1,0 +1,64 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+
+from portal.errors import ApplicationError
+from portal.forms import form_error
+from portal.permissions import legal_required
+from subprocessors.forms.staff import SubprocessorForm
+from subprocessors.models import Subprocessor, SubprocessorRevision, Subscriber
+from subprocessors.services.subprocessors import subprocessor_create, subprocessor_update
+
+
+@legal_required("subprocessors.view_subprocessor")
+def subprocessor_list(request):
+    status = request.GET.get("status", "")
+    rows = Subprocessor.objects.order_by("category", "position", "name")
+    if status in Subprocessor.Status.values:
+        rows = rows.filter(status=status)
+    subscribers = Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED).count()
+    return render(
+        request,
+        "subprocessors/staff/list.html",
+        {"rows": rows, "status": status, "statuses": Subprocessor.Status.choices, "subscribers": subscribers},
+    )
+
+
+@legal_required("subprocessors.add_subprocessor")
+def subprocessor_new(request):
+    form = SubprocessorForm(request.POST or None, initial={"status": Subprocessor.Status.PROPOSED})
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.fields}
+        try:
+            sp = subprocessor_create(data=data, actor=request.user, request=request)
+        except (ApplicationError, ValidationError) as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"{sp.name} was added to the list as {sp.get_status_display().lower()}.")
+            return redirect("staff_subprocessor_edit", slug=sp.slug)
+    return render(request, "subprocessors/staff/form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@legal_required("subprocessors.change_subprocessor")
+def subprocessor_edit(request, slug: str):
+    sp = get_object_or_404(Subprocessor, slug=slug)
+    form = SubprocessorForm(request.POST or None, instance=Subprocessor.objects.get(pk=sp.pk))
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        if not data:
+            messages.info(request, "Nothing was changed.")
+            return redirect("staff_subprocessor_edit", slug=sp.slug)
+        try:
+            subprocessor_update(subprocessor=sp, data=data, actor=request.user, request=request)
+        except (ApplicationError, ValidationError) as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"{sp.name} was saved. The change shows in the list's history.")
+            return redirect("staff_subprocessor_edit", slug=sp.slug)
+    revisions = SubprocessorRevision.objects.filter(subprocessor=sp).order_by("-changed_at", "-id")
+    return render(
+        request,
+        "subprocessors/staff/form.html",
+        {"form": form, "subprocessor": sp, "revisions": revisions},
+        status=400 if form.errors else 200,
+    )
