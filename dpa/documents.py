@@ -76,7 +76,7 @@ def clause_titles(body: str) -> list[str]:
 
 @dataclass
 class ClauseDiff:
-    change: str  # "added", "removed", "changed", "unchanged"
+    change: str  # "added", "removed", "changed", "renumbered" (same text, new number), "unchanged"
     old: Clause | None
     new: Clause | None
     html: SafeString
@@ -84,15 +84,32 @@ class ClauseDiff:
     @property
     def heading(self) -> str:
         clause = self.new or self.old
-        if self.change == "changed" and self.old.heading != self.new.heading:
+        if self.old is not None and self.new is not None and self.old.heading != self.new.heading:
             return f"{self.new.heading} (was {self.old.heading})"
         return clause.heading
 
 
-_TOKEN = re.compile(r"\s+|[^\s]+")
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+_ITEM = re.compile(r"^\s*(?:\d+\.|[-*+])\s+")
 
 
-def _word_diff(old: str, new: str) -> SafeString:
+def _blocks(source: str) -> list[str]:
+    """Paragraphs and list items of a clause as plain one-line texts (emphasis markers dropped)."""
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for line in source.splitlines():
+        if not line.strip() or (_ITEM.match(line) and current):
+            if current:
+                blocks.append(current)
+            current = [line.strip()] if line.strip() else []
+            continue
+        current.append(line.strip())
+    if current:
+        blocks.append(current)
+    return [" ".join(b).replace("**", "") for b in blocks]
+
+
+def _word_diff(old: str, new: str) -> str:
     a, b = _TOKEN.findall(old), _TOKEN.findall(new)
     out = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
@@ -103,7 +120,41 @@ def _word_diff(old: str, new: str) -> SafeString:
             out.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
         if op in ("insert", "replace"):
             out.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
-    return mark_safe("".join(out))  # noqa: S308 - every piece of text is escaped above
+    return "".join(out)
+
+
+def _block_diff(old: str, new: str) -> SafeString:
+    """Align paragraphs and list items first, then mark changed words inside the ones that were edited."""
+    a, b = _blocks(old), _blocks(new)
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.extend(escape(text) for text in a[i1:i2])
+        elif op == "delete":
+            out.extend(f"<del>{escape(text)}</del>" for text in a[i1:i2])
+        elif op == "insert":
+            out.extend(f"<ins>{escape(text)}</ins>" for text in b[j1:j2])
+        else:
+            olds, news = a[i1:i2], b[j1:j2]
+            for k in range(max(len(olds), len(news))):
+                similar = k < len(olds) and k < len(news)
+                if similar and difflib.SequenceMatcher(a=olds[k], b=news[k], autojunk=False).ratio() >= 0.5:
+                    out.append(_word_diff(olds[k], news[k]))
+                elif similar:  # rewritten rather than edited: show old and new whole, not a word salad
+                    out.append(f"<del>{escape(olds[k])}</del>")
+                    out.append(f"<ins>{escape(news[k])}</ins>")
+                elif k < len(olds):
+                    out.append(f"<del>{escape(olds[k])}</del>")
+                else:
+                    out.append(f"<ins>{escape(news[k])}</ins>")
+    return mark_safe("".join(f"<p>{block}</p>" for block in out))  # noqa: S308 - every text is escaped above
+
+
+def _whole(source: str, tag: str = "") -> SafeString:
+    blocks = [escape(text) for text in _blocks(source)]
+    if tag:
+        blocks = [f"<{tag}>{text}</{tag}>" for text in blocks]
+    return mark_safe("".join(f"<p>{text}</p>" for text in blocks))  # noqa: S308 - escaped above
 
 
 def diff_clauses(old_body: str, new_body: str) -> list[ClauseDiff]:
@@ -119,13 +170,14 @@ def diff_clauses(old_body: str, new_body: str) -> list[ClauseDiff]:
         if before is not None:
             while pending_removed and old.index(pending_removed[0]) < old.index(before):
                 gone = pending_removed.pop(0)
-                result.append(ClauseDiff("removed", gone, None, mark_safe(f"<del>{escape(gone.source)}</del>")))  # noqa: S308
+                result.append(ClauseDiff("removed", gone, None, _whole(gone.source, "del")))
         if before is None:
-            result.append(ClauseDiff("added", None, clause, mark_safe(f"<ins>{escape(clause.source)}</ins>")))  # noqa: S308
-        elif before.source == clause.source and before.heading == clause.heading:
-            result.append(ClauseDiff("unchanged", before, clause, mark_safe(escape(clause.source))))  # noqa: S308
+            result.append(ClauseDiff("added", None, clause, _whole(clause.source, "ins")))
+        elif before.source == clause.source:
+            change = "unchanged" if before.heading == clause.heading else "renumbered"
+            result.append(ClauseDiff(change, before, clause, _whole(clause.source)))
         else:
-            result.append(ClauseDiff("changed", before, clause, _word_diff(before.source, clause.source)))
+            result.append(ClauseDiff("changed", before, clause, _block_diff(before.source, clause.source)))
     for gone in pending_removed:
-        result.append(ClauseDiff("removed", gone, None, mark_safe(f"<del>{escape(gone.source)}</del>")))  # noqa: S308
+        result.append(ClauseDiff("removed", gone, None, _whole(gone.source, "del")))
     return result

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from dpa.models import DpaExecution, DpaVersion
@@ -163,13 +164,24 @@ class VerifySerializer(serializers.Serializer):
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", error_messages={"invalid": "64 hexadecimal characters."})
 
 
-class Verify(APIView):
+class VerifyResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    organisation = serializers.CharField(required=False)
+    version = serializers.CharField(required=False)
+    effective_date = serializers.DateField(required=False)
+    customer_signed_at = serializers.DateTimeField(required=False)
+    countersigned_at = serializers.DateTimeField(required=False)
+    executed_at = serializers.DateTimeField(required=False)
+
+
+class Verify(generics.GenericAPIView):
     """Is this SHA-256 an executed DPA of this portal? Unknown hashes reveal nothing but `valid: false`."""
 
     permission_classes = [permissions.AllowAny]
-    throttle_scope = None
+    throttle_classes = [AnonRateThrottle, UserRateThrottle]
+    serializer_class = VerifySerializer
 
-    @extend_schema(request=VerifySerializer)
+    @extend_schema(request=VerifySerializer, responses=VerifyResultSerializer)
     def post(self, request):
         data = VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)

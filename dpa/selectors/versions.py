@@ -8,12 +8,13 @@ from portal.permissions import is_legal
 
 
 def can_read_dpa(user) -> bool:
-    """Full text, diff and the informational PDF: approved trust-portal users and legal staff."""
-    from dpa.selectors.access import user_can_open
+    """Full text, diff and the informational PDF: approved trust-portal users and legal staff, and members of
+    enterprise organisations (they are asked to sign each new version, so they must be able to read it)."""
+    from dpa.selectors.access import is_enterprise_member, user_can_open
 
     if not getattr(user, "is_authenticated", False):
         return False
-    return is_legal(user) or user_can_open(user, "approved")
+    return is_legal(user) or user_can_open(user, "approved") or is_enterprise_member(user)
 
 
 def public_versions() -> QuerySet[DpaVersion]:

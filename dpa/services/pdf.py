@@ -36,15 +36,27 @@ class FetchRefused(ValueError):
     pass
 
 
-def url_fetcher(url: str, *args, **kwargs):
-    """Only our own static files may be pulled into a PDF; anything else (file:, http:) is refused."""
-    from weasyprint.urls import default_url_fetcher
+def _static_only_fetcher():
+    """Only our own static files may be pulled into a PDF; anything else (file:, http:, data:) is refused."""
+    import mimetypes
 
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            return url_fetcher(url, response_class=URLFetcherResponse, guess=mimetypes.guess_type)
+
+    return StaticOnlyFetcher(allowed_protocols=("static",))
+
+
+def url_fetcher(url: str, *, response_class=None, guess=None):
     prefix = "static:"
     if url.startswith(prefix):
         path = finders.find(url[len(prefix) :].lstrip("/"))
-        if path:
-            return default_url_fetcher("file://" + str(path))
+        if path and response_class is not None:
+            with open(path, "rb") as fh:
+                body = fh.read()
+            return response_class(url, body, {"Content-Type": guess(path)[0] or "application/octet-stream"})
     raise FetchRefused(f"PDF rendering does not fetch {url!r}")
 
 
@@ -55,8 +67,9 @@ def _template_source(name: str) -> str:
 def _html_to_pdf(html: str) -> bytes:
     from weasyprint import CSS, HTML
 
-    css = CSS(string=_template_source(STYLESHEET), url_fetcher=url_fetcher)
-    return HTML(string=html, url_fetcher=url_fetcher, base_url="static:/").write_pdf(stylesheets=[css])
+    fetcher = _static_only_fetcher()
+    css = CSS(string=_template_source(STYLESHEET), url_fetcher=fetcher)
+    return HTML(string=html, url_fetcher=fetcher, base_url="static:/").write_pdf(stylesheets=[css])
 
 
 @dataclass

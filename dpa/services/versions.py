@@ -109,7 +109,19 @@ def dpa_version_publish(*, version: DpaVersion, actor, request=None) -> DpaVersi
         },
     )
     _notify_enterprise_customers(version, previous)
+    transaction.on_commit(lambda: _prerender(version.pk))
     return version
+
+
+def _prerender(version_id: int) -> None:
+    import logging
+
+    from dpa.tasks import dpa_render_informational_task
+
+    try:
+        dpa_render_informational_task.delay(version_id)
+    except Exception as exc:  # noqa: BLE001 - broker down: the first download renders the PDF instead
+        logging.getLogger(__name__).warning("Could not enqueue the DPA PDF render: %s", exc)
 
 
 def _body_hash(version: DpaVersion) -> str:

@@ -51,7 +51,7 @@ def execution_request(request, public_id):
     membership = membership_for(request.user, public_id)
     organisation = membership.organisation
     refusal = execution_refusal(membership)
-    form = ExecutionRequestForm(request.POST or None)
+    form = ExecutionRequestForm(request.POST if request.method == "POST" else None)
     context = {"organisation": organisation, "refusal": refusal, "form": form, "version": current_version()}
     if request.method == "POST":
         if refusal:

@@ -35,7 +35,7 @@ def version_new(request):
         initial = {"title": latest.title, "body": latest.body}
     else:
         initial = {"title": "Data Processing Agreement", "body": sample_dpa.body()}
-    form = DpaVersionForm(request.POST or None, initial=initial)
+    form = DpaVersionForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             version = dpa_version_create(actor=request.user, request=request, **form.cleaned_data)
@@ -54,7 +54,9 @@ def version_edit(request, label):
     version = get_object_or_404(DpaVersion, label=label)
     if request.method == "POST" and not request.user.has_perm("dpa.change_dpaversion"):
         raise PermissionDenied("You may view DPA versions but not edit them.")
-    form = DpaVersionForm(request.POST or None, instance=DpaVersion.objects.get(pk=version.pk))
+    form = DpaVersionForm(
+        request.POST if request.method == "POST" else None, instance=DpaVersion.objects.get(pk=version.pk)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             version = dpa_version_update(version=version, data=form.cleaned_data, actor=request.user, request=request)

@@ -2,7 +2,6 @@
 diff between two versions, and verification of an executed copy."""
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 
@@ -27,7 +26,7 @@ def _require_reader(request):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not can_read_dpa(request.user):
-        raise PermissionDenied(READ_REFUSED)
+        return render(request, "dpa/no_access.html", {"reason": READ_REFUSED}, status=403)
     return None
 
 
@@ -97,7 +96,7 @@ def version_diff(request):
             "old": old,
             "new": new,
             "changes": changes,
-            "changed_count": sum(1 for c in changes if c.change != "unchanged"),
+            "changed_count": sum(1 for c in changes if c.change in ("added", "removed", "changed")),
             "error": error,
         },
         status=400 if error else 200,
@@ -105,7 +104,7 @@ def version_diff(request):
 
 
 def verify(request):
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    form = VerifyForm(request.POST if request.method == "POST" else None, request.FILES or None)
     result = None
     checked = False
     if request.method == "POST" and form.is_valid():

@@ -4,7 +4,6 @@ import datetime as dt
 import hashlib
 
 import factory
-import pytest
 
 from dpa import sample_dpa
 from dpa.models import DpaVersion
@@ -33,8 +32,7 @@ def published_version(**kwargs) -> DpaVersion:
     return publish(DpaVersionFactory(**kwargs))
 
 
-@pytest.fixture
-def memo_pdf(monkeypatch):
+def memoize_pdf(monkeypatch):
     """Render each distinct HTML once per test session (WeasyPrint takes a second or two per document)."""
     from dpa.services import pdf
 
@@ -50,10 +48,3 @@ def memo_pdf(monkeypatch):
 
     monkeypatch.setattr(pdf, "_html_to_pdf", memo)
     return calls
-
-
-@pytest.fixture
-def no_annex(monkeypatch):
-    from dpa.services import pdf
-
-    monkeypatch.setattr(pdf, "annex_subprocessors", lambda day: [])

@@ -61,3 +61,20 @@ def test_diff_escapes_text():
     changes = diff_clauses("## A\n\nx", "## A\n\n<b>bold</b>")
     assert "&lt;b&gt;" in changes[0].html
     assert "<b>" not in changes[0].html
+
+
+def test_a_clause_that_only_moved_is_renumbered_not_changed():
+    old = "## Scope\n\nText.\n\n## Audits\n\nOnce a year."
+    new = "## Scope\n\nText.\n\n## Breaches\n\n48 hours.\n\n## Audits\n\nOnce a year."
+    changes = {c.new.title: c for c in diff_clauses(old, new) if c.new}
+    assert changes["Audits"].change == "renumbered"
+    assert changes["Audits"].heading == "3. Audits (was 2. Audits)"
+    assert changes["Breaches"].change == "added"
+
+
+def test_a_rewritten_sub_clause_is_shown_old_and_new_whole():
+    old = "## Scope\n\n1. Alpha beta gamma delta.\n"
+    new = "## Scope\n\n1. Completely different wording here now.\n"
+    html = diff_clauses(old, new)[0].html
+    assert "<del>1. Alpha beta gamma delta.</del>" in html
+    assert "<ins>1. Completely different wording here now.</ins>" in html

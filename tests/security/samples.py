@@ -15,6 +15,13 @@ PUBLIC = {
     "home",
     "healthz",
     "invitation_detail",
+    # DPA versions (issue 6): the version list and summaries are public; verification answers anyone.
+    "dpa_versions",
+    "dpa_version_detail",
+    "dpa_verify",
+    "api_dpa_versions",
+    "api_dpa_version",
+    "api_dpa_verify",
     # subprocessors: the public list and its exports, and the signed subscription links
     "subprocessors_list",
     "subprocessors_history",
@@ -138,6 +145,47 @@ def _org_notification(world):
     return {"public_id": world.org.public_id, "notification_id": _breach(world)[1].public_id}
 
 
+def _dpa_version(world):
+    from dpa.models import DpaVersion
+
+    version = DpaVersion.objects.filter(label="2026.1").first()
+    if version is None:
+        from tests.dpa.factories_signing import published_version
+
+        version = published_version(label="2026.1")
+    return {"label": version.label}
+
+
+def _dpa_execution(world):
+    """An open signing request of the victim organisation, made without rendering a PDF."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dpa.models import DpaExecution
+
+    execution = DpaExecution.objects.filter(organisation=world.org).first()
+    if execution is None:
+        execution = DpaExecution.objects.create(
+            organisation=world.org,
+            version=_dpa_version_object(),
+            requested_by=world.admin,
+            agreement_path="dpa/pdf/none.pdf",
+            agreement_sha256="0" * 64,
+            signatory_name=f"Signatory {MARKER}",
+            signatory_title="Director",
+            signatory_email=f"{MARKER}-sign@victim.example",
+            link_expires_at=timezone.now() + dt.timedelta(days=14),
+        )
+    return execution
+
+
+def _dpa_version_object():
+    from dpa.models import DpaVersion
+
+    return DpaVersion.objects.get(label=_dpa_version(None)["label"])
+
+
 SAMPLES = {
     "home": lambda world: {},
     "healthz": lambda world: {},
@@ -156,6 +204,31 @@ SAMPLES = {
     "staff_organisations": lambda world: {},
     "staff_organisation_edit": _org,
     "staff_calendar": lambda world: {},
+    "dpa_versions": lambda world: {},
+    "dpa_version_detail": _dpa_version,
+    "dpa_version_pdf": _dpa_version,
+    "dpa_diff": lambda world: {},
+    "dpa_verify": lambda world: {},
+    "dpa_sign": lambda world: {"token": "made-up-token"},
+    "dpa_sign_pdf": lambda world: {"token": "made-up-token"},
+    "dpa_execution_request": _org,
+    "dpa_executed_pdf": lambda world: {
+        "public_id": world.org.public_id,
+        "execution_id": _dpa_execution(world).public_id,
+    },
+    "staff_dpa_versions": lambda world: {},
+    "staff_dpa_version_new": lambda world: {},
+    "staff_dpa_version": _dpa_version,
+    "staff_dpa_version_publish": _dpa_version,
+    "staff_dpa_version_preview": _dpa_version,
+    "staff_dpa_executions": lambda world: {},
+    "staff_dpa_execution": lambda world: {"public_id": _dpa_execution(world).public_id},
+    "staff_dpa_execution_pdf": lambda world: {"public_id": _dpa_execution(world).public_id},
+    "api_dpa_versions": lambda world: {},
+    "api_dpa_version": _dpa_version,
+    "api_dpa_version_publish": _dpa_version,
+    "api_dpa_executions": lambda world: {},
+    "api_dpa_verify": lambda world: {},
     # subprocessors
     "subprocessors_list": lambda world: {},
     "subprocessors_history": lambda world: {},

@@ -1,0 +1,42 @@
+import pytest
+
+from dpa.models import DpaExecution, DpaVersion
+from portal.models import Membership
+from tests.dpa.factories_signing import published_version
+from tests.factories import MembershipFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def test_signatory_signs_through_the_emailed_link(live_server, page, screenshot, axe):
+    # given a published version and an admin's request naming a signatory
+    from dpa.services.signing import dpa_execution_request
+
+    published_version(label="2026.1")
+    membership = MembershipFactory(organisation__name="Acme Health B.V.", role=Membership.Role.ADMIN)
+    execution, token = dpa_execution_request(
+        membership=membership,
+        signatory_name="Ines de Vries",
+        signatory_title="Managing Director",
+        signatory_email="ines@acme.example",
+        actor=membership.user,
+    )
+    # when the signatory opens the link, types their name and confirms authority
+    page.goto(f"{live_server.url}/dpa/sign/{token}/")
+    assert page.get_by_role("heading", name="Data Processing Agreement for Acme Health B.V.").is_visible()
+    screenshot("dpa-sign-page")
+    assert axe("DPA signing page") == []
+    page.get_by_label("Type your full name to sign").fill("Ines de Vries")
+    page.get_by_label("I confirm that I am authorised").check()
+    page.get_by_role("button", name="Sign the DPA").click()
+    page.wait_for_load_state()
+    # then the page confirms and the request waits for the countersignature
+    assert page.get_by_text("Thank you, you signed the DPA.").is_visible()
+    execution.refresh_from_db()
+    assert execution.status == DpaExecution.Status.AWAITING_COUNTERSIGNATURE
+    assert execution.customer_signed_user_agent  # the real browser's user agent
+    # and the public version list is accessible too
+    page.goto(f"{live_server.url}/dpa/")
+    assert page.get_by_role("heading", name="Data Processing Agreement").is_visible()
+    assert axe("DPA version list") == []
+    assert DpaVersion.objects.count() == 1
