@@ -4,6 +4,23 @@ from django.core.cache import cache
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """Keep the serialized test database reachable from every connection object.
+
+    Transactional tests with serialized_rollback reload the data migrations' rows (the legal group and its
+    permissions) from `_test_serialized_contents` on the connection. Once Playwright runs its event loop in
+    this thread, asgiref hands out new connection objects without that attribute and Django silently skips
+    the reload. A class attribute makes every connection of this backend carry it.
+    """
+    from django.db import connections
+
+    wrapper = connections["default"]
+    contents = getattr(wrapper, "_test_serialized_contents", None)
+    if contents is not None:
+        type(wrapper)._test_serialized_contents = contents
+
+
 @pytest.fixture(autouse=True)
 def _portal_settings(settings, tmp_path):
     settings.SECURE_SSL_REDIRECT = False
