@@ -116,8 +116,6 @@ AUTHENTICATION_BACKENDS = [
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True
 USE_TZ = True
-# Django 6 makes https the default scheme of URL form fields; opt in now (and silence the transition warning).
-FORMS_URLFIELD_ASSUME_HTTPS = True
 # Business days and every date shown to people are in the portal's time zone; storage is UTC.
 PORTAL_TIME_ZONE = env("PORTAL_TIME_ZONE", default="Europe/Amsterdam")
 PORTAL_HOLIDAY_COUNTRY = env("PORTAL_HOLIDAY_COUNTRY", default="NL")

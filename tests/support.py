@@ -71,10 +71,15 @@ def celery_broker(url: str):
 
 
 def _reset_connections(app):
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools in a global registry keyed by broker URL; a later test on the same URL
+    # would otherwise get the pool closed above ("Acquire on closed pool").
+    pools.reset()
 
 
 def worker_env(*, smtp_port: int, queue: str, redis_url: str) -> dict:

@@ -133,7 +133,9 @@ def _enqueue_fanout(task, change_id: int, notice: str) -> None:
     except Exception:  # noqa: BLE001 - broker down: the sweep resumes the fan-out from the database
         import logging
 
-        logging.getLogger(__name__).warning("Could not enqueue fan-out of change %s; the sweep resumes it", change_id)
+        logging.getLogger(__name__).warning(
+            "Could not enqueue fan-out of change %s; the sweep resumes it", change_id, exc_info=True
+        )
 
 
 @transaction.atomic
