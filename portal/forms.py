@@ -60,7 +60,7 @@ class CalendarOverrideForm(forms.ModelForm):
     class Meta:
         model = CalendarOverride
         fields = ("date", "kind", "note")
-        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 
 class AuditFilterForm(forms.Form):
@@ -68,8 +68,8 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, label="Actor email contains")
     target_type = forms.CharField(required=False)
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.all(), required=False)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 class OutboxFilterForm(forms.Form):

@@ -1,4 +1,8 @@
-"""Atom feed of changes to the list (added, changed, removed rows), newest first."""
+"""Atom feed of the list: changes to rows (added, changed, removed) and announced changes (with their
+effective date, and their withdrawal if withdrawn), newest first."""
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -6,50 +10,113 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
+from subprocessors.models import SubprocessorChange
 from subprocessors.selectors import history_revisions
 
 FEED_ITEMS = 100
 
 
+@dataclass
+class FeedEntry:
+    title: str
+    summary: str  # plain text; escaped for the feed's HTML summary
+    link: str
+    guid: str
+    at: datetime
+
+
+def _revision_entries() -> list[FeedEntry]:
+    history = settings.SITE_URL + reverse("subprocessors_history")
+    entries = []
+    for rev in history_revisions()[:FEED_ITEMS]:
+        if rev.kind == "changed":
+            summary = "; ".join(f"{c['label']}: {c['before']} → {c['after']}" for c in rev.changes)
+        else:
+            summary = f"{rev.snapshot.get('purpose', '')} ({rev.snapshot.get('category', '').replace('_', ' ')})"
+        entries.append(
+            FeedEntry(
+                title=f"{rev.get_kind_display()}: {rev.snapshot.get('name', '')}",
+                summary=summary or "Details updated.",
+                link=f"{history}#change-{rev.pk}",
+                guid=f"{history}#change-{rev.pk}",
+                at=rev.changed_at,
+            )
+        )
+    return entries
+
+
+def _announcement_entries() -> list[FeedEntry]:
+    page = settings.SITE_URL + reverse("subprocessors_list")
+    changes = (
+        SubprocessorChange.objects.filter(announced_at__isnull=False)
+        .select_related("subprocessor", "replaces")
+        .order_by("-announced_at")[:FEED_ITEMS]
+    )
+    entries = []
+    for change in changes:
+        effective = f"{change.effective_date.day} {change.effective_date:%B %Y}"
+        entries.append(
+            FeedEntry(
+                title=f"Announced: {change.headline} (from {effective})",
+                summary=f"Takes effect on {effective}. {change.reason}",
+                link=f"{page}#upcoming-changes",
+                guid=f"{page}#announcement-{change.public_id}",
+                at=change.announced_at,
+            )
+        )
+        if change.withdrawn_at:
+            entries.append(
+                FeedEntry(
+                    title=f"Withdrawn: {change.headline}",
+                    summary=change.withdrawal_reason or "The announced change will not take place.",
+                    link=f"{page}#upcoming-changes",
+                    guid=f"{page}#withdrawal-{change.public_id}",
+                    at=change.withdrawn_at,
+                )
+            )
+    return entries
+
+
 class ListChangesFeed(Feed):
     feed_type = Atom1Feed
     author_name = settings.PORTAL_PROCESSOR_NAME
+    item_guid_is_permalink = False
 
     def title(self):
         return f"{settings.PORTAL_PROCESSOR_NAME} sub-processor list changes"
 
     def subtitle(self):
-        return "Sub-processors added to, changed on or removed from the published list."
+        return "Sub-processors added to, changed on or removed from the published list, and announced changes."
 
     def link(self):
         return settings.SITE_URL + reverse("subprocessors_list")
+
+    def feed_url(self):
+        return settings.SITE_URL + reverse("subprocessors_feed")
 
     def feed_guid(self):
         return settings.SITE_URL + reverse("subprocessors_feed")
 
     def items(self):
-        return list(history_revisions()[:FEED_ITEMS])
+        entries = _revision_entries() + _announcement_entries()
+        entries.sort(key=lambda e: e.at, reverse=True)
+        return entries[:FEED_ITEMS]
 
-    def item_title(self, rev):
-        return f"{rev.get_kind_display()}: {rev.snapshot.get('name', '')}"
+    def item_title(self, entry):
+        return entry.title
 
-    def item_description(self, rev):
+    def item_description(self, entry):
         # Atom readers treat the summary as HTML: escape what came from the database.
-        if rev.kind == "changed":
-            parts = [f"{c['label']}: {c['before']} → {c['after']}" for c in rev.changes]
-            return escape("; ".join(parts) or "Details updated.")
-        return escape(f"{rev.snapshot.get('purpose', '')} ({rev.snapshot.get('category', '').replace('_', ' ')})")
+        return escape(entry.summary)
 
-    def item_link(self, rev):
-        return f"{settings.SITE_URL}{reverse('subprocessors_history')}#change-{rev.pk}"
+    def item_link(self, entry):
+        return entry.link
 
-    def item_guid(self, rev):
-        return f"{settings.SITE_URL}{reverse('subprocessors_history')}#change-{rev.pk}"
+    def item_guid(self, entry):
+        return entry.guid
 
-    item_guid_is_permalink = False
+    def item_pubdate(self, entry):
+        return entry.at
 
-    def item_pubdate(self, rev):
-        return rev.changed_at
-
-    def item_updateddate(self, rev):
-        return rev.changed_at
+    def item_updateddate(self, entry):
+        return entry.at

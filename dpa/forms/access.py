@@ -36,7 +36,9 @@ class AccessRequestForm(forms.Form):
 
 class ApproveForm(forms.Form):
     level = forms.ChoiceField(choices=GrantLevel.choices, initial=GrantLevel.APPROVED, label="Access level")
-    expires_on = forms.DateField(label="Access until", widget=forms.DateInput(attrs={"type": "date"}))
+    expires_on = forms.DateField(
+        label="Access until", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_expires_on(self):
@@ -91,13 +93,13 @@ class DocumentForm(forms.Form):
     access_level = forms.ChoiceField(choices=TrustDocument._meta.get_field("access_level").choices)
     file = forms.FileField(label="PDF file", widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}))
     version = forms.CharField(max_length=40, initial="1.0")
-    published_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    published_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 class ReplaceForm(forms.Form):
     file = forms.FileField(label="New PDF file", widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}))
     version = forms.CharField(max_length=40)
-    published_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    published_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 class DocumentEditForm(forms.ModelForm):

@@ -8,7 +8,7 @@ class DpaVersionForm(forms.ModelForm):
         model = DpaVersion
         fields = ("label", "title", "effective_date", "change_summary", "body")
         widgets = {
-            "effective_date": forms.DateInput(attrs={"type": "date"}),
+            "effective_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "change_summary": forms.Textarea(attrs={"rows": 3}),
             "body": forms.Textarea(attrs={"rows": 30, "spellcheck": "true"}),
         }

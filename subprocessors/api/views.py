@@ -2,17 +2,17 @@
 ETag and Last-Modified, and answer conditional requests with 304."""
 
 import hashlib
-import json
 
 from django.core.cache import cache
 from django.db.models import Max
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
@@ -31,21 +31,29 @@ def _last_modified() -> float:
     return moment.timestamp() if moment else 0.0
 
 
-def _cached(request, key_parts: str, build) -> tuple[dict, str, float]:
+def _cached(request, key_parts: str, build) -> tuple[dict, bytes, str, float]:
+    """(data, JSON body, ETag, Last-Modified timestamp), built once per list version, host and query."""
     raw = f"{request.scheme}://{request.get_host()}|{key_parts}"
     key = f"subprocessors:api:{public_list_version()}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
     hit = cache.get(key)
     if hit is None:
         data = build()
-        body = json.dumps(data, sort_keys=True, default=str)
-        hit = (data, '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"', _last_modified())
+        body = JSONRenderer().render(data)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        hit = (data, body, etag, _last_modified())
         cache.set(key, hit, CACHE_SECONDS)
     return hit
 
 
-def _respond(request, data, etag: str, last_modified: float) -> Response:
+def _respond(request, data, body: bytes, etag: str, last_modified: float) -> HttpResponseBase:
     not_modified = get_conditional_response(request, etag=etag, last_modified=int(last_modified) or None)
-    response = Response(status=304) if not_modified is not None else Response(data)
+    if not_modified is not None:
+        response = Response(status=304)
+    elif request.accepted_renderer.format == "json":
+        # Already rendered when cached: hand the bytes out as they are.
+        response = HttpResponse(body, content_type="application/json")
+    else:
+        response = Response(data)
     response["ETag"] = etag
     if last_modified:
         response["Last-Modified"] = http_date(last_modified)
@@ -83,8 +91,7 @@ class SubprocessorListView(_PublicReadMixin, generics.ListAPIView):
             return dict(self.get_paginated_response(self.get_serializer(page, many=True).data).data)
 
         params = sorted((k, v) for k, v in query.validated_data.items())
-        data, etag, last_modified = _cached(request, f"list|{params}", build)
-        return _respond(request, data, etag, last_modified)
+        return _respond(request, *_cached(request, f"list|{params}", build))
 
 
 @extend_schema(summary="One sub-processor by slug (active or retired)")
@@ -101,7 +108,7 @@ class SubprocessorDetailView(_PublicReadMixin, generics.RetrieveAPIView):
             row = self.get_queryset().filter(slug=slug).first()
             return None if row is None else dict(self.get_serializer(row).data)
 
-        data, etag, last_modified = _cached(request, f"detail|{slug}", build)
-        if data is None:
+        cached = _cached(request, f"detail|{slug}", build)
+        if cached[0] is None:
             raise Http404
-        return _respond(request, data, etag, last_modified)
+        return _respond(request, *cached)

@@ -30,8 +30,8 @@ class SubprocessorForm(forms.ModelForm):
         model = Subprocessor
         fields = ("slug", *EDIT_FIELDS)
         widgets = {
-            "engaged_since": forms.DateInput(attrs={"type": "date"}),
-            "retired_on": forms.DateInput(attrs={"type": "date"}),
+            "engaged_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "retired_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "hq_country": forms.TextInput(attrs={"size": 3, "autocapitalize": "characters"}),
             "processing_region": forms.TextInput(attrs={"size": 3, "autocapitalize": "characters"}),
         }

@@ -130,11 +130,11 @@ def change_announce(
 def _enqueue_fanout(task, change_id: int, notice: str) -> None:
     try:
         task.delay(change_id, notice)
-    except Exception:  # noqa: BLE001 - broker down: the sweep resumes the fan-out from the database
+    except Exception as exc:  # noqa: BLE001 - broker down: the sweep resumes the fan-out from the database
         import logging
 
         logging.getLogger(__name__).warning(
-            "Could not enqueue fan-out of change %s; the sweep resumes it", change_id, exc_info=True
+            "Could not enqueue fan-out of change %s (%r); the sweep resumes it", change_id, exc
         )
 
 

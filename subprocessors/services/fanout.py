@@ -181,7 +181,7 @@ def _link(recipients: list[ChangeRecipient], emails: list[OutboundEmail], field:
     params = [p for r, e in zip(recipients, emails, strict=True) for p in (r.pk, e.pk)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f'UPDATE "{table}" AS r SET "{column}" = v.email_id FROM (VALUES {values}) AS v(id, email_id) '  # noqa: S608 - names from the model, values bound
+            f'UPDATE "{table}" AS r SET "{column}" = v.email_id FROM (VALUES {values}) AS v(id, email_id) '  # noqa: S608 - names from the model, values bound  # nosec
             "WHERE r.id = v.id",
             params,
         )

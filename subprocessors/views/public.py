@@ -2,10 +2,12 @@
 list version (see services/cache.py) and kept in the cache; the layout around it is rendered per request."""
 
 import hashlib
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -43,6 +45,11 @@ def _render_body(form: ListFilterForm, filters: dict) -> str:
     return render_to_string("subprocessors/_list_body.html", context)
 
 
+def _plain_visitor(request) -> bool:
+    """No session and no pending messages: the whole page is the same for every such visitor."""
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES
+
+
 @require_GET
 def subprocessor_list(request):
     params = request.GET
@@ -53,19 +60,30 @@ def subprocessor_list(request):
     if valid:
         digest = hashlib.sha256(repr(sorted(filters.items())).encode()).hexdigest()[:24]
         key = f"subprocessors:page:{public_list_version()}:{digest}"
+        if _plain_visitor(request):
+            page = cache.get(key + ":full")
+            if page is not None:
+                return HttpResponse(page)
         body = cache.get(key)
+    timeout = 600 if filters.get("search") else settings.SUBPROCESSORS_PAGE_CACHE_SECONDS
     if body is None:
         form.set_country_options(country_codes_in_use())
         body = _render_body(form, filters)
         if key:
-            timeout = 600 if filters.get("search") else settings.SUBPROCESSORS_PAGE_CACHE_SECONDS
             cache.set(key, body, timeout)
-    return render(
+    response = render(
         request,
         "subprocessors/list.html",
-        {"body": mark_safe(body), "subscribe_form": SubscribeForm()},  # noqa: S308 - rendered by us with autoescape
+        {
+            "body": mark_safe(body),  # noqa: S308 - rendered by us with autoescape  # nosec
+            "subscribe_form": SubscribeForm(),
+            "filter_query": urlencode([(k, params[k]) for k in FILTER_KEYS if params.get(k)]) if valid else "",
+        },
         status=200 if valid else 400,
     )
+    if key and _plain_visitor(request) and not request.user.is_authenticated:
+        cache.set(key + ":full", response.content, timeout)
+    return response
 
 
 @require_GET

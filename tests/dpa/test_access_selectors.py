@@ -32,9 +32,10 @@ def _fresh(user):
         ("enterprise_approved", {"public", "approved", "enterprise"}),
         ("enterprise_no_grant", {"public"}),
         ("legal", {"public", "approved", "nda", "enterprise"}),
+        ("legal_no_mfa", {"public"}),
     ],
 )
-def test_user_can_open_matrix(who, expected, legal):
+def test_user_can_open_matrix(who, expected, legal, legal_no_mfa):
     from django.contrib.auth.models import AnonymousUser
 
     user = UserFactory()
@@ -66,6 +67,8 @@ def test_user_can_open_matrix(who, expected, legal):
         MembershipFactory(user=user, organisation=OrganisationFactory(tier="enterprise"))
     elif who == "legal":
         user = legal
+    elif who == "legal_no_mfa":
+        user = legal_no_mfa
     if getattr(user, "pk", None):
         user = _fresh(user)
     assert {level for level in LEVELS if user_can_open(user, level)} == expected

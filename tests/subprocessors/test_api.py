@@ -219,3 +219,9 @@ def test_openapi_schema_and_docs(client, db):
     props = doc["components"]["schemas"]["Subprocessor"]["properties"]
     assert list(props) == CONTRACT_FIELDS
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_browsable_api_renders_for_browsers(client, demo):
+    response = client.get(URL, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert "mistral-ai" in response.content.decode()

@@ -45,6 +45,7 @@ def test_feed_is_valid_atom_with_changes(client, legal):
     assert not feed.bozo, feed.bozo_exception
     assert feed.version == "atom10"
     assert feed.feed.title == "Routewise B.V. sub-processor list changes"
+    assert [link.href for link in feed.feed.links if link.rel == "self"] == ["http://testserver/subprocessors/feed/"]
     titles = [e.title for e in feed.entries]
     assert titles == ["Changed: Alpha AI", "Added: Alpha AI"]
     assert "Purpose: AI model processing → Inference" in feed.entries[0].summary
@@ -155,3 +156,37 @@ def test_page_links_to_every_format(client, db):
         "/api/v1/subprocessors/",
     ):
         assert f'href="{href}' in html
+
+
+def test_feed_lists_announced_and_withdrawn_changes(client, db):
+    from django.utils import timezone
+
+    from subprocessors.models import SubprocessorChange
+
+    # given: one announced change and one announced then withdrawn, both about proposed rows
+    new = SubprocessorFactory(name=XSS, slug="newai", status="proposed")
+    other = SubprocessorFactory(name="Other AI", slug="other", status="proposed")
+    now = timezone.now()
+    SubprocessorChange.objects.create(
+        kind="add", subprocessor=new, reason="Faster models & more <b>capacity</b>", status="announced",
+        effective_date=dt.date(2026, 12, 14), announced_at=now - dt.timedelta(days=2),
+    )  # fmt: skip
+    SubprocessorChange.objects.create(
+        kind="add", subprocessor=other, reason="Backup region", status="withdrawn",
+        effective_date=dt.date(2026, 12, 15), announced_at=now - dt.timedelta(days=3),
+        withdrawn_at=now - dt.timedelta(days=1), withdrawal_reason="Contract not signed",
+    )  # fmt: skip
+    # when
+    response = client.get("/subprocessors/feed/")
+    # then
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo
+    assert [e.title for e in feed.entries] == [
+        "Withdrawn: New sub-processor: Other AI",
+        f"Announced: New sub-processor: {XSS} (from 14 December 2026)",
+        "Announced: New sub-processor: Other AI (from 15 December 2026)",
+    ]
+    assert "Takes effect on 14 December 2026." in feed.entries[1].summary
+    assert "&lt;b&gt;capacity&lt;/b&gt;" in feed.entries[1].summary
+    assert "<script>" not in response.content.decode()
+    assert feed.entries[1].link == "http://testserver/subprocessors/#upcoming-changes"

@@ -202,3 +202,23 @@ def test_history_empty_state(client, db):
 
 def test_nav_links_to_list(client, db):
     assert 'href="/subprocessors/"' in client.get("/").content.decode()
+
+
+def test_whole_page_is_served_from_cache_to_visitors_without_session(client, db, django_assert_max_num_queries):
+    make_subprocessor(name="Cached AI")
+    first = client.get(URL + "?country=FR&utm_source=x")
+    assert "csrftoken" not in first.cookies
+    with django_assert_max_num_queries(0):
+        again = client.get(URL + "?country=fr")
+    assert again.content == first.content
+    assert not again.templates  # nothing rendered
+    assert 'href="/subprocessors/export.csv?country=FR"' in again.content.decode()
+
+
+def test_visitor_with_pending_messages_gets_a_fresh_page(client, db):
+    make_subprocessor(name="Cached AI")
+    client.get(URL)  # fills the whole-page cache
+    client.cookies["messages"] = "pending"
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert [t.name for t in response.templates][0] == "subprocessors/list.html"  # rendered for this visitor

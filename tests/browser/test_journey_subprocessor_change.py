@@ -1,0 +1,104 @@
+"""Journey 3: legal announces a new sub-processor; a customer files an objection from the emailed link; legal
+replies in the thread; the change becomes effective on its date (the clock is moved to that date)."""
+
+import datetime as dt
+
+import pytest
+
+from portal.calendar import local_date
+from portal.models import Membership, OutboundEmail
+from subprocessors.models import Objection, Subprocessor, SubprocessorChange
+from subprocessors.services.changes import change_make_effective
+from tests.browser.helpers import emailed_path, sign_in
+from tests.factories import MembershipFactory, UserFactory, make_legal
+from tests.subprocessors.change_factories import proposed
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def test_announce_object_reply_and_change_takes_effect(live_server, page, screenshot, axe):
+    page.set_default_timeout(10_000)
+    legal = make_legal(UserFactory(email="counsel@processor.example"))
+    customer = MembershipFactory(
+        user__email="dpo@clinic.example",
+        organisation__name="Clinic Group B.V.",
+        organisation__privacy_contact_email="dpo@clinic.example",
+        role=Membership.Role.ADMIN,
+    )
+    newcomer = proposed(name="Mistral AI", slug="mistral-ai")
+
+    # legal schedules the change as a draft, then announces it
+    sign_in(page, live_server, legal)
+    page.goto(f"{live_server.url}/staff/subprocessor-changes/")
+    page.get_by_role("link", name="Schedule a change").click()
+    page.wait_for_load_state()
+    screenshot("journey3-staff-change-new")
+    assert axe("schedule a change") == []
+    page.get_by_label("Kind").select_option("add")
+    page.get_by_label("Subprocessor").select_option(label="Mistral AI")
+    page.get_by_label("Reason").fill("Faster inference for the assistant, hosted in the EU.")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="New sub-processor: Mistral AI").is_visible()
+    page.get_by_role("button", name="Announce").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Announced.").is_visible()
+    screenshot("journey3-staff-change-announced")
+    assert axe("announced change") == []
+    change = SubprocessorChange.objects.get(subprocessor=newcomer)
+    assert change.status == SubprocessorChange.Status.ANNOUNCED
+
+    # the customer's privacy contact follows the link in the notice and files an objection
+    notice = OutboundEmail.objects.get(to_email="dpo@clinic.example")
+    page.context.clear_cookies()
+    sign_in(page, live_server, customer.user)
+    page.goto(live_server.url + emailed_path(notice, f"/subprocessors/changes/{change.public_id}/object/"))
+    assert page.get_by_role("heading", name="Object to a sub-processor change").is_visible()
+    screenshot("journey3-objection-form")
+    assert axe("objection form") == []
+    page.get_by_label("Data-protection grounds").fill(
+        "Our patients' records must not be processed by a new AI provider without a transfer impact assessment."
+    )
+    page.get_by_role("button", name="File objection").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Objection received.").is_visible()
+    objection = Objection.objects.get(change=change)
+
+    # legal replies in the objection's thread
+    page.context.clear_cookies()
+    sign_in(page, live_server, legal)
+    page.goto(f"{live_server.url}/staff/subprocessor-changes/{change.public_id}/")
+    page.get_by_role("link", name="Clinic Group B.V.").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Objection of Clinic Group B.V.").is_visible()
+    page.get_by_label("Message").fill("Mistral AI processes in France only; the transfer assessment is attached.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Message sent to the customer.").is_visible()
+    screenshot("journey3-staff-objection-thread")
+    assert axe("staff objection thread") == []
+
+    # the customer sees the reply in the thread
+    page.context.clear_cookies()
+    sign_in(page, live_server, customer.user)
+    page.goto(f"{live_server.url}/org/{customer.organisation.public_id}/objections/{objection.public_id}/")
+    assert page.get_by_text("the transfer assessment is attached").is_visible()
+    screenshot("journey3-customer-objection-thread")
+    assert axe("customer objection thread") == []
+
+    # before the effective date the sub-processor is still only proposed
+    assert Subprocessor.objects.get(pk=newcomer.pk).status == Subprocessor.Status.PROPOSED
+
+    # the clock reaches the effective date: the beat task's service applies the change
+    change.refresh_from_db()
+    on_the_day = dt.datetime.combine(change.effective_date, dt.time(9, 0), tzinfo=dt.UTC)
+    assert not change_make_effective(change=change, now=on_the_day - dt.timedelta(days=1))
+    assert change_make_effective(change=change, now=on_the_day)
+    assert local_date(on_the_day) == change.effective_date
+    newcomer.refresh_from_db()
+    assert newcomer.status == Subprocessor.Status.ACTIVE
+    assert newcomer.engaged_since == change.effective_date
+    page.goto(f"{live_server.url}/subprocessors/")
+    assert page.get_by_role("main").get_by_text("Mistral AI").first.is_visible()
+    screenshot("journey3-public-list-effective")
+    assert axe("public list after the change") == []
