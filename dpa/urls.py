@@ -26,6 +26,7 @@ urlpatterns = [
         obligations.obligation_evidence,
         name="dpa_staff_obligation_evidence",
     ),
+    path("calendar/obligations/<str:token>.ics", obligations.obligation_feed, name="dpa_obligations_feed"),
     path("breach-ack/<str:token>/", breaches_customer.breach_ack, name="dpa_breach_ack"),
     path(
         "org/<uuid:public_id>/breach-notifications/<uuid:notification_id>/",

@@ -43,6 +43,7 @@ class AffectedForm(forms.Form):
     subprocessor = forms.ModelChoiceField(
         queryset=Subprocessor.objects.exclude(status=Subprocessor.Status.PROPOSED).order_by("name"),
         required=False,
+        label="Sub-processor",
         help_text="Used when the affected customers are those using a sub-processor.",
     )
 

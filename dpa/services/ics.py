@@ -2,10 +2,40 @@
 
 import datetime as dt
 
+from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 PRODID = "-//Trust Portal//Obligation register//EN"
+FEED_SALT = "dpa.obligations-ics"
+
+
+def _password_fingerprint(user) -> str:
+    # Changing the password revokes every feed link the user handed to a calendar app.
+    return salted_hmac(FEED_SALT, user.password or "", algorithm="sha256").hexdigest()[:16]
+
+
+def obligations_feed_token(user) -> str:
+    return signing.dumps({"u": user.pk, "p": _password_fingerprint(user)}, salt=FEED_SALT)
+
+
+def obligations_feed_user(token: str):
+    """The legal user a calendar subscription link belongs to, or None (tampered, revoked, no longer legal)."""
+    from django.contrib.auth import get_user_model
+
+    from portal.permissions import has_mfa, is_legal
+
+    try:
+        payload = signing.loads(token, salt=FEED_SALT)
+        user = get_user_model().objects.filter(pk=payload["u"], is_active=True).first()
+    except (signing.BadSignature, KeyError, TypeError):
+        return None
+    if user is None or payload.get("p") != _password_fingerprint(user):
+        return None
+    if not (is_legal(user) and has_mfa(user) and user.has_perm("dpa.view_obligation")):
+        return None
+    return user
 
 
 def _escape(text: str) -> str:

@@ -208,14 +208,16 @@ def obligation_remind(*, obligation_id: int, now: dt.datetime | None = None) -> 
         notification = None
         if obligation.kind == Obligation.Kind.BREACH_NOTIFICATION:
             notification = BreachNotification.objects.filter(obligation=obligation).select_related("incident").first()
+        staff = None
         for stage in obligation_stages_due(obligation, now=now):
             if stage in done:
                 continue
-            recipients = (
-                [settings.PORTAL_LEGAL_LEAD_EMAIL]
-                if stage == ObligationReminder.Stage.OVERDUE
-                else _legal_staff_emails() or [settings.PORTAL_LEGAL_LEAD_EMAIL]
-            )
+            if stage == ObligationReminder.Stage.OVERDUE:
+                recipients = [settings.PORTAL_LEGAL_LEAD_EMAIL]
+            else:
+                if staff is None:
+                    staff = _legal_staff_emails() or [settings.PORTAL_LEGAL_LEAD_EMAIL]
+                recipients = staff
             try:
                 with transaction.atomic():
                     ObligationReminder.objects.create(obligation=obligation, stage=stage, recipients=recipients)

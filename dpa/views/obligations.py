@@ -1,15 +1,17 @@
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from dpa.forms.obligations import ObligationCompleteForm, ObligationFilterForm, ObligationForm
 from dpa.models import Obligation
 from dpa.selectors.obligations import DUE_SOON, obligation_counts, obligation_register
-from dpa.services.ics import obligations_ics
+from dpa.services.ics import obligations_feed_token, obligations_feed_user, obligations_ics
 from dpa.services.obligations import obligation_complete, obligation_create
 from portal.errors import ApplicationError
 from portal.forms import form_error
@@ -41,6 +43,8 @@ def obligation_list(request):
             "now": now,
             "soon": now + DUE_SOON,
             "counts": obligation_counts(now=now),
+            "feed_url": settings.SITE_URL
+            + reverse("dpa_obligations_feed", args=[obligations_feed_token(request.user)]),
             "query": params.urlencode(),
         },
     )
@@ -172,6 +176,16 @@ def obligation_export_csv(request):
         ],
         rows(),
     )
+
+
+def obligation_feed(request, token):
+    """Calendar subscription (no session: calendar apps cannot sign in). Open obligations of the register."""
+    if obligations_feed_user(token) is None:
+        raise Http404
+    body = obligations_ics(obligation_register(filters={"state": "open"}), site_url=settings.SITE_URL)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @legal_required("dpa.view_obligation")

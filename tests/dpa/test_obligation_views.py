@@ -1,6 +1,7 @@
 import csv
 import datetime as dt
 import io
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -172,3 +173,29 @@ def test_ics_feed(client, legal, org, obligation):
     # completed obligations leave the default feed
     obligation_complete(obligation=obligation, evidence="done", actor=legal)
     assert "BEGIN:VEVENT" not in client.get(reverse("dpa_staff_obligations_ics")).content.decode()
+
+
+def test_calendar_subscription_link(client, legal, obligation):
+    from django.contrib.auth.models import Group
+
+    from dpa.services.ics import obligations_feed_token
+
+    client.force_login(legal)
+    page = client.get(reverse("dpa_staff_obligations")).content.decode()
+    url = re.search(r'value="http://testserver(/calendar/obligations/[^"]+\.ics)"', page).group(1)
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    client.logout()
+    # a calendar app fetches it without a session
+    response = client.get(url)
+    assert response.status_code == 200
+    assert f"UID:obligation-{obligation.public_id}@trust-portal" in response.content.decode()
+    # tampered
+    assert client.get(reverse("dpa_obligations_feed", args=[token[:-1] + "x"])).status_code == 404
+    # revoked by a password change
+    legal.set_password("a-new-password-2026")
+    legal.save()
+    assert client.get(url).status_code == 404
+    # no longer legal staff
+    token = obligations_feed_token(legal)
+    legal.groups.remove(Group.objects.get(name="legal"))
+    assert client.get(reverse("dpa_obligations_feed", args=[token])).status_code == 404

@@ -283,6 +283,7 @@ SAMPLES = {
     "dpa_staff_obligation_evidence": _obligation,
     "dpa_org_breach_detail": _org_notification,
     "dpa_breach_ack": _capability("token"),
+    "dpa_obligations_feed": _capability("token"),
 }
 
 

@@ -1,0 +1,67 @@
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from dpa.models import BreachNotification
+from dpa.services.breaches import breach_ack_token, breach_notification_send
+from tests.dpa.factories import make_incident
+from tests.factories import OrganisationFactory, UserFactory, make_legal
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+COUNTDOWN = re.compile(r"^\d+ h \d\d min \d\d s left$")
+
+
+def _sign_in(page, live_server, user):
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def test_dashboard_countdown_ticks_and_pages_are_accessible(live_server, page, screenshot, axe):
+    # given an incident with one notification sent and one still due
+    legal = make_legal(UserFactory(email="counsel@processor.example"))
+    sent_to = OrganisationFactory(name="Acme Health B.V.")
+    unsent = OrganisationFactory(name="Globex GmbH")
+    incident = make_incident(
+        organisations=[sent_to, unsent],
+        aware_at=timezone.now() - dt.timedelta(hours=2),
+        actor=legal,
+        pending=("consequences",),
+    )
+    notification = breach_notification_send(
+        notification=BreachNotification.objects.get(incident=incident, organisation=sent_to), actor=legal
+    )
+    _sign_in(page, live_server, legal)
+    # when legal staff open the breach dashboard
+    page.goto(f"{live_server.url}/staff/breaches/")
+    countdown = page.locator("[data-deadline]").first
+    first = countdown.inner_text()
+    page.wait_for_timeout(1500)
+    second = countdown.inner_text()
+    # then the countdown is live, in hours, minutes and seconds
+    assert COUNTDOWN.match(second), second
+    assert first != second
+    assert second.startswith("45 h")
+    screenshot("breach-dashboard")
+    assert axe("breach dashboard") == []
+    page.get_by_role("link", name=incident.title).click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Sent on time").is_visible()
+    assert page.get_by_text("Unsent", exact=True).is_visible()
+    screenshot("breach-incident")
+    assert axe("breach incident") == []
+    # and the controller acknowledges from the emailed link without signing in
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/breach-ack/{breach_ack_token(notification)}/")
+    assert axe("acknowledgement page") == []
+    page.get_by_role("button", name="Acknowledge receipt").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("is acknowledged").is_visible()
+    notification.refresh_from_db()
+    assert notification.acknowledged_via == "link"
