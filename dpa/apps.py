@@ -9,6 +9,7 @@ class DpaConfig(AppConfig):
     staff_nav_items = [
         ("Access requests", "staff_access_queue"),
         ("Auto-approval rules", "staff_access_rules"),
+        ("NDA versions", "staff_nda_versions"),
         ("Trust documents", "staff_documents"),
         ("DPA versions", "staff_dpa_versions"),
         ("Signed DPAs", "staff_dpa_executions"),

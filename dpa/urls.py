@@ -43,6 +43,7 @@ urlpatterns = [
     path("staff/access/", staff_access.queue, name="staff_access_queue"),
     path("staff/access/bulk-approve/", staff_access.bulk_approve, name="staff_access_bulk_approve"),
     path("staff/access/rules/", staff_access.rules, name="staff_access_rules"),
+    path("staff/access/nda/", staff_access.nda_versions, name="staff_nda_versions"),
     path("staff/access/<uuid:public_id>/", staff_access.detail, name="staff_access_detail"),
     path("staff/documents/", staff_access.documents, name="staff_documents"),
     path("staff/documents/<uuid:public_id>/", staff_access.document_detail, name="staff_document_detail"),

@@ -106,3 +106,11 @@ class DocumentEditForm(forms.ModelForm):
     class Meta:
         model = TrustDocument
         fields = ("title", "description", "category", "access_level")
+
+
+class NdaVersionForm(forms.Form):
+    version = forms.CharField(
+        max_length=20, help_text="A new label, for example 2026-12. Published texts never change."
+    )
+    title = forms.CharField(max_length=200, initial="Non-disclosure agreement")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Text")

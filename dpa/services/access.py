@@ -472,3 +472,29 @@ def auto_rule_set_active(*, rule: AutoApprovalRule, active: bool, actor, request
         details={"domain": rule.domain, "level": rule.level},
     )
     return rule
+
+
+@transaction.atomic
+def nda_version_publish(*, version: str, title: str, body: str, actor, request=None) -> NdaVersion:
+    """Publish a new click-through NDA. It applies to requests submitted from now on; texts never change."""
+    version, body = version.strip(), body.strip()
+    if not version:
+        raise ApplicationError("Give the version a label, for example 2026-12.", field="version")
+    if not body:
+        raise ApplicationError("The NDA text cannot be empty.", field="body")
+    if NdaVersion.objects.filter(version__iexact=version).exists():
+        raise ApplicationError(
+            f"NDA version {version} already exists; texts never change, use a new label.", field="version"
+        )
+    previous = current_nda()
+    nda = NdaVersion.objects.create(
+        version=version, title=title.strip() or "Non-disclosure agreement", body=body, published_at=timezone.now()
+    )
+    audit_record(
+        action="nda.published",
+        actor=actor,
+        target=nda,
+        request=request,
+        details={"version": nda.version, "previous": previous.version if previous else None},
+    )
+    return nda

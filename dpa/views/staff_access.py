@@ -16,12 +16,13 @@ from dpa.forms.access import (
     DenyForm,
     DocumentEditForm,
     DocumentForm,
+    NdaVersionForm,
     QueueFilterForm,
     ReplaceForm,
     RevokeForm,
 )
-from dpa.models import AccessRequest, AutoApprovalRule, TrustDocument
-from dpa.selectors.access import access_queue
+from dpa.models import AccessRequest, AutoApprovalRule, NdaVersion, TrustDocument
+from dpa.selectors.access import access_queue, current_nda
 from dpa.services.access import (
     access_request_approve,
     access_request_deny,
@@ -30,6 +31,7 @@ from dpa.services.access import (
     auto_rule_create,
     auto_rule_set_active,
     default_expiry,
+    nda_version_publish,
 )
 from dpa.services.documents import document_create, document_replace, document_retire, document_update
 from portal.calendar import local_date
@@ -256,5 +258,30 @@ def document_detail(request, public_id):
             "replace_form": replace_form,
             "versions": doc.versions.select_related("uploaded_by").order_by("-created_at", "-id"),
         },
+        status=status,
+    )
+
+
+@legal_required("dpa.view_accessrequest")
+def nda_versions(request):
+    """The click-through NDA's versions; publishing a new one changes what requesters accept from now on."""
+    status = 200
+    form = NdaVersionForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("dpa.decide_accessrequest"):
+            raise PermissionDenied
+        status = 400
+        if form.is_valid():
+            try:
+                nda = nda_version_publish(actor=request.user, request=request, **form.cleaned_data)
+            except ApplicationError as exc:
+                form_error(form, exc)
+            else:
+                messages.success(request, f"NDA {nda.version} is published; new access requests accept it.")
+                return redirect("staff_nda_versions")
+    return render(
+        request,
+        "dpa/staff/nda_versions.html",
+        {"form": form, "versions": NdaVersion.objects.order_by("-published_at", "-id"), "current": current_nda()},
         status=status,
     )

@@ -14,7 +14,7 @@ from tests.dpa.conftest import pdf_upload
 from tests.dpa.factories import AccessRequestFactory, grant
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
-STAFF_PAGES = ["staff_access_queue", "staff_access_rules", "staff_documents"]
+STAFF_PAGES = ["staff_access_queue", "staff_access_rules", "staff_nda_versions", "staff_documents"]
 
 
 @pytest.fixture

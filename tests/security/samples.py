@@ -258,6 +258,7 @@ SAMPLES = {
     "staff_access_queue": lambda world: {},
     "staff_access_bulk_approve": lambda world: {},
     "staff_access_rules": lambda world: {},
+    "staff_nda_versions": lambda world: {},
     "staff_access_detail": _access_request,
     "staff_documents": lambda world: {},
     "staff_document_detail": _nda_document,
