@@ -31,6 +31,8 @@ urlpatterns = [
     path("staff/subprocessor-changes/", changes.change_list, name="staff_change_list"),
     path("staff/subprocessor-changes/new/", changes.change_new, name="staff_change_new"),
     path("staff/subprocessor-changes/<uuid:public_id>/", changes.change_detail, name="staff_change_detail"),
+    path("staff/subprocessor-changes/<uuid:public_id>/edit/", changes.change_edit, name="staff_change_edit"),
+    path("staff/subprocessor-changes/<uuid:public_id>/delete/", changes.change_delete_view, name="staff_change_delete"),
     path(
         "staff/subprocessor-changes/<uuid:public_id>/announce/",
         changes.change_announce_view,

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from portal.models import Organisation
+from subprocessors.forms.staff import SubprocessorForm
 from subprocessors.models import Objection, Subprocessor, SubprocessorChange
 from subprocessors.services.objections import GROUNDS_MIN_LENGTH
 from subprocessors.windows import earliest_effective_date
@@ -13,7 +14,8 @@ class ChangeForm(forms.Form):
     kind = forms.ChoiceField(choices=SubprocessorChange.Kind.choices)
     subprocessor = forms.ModelChoiceField(
         queryset=Subprocessor.objects.exclude(status=Subprocessor.Status.RETIRED).order_by("name"),
-        help_text="For a new or replacing sub-processor: a proposed row (create it on the sub-processor pages first).",
+        required=False,
+        help_text="The sub-processor concerned. For a new or replacing one, leave this empty to create it below.",
     )
     replaces = forms.ModelChoiceField(
         queryset=Subprocessor.objects.filter(status=Subprocessor.Status.ACTIVE).order_by("name"),
@@ -32,6 +34,54 @@ class ChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.fields["effective_date"].initial = earliest_effective_date("add", timezone.now())
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") in NEEDS_EXISTING and not data.get("subprocessor"):
+            self.add_error("subprocessor", "Choose the active sub-processor this change concerns.")
+        return data
+
+    @property
+    def creates_subprocessor(self) -> bool:
+        """An addition or replacement without a chosen row: the proposed row is created with the change."""
+        return self.cleaned_data.get("kind") not in NEEDS_EXISTING and not self.cleaned_data.get("subprocessor")
+
+
+NEEDS_EXISTING = (SubprocessorChange.Kind.REMOVE, SubprocessorChange.Kind.MODIFY)
+
+
+class NewSubprocessorForm(SubprocessorForm):
+    """The proposed sub-processor an addition or replacement brings, created in the same step as the change."""
+
+    class Meta(SubprocessorForm.Meta):
+        fields = (
+            "slug",
+            "name",
+            "legal_entity",
+            "category",
+            "purpose",
+            "processes_customer_data",
+            "customer_data_note",
+            "location",
+            "hq_country",
+            "processing_region",
+            "eea_only",
+            "retains_prompts",
+            "trains_on_data",
+            "website",
+        )
+
+
+class ChangeEditForm(forms.Form):
+    """What can still change in a draft: the wording customers will see and the planned date."""
+
+    modification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="For a modification: what changes."
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="Shown to customers in the notice and on the public page."
+    )
+    effective_date = forms.DateField(widget=DATE_WIDGET)
 
 
 class AnnounceForm(forms.Form):

@@ -81,6 +81,60 @@ def change_create(
 
 
 @transaction.atomic
+def change_create_with_subprocessor(*, subprocessor_data: dict, actor, request=None, **change) -> SubprocessorChange:
+    """An addition or replacement together with the proposed row it brings, in one transaction."""
+    from subprocessors.services.subprocessors import subprocessor_create
+
+    subprocessor = subprocessor_create(
+        data={**subprocessor_data, "status": Subprocessor.Status.PROPOSED}, actor=actor, request=request
+    )
+    return change_create(subprocessor=subprocessor, actor=actor, request=request, **change)
+
+
+def _draft(change: SubprocessorChange) -> SubprocessorChange:
+    change = SubprocessorChange.objects.select_for_update(of=("self",)).select_related("subprocessor").get(pk=change.pk)
+    if change.status != SubprocessorChange.Status.DRAFT:
+        raise ApplicationError(CHANGE_NOT_DRAFT)
+    return change
+
+
+@transaction.atomic
+def change_update(
+    *, change: SubprocessorChange, reason: str, effective_date: dt.date, modification: str = "", actor, request=None
+) -> SubprocessorChange:
+    """Edit a draft's wording and planned date; once announced, a change can only be withdrawn."""
+    change = _draft(change)
+    if not reason.strip():
+        raise ApplicationError("Give the reason customers will read.", field="reason")
+    before = snapshot(change, CHANGE_FIELDS)
+    change.reason, change.modification, change.effective_date = reason.strip(), modification.strip(), effective_date
+    change.full_clean()
+    change.save(update_fields=["reason", "modification", "effective_date", "updated_at"])
+    audit_record(
+        action="subprocessor_change.updated",
+        actor=actor,
+        target=change,
+        request=request,
+        details={"before": before, "after": snapshot(change, CHANGE_FIELDS)},
+    )
+    return change
+
+
+@transaction.atomic
+def change_delete(*, change: SubprocessorChange, actor, request=None) -> None:
+    """Delete a draft nobody was told about. A proposed row created for it stays, for a later change."""
+    change = _draft(change)
+    audit_record(
+        action="subprocessor_change.deleted",
+        actor=actor,
+        target=change,
+        request=request,
+        details={"before": snapshot(change, CHANGE_FIELDS)},
+    )
+    change.delete()
+
+
+@transaction.atomic
 def change_announce(
     *, change: SubprocessorChange, effective_date: dt.date | None, actor, request=None, now: dt.datetime | None = None
 ) -> SubprocessorChange:

@@ -11,7 +11,15 @@ from portal.forms import form_error
 from portal.permissions import legal_required
 from portal.services.audit import audit_record
 from portal.views.staff import csv_response
-from subprocessors.forms.changes import AnnounceForm, ChangeForm, MessageForm, ObjectionStatusForm, WithdrawForm
+from subprocessors.forms.changes import (
+    AnnounceForm,
+    ChangeEditForm,
+    ChangeForm,
+    MessageForm,
+    NewSubprocessorForm,
+    ObjectionStatusForm,
+    WithdrawForm,
+)
 from subprocessors.models import Objection, SubprocessorChange
 from subprocessors.selectors.changes import (
     change_notice_counts,
@@ -20,7 +28,14 @@ from subprocessors.selectors.changes import (
     objection_status_counts,
     staff_changes,
 )
-from subprocessors.services.changes import change_announce, change_create, change_withdraw
+from subprocessors.services.changes import (
+    change_announce,
+    change_create,
+    change_create_with_subprocessor,
+    change_delete,
+    change_update,
+    change_withdraw,
+)
 from subprocessors.services.objections import objection_message_post, objection_set_status
 from subprocessors.windows import earliest_effective_date
 
@@ -50,17 +65,67 @@ def change_list(request):
 @legal_required(ADD)
 def change_new(request):
     form = ChangeForm(request.POST or None)
+    new_form = NewSubprocessorForm(request.POST or None, prefix="new")
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        creates = form.creates_subprocessor
+        if not creates or new_form.is_valid():
+            try:
+                if creates:
+                    data.pop("subprocessor")
+                    change = change_create_with_subprocessor(
+                        subprocessor_data=new_form.cleaned_data, actor=request.user, request=request, **data
+                    )
+                else:
+                    change = change_create(actor=request.user, request=request, **data)
+            except ApplicationError as exc:
+                form_error(new_form if creates and exc.field in new_form.fields else form, exc)
+            else:
+                messages.success(request, "Change saved as a draft. Announce it to start the notice period.")
+                return redirect("staff_change_detail", public_id=change.public_id)
+    return render(
+        request,
+        "subprocessors/staff/change_new.html",
+        {"form": form, "new_form": new_form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@legal_required(ADD)
+def change_edit(request, public_id):
+    change = _change(public_id)
+    if change.status != SubprocessorChange.Status.DRAFT:
+        messages.error(request, "Only a draft can be edited; an announced change can be withdrawn.")
+        return redirect("staff_change_detail", public_id=public_id)
+    initial = {"reason": change.reason, "modification": change.modification, "effective_date": change.effective_date}
+    form = ChangeEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            change = change_create(actor=request.user, request=request, **form.cleaned_data)
+            change_update(change=change, actor=request.user, request=request, **form.cleaned_data)
         except ApplicationError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, "Change saved as a draft. Announce it to start the notice period.")
-            return redirect("staff_change_detail", public_id=change.public_id)
+            messages.success(request, "Draft saved.")
+            return redirect("staff_change_detail", public_id=public_id)
     return render(
-        request, "subprocessors/staff/change_new.html", {"form": form}, status=400 if request.method == "POST" else 200
+        request,
+        "subprocessors/staff/change_edit.html",
+        {"change": change, "form": form},
+        status=400 if request.method == "POST" else 200,
     )
+
+
+@legal_required(ADD)
+@require_POST
+def change_delete_view(request, public_id):
+    change = _change(public_id)
+    try:
+        change_delete(change=change, actor=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("staff_change_detail", public_id=public_id)
+    messages.success(request, "Draft deleted.")
+    return redirect("staff_change_list")
 
 
 def _detail_context(change, **extra):

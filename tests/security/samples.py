@@ -331,6 +331,8 @@ SAMPLES.update(
         "staff_change_list": lambda world: {},
         "staff_change_new": lambda world: {},
         "staff_change_detail": lambda world: {"public_id": _objection(world).change.public_id},
+        "staff_change_edit": lambda world: {"public_id": _objection(world).change.public_id},
+        "staff_change_delete": lambda world: {"public_id": _objection(world).change.public_id},
         "staff_change_announce": lambda world: {"public_id": _change(world).public_id},
         "staff_change_withdraw": lambda world: {"public_id": _change(world).public_id},
         "staff_change_notice": lambda world: {"public_id": _change(world).public_id},

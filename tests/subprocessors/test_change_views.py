@@ -116,7 +116,7 @@ def test_proof_of_notice_page_has_no_n_plus_one(client, legal, run_on_commit, dj
 
 
 @pytest.mark.parametrize(
-    "name", ["staff_change_list", "staff_change_new", "staff_change_detail", "staff_change_notice"]
+    "name", ["staff_change_list", "staff_change_new", "staff_change_detail", "staff_change_edit", "staff_change_notice"]
 )
 def test_staff_pages_refuse_customers_and_non_legal_staff(client, member, name):
     change = make_change()
