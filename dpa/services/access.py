@@ -160,14 +160,7 @@ def access_request_submit(
             "due_at": due_at.isoformat(),
         },
     )
-    email_queue(
-        key=f"access:{req.public_id}:acknowledged",
-        to=user.email,
-        template="access_acknowledged",
-        context={"req": req},
-        organisation=organisation,
-        ref=req,
-    )
+    _email_requester(req, event="acknowledged", template="access_acknowledged")
     rule = auto_rule_for(user.email)
     if rule is not None:
         return _approve(req, level=rule.level, expires_at=default_expiry(now), note="", actor=SYSTEM, rule=rule)
@@ -180,6 +173,18 @@ def access_request_submit(
             ref=req,
         )
     return req
+
+
+def _email_requester(req: AccessRequest, *, event: str, template: str) -> None:
+    """The requester hears about every step of their request, once per event (the outbox key)."""
+    email_queue(
+        key=f"access:{req.public_id}:{event}",
+        to=req.user.email,
+        template=template,
+        context={"req": req},
+        organisation=req.organisation,
+        ref=req,
+    )
 
 
 def _lock(req: AccessRequest) -> AccessRequest:
@@ -219,14 +224,7 @@ def _approve(req, *, level, expires_at, note, actor, rule=None, request=None) ->
             "superseded": [str(o.public_id) for o in superseded],
         },
     )
-    email_queue(
-        key=f"access:{req.public_id}:approved",
-        to=req.user.email,
-        template="access_approved",
-        context={"req": req},
-        organisation=req.organisation,
-        ref=req,
-    )
+    _email_requester(req, event="approved", template="access_approved")
     req.user.__dict__.pop("_portal_active_access", None)
     return req
 
@@ -275,14 +273,7 @@ def access_request_deny(*, access_request: AccessRequest, reason: str, actor, re
         request=request,
         details={**_details(req), "reason": reason},
     )
-    email_queue(
-        key=f"access:{req.public_id}:denied",
-        to=req.user.email,
-        template="access_denied",
-        context={"req": req},
-        organisation=req.organisation,
-        ref=req,
-    )
+    _email_requester(req, event="denied", template="access_denied")
     return req
 
 
@@ -323,14 +314,7 @@ def access_revoke(*, access_request: AccessRequest, reason: str, actor, request=
         request=request,
         details={**_details(req), "reason": reason},
     )
-    email_queue(
-        key=f"access:{req.public_id}:revoked",
-        to=req.user.email,
-        template="access_revoked",
-        context={"req": req},
-        organisation=req.organisation,
-        ref=req,
-    )
+    _email_requester(req, event="revoked", template="access_revoked")
     return req
 
 
@@ -371,14 +355,7 @@ def access_expiry_warn(*, access_request_id: int) -> bool:
     req.expiry_warning_sent_at = now
     req.save(update_fields=["expiry_warning_sent_at", "updated_at"])
     audit_record(action="access.expiry_warned", actor=SYSTEM, target=req, details=_details(req))
-    email_queue(
-        key=f"access:{req.public_id}:expiry-warning",
-        to=req.user.email,
-        template="access_expiry_warning",
-        context={"req": req},
-        organisation=req.organisation,
-        ref=req,
-    )
+    _email_requester(req, event="expiry-warning", template="access_expiry_warning")
     return True
 
 
