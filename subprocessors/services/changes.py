@@ -1,6 +1,7 @@
 """Sub-processor changes: schedule, announce (10 business days ahead), withdraw, make effective."""
 
 import datetime as dt
+import logging
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,8 @@ CHANGE_REPLACE_NEEDS_BOTH = "A replacement names the new sub-processor and the a
 CHANGE_REMOVE_NEEDS_ACTIVE = "Only an active sub-processor can be removed or modified."
 CHANGE_WITHDRAW_REASON = "Say why the change is withdrawn; customers and subscribers receive this text."
 CHANGE_OPEN_EXISTS = "{name} already has a scheduled change; withdraw it or wait until it takes effect."
+
+logger = logging.getLogger(__name__)
 
 CHANGE_FIELDS = ["kind", "subprocessor", "replaces", "modification", "reason", "status", "effective_date"]
 
@@ -185,11 +188,7 @@ def _enqueue_fanout(task, change_id: int, notice: str) -> None:
     try:
         task.delay(change_id, notice)
     except Exception as exc:  # noqa: BLE001 - broker down: the sweep resumes the fan-out from the database
-        import logging
-
-        logging.getLogger(__name__).warning(
-            "Could not enqueue fan-out of change %s (%r); the sweep resumes it", change_id, exc
-        )
+        logger.warning("Could not enqueue fan-out of change %s (%r); the sweep resumes it", change_id, exc)
 
 
 @transaction.atomic
