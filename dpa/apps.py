@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.urls import reverse
 
 
 class DpaConfig(AppConfig):
@@ -18,62 +17,9 @@ class DpaConfig(AppConfig):
     ]
 
     def staff_panels(self, request):
-        return [*self._breach_panels(), *self._signing_panels()]
+        from dpa.staff_panels import staff_panels
 
-    def _signing_panels(self):
-        from dpa.selectors.signing import awaiting_countersignature_count
-
-        return [
-            {
-                "title": "DPAs to countersign",
-                "count": awaiting_countersignature_count(),
-                "url": reverse("staff_dpa_executions") + "?status=awaiting_countersignature",
-                "link_text": "Countersign",
-            }
-        ]
-
-    def _breach_panels(self):
-        from dpa.selectors.breaches import incidents_for_dashboard
-        from dpa.selectors.obligations import obligation_counts
-
-        counts = obligation_counts()
-        return [
-            *self._access_panels(),
-            {
-                "title": "Open breach incidents",
-                "count": incidents_for_dashboard().count(),
-                "url": reverse("dpa_staff_breaches"),
-                "link_text": "Breach dashboard",
-            },
-            {
-                "title": "Overdue obligations",
-                "count": counts["overdue"],
-                "url": reverse("dpa_staff_obligations") + "?state=overdue",
-                "link_text": "Review overdue obligations",
-            },
-            {
-                "title": "Obligations due within 2 days",
-                "count": counts["due_soon"],
-                "url": reverse("dpa_staff_obligations") + "?state=due_soon",
-                "link_text": "Review due soon",
-            },
-        ]
-
-    def _access_panels(self):
-        from django.utils import timezone
-
-        from dpa.models import AccessRequest
-
-        pending = AccessRequest.objects.filter(status=AccessRequest.Status.PENDING)
-        overdue = pending.filter(due_at__lt=timezone.now()).count()
-        return [
-            {
-                "title": "Access requests pending" + (f" ({overdue} overdue)" if overdue else ""),
-                "count": pending.count(),
-                "url": reverse("staff_access_queue"),
-                "link_text": "Open the queue",
-            }
-        ]
+        return staff_panels(request)
 
     def organisation_sections(self, request, org):
         from django.template.loader import render_to_string

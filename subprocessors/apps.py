@@ -5,22 +5,16 @@ class SubprocessorsConfig(AppConfig):
     name = "subprocessors"
     verbose_name = "Sub-processors"
     nav_items = (("Sub-processors", "subprocessors_list"),)
-    staff_nav_items = (("Sub-processors", "staff_subprocessors"), ("Sub-processor changes", "staff_change_list"))
+    staff_nav_items = (
+        ("Sub-processors", "staff_subprocessors"),
+        ("Sub-processor changes", "staff_change_list"),
+        ("Webhook deliveries", "staff_webhook_deliveries"),
+    )
 
     def staff_panels(self, request):
-        from django.urls import reverse
+        from subprocessors.staff_panels import staff_panels
 
-        from subprocessors.models import Objection
-
-        open_count = Objection.objects.filter(status__in=("received", "in_consultation")).count()
-        return [
-            {
-                "title": "Open objections",
-                "count": open_count,
-                "url": reverse("staff_change_list") + "?status=announced",
-                "link_text": "Announced changes",
-            }
-        ]
+        return staff_panels(request)
 
     def organisation_sections(self, request, org):
         from django.template.loader import render_to_string

@@ -2,7 +2,7 @@ from django.urls import path
 
 from subprocessors.api import changes as changes_api
 from subprocessors.api import views as api
-from subprocessors.views import changes, exports, objections, public, staff, subscriptions, webhooks
+from subprocessors.views import changes, exports, objections, public, staff, staff_webhooks, subscriptions, webhooks
 
 urlpatterns = [
     path("subprocessors/", public.subprocessor_list, name="subprocessors_list"),
@@ -55,6 +55,12 @@ urlpatterns = [
         "api/v1/subprocessor-changes/<uuid:public_id>/objections/",
         changes_api.ObjectionCreate.as_view(),
         name="api_change_objections",
+    ),
+    path("staff/webhook-deliveries/", staff_webhooks.delivery_list, name="staff_webhook_deliveries"),
+    path(
+        "staff/webhook-deliveries/<uuid:delivery_id>/retry/",
+        staff_webhooks.delivery_retry,
+        name="staff_webhook_delivery_retry",
     ),
     path("staff/subprocessors/", staff.subprocessor_list, name="staff_subprocessors"),
     path("staff/subprocessors/new/", staff.subprocessor_new, name="staff_subprocessor_new"),

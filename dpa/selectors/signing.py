@@ -43,10 +43,6 @@ def staff_executions(*, status: str = "") -> QuerySet[DpaExecution]:
     return qs
 
 
-def awaiting_countersignature_count() -> int:
-    return DpaExecution.objects.filter(status=DpaExecution.Status.AWAITING_COUNTERSIGNATURE).count()
-
-
 def executed_by_sha256(sha256: str) -> DpaExecution | None:
     sha256 = (sha256 or "").strip().lower()
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):

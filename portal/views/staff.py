@@ -5,7 +5,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from portal.calendar import add_business_days, local_date
@@ -32,17 +34,46 @@ def _query_without_page(request) -> str:
     return params.urlencode()
 
 
+def safe_next(request, default: str) -> str:
+    """The `next` field of a staff form if it points back into this site, else the named default page."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse(default)
+
+
+def failed_emails_panel() -> dict:
+    failed = OutboundEmail.objects.filter(status=OutboundEmail.Status.FAILED)
+    return {
+        "key": "failed-emails",
+        "order": 60,
+        "title": "Failed emails",
+        "count": failed.count(),
+        "alert": "",
+        "url": reverse("staff_outbox") + "?status=failed",
+        "link_text": "Email outbox",
+        "template": "portal/staff/panels/failed_emails.html",
+        "rows": list(failed.select_related("organisation").order_by("-updated_at", "-id")[:5]),
+        "empty": "Every email was delivered or is still being retried.",
+    }
+
+
 @legal_required()
 def staff_home(request):
+    """What needs a decision: each app adds panels (AppConfig.staff_panels), most urgent first."""
     from django.apps import apps
 
-    panels = []
+    panels = [failed_emails_panel()]
     for config in apps.get_app_configs():
         hook = getattr(config, "staff_panels", None)
         if hook:
             panels.extend(hook(request))
-    failed = OutboundEmail.objects.filter(status=OutboundEmail.Status.FAILED).count()
-    return render(request, "portal/staff/home.html", {"panels": panels, "failed_emails": failed})
+    panels.sort(key=lambda panel: panel["order"])
+    return render(
+        request,
+        "portal/staff/home.html",
+        {"panels": panels, "attention": sum(1 for p in panels if p["count"]), "now": timezone.now()},
+    )
 
 
 @legal_required("portal.view_auditevent")
@@ -146,7 +177,7 @@ def outbox_retry_view(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Email to {email.to_email} queued again.")
-    return redirect(request.POST.get("next") or "staff_outbox")
+    return redirect(safe_next(request, "staff_outbox"))
 
 
 @legal_required("portal.view_organisation")

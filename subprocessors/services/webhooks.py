@@ -77,6 +77,30 @@ def webhook_deactivate(*, webhook: Webhook, actor, request=None) -> Webhook:
     return webhook
 
 
+@transaction.atomic
+def webhook_delivery_retry(*, delivery: WebhookDelivery, actor, request=None) -> WebhookDelivery:
+    """Staff send a failed delivery again once the customer's endpoint is fixed: a fresh round of attempts."""
+    delivery = WebhookDelivery.objects.select_for_update().select_related("webhook").get(pk=delivery.pk)
+    if delivery.status != WebhookDelivery.Status.FAILED:
+        raise ApplicationError("Only failed deliveries can be retried.")
+    if not delivery.webhook.active:
+        raise ApplicationError("The webhook was removed by the customer; its deliveries cannot be retried.")
+    delivery.status = WebhookDelivery.Status.PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = None
+    delivery.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    audit_record(
+        action="webhook.delivery_retried",
+        actor=actor,
+        target=delivery,
+        organisation=delivery.webhook.organisation_id,
+        request=request,
+        details={"url": delivery.webhook.url, "event": delivery.event},
+    )
+    _enqueue_on_commit([delivery.pk])
+    return delivery
+
+
 def change_payload(change: SubprocessorChange, event: str) -> dict:
     from subprocessors.api.changes import SubprocessorChangeSerializer
 

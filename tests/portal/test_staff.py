@@ -16,6 +16,7 @@ STAFF_URLS = [
     "staff_outbox",
     "staff_organisations",
     "staff_calendar",
+    "staff_webhook_deliveries",
 ]
 
 

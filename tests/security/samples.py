@@ -342,3 +342,37 @@ SAMPLES.update(
         "api_change_objections": lambda world: {"public_id": _change(world).public_id},
     }
 )
+
+
+# --- Staff console (issue 8) -------------------------------------------------------------------------------
+def _failed_delivery(world):
+    from subprocessors.models import WebhookDelivery
+
+    if not hasattr(world, "failed_delivery"):
+        world.failed_delivery = WebhookDelivery.objects.create(
+            webhook=_webhook(world),
+            event="subprocessor_change.announced",
+            change=_change(world),
+            payload={"secret": MARKER},
+            status=WebhookDelivery.Status.FAILED,
+            last_error=f"HTTP 500 {MARKER}",
+        )
+    return world.failed_delivery
+
+
+def _no_kwargs_with(make):
+    """A list page: no URL kwargs, but the victim's row exists so a leak would show the marker."""
+
+    def sample(world):
+        make(world)
+        return {}
+
+    return sample
+
+
+SAMPLES.update(
+    {
+        "staff_webhook_deliveries": _no_kwargs_with(_failed_delivery),
+        "staff_webhook_delivery_retry": lambda world: {"delivery_id": _failed_delivery(world).delivery_id},
+    }
+)
