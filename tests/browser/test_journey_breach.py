@@ -2,6 +2,7 @@
 acknowledges receipt from the link in the email."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -47,6 +48,22 @@ def test_record_breach_notify_two_organisations_and_one_acknowledges(live_server
     assert page.get_by_text("Incident recorded; 2 notifications to send.").is_visible()
     incident = BreachIncident.objects.get()
     assert incident.aware_at == aware
+
+    # the staff home lists both unsent notifications first, with their countdown; keyboard gets there
+    page.goto(f"{live_server.url}/staff/")
+    assert page.get_by_role("heading", name="What needs a decision").is_visible()
+    screenshot("journey5-staff-home")
+    assert axe("staff home") == []
+    card = page.get_by_role("link", name=re.compile("Breach notifications not yet sent"))
+    assert "2" in card.inner_text()
+    card.focus()
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#breach-notifications")
+    section = page.locator("#breach-notifications")
+    assert section.get_by_role("timer").count() == 2
+    assert "left" in section.get_by_role("timer").first.inner_text()
+    section.get_by_role("link", name="Misdirected export of appointment lists").first.click()
+    page.wait_for_load_state()
 
     # sends both notifications at once
     assert page.get_by_role("heading", name="Misdirected export of appointment lists").is_visible()
