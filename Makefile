@@ -54,7 +54,7 @@ bench: install
 security: install
 	$(BIN)/pip install --quiet -r requirements-security.txt
 	$(BIN)/bandit -q -c pyproject.toml -r portal dpa subprocessors
-	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
+	$(BIN)/pip-audit -r requirements.txt --progress-spinner off --strict
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles tests/artifacts
