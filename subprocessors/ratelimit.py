@@ -4,6 +4,8 @@ import time
 
 from django.core.cache import cache
 
+from portal.services.audit import client_ip
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -17,7 +19,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
 def rate_limited(request, *, scope: str, rate: str) -> bool:
     """Count this request; True when the client has gone over `rate` in the current window."""
     limit, seconds = parse_rate(rate)
-    ip = request.META.get("REMOTE_ADDR") or "unknown"
+    ip = client_ip(request) or "unknown"
     window = int(time.time()) // seconds
     key = f"ratelimit:{scope}:{ip}:{window}"
     if cache.add(key, 1, seconds + 5):

@@ -14,7 +14,7 @@ from dpa.models import DpaExecution, DpaVersion
 from portal.errors import ApplicationError
 from portal.models import Membership, Organisation
 from portal.permissions import is_legal
-from portal.services.audit import Actor, audit_record
+from portal.services.audit import Actor, audit_record, client_ip
 from portal.services.outbox import email_queue
 
 SIGNATORY_LINK_VALID_FOR = timedelta(days=14)
@@ -225,7 +225,7 @@ def dpa_execution_countersign(
     execution.countersigner_name = name
     execution.countersigner_title = title.strip()
     execution.countersigned_at = now
-    execution.countersigned_ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    execution.countersigned_ip = client_ip(request)
     execution.countersigned_user_agent = (request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:500]
     content = executed_pdf_render(execution)
     execution.executed_path, execution.executed_sha256 = executed_pdf_store(execution, content)

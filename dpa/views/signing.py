@@ -27,7 +27,7 @@ from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.models import Membership
 from portal.selectors import membership_for
-from portal.services.audit import audit_record
+from portal.services.audit import audit_record, client_ip
 
 
 def organisation_section(request, organisation) -> dict:
@@ -139,7 +139,7 @@ def sign(request, token):
                     execution=execution,
                     typed_name=sign_form.cleaned_data["typed_name"],
                     confirms_authority=sign_form.cleaned_data["confirms_authority"],
-                    ip=request.META.get("REMOTE_ADDR"),
+                    ip=client_ip(request),
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                     request=request,
                 )
