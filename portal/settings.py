@@ -259,6 +259,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # rate limits): the number of proxies that append to X-Forwarded-For, or one header a proxy sets.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="") or None
+REST_FRAMEWORK["NUM_PROXIES"] = ALLAUTH_TRUSTED_PROXY_COUNT or None  # DRF throttles: same client address
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -295,6 +296,8 @@ WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 # --- Sub-processor list ----------------------------------------------------------------------
 SUBPROCESSORS_PAGE_CACHE_SECONDS = env.int("SUBPROCESSORS_PAGE_CACHE_SECONDS", default=86400)
 SUBPROCESSORS_SUBSCRIBE_RATE = env("SUBPROCESSORS_SUBSCRIBE_RATE", default="5/h")
+# Verifications per client address on the HTML verify page (the API uses DRF's anonymous throttle).
+DPA_VERIFY_RATE = env("DPA_VERIFY_RATE", default="30/10m")
 # --- Trust-portal access (dpa/) --------------------------------------------------------------
 ACCESS_DEFAULT_EXPIRY_MONTHS = env.int("ACCESS_DEFAULT_EXPIRY_MONTHS", default=12)
 ACCESS_EXPIRY_WARNING_DAYS = env.int("ACCESS_EXPIRY_WARNING_DAYS", default=14)

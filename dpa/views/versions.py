@@ -1,6 +1,7 @@
 """Public and customer pages for DPA versions: the version list, reading online, the informational PDF, the
 diff between two versions, and verification of an executed copy."""
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -9,6 +10,7 @@ from dpa.documents import diff_clauses, split_clauses
 from dpa.forms.signing import VerifyForm
 from dpa.selectors.signing import executed_by_sha256
 from dpa.selectors.versions import can_read_dpa, current_version, public_version, public_versions
+from portal.ratelimit import rate_limited
 from portal.services.audit import audit_record
 
 READ_REFUSED = "The full DPA text is for customers with approved trust-portal access."
@@ -103,10 +105,16 @@ def version_diff(request):
     )
 
 
+VERIFY_RATE_LIMITED = "Too many verifications from your network. Please try again in a few minutes."
+
+
 def verify(request):
     form = VerifyForm(request.POST if request.method == "POST" else None, request.FILES or None)
     result = None
     checked = False
+    if request.method == "POST" and rate_limited(request, scope="dpa.verify", rate=settings.DPA_VERIFY_RATE):
+        context = {"form": VerifyForm(), "checked": False, "error": VERIFY_RATE_LIMITED}
+        return render(request, "dpa/verify.html", context, status=429)
     if request.method == "POST" and form.is_valid():
         checked = True
         result = executed_by_sha256(form.fingerprint())

@@ -4,8 +4,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.errors import ApplicationError
+from portal.ratelimit import rate_limited
 from subprocessors.forms.public import SubscribeForm
-from subprocessors.ratelimit import rate_limited
 from subprocessors.services.subscriptions import subscriber_confirm, subscriber_subscribe, subscriber_unsubscribe
 
 

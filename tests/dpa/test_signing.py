@@ -502,3 +502,16 @@ def test_admin_withdraws_an_open_request_and_can_request_again(client, org_admin
     assert client.get(_sign_page(token)).content.decode().count("This request was declined") == 1
     second, _ = _request(org_admin, org)
     assert second.status == DpaExecution.Status.AWAITING_SIGNATORY
+
+
+def test_verify_page_is_rate_limited_per_address(client, settings):
+    settings.DPA_VERIFY_RATE = "3/10m"
+    data = {"sha256": "a" * 64}
+    for _ in range(3):
+        assert client.post(reverse("dpa_verify"), data, REMOTE_ADDR="198.51.100.1").status_code == 200
+    response = client.post(reverse("dpa_verify"), data, REMOTE_ADDR="198.51.100.1")
+    assert response.status_code == 429
+    assert "Too many verifications from your network" in response.content.decode()
+    assert "Not verified" not in response.content.decode()
+    # another address is not affected
+    assert client.post(reverse("dpa_verify"), data, REMOTE_ADDR="198.51.100.2").status_code == 200
