@@ -263,6 +263,18 @@ def test_the_button_leads_to_the_existing_objection_flow(client, member, org):
     assert "File objection" in response.content.decode()
 
 
+def test_after_the_deadline_a_withdrawn_objection_shows_with_the_closed_text(client, member, org):
+    change = make_change(status="announced", effective_date=EFFECTIVE)
+    withdrawn = _objection(change, org, Objection.Status.WITHDRAWN)
+
+    with time_machine.travel(AT_DEADLINE, tick=False):
+        section = _section(_page(client, member, org), "changes")
+
+    assert reverse("objection_detail", args=[org.public_id, withdrawn.public_id]) in section
+    assert "Objections closed 29 Dec 2026 00:00 CET" in section
+    assert reverse("change_object", args=[change.public_id]) not in section
+
+
 def test_already_objected_shows_the_status_with_a_link_instead_of_the_button(client, member, org, other_org):
     change = make_change(status="announced", effective_date=EFFECTIVE)
     mine = _objection(change, org, Objection.Status.IN_CONSULTATION)
@@ -274,6 +286,7 @@ def test_already_objected_shows_the_status_with_a_link_instead_of_the_button(cli
     assert f'href="{reverse("objection_detail", args=[org.public_id, mine.public_id])}"' in section
     assert "In consultation" in section
     assert reverse("change_object", args=[change.public_id]) not in section
+    assert "Objections closed" not in section
 
 
 def test_after_a_withdrawn_objection_the_organisation_may_object_again(client, member, org):
