@@ -21,22 +21,31 @@ class DpaConfig(AppConfig):
 
         return staff_panels(request)
 
-    def organisation_sections(self, request, org):
+    def organisation_sections(self, request, membership):
         from django.template.loader import render_to_string
 
         from dpa.selectors.access import active_access_for, pending_request_for
         from dpa.views.breaches_customer import breach_sections
         from dpa.views.signing import organisation_section
 
-        html = render_to_string(
-            "dpa/includes/org_access_section.html",
-            {"grant": active_access_for(request.user), "pending": pending_request_for(request.user), "org": org},
-            request=request,
-        )
+        grant = active_access_for(request.user)
+        access = {"grant": grant, "pending": None if grant else pending_request_for(request.user)}
+        access["org"] = membership.organisation
         return [
-            organisation_section(request, org),
-            {"title": "Trust-portal documents", "html": html},
-            *breach_sections(request, org),
+            organisation_section(request, membership),
+            {
+                "id": "access",
+                "order": 20,
+                "title": "Trust-portal documents",
+                "html": render_to_string("dpa/includes/org_access_section.html", access, request=request),
+                "summary": [
+                    {
+                        "label": "Your trust-portal access",
+                        "html": render_to_string("dpa/includes/home_summary_access.html", access, request=request),
+                    }
+                ],
+            },
+            *breach_sections(request, membership),
         ]
 
     def load_demo(self):

@@ -16,16 +16,10 @@ class SubprocessorsConfig(AppConfig):
 
         return staff_panels(request)
 
-    def organisation_sections(self, request, org):
-        from django.template.loader import render_to_string
+    def organisation_sections(self, request, membership):
+        from subprocessors.views.organisation import organisation_sections
 
-        from portal.models import Membership
-
-        is_admin = Membership.objects.filter(user=request.user, organisation=org, role=Membership.Role.ADMIN).exists()
-        html = render_to_string(
-            "subprocessors/includes/organisation_section.html", {"organisation": org, "is_admin": is_admin}
-        )
-        return [{"title": "Sub-processor changes", "html": html}]
+        return organisation_sections(request, membership)
 
     def load_demo(self):
         from subprocessors.demo import load_demo

@@ -13,15 +13,31 @@ from portal.selectors import membership_for
 from portal.services.audit import Actor
 
 
-def breach_sections(request, org) -> list[dict]:
-    """Organisation page panel (AppConfig.organisation_sections): this organisation's notifications only."""
+def breach_sections(request, membership) -> list[dict]:
+    """Customer home panel (AppConfig.organisation_sections): this organisation's notifications only."""
+    org = membership.organisation
     notifications = list(organisation_breach_notifications(org))
-    if not notifications:
-        return []
+    unacknowledged = sum(n.acknowledged_at is None for n in notifications)
     html = render_to_string(
         "dpa/org/breach_section.html", {"notifications": notifications, "organisation": org}, request=request
     )
-    return [{"title": "Personal data breach notifications", "html": mark_safe(html)}]  # noqa: S308 - our template  # nosec
+    if unacknowledged:
+        text = f"{unacknowledged} not yet acknowledged"
+    elif notifications:
+        text = f"All {len(notifications)} acknowledged"
+    else:
+        text = "None received"
+    return [
+        {
+            "id": "breaches",
+            "order": 50,
+            "title": "Personal data breach notifications",
+            "html": mark_safe(html),  # noqa: S308 - our template  # nosec
+            "summary": [
+                {"label": "Breach notifications", "href": "#breaches", "text": text, "attention": bool(unacknowledged)}
+            ],
+        }
+    ]
 
 
 def _org_notification(request, public_id, notification_id):

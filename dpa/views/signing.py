@@ -30,26 +30,37 @@ from portal.selectors import membership_for
 from portal.services.audit import audit_record, client_ip
 
 
-def organisation_section(request, organisation) -> dict:
-    """The DPA panel on the organisation page (hooked in through DpaConfig.organisation_sections)."""
-    membership = membership_for(request.user, organisation.public_id)
+def organisation_section(request, membership) -> dict:
+    """The DPA panel of the customer home and its two summary lines (hooked in via DpaConfig.organisation_sections)."""
+    organisation = membership.organisation
     current = current_version()
     in_force = execution_in_force(organisation)
-    html = render_to_string(
-        "dpa/includes/organisation_section.html",
-        {
-            "organisation": organisation,
-            "current": current,
-            "in_force": in_force,
-            "open": open_execution(organisation),
-            "history": executions_for_organisation(organisation)[:20],
-            "refusal": execution_refusal(membership),
-            "is_admin": membership.role == Membership.Role.ADMIN,
-            "needs_new_signature": bool(current and (in_force is None or in_force.version_id != current.pk)),
-        },
-        request=request,
-    )
-    return {"title": "Data Processing Agreement", "html": html}
+    context = {
+        "organisation": organisation,
+        "current": current,
+        "in_force": in_force,
+        "open": open_execution(organisation),
+        "history": executions_for_organisation(organisation)[:20],
+        "refusal": execution_refusal(membership),
+        "is_admin": membership.role == Membership.Role.ADMIN,
+        "needs_new_signature": bool(current and (in_force is None or in_force.version_id != current.pk)),
+    }
+    return {
+        "id": "dpa",
+        "order": 10,
+        "title": "Data Processing Agreement",
+        "html": render_to_string("dpa/includes/organisation_section.html", context, request=request),
+        "summary": [
+            {
+                "label": "DPA in force",
+                "html": render_to_string("dpa/includes/home_summary_in_force.html", context, request=request),
+            },
+            {
+                "label": "DPA signing",
+                "html": render_to_string("dpa/includes/home_summary_signing.html", context, request=request),
+            },
+        ],
+    }
 
 
 @login_required

@@ -38,26 +38,34 @@ def organisation_new(request):
 
 def _org_context(request, membership):
     org = membership.organisation
+    sections = _extra_sections(request, membership)
     return {
         "membership": membership,
         "organisation": org,
         "is_admin": membership.role == Membership.Role.ADMIN,
         "members": organisation_members(org),
         "invitations": org.invitations.filter(accepted_at__isnull=True).order_by("email"),
-        "sections": _extra_sections(request, org),
+        "sections": sections,
+        "summary": [item for section in sections for item in section.get("summary", ())],
     }
 
 
-def _extra_sections(request, org):
-    """Other apps add panels to the organisation page (DPA, access, objections, breach notices)."""
+def _extra_sections(request, membership) -> list[dict]:
+    """Other apps add panels to the customer home (DPA, access, changes, objections, breaches, webhooks).
+
+    Each app config may define `organisation_sections(request, membership)` returning dicts with `id` (the
+    in-page anchor), `title`, `html`, `order` and optionally `summary`: lines for "At a glance", each a
+    `label` with either `html` or a `text` linking to `href` (`attention` marks it). The portal stays
+    ignorant of the apps' models.
+    """
     from django.apps import apps
 
     sections = []
     for config in apps.get_app_configs():
         hook = getattr(config, "organisation_sections", None)
         if hook:
-            sections.extend(hook(request, org))
-    return sections
+            sections.extend(hook(request, membership))
+    return sorted(sections, key=lambda section: section.get("order", 100))
 
 
 @login_required

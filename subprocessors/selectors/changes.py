@@ -1,6 +1,7 @@
 import datetime as dt
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 
 from subprocessors.models import ChangeRecipient, Objection, SubprocessorChange, Webhook, WebhookDelivery
 
@@ -104,3 +105,44 @@ def webhook_deliveries(*, organisation) -> QuerySet[WebhookDelivery]:
         .select_related("webhook")
         .order_by("-created_at", "-id")
     )
+
+
+# --- the customer home (the organisation page) ---------------------------------------------------------
+
+
+def upcoming_changes_for_organisation(*, organisation) -> list[SubprocessorChange]:
+    """Announced, not yet effective changes with `org_objections`: this organisation's objections, newest first.
+
+    Two queries whatever the number of changes or objections."""
+    mine = Objection.objects.filter(organisation=organisation).order_by("-created_at", "-id")
+    return list(
+        _with_parties(SubprocessorChange.objects.filter(status=SubprocessorChange.Status.ANNOUNCED))
+        .prefetch_related(Prefetch("objections", queryset=mine, to_attr="org_objections"))
+        .order_by("effective_date", "id")
+    )
+
+
+def organisation_objections_with_activity(*, organisation) -> QuerySet[Objection]:
+    """The organisation's objections with `last_activity`: the later of its last message and its last change."""
+    return organisation_objections(organisation=organisation).annotate(
+        last_activity=Greatest("updated_at", Coalesce(Max("messages__created_at"), "updated_at")),
+    )
+
+
+def organisation_webhooks_with_last_delivery(*, organisation) -> QuerySet[Webhook]:
+    """Active webhooks with their newest delivery's status, HTTP code, error and time, in one query."""
+    latest = WebhookDelivery.objects.filter(webhook=OuterRef("pk")).order_by("-created_at", "-id")
+    return organisation_webhooks(organisation=organisation).annotate(
+        last_delivery_status=Subquery(latest.values("status")[:1]),
+        last_delivery_at=Subquery(latest.values("created_at")[:1]),
+        last_delivery_code=Subquery(latest.values("last_status_code")[:1]),
+        last_delivery_error=Subquery(latest.values("last_error")[:1]),
+    )
+
+
+def webhook_is_failing(webhook: Webhook) -> bool:
+    """Its newest delivery gave up, or is waiting for a retry after an error."""
+    status = getattr(webhook, "last_delivery_status", None)
+    if status == WebhookDelivery.Status.FAILED:
+        return True
+    return status == WebhookDelivery.Status.PENDING and bool(getattr(webhook, "last_delivery_error", ""))

@@ -205,7 +205,8 @@ def test_customer_sees_only_own_sent_notifications(client, legal, incident, org,
         client.get(reverse("dpa_org_breach_detail", args=[other_org.public_id, other_n.public_id])).status_code == 404
     )
     body = client.get(reverse("organisation_detail", args=[other_org.public_id])).content.decode()
-    assert "Personal data breach notifications" not in body
+    assert incident.title not in body
+    assert "No personal data breach notifications have been sent to Globex GmbH." in body
     client.logout()
     assert client.get(detail).status_code == 302
 
