@@ -110,7 +110,10 @@ class ObjectionForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(memberships__user=user).order_by("name")
+        # Objections come with the enterprise plan's signed DPA (SPEC: who uses it); the service refuses others too.
+        self.fields["organisation"].queryset = Organisation.objects.filter(
+            memberships__user=user, tier=Organisation.Tier.ENTERPRISE
+        ).order_by("name")
         self.fields["organisation"].to_field_name = "public_id"
 
 

@@ -24,6 +24,10 @@ OBJECTION_GROUNDS_SHORT = (
     f"Explain the data-protection grounds of the objection in at least {GROUNDS_MIN_LENGTH} characters."
 )
 OBJECTION_NOT_MEMBER = "You are not a member of that organisation."
+OBJECTION_NOT_ENTERPRISE = (
+    "{organisation} is on the self-serve plan. Objections are filed under a mutually signed DPA, which comes with "
+    "the enterprise plan; contact {support} to upgrade."
+)
 OBJECTION_BAD_TRANSITION = "An objection that is {current} cannot become {target}."
 OBJECTION_THREAD_CLOSED = "This objection is closed; the thread is read-only."
 OBJECTION_MESSAGE_EMPTY = "Write a message."
@@ -94,6 +98,9 @@ def objection_create(
     )
     if not Membership.objects.filter(user=actor, organisation=organisation).exists():
         raise ApplicationError(OBJECTION_NOT_MEMBER, field="organisation")
+    if not organisation.is_enterprise:
+        message = OBJECTION_NOT_ENTERPRISE.format(organisation=organisation.name, support=settings.PORTAL_SUPPORT_EMAIL)
+        raise ApplicationError(message, field="organisation")
     if change.status != SubprocessorChange.Status.ANNOUNCED:
         raise ApplicationError(OBJECTION_NOT_ANNOUNCED)
     deadline = objection_deadline(change.effective_date)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from portal.errors import ApplicationError
 from portal.forms import form_error
-from portal.models import Membership
+from portal.models import Membership, Organisation
 from portal.selectors import membership_for
 from subprocessors.forms.changes import MessageForm, ObjectionForm
 from subprocessors.models import Objection, SubprocessorChange
@@ -34,6 +34,7 @@ def change_object(request, public_id):
         change.effective_date, timezone.now()
     )
     has_org = form.fields["organisation"].queryset.exists()
+    self_serve = None if has_org else Organisation.objects.filter(memberships__user=request.user).first()
     if request.method == "POST" and form.is_valid():
         try:
             objection = objection_create(
@@ -53,7 +54,7 @@ def change_object(request, public_id):
     return render(
         request,
         "subprocessors/change_object.html",
-        {"change": change, "form": form, "is_open": is_open, "has_org": has_org},
+        {"change": change, "form": form, "is_open": is_open, "has_org": has_org, "self_serve": self_serve},
         status=400 if request.method == "POST" else 200,
     )
 

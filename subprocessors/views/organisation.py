@@ -56,7 +56,9 @@ def organisation_sections(request, membership) -> list[dict]:
         "failing": failing,
         "statuses": Objection.Status,
     }
-    open_for_objection = sum(row["window_open"] and not row["objection_open"] for row in rows)
+    open_for_objection = organisation.is_enterprise and sum(
+        row["window_open"] and not row["objection_open"] for row in rows
+    )
 
     def render(name):
         return render_to_string(f"subprocessors/includes/home_{name}.html", context, request=request)

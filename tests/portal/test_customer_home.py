@@ -120,7 +120,10 @@ def test_enterprise_awaiting_countersignature_sees_the_signing_status(client, me
 
     glance = _glance(_page(client, member, org))
 
-    assert "DPA in force Not signed No signed DPA yet; version 2026.1 applies through the terms of service." in glance
+    assert (
+        "DPA in force Not signed No signed DPA yet; it applies once mutually signed (version 2026.1 can be requested)."
+        in glance
+    )
     assert "Awaiting countersignature Version 2026.1: signed by Ines de Vries on" in glance
     assert "Awaiting signatory" not in glance
 
@@ -153,9 +156,11 @@ def test_self_serve_sees_why_it_cannot_sign_and_no_request_link(client):
     page = _page(client, admin, org)
 
     glance = _glance(page)
-    assert "Self-serve The DPA applies through the terms of service" in glance
-    assert "a mutually signed DPA needs the enterprise plan" in glance
-    assert "No signed DPA on the self-serve plan; version 2026.1 applies through the terms of service." in glance
+    assert "Self-serve The DPA can be read for information only; it applies to enterprise accounts" in glance
+    assert "and so do objections to sub-processor changes" in glance
+    assert (
+        "For information No DPA applies on the self-serve plan; version 2026.1 can be read for information." in glance
+    )
     assert "Not available A mutually signed DPA is part of the enterprise plan." in glance
     assert reverse("dpa_execution_request", args=[org.public_id]) not in page
 

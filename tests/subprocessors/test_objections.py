@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from portal.errors import ApplicationError
 from portal.models import AuditEvent, Organisation, OutboundEmail
 from subprocessors.models import Objection, ObjectionMessage
 from subprocessors.services.objections import (
@@ -14,7 +15,7 @@ from subprocessors.services.objections import (
     objection_reminders_send,
     objection_set_status,
 )
-from tests.factories import MembershipFactory, OrganisationFactory
+from tests.factories import MembershipFactory
 from tests.subprocessors.change_factories import make_change
 
 pytestmark = pytest.mark.django_db
@@ -127,14 +128,6 @@ def test_grounds_are_required_with_a_minimum_length(client, member, org, change,
     assert "grounds" in api.json()
     assert not Objection.objects.exists()
     assert OBJECTION_GROUNDS_SHORT  # the service's message, used when the form's own check is bypassed
-
-
-def test_self_serve_customers_may_object_too(client, change):
-    org = OrganisationFactory(tier=Organisation.Tier.SELF_SERVE)
-    user = MembershipFactory(organisation=org).user
-    client.force_login(user)
-    with time_machine.travel(DAY_BEFORE_2359, tick=False):
-        assert _post_form(client, change, org).status_code == 302
 
 
 def test_cannot_object_for_another_organisation(client, member, other_org, change):
@@ -269,3 +262,24 @@ def test_reminder_two_business_days_before_effective_date_once(member, org, chan
     assert legal.email in set(reminders.values_list("to_email", flat=True))
     assert all(str(quiet.pk) != r.ref_id for r in reminders)
     assert org.name in reminders.first().body_text
+
+
+def test_self_serve_organisation_cannot_object(client, db):
+    """SPEC: filing objections is for enterprise customers (their signed DPA gives the right)."""
+    change = make_change(status="announced", effective_date=dt.date(2026, 12, 29))
+    member = MembershipFactory(organisation__tier=Organisation.Tier.SELF_SERVE, organisation__name="TinyApps").user
+    org = member.memberships.get().organisation
+    with pytest.raises(ApplicationError, match="TinyApps is on the self-serve plan"):
+        objection_create(change=change, organisation=org, grounds=GROUNDS, actor=member)
+    client.force_login(member)
+    page = client.get(reverse("change_object", args=[change.public_id])).content.decode()
+    assert "TinyApps is on the self-serve plan" in page
+    assert "File objection" not in page
+    response = client.post(
+        reverse("change_object", args=[change.public_id]), {"organisation": org.public_id, "grounds": GROUNDS}
+    )
+    assert response.status_code == 400
+    assert not Objection.objects.exists()
+    home = client.get(reverse("organisation_detail", args=[org.public_id])).content.decode()
+    assert "Enterprise plan only" in home
+    assert reverse("change_object", args=[change.public_id]) not in home
