@@ -10,7 +10,9 @@ from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.permissions import legal_required
 from portal.services.audit import audit_record
+from portal.tables import Table
 from portal.views.staff import csv_response
+from subprocessors.filters import ChangeFilter
 from subprocessors.forms.changes import (
     AnnounceForm,
     ChangeEditForm,
@@ -44,6 +46,15 @@ ADD = "subprocessors.add_subprocessorchange"
 ANNOUNCE = "subprocessors.announce_subprocessorchange"
 DECIDE = "subprocessors.decide_objection"
 
+COLUMNS = {
+    "subprocessor": ("subprocessor__name", "-created_at"),
+    "kind": ("kind", "-created_at"),
+    "status": ("status", "-created_at"),
+    "effective": ("effective_date",),
+    "objections": ("open_objection_count", "objection_count"),
+    "created": ("created_at",),
+}
+
 
 def _change(public_id) -> SubprocessorChange:
     return get_object_or_404(SubprocessorChange.objects.select_related("subprocessor", "replaces"), public_id=public_id)
@@ -51,15 +62,9 @@ def _change(public_id) -> SubprocessorChange:
 
 @legal_required(VIEW)
 def change_list(request):
-    status = request.GET.get("status", "")
-    if status not in SubprocessorChange.Status.values:
-        status = ""
-    page = Paginator(staff_changes(status=status), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "subprocessors/staff/change_list.html",
-        {"page": page, "status": status, "statuses": SubprocessorChange.Status.choices},
-    )
+    filterset = ChangeFilter(request.GET or None, queryset=staff_changes())
+    table = Table.build(request, filterset.qs, columns=COLUMNS, default="-created", noun=("change", "changes"))
+    return render(request, "subprocessors/staff/change_list.html", {"form": filterset.form, "table": table})
 
 
 @legal_required(ADD)
