@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,7 +17,7 @@ from portal.models import OutboundEmail
 from portal.services.audit import audit_record
 from tests.dpa.factories import AccessRequestFactory, AutoApprovalRuleFactory, NdaVersionFactory
 from tests.dpa.factories_signing import DpaVersionFactory
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.factories import MembershipFactory, OrganisationFactory
 from tests.subprocessors.change_factories import make_change, proposed
 from tests.subprocessors.factories import SubprocessorFactory
 
@@ -25,9 +26,15 @@ pytestmark = pytest.mark.django_db
 NOW = timezone.now()
 
 
+def _user(email: str = ""):
+    """A user without a password: hashing one per row would make the 30-row tests slow."""
+    email = email or f"user-{get_user_model().objects.count()}@row.example"
+    return get_user_model().objects.create(username=email, email=email)
+
+
 def _organisation(i: int) -> str:
     org = OrganisationFactory(name=f"Zeta Row {i:02d}")
-    MembershipFactory(organisation=org)
+    MembershipFactory(organisation=org, user=_user())
     return org.name
 
 
@@ -45,7 +52,7 @@ def _outbox(i: int) -> str:
 
 def _access_request(i: int) -> str:
     email = f"row{i:02d}@requester.example"
-    AccessRequestFactory(user=UserFactory(email=email), organisation=OrganisationFactory(), company=f"Company {i}")
+    AccessRequestFactory(user=_user(email), organisation=OrganisationFactory(), company=f"Company {i}")
     return email
 
 
@@ -59,7 +66,7 @@ def _document(i: int) -> str:
         size=1,
         sha256="0" * 64,
         published_on=dt.date(2026, 1, 1),
-        uploaded_by=UserFactory(),
+        uploaded_by=_user(),
     )
     doc.save(update_fields=["current_version"])
     return doc.title
@@ -80,8 +87,8 @@ def _execution(i: int) -> str:
     DpaExecution.objects.create(
         organisation=org,
         version=DpaVersionFactory(),
-        requested_by=UserFactory(),
-        countersigned_by=UserFactory(),
+        requested_by=_user(),
+        countersigned_by=_user(),
         agreement_path="dpa/pdf/none.pdf",
         agreement_sha256="0" * 64,
         signatory_name="Signatory",
@@ -108,7 +115,7 @@ def _obligation(i: int) -> str:
         title=f"Obligation row {i:02d}",
         received_at=NOW,
         due_at=NOW + dt.timedelta(days=5 + i),
-        completed_by=UserFactory(),
+        completed_by=_user(),
     )
     return f"Obligation row {i:02d}"
 
@@ -296,8 +303,6 @@ def test_invalid_filter_values_show_an_error_and_are_ignored(staff, name):
 @pytest.mark.parametrize("name", SPECS)
 def test_empty_list_says_nothing_is_there_yet(staff, name):
     spec = SPECS[name]
-    if name == "audit":
-        pytest.skip("signing in records audit events, so the log is never empty for a staff user")
     body = _get(staff, spec)
     assert spec.nothing in body
     assert "match these filters" not in body
