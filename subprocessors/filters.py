@@ -2,7 +2,7 @@
 
 import django_filters
 
-from subprocessors.models import Subprocessor, SubprocessorChange
+from subprocessors.models import ChangeRecipient, Subprocessor, SubprocessorChange
 
 
 class SubprocessorFilter(django_filters.FilterSet):
@@ -25,3 +25,24 @@ class ChangeFilter(django_filters.FilterSet):
     class Meta:
         model = SubprocessorChange
         fields = ("q", "status", "kind")
+
+
+class NoticeFilter(django_filters.FilterSet):
+    """Proof of notice: find a recipient, or the ones whose announcement did not go out."""
+
+    DELIVERY = [("sent", "Sent"), ("failed", "Failed"), ("unsent", "Not sent yet")]
+
+    q = django_filters.CharFilter(field_name="email", lookup_expr="icontains", label="Recipient contains")
+    role = django_filters.ChoiceFilter(choices=ChangeRecipient.Role.choices, empty_label="Any role", label="As")
+    delivery = django_filters.ChoiceFilter(choices=DELIVERY, empty_label="Any", method="filter_delivery")
+
+    class Meta:
+        model = ChangeRecipient
+        fields = ("q", "role", "delivery")
+
+    def filter_delivery(self, queryset, name, value):
+        if value == "sent":
+            return queryset.filter(announce_email__sent_at__isnull=False)
+        if value == "failed":
+            return queryset.filter(announce_email__status="failed")
+        return queryset.filter(announce_email__sent_at__isnull=True).exclude(announce_email__status="failed")

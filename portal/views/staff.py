@@ -28,6 +28,7 @@ OUTBOX_COLUMNS = {
     "attempts": ("attempts",),
     "sent": (F("sent_at"),),
 }
+CALENDAR_COLUMNS = {"date": ("date",), "kind": ("kind", "date")}
 ORGANISATION_COLUMNS = {"name": ("name",), "tier": ("tier", "name"), "members": ("member_count", "name")}
 
 
@@ -191,7 +192,13 @@ def calendar_overrides(request):
         "portal/staff/calendar.html",
         {
             "form": form,
-            "overrides": CalendarOverride.objects.all(),
+            "table": Table.build(
+                request,
+                CalendarOverride.objects.all(),
+                columns=CALENDAR_COLUMNS,
+                default="date",
+                noun=("override", "overrides"),
+            ),
             "today": today,
             "examples": [(n, add_business_days(today, n)) for n in (2, 3, 5, 10)],
         },

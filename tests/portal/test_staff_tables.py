@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dpa.models import BreachIncident, BreachNotification, DpaExecution, Obligation, TrustDocument, TrustDocumentVersion
-from portal.models import OutboundEmail
+from portal.models import CalendarOverride, OutboundEmail
 from portal.services.audit import audit_record
+from subprocessors.models import ChangeRecipient, SubprocessorChange
 from tests.dpa.factories import AccessRequestFactory, AutoApprovalRuleFactory, NdaVersionFactory
 from tests.dpa.factories_signing import DpaVersionFactory
 from tests.factories import MembershipFactory, OrganisationFactory
@@ -134,6 +135,27 @@ def _rule(i: int) -> str:
     return f"row{i:02d}.example"
 
 
+def _notice_change():
+    change = SubprocessorChange.objects.filter(reason="Proof-of-notice rows").first()
+    return change or make_change(status="announced", reason="Proof-of-notice rows")
+
+
+def _recipient(i: int) -> str:
+    email = f"row{i:02d}@recipient.example"
+    sent = OutboundEmail.objects.create(
+        idempotency_key=f"notice-{i}", to_email=email, subject="S", body_text="B", status="sent", sent_at=NOW
+    )
+    ChangeRecipient.objects.create(
+        change=_notice_change(), email=email, role=ChangeRecipient.Role.CUSTOMER, announce_email=sent
+    )
+    return email
+
+
+def _override(i: int) -> str:
+    CalendarOverride.objects.create(date=dt.date(2027, 1, 4) + dt.timedelta(days=i), kind="closed", note=f"Row {i}")
+    return f"Row {i}"
+
+
 @dataclass
 class Spec:
     url: str
@@ -143,6 +165,11 @@ class Spec:
     bad: dict = field(default_factory=dict)  # invalid filter values
     miss: dict = field(default_factory=dict)  # a valid filter that matches no row; {} when the list has no filter
     match: dict = field(default_factory=dict)  # a valid filter that matches every made row
+    args: Callable[[], list] = list  # the URL's arguments
+
+    @property
+    def path(self) -> str:
+        return reverse(self.url, args=self.args())
 
 
 SPECS = {
@@ -239,6 +266,17 @@ SPECS = {
         match={"status": "draft"},
     ),
     "rules": Spec("staff_access_rules", _rule, "domain", "No rules: every request goes to the queue."),
+    "notice": Spec(
+        "staff_change_notice",
+        _recipient,
+        "recipient",
+        "No recipients recorded yet.",
+        bad={"delivery": "lost", "role": "owner"},
+        miss={"delivery": "failed"},
+        match={"delivery": "sent"},
+        args=lambda: [_notice_change().public_id],
+    ),
+    "calendar": Spec("staff_calendar", _override, "date", "No overrides: the holiday list is used as it is."),
 }
 FILTERED = [name for name, spec in SPECS.items() if spec.miss]
 
@@ -256,7 +294,7 @@ def _rows(body: str, labels: list[str]) -> list[str]:
 
 
 def _get(client, spec: Spec, **params):
-    response = client.get(reverse(spec.url), params)
+    response = client.get(spec.path, params)
     assert response.status_code == 200
     return response.content.decode()
 
@@ -315,7 +353,7 @@ def test_no_match_offers_to_clear_the_filters(staff, name):
     body = _get(staff, spec, **spec.miss, sort=f"-{spec.sort}")
     assert "match these filters" in body
     assert spec.nothing not in body
-    clear = f'href="{reverse(spec.url)}?sort=-{spec.sort}">Clear filters</a>'
+    clear = f'href="{spec.path}?sort=-{spec.sort}">Clear filters</a>'
     assert clear in body
 
 
@@ -333,6 +371,7 @@ def test_row_count_is_shown(staff, name):
 @pytest.mark.parametrize("name", FILTERED)
 def test_pagination_links_keep_filters_and_sort(staff, name, monkeypatch):
     monkeypatch.setattr("portal.tables.PAGE_SIZE", 2)
+    monkeypatch.setattr("subprocessors.views.changes.NOTICE_PAGE_SIZE", 2)
     spec = SPECS[name]
     labels = [spec.make(i) for i in range(3)]
     body = _get(staff, spec, **spec.match, sort=f"-{spec.sort}")
@@ -342,7 +381,7 @@ def test_pagination_links_keep_filters_and_sort(staff, name, monkeypatch):
     for key, value in spec.match.items():
         assert f"{key}={value}".replace(" ", "+") in query
     assert f"sort=-{spec.sort}" in query
-    second = staff.get(f"{reverse(spec.url)}?{query}").content.decode()
+    second = staff.get(f"{spec.path}?{query}").content.decode()
     assert labels[0] in second[second.index("<tbody") :]
 
 
@@ -350,7 +389,7 @@ def test_pagination_links_keep_filters_and_sort(staff, name, monkeypatch):
 def test_query_count_does_not_grow_with_rows(staff, name, django_assert_max_num_queries):
     spec = SPECS[name]
     spec.make(0)
-    url = reverse(spec.url)
+    url = spec.path
     staff.get(url)  # warm per-process caches (content types, site)
     with CaptureQueriesContext(connection) as one_row:
         assert staff.get(url).status_code == 200
