@@ -21,7 +21,10 @@ class DocumentFilter(django_filters.FilterSet):
         choices=TrustDocument._meta.get_field("access_level").choices, empty_label="Any access", label="Access"
     )
     state = django_filters.ChoiceFilter(
-        choices=[("listed", "Listed"), ("retired", "Retired")], empty_label="Any state", method="filter_state"
+        choices=[("listed", "Listed"), ("retired", "Retired")],
+        empty_label="Any state",
+        method="filter_state",
+        label="State",
     )
 
     class Meta:
@@ -37,7 +40,9 @@ class BreachFilter(django_filters.FilterSet):
 
     STATES = [("closed", "Closed"), ("all", "All")]
 
-    state = django_filters.ChoiceFilter(choices=STATES, empty_label="Open or contained", method="filter_state")
+    state = django_filters.ChoiceFilter(
+        choices=STATES, empty_label="Open or contained", method="filter_state", label="State"
+    )
     severity = django_filters.ChoiceFilter(choices=BreachIncident.Severity.choices, empty_label="Any severity")
 
     class Meta:

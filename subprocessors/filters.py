@@ -34,7 +34,9 @@ class NoticeFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(field_name="email", lookup_expr="icontains", label="Recipient contains")
     role = django_filters.ChoiceFilter(choices=ChangeRecipient.Role.choices, empty_label="Any role", label="As")
-    delivery = django_filters.ChoiceFilter(choices=DELIVERY, empty_label="Any", method="filter_delivery")
+    delivery = django_filters.ChoiceFilter(
+        choices=DELIVERY, empty_label="Any", method="filter_delivery", label="Announcement"
+    )
 
     class Meta:
         model = ChangeRecipient

@@ -12,7 +12,7 @@ from tests.portal.test_staff_tables import SPECS
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def test_every_staff_list_passes_axe_with_rows_and_with_filters(live_server, page, axe):
+def test_every_staff_list_passes_axe_with_rows_and_with_filters(live_server, page, axe, screenshot):
     # given a legal user and two rows in every list
     legal = make_legal(UserFactory(email="counsel@processor.example"))
     for spec in SPECS.values():
@@ -24,6 +24,7 @@ def test_every_staff_list_passes_axe_with_rows_and_with_filters(live_server, pag
         # when the list is opened, sorted descending, and (where it has filters) filtered to nothing
         page.goto(f"{live_server.url}{spec.path}?sort=-{spec.sort}")
         assert page.locator("th[aria-sort=descending]").count() == 1, name
+        screenshot(f"staff-list-{name}")
         found += axe(name)
         if spec.miss:
             page.goto(f"{live_server.url}{spec.path}?{urlencode(spec.miss)}")
