@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
-from django.db.models import OrderBy, QuerySet
+from django.db.models import F, OrderBy, QuerySet
 from django.db.models.expressions import BaseExpression
 
 PAGE_SIZE = 50
 # Query parameters that arrange a list rather than narrow it.
 ARRANGING = frozenset({"sort", "page"})
 
-OrderTerm = str | BaseExpression
+OrderTerm = str | F | BaseExpression
 
 
 def _ordering(terms: Sequence[OrderTerm], *, descending: bool) -> list[str | OrderBy]:
