@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from portal.models import AuditEvent, Membership, Organisation, OutboundEmail
@@ -24,6 +24,10 @@ def membership_for(user, organisation_public_id) -> Membership:
 
 def organisation_members(organisation: Organisation) -> QuerySet[Membership]:
     return Membership.objects.filter(organisation=organisation).select_related("user").order_by("user__email")
+
+
+def staff_organisations() -> QuerySet[Organisation]:
+    return Organisation.objects.annotate(member_count=Count("memberships")).order_by("name")
 
 
 def audit_events(*, filters: dict) -> QuerySet[AuditEvent]:

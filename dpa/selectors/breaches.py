@@ -4,14 +4,18 @@ from dpa.models import BreachFollowUp, BreachIncident, BreachNotification
 from portal.models import AuditEvent
 
 
-def incidents_for_dashboard(*, closed: bool = False) -> QuerySet[BreachIncident]:
-    """Incidents with per-status counts and the nearest unsent deadline, in a constant number of queries."""
-    qs = BreachIncident.objects.annotate(
+def incident_register() -> QuerySet[BreachIncident]:
+    """Every incident with per-status counts and the nearest unsent deadline, in a constant number of queries."""
+    return BreachIncident.objects.annotate(
         notice_count=Count("notifications"),
         unsent_count=Count("notifications", filter=Q(notifications__sent_at__isnull=True)),
         acknowledged_count=Count("notifications", filter=Q(notifications__acknowledged_at__isnull=False)),
         nearest_deadline=Min("notifications__deadline", filter=Q(notifications__sent_at__isnull=True)),
     )
+
+
+def incidents_for_dashboard(*, closed: bool = False) -> QuerySet[BreachIncident]:
+    qs = incident_register()
     if closed:
         return qs.filter(status=BreachIncident.Status.CLOSED).order_by("-aware_at")
     return qs.exclude(status=BreachIncident.Status.CLOSED).order_by("nearest_deadline", "-aware_at")

@@ -1,12 +1,14 @@
 from django.contrib import messages
+from django.db.models import Case, F, Value, When
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dpa.filters import BreachFilter
 from dpa.forms.breaches import AffectedForm, BreachEditForm, BreachIncidentCreateForm, FollowUpForm
 from dpa.models import BreachIncident, BreachNotification
-from dpa.selectors.breaches import incident_notifications, incident_timeline, incidents_for_dashboard
+from dpa.selectors.breaches import incident_notifications, incident_register, incident_timeline
 from dpa.services.breaches import (
     breach_followup_send,
     breach_incident_create,
@@ -20,18 +22,29 @@ from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.permissions import legal_required
 from portal.services.audit import audit_record
+from portal.tables import Table
+
+SEVERITY_RANK = Case(
+    *(When(severity=value, then=Value(rank)) for rank, value in enumerate(BreachIncident.Severity.values)),
+    default=Value(0),
+)
+COLUMNS = {
+    "incident": ("title",),
+    "aware": ("aware_at",),
+    "severity": (SEVERITY_RANK, "-aware_at"),
+    "status": ("status", "-aware_at"),
+    "deadline": (F("nearest_deadline"), "-aware_at"),
+}
 
 
 @legal_required("dpa.view_breachincident")
 def breach_dashboard(request):
+    filterset = BreachFilter(request.GET, queryset=incident_register())
+    table = Table.build(request, filterset.qs, columns=COLUMNS, default="deadline", noun=("incident", "incidents"))
     return render(
         request,
         "dpa/staff/breach_dashboard.html",
-        {
-            "incidents": list(incidents_for_dashboard()),
-            "closed": list(incidents_for_dashboard(closed=True)[:20]),
-            "now": timezone.now(),
-        },
+        {"form": filterset.form, "table": table, "now": timezone.now()},
     )
 
 

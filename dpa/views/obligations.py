@@ -2,7 +2,6 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,35 +16,49 @@ from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.permissions import legal_required
 from portal.services.audit import audit_record
+from portal.tables import Table, valid_filters
 from portal.views.staff import csv_response
 
 BREACH_COMPLETES_WHEN_SENT = "A breach notification is completed by sending it from its incident."
 
 
+COLUMNS = {
+    "due": ("due_at",),
+    "kind": ("kind", "due_at"),
+    "organisation": ("organisation__name", "due_at"),
+    "title": ("title",),
+    "received": ("received_at",),
+    "status": ("status", "due_at"),
+}
+
+
 def _filters(request):
     form = ObligationFilterForm(request.GET or None)
-    return form, (form.cleaned_data if form.is_valid() else {})
+    return form, valid_filters(form)
 
 
 @legal_required("dpa.view_obligation")
 def obligation_list(request):
     form, filters = _filters(request)
     now = timezone.now()
-    page = Paginator(obligation_register(filters=filters, now=now), 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    table = Table.build(
+        request,
+        obligation_register(filters=filters, now=now),
+        columns=COLUMNS,
+        default="due",
+        noun=("obligation", "obligations"),
+    )
     return render(
         request,
         "dpa/staff/obligation_list.html",
         {
             "form": form,
-            "page": page,
+            "table": table,
             "now": now,
             "soon": now + DUE_SOON,
             "counts": obligation_counts(now=now),
             "feed_url": settings.SITE_URL
             + reverse("dpa_obligations_feed", args=[obligations_feed_token(request.user)]),
-            "query": params.urlencode(),
         },
     )
 

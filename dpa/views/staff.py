@@ -2,11 +2,12 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from dpa.documents import split_clauses
+from dpa.filters import ExecutionFilter
 from dpa.forms.signing import CountersignForm, DeclineForm
 from dpa.forms.versions import DpaVersionForm
 from dpa.models import DpaExecution, DpaVersion
@@ -18,11 +19,29 @@ from dpa.views.versions import pdf_response
 from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.permissions import legal_required
+from portal.tables import Table
+
+VERSION_COLUMNS = {
+    "version": ("created_at",),
+    "status": ("status", "-created_at"),
+    "effective": ("effective_date",),
+    "published": (F("published_at"),),
+}
+EXECUTION_COLUMNS = {
+    "organisation": ("organisation__name", "-created_at"),
+    "version": ("version__created_at", "organisation__name"),
+    "status": ("status", "-created_at"),
+    "requested": ("created_at",),
+    "executed": (F("executed_at"),),
+}
 
 
 @legal_required("dpa.view_dpaversion")
 def version_list(request):
-    return render(request, "dpa/staff/version_list.html", {"versions": staff_versions()})
+    table = Table.build(
+        request, staff_versions(), columns=VERSION_COLUMNS, default="-version", noun=("version", "versions")
+    )
+    return render(request, "dpa/staff/version_list.html", {"table": table})
 
 
 @legal_required("dpa.add_dpaversion")
@@ -100,15 +119,11 @@ def version_preview(request, label):
 
 @legal_required("dpa.view_dpaexecution")
 def execution_list(request):
-    status = request.GET.get("status", "")
-    if status not in DpaExecution.Status.values:
-        status = ""
-    page = Paginator(staff_executions(status=status), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "dpa/staff/execution_list.html",
-        {"page": page, "status": status, "statuses": DpaExecution.Status.choices, "query": f"status={status}"},
+    filterset = ExecutionFilter(request.GET or None, queryset=staff_executions())
+    table = Table.build(
+        request, filterset.qs, columns=EXECUTION_COLUMNS, default="-requested", noun=("agreement", "agreements")
     )
+    return render(request, "dpa/staff/execution_list.html", {"form": filterset.form, "table": table})
 
 
 @legal_required("dpa.view_dpaexecution")

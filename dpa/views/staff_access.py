@@ -4,11 +4,12 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.db.models import Case, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dpa.filters import DocumentFilter
 from dpa.forms.access import (
     ApproveForm,
     AutoRuleForm,
@@ -38,24 +39,42 @@ from portal.calendar import local_date
 from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.permissions import legal_required
+from portal.tables import Table, valid_filters
 
-PAGE_SIZE = 50
+QUEUE_COLUMNS = {
+    "requester": ("user__email",),
+    "company": ("company", "submitted_at"),
+    "sent": ("submitted_at",),
+    "due": ("due_at",),
+    "status": ("status", "submitted_at"),
+}
+DOCUMENT_COLUMNS = {
+    "title": ("title",),
+    "category": ("category", "title"),
+    "access": ("access_level", "title"),
+    # Listed documents (no retirement date) first, as the page always showed them.
+    "state": (Case(When(retired_at__isnull=True, then=Value(0)), default=Value(1)), "category", "title"),
+}
+NDA_COLUMNS = {"version": ("version",), "published": ("published_at",)}
+RULE_COLUMNS = {"domain": ("domain",), "organisation": ("organisation__name", "domain"), "level": ("level", "domain")}
 
 
 @legal_required("dpa.view_accessrequest")
 def queue(request):
     form = QueueFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(access_queue(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    table = Table.build(
+        request,
+        access_queue(filters=valid_filters(form)),
+        columns=QUEUE_COLUMNS,
+        default="sent",
+        noun=("request", "requests"),
+    )
     return render(
         request,
         "dpa/staff/access_queue.html",
         {
             "form": form,
-            "page": page,
-            "query": params.urlencode(),
+            "table": table,
             "now": timezone.now(),
             "soon": timezone.now() + dt.timedelta(hours=24),
             "bulk_form": BulkApproveForm(),
@@ -175,7 +194,16 @@ def rules(request):
     return render(
         request,
         "dpa/staff/access_rules.html",
-        {"form": form, "rules": AutoApprovalRule.objects.select_related("organisation").order_by("domain")},
+        {
+            "form": form,
+            "table": Table.build(
+                request,
+                AutoApprovalRule.objects.select_related("organisation"),
+                columns=RULE_COLUMNS,
+                default="domain",
+                noun=("rule", "rules"),
+            ),
+        },
         status=status,
     )
 
@@ -207,8 +235,16 @@ def documents(request):
             else:
                 messages.success(request, f"“{doc.title}” published.")
                 return redirect("staff_documents")
-    docs = TrustDocument.objects.select_related("current_version").order_by("retired_at", "category", "title")
-    return render(request, "dpa/staff/documents.html", {"form": form, "documents": docs}, status=status)
+    filterset = DocumentFilter(request.GET or None, queryset=TrustDocument.objects.select_related("current_version"))
+    table = Table.build(
+        request, filterset.qs, columns=DOCUMENT_COLUMNS, default="state", noun=("document", "documents")
+    )
+    return render(
+        request,
+        "dpa/staff/documents.html",
+        {"form": form, "filter_form": filterset.form, "table": table},
+        status=status,
+    )
 
 
 @legal_required("dpa.view_trustdocument")
@@ -282,6 +318,16 @@ def nda_versions(request):
     return render(
         request,
         "dpa/staff/nda_versions.html",
-        {"form": form, "versions": NdaVersion.objects.order_by("-published_at", "-id"), "current": current_nda()},
+        {
+            "form": form,
+            "table": Table.build(
+                request,
+                NdaVersion.objects.all(),
+                columns=NDA_COLUMNS,
+                default="-published",
+                noun=("version", "versions"),
+            ),
+            "current": current_nda(),
+        },
         status=status,
     )

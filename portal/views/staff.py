@@ -1,8 +1,7 @@
 import csv
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, F
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,26 +11,27 @@ from django.views.decorators.http import require_POST
 
 from portal.calendar import add_business_days, local_date
 from portal.errors import ApplicationError
+from portal.filters import OrganisationFilter
 from portal.forms import AuditFilterForm, CalendarOverrideForm, OutboxFilterForm, TierForm
 from portal.models import CalendarOverride, Organisation, OutboundEmail
 from portal.permissions import legal_required
-from portal.selectors import audit_events, organisation_members, outbox_emails
+from portal.selectors import audit_events, organisation_members, outbox_emails, staff_organisations
 from portal.services.audit import audit_record
 from portal.services.calendar import calendar_override_add, calendar_override_remove
 from portal.services.organisations import organisation_update
 from portal.services.outbox import outbox_retry
+from portal.tables import Table, valid_filters
 
-PAGE_SIZE = 50
-
-
-def _page(request, qs, size=PAGE_SIZE):
-    return Paginator(qs, size).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
+AUDIT_COLUMNS = {"time": ("id",), "actor": ("actor_label",), "action": ("action",), "target": ("target_type",)}
+OUTBOX_COLUMNS = {
+    "created": ("created_at",),
+    "to": ("to_email",),
+    "status": ("status",),
+    "attempts": ("attempts",),
+    "sent": (F("sent_at"),),
+}
+CALENDAR_COLUMNS = {"date": ("date",), "kind": ("kind", "date")}
+ORGANISATION_COLUMNS = {"name": ("name",), "tier": ("tier", "name"), "members": ("member_count", "name")}
 
 
 def safe_next(request, default: str) -> str:
@@ -79,13 +79,14 @@ def staff_home(request):
 @legal_required("portal.view_auditevent")
 def audit_list(request):
     form = AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = audit_events(filters=filters)
-    return render(
+    table = Table.build(
         request,
-        "portal/staff/audit_list.html",
-        {"form": form, "page": _page(request, qs), "query": _query_without_page(request)},
+        audit_events(filters=valid_filters(form)),
+        columns=AUDIT_COLUMNS,
+        default="-time",
+        noun=("event", "events"),
     )
+    return render(request, "portal/staff/audit_list.html", {"form": form, "table": table})
 
 
 class _Echo:
@@ -117,8 +118,7 @@ def csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespons
 @legal_required("portal.export_auditevent")
 def audit_export(request):
     form = AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = audit_events(filters=filters).order_by("id")
+    qs = audit_events(filters=valid_filters(form)).order_by("id")
     audit_record(action="audit.exported", actor=request.user, request=request, details={"filters": request.GET.dict()})
     rows = (
         (
@@ -153,18 +153,15 @@ def audit_export(request):
 @legal_required("portal.view_outboundemail")
 def outbox_list(request):
     form = OutboxFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
     counts = dict(OutboundEmail.objects.values_list("status").order_by().annotate(n=Count("id")))
-    return render(
+    table = Table.build(
         request,
-        "portal/staff/outbox_list.html",
-        {
-            "form": form,
-            "page": _page(request, outbox_emails(filters=filters)),
-            "query": _query_without_page(request),
-            "counts": counts,
-        },
+        outbox_emails(filters=valid_filters(form)),
+        columns=OUTBOX_COLUMNS,
+        default="-created",
+        noun=("email", "emails"),
     )
+    return render(request, "portal/staff/outbox_list.html", {"form": form, "table": table, "counts": counts})
 
 
 @legal_required("portal.retry_outboundemail")
@@ -182,25 +179,11 @@ def outbox_retry_view(request, pk):
 
 @legal_required("portal.view_organisation")
 def organisation_list(request):
-    qs = Organisation.objects.order_by("name")
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(name__icontains=q)
-    tier = request.GET.get("tier", "")
-    if tier in Organisation.Tier.values:
-        qs = qs.filter(tier=tier)
-    qs = qs.annotate(member_count=Count("memberships"))
-    return render(
-        request,
-        "portal/staff/organisation_list.html",
-        {
-            "page": _page(request, qs),
-            "q": q,
-            "tier": tier,
-            "tiers": Organisation.Tier.choices,
-            "query": _query_without_page(request),
-        },
+    filterset = OrganisationFilter(request.GET or None, queryset=staff_organisations())
+    table = Table.build(
+        request, filterset.qs, columns=ORGANISATION_COLUMNS, default="name", noun=("organisation", "organisations")
     )
+    return render(request, "portal/staff/organisation_list.html", {"form": filterset.form, "table": table})
 
 
 @legal_required("portal.change_organisation")
@@ -240,7 +223,13 @@ def calendar_overrides(request):
         "portal/staff/calendar.html",
         {
             "form": form,
-            "overrides": CalendarOverride.objects.all(),
+            "table": Table.build(
+                request,
+                CalendarOverride.objects.all(),
+                columns=CALENDAR_COLUMNS,
+                default="date",
+                noun=("override", "overrides"),
+            ),
             "today": today,
             "examples": [(n, add_business_days(today, n)) for n in (2, 3, 5, 10)],
         },

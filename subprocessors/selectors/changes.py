@@ -35,6 +35,7 @@ def public_changes(*, status: str | None = None) -> QuerySet[SubprocessorChange]
 
 
 def staff_changes(*, status: str = "") -> QuerySet[SubprocessorChange]:
+    """Every change with its objection counts; the staff list filters and sorts it further."""
     open_q = Q(objections__status__in=("received", "in_consultation"))
     qs = _with_parties(SubprocessorChange.objects.all()).annotate(
         objection_count=Count("objections", distinct=True),

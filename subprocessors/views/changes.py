@@ -1,7 +1,7 @@
 """Staff pages for sub-processor changes: schedule, announce, withdraw, proof of notice, objections."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -10,7 +10,9 @@ from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.permissions import legal_required
 from portal.services.audit import audit_record
+from portal.tables import Table
 from portal.views.staff import csv_response
+from subprocessors.filters import ChangeFilter, NoticeFilter
 from subprocessors.forms.changes import (
     AnnounceForm,
     ChangeEditForm,
@@ -44,6 +46,21 @@ ADD = "subprocessors.add_subprocessorchange"
 ANNOUNCE = "subprocessors.announce_subprocessorchange"
 DECIDE = "subprocessors.decide_objection"
 
+COLUMNS = {
+    "subprocessor": ("subprocessor__name", "-created_at"),
+    "kind": ("kind", "-created_at"),
+    "status": ("status", "-created_at"),
+    "effective": ("effective_date",),
+    "objections": ("open_objection_count", "objection_count"),
+    "created": ("created_at",),
+}
+NOTICE_COLUMNS = {
+    "recipient": ("email",),
+    "role": ("role", "email"),
+    "sent": (F("announce_email__sent_at"), "email"),
+}
+NOTICE_PAGE_SIZE = 100
+
 
 def _change(public_id) -> SubprocessorChange:
     return get_object_or_404(SubprocessorChange.objects.select_related("subprocessor", "replaces"), public_id=public_id)
@@ -51,15 +68,9 @@ def _change(public_id) -> SubprocessorChange:
 
 @legal_required(VIEW)
 def change_list(request):
-    status = request.GET.get("status", "")
-    if status not in SubprocessorChange.Status.values:
-        status = ""
-    page = Paginator(staff_changes(status=status), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "subprocessors/staff/change_list.html",
-        {"page": page, "status": status, "statuses": SubprocessorChange.Status.choices},
-    )
+    filterset = ChangeFilter(request.GET or None, queryset=staff_changes())
+    table = Table.build(request, filterset.qs, columns=COLUMNS, default="-created", noun=("change", "changes"))
+    return render(request, "subprocessors/staff/change_list.html", {"form": filterset.form, "table": table})
 
 
 @legal_required(ADD)
@@ -212,15 +223,29 @@ def _notice_status(email) -> tuple[str, str]:
 @legal_required(VIEW)
 def change_notice(request, public_id):
     change = _change(public_id)
-    page = Paginator(change_notice_proof(change=change), 100).get_page(request.GET.get("page"))
+    filterset = NoticeFilter(request.GET or None, queryset=change_notice_proof(change=change))
+    table = Table.build(
+        request,
+        filterset.qs,
+        columns=NOTICE_COLUMNS,
+        default="recipient",
+        noun=("recipient", "recipients"),
+        page_size=NOTICE_PAGE_SIZE,
+    )
     rows = []
-    for r in page:
+    for r in table.page:
         sent, why = _notice_status(r.announce_email)
         rows.append({"recipient": r, "sent": r.announce_email.sent_at if r.announce_email else None, "why": why})
     return render(
         request,
         "subprocessors/staff/change_notice.html",
-        {"change": change, "page": page, "rows": rows, "counts": change_notice_counts(change=change)},
+        {
+            "change": change,
+            "form": filterset.form,
+            "table": table,
+            "rows": rows,
+            "counts": change_notice_counts(change=change),
+        },
     )
 
 

@@ -1,26 +1,37 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 
 from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.permissions import legal_required
+from portal.tables import Table
+from subprocessors.filters import SubprocessorFilter
 from subprocessors.forms.staff import SubprocessorForm
 from subprocessors.models import Subprocessor, SubprocessorRevision, Subscriber
 from subprocessors.services.subprocessors import subprocessor_create, subprocessor_update
 
+# "table" is the public list's own order: by table, then the position staff gave each row.
+COLUMNS = {
+    "name": ("name",),
+    "table": ("category", "position", "name"),
+    "status": ("status", "name"),
+    "engaged": (F("engaged_since"), "name"),
+}
+
 
 @legal_required("subprocessors.view_subprocessor")
 def subprocessor_list(request):
-    status = request.GET.get("status", "")
-    rows = Subprocessor.objects.order_by("category", "position", "name")
-    if status in Subprocessor.Status.values:
-        rows = rows.filter(status=status)
+    filterset = SubprocessorFilter(request.GET or None, queryset=Subprocessor.objects.all())
+    table = Table.build(
+        request, filterset.qs, columns=COLUMNS, default="table", noun=("sub-processor", "sub-processors")
+    )
     subscribers = Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED).count()
     return render(
         request,
         "subprocessors/staff/list.html",
-        {"rows": rows, "status": status, "statuses": Subprocessor.Status.choices, "subscribers": subscribers},
+        {"form": filterset.form, "table": table, "subscribers": subscribers},
     )
 
 

@@ -1,0 +1,50 @@
+"""Filter forms for the legal staff's sub-processor lists (django-filter)."""
+
+import django_filters
+
+from subprocessors.models import ChangeRecipient, Subprocessor, SubprocessorChange
+
+
+class SubprocessorFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
+    status = django_filters.ChoiceFilter(choices=Subprocessor.Status.choices, empty_label="Any status")
+    category = django_filters.ChoiceFilter(
+        choices=Subprocessor.Category.choices, empty_label="Any table", label="Table"
+    )
+
+    class Meta:
+        model = Subprocessor
+        fields = ("q", "status", "category")
+
+
+class ChangeFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="subprocessor__name", lookup_expr="icontains", label="Sub-processor")
+    status = django_filters.ChoiceFilter(choices=SubprocessorChange.Status.choices, empty_label="Any status")
+    kind = django_filters.ChoiceFilter(choices=SubprocessorChange.Kind.choices, empty_label="Any kind")
+
+    class Meta:
+        model = SubprocessorChange
+        fields = ("q", "status", "kind")
+
+
+class NoticeFilter(django_filters.FilterSet):
+    """Proof of notice: find a recipient, or the ones whose announcement did not go out."""
+
+    DELIVERY = [("sent", "Sent"), ("failed", "Failed"), ("unsent", "Not sent yet")]
+
+    q = django_filters.CharFilter(field_name="email", lookup_expr="icontains", label="Recipient contains")
+    role = django_filters.ChoiceFilter(choices=ChangeRecipient.Role.choices, empty_label="Any role", label="As")
+    delivery = django_filters.ChoiceFilter(
+        choices=DELIVERY, empty_label="Any", method="filter_delivery", label="Announcement"
+    )
+
+    class Meta:
+        model = ChangeRecipient
+        fields = ("q", "role", "delivery")
+
+    def filter_delivery(self, queryset, name, value):
+        if value == "sent":
+            return queryset.filter(announce_email__sent_at__isnull=False)
+        if value == "failed":
+            return queryset.filter(announce_email__status="failed")
+        return queryset.filter(announce_email__sent_at__isnull=True).exclude(announce_email__status="failed")
