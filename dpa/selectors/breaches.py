@@ -14,13 +14,6 @@ def incident_register() -> QuerySet[BreachIncident]:
     )
 
 
-def incidents_for_dashboard(*, closed: bool = False) -> QuerySet[BreachIncident]:
-    qs = incident_register()
-    if closed:
-        return qs.filter(status=BreachIncident.Status.CLOSED).order_by("-aware_at")
-    return qs.exclude(status=BreachIncident.Status.CLOSED).order_by("nearest_deadline", "-aware_at")
-
-
 def incident_notifications(incident: BreachIncident) -> QuerySet[BreachNotification]:
     return (
         incident.notifications.select_related("organisation")

@@ -34,15 +34,13 @@ def public_changes(*, status: str | None = None) -> QuerySet[SubprocessorChange]
     return qs.order_by("-effective_date", "-id")
 
 
-def staff_changes(*, status: str = "") -> QuerySet[SubprocessorChange]:
+def staff_changes() -> QuerySet[SubprocessorChange]:
     """Every change with its objection counts; the staff list filters and sorts it further."""
     open_q = Q(objections__status__in=("received", "in_consultation"))
     qs = _with_parties(SubprocessorChange.objects.all()).annotate(
         objection_count=Count("objections", distinct=True),
         open_objection_count=Count("objections", filter=open_q, distinct=True),
     )
-    if status:
-        qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-id")
 
 

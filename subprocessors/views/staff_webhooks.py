@@ -2,13 +2,13 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from portal.errors import ApplicationError
 from portal.permissions import legal_required
+from portal.tables import Table, valid_filters
 from portal.views.staff import safe_next
 from subprocessors.models import WebhookDelivery
 from subprocessors.services.webhooks import webhook_delivery_retry
@@ -21,9 +21,7 @@ class DeliveryFilterForm(forms.Form):
 
 
 def staff_deliveries(*, filters: dict):
-    qs = WebhookDelivery.objects.select_related("webhook__organisation", "change__subprocessor").order_by(
-        "-updated_at", "-id"
-    )
+    qs = WebhookDelivery.objects.select_related("webhook__organisation", "change__subprocessor")
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("organisation"):
@@ -33,24 +31,33 @@ def staff_deliveries(*, filters: dict):
     return qs
 
 
+COLUMNS = {
+    "updated": ("updated_at",),
+    "organisation": ("webhook__organisation__name", "-updated_at"),
+    "status": ("status", "-updated_at"),
+    "attempts": ("attempts", "-updated_at"),
+}
+
+
 @legal_required("subprocessors.view_webhookdelivery")
 def delivery_list(request):
     form = DeliveryFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    params = request.GET.copy()
-    params.pop("page", None)
     counts = dict(WebhookDelivery.objects.values_list("status").order_by().annotate(n=Count("id")))
+    table = Table.build(
+        request,
+        staff_deliveries(filters=valid_filters(form)),
+        columns=COLUMNS,
+        default="-updated",
+        noun=("delivery", "deliveries"),
+    )
     return render(
         request,
         "subprocessors/staff/webhook_deliveries.html",
         {
             "form": form,
-            "page": Paginator(staff_deliveries(filters=filters), 50).get_page(request.GET.get("page")),
-            "query": params.urlencode(),
-            "filtered": any(filters.values()),
+            "table": table,
             "counts": [(label, counts.get(value, 0), value) for value, label in WebhookDelivery.Status.choices],
         },
-        status=200 if form.is_valid() or not request.GET else 400,
     )
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from dpa.models import BreachIncident, BreachNotification, DpaExecution, Obligation, TrustDocument, TrustDocumentVersion
 from portal.models import CalendarOverride, OutboundEmail
 from portal.services.audit import audit_record
-from subprocessors.models import ChangeRecipient, SubprocessorChange
+from subprocessors.models import ChangeRecipient, SubprocessorChange, Webhook, WebhookDelivery
 from tests.dpa.factories import AccessRequestFactory, AutoApprovalRuleFactory, NdaVersionFactory
 from tests.dpa.factories_signing import DpaVersionFactory
 from tests.factories import MembershipFactory, OrganisationFactory
@@ -156,6 +156,13 @@ def _override(i: int) -> str:
     return f"Row {i}"
 
 
+def _delivery(i: int) -> str:
+    org = OrganisationFactory(name=f"Hook Row {i:02d}")
+    webhook = Webhook.objects.create(organisation=org, url=f"https://hooks{i}.example/in", secret="s")
+    WebhookDelivery.objects.create(webhook=webhook, event="subprocessor_change.announced", payload={}, status="failed")
+    return org.name
+
+
 @dataclass
 class Spec:
     url: str
@@ -275,6 +282,15 @@ SPECS = {
         miss={"delivery": "failed"},
         match={"delivery": "sent"},
         args=lambda: [_notice_change().public_id],
+    ),
+    "webhook_deliveries": Spec(
+        "staff_webhook_deliveries",
+        _delivery,
+        "organisation",
+        "No webhook deliveries yet.",
+        bad={"status": "lost"},
+        miss={"organisation": "no such organisation"},
+        match={"organisation": "Hook Row"},
     ),
     "calendar": Spec("staff_calendar", _override, "date", "No overrides: the holiday list is used as it is."),
 }
