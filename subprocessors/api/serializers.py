@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from subprocessors.countries import COUNTRIES, REGIONS
@@ -26,7 +27,16 @@ PUBLIC_FIELDS = (
 )
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "format": "uri"}, {"type": "string", "enum": [""]}], "readOnly": True}
+)
+class _OptionalUrlField(serializers.URLField):
+    """A URL, or "" when none is recorded (a read-only field loses DRF's allow_blank, so say it here)."""
+
+
 class SubprocessorSerializer(serializers.ModelSerializer):
+    website = _OptionalUrlField(read_only=True, allow_blank=True)
+
     class Meta:
         model = Subprocessor
         fields = PUBLIC_FIELDS
@@ -34,19 +44,26 @@ class SubprocessorSerializer(serializers.ModelSerializer):
 
 
 class SubprocessorQuerySerializer(serializers.Serializer):
-    """Query parameters of the list endpoint; an invalid value answers 400 with the field's message."""
+    """Query parameters of the list endpoint; an invalid value answers 400 with the field's message. An empty value
+    (`?country=`, as an HTML filter form sends it) means no filter, and the schema says so (allow_blank)."""
 
-    category = serializers.ChoiceField(choices=Subprocessor.Category.choices, required=False)
+    category = serializers.ChoiceField(choices=Subprocessor.Category.choices, required=False, allow_blank=True)
     eea_only = serializers.BooleanField(required=False, allow_null=True, default=None)
     retains_prompts = serializers.BooleanField(required=False, allow_null=True, default=None)
     trains_on_data = serializers.BooleanField(required=False, allow_null=True, default=None)
     country = serializers.CharField(
-        required=False, max_length=2, help_text="ISO 3166-1 alpha-2 code (or EU); matches HQ or processing region."
+        required=False,
+        allow_blank=True,
+        max_length=2,
+        help_text="ISO 3166-1 alpha-2 code (or EU); matches HQ or processing region.",
     )
-    search = serializers.CharField(required=False, max_length=100, help_text="Words in name, entity, purpose…")
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="Words in name, entity, purpose…"
+    )
     status = serializers.ChoiceField(
         choices=[("active", "active"), ("retired", "retired"), ("all", "all (active and retired)")],
         required=False,
+        allow_blank=True,
         default="active",
     )
     page = serializers.IntegerField(required=False, min_value=1)
@@ -54,6 +71,6 @@ class SubprocessorQuerySerializer(serializers.Serializer):
 
     def validate_country(self, value):
         code = value.strip().upper()
-        if code not in COUNTRIES and code not in REGIONS:
+        if code and code not in COUNTRIES and code not in REGIONS:
             raise serializers.ValidationError(COUNTRY_INVALID)
         return code
