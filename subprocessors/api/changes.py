@@ -45,17 +45,12 @@ class SubprocessorChangeSerializer(serializers.ModelSerializer):
 
 
 class StatusFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[s for s in PUBLIC_STATUSES], required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=[s for s in PUBLIC_STATUSES], required=False)
 
 
 @extend_schema(
     parameters=[
-        OpenApiParameter(
-            "status",
-            str,
-            enum=[*PUBLIC_STATUSES, ""],
-            description="announced, effective or withdrawn; empty or absent for all three",
-        )
+        OpenApiParameter("status", str, enum=list(PUBLIC_STATUSES), description="announced, effective, withdrawn")
     ]
 )
 class SubprocessorChangeList(generics.ListAPIView):

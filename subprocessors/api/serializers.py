@@ -44,26 +44,19 @@ class SubprocessorSerializer(serializers.ModelSerializer):
 
 
 class SubprocessorQuerySerializer(serializers.Serializer):
-    """Query parameters of the list endpoint; an invalid value answers 400 with the field's message. An empty value
-    (`?country=`, as an HTML filter form sends it) means no filter, and the schema says so (allow_blank)."""
+    """Query parameters of the list endpoint; an invalid value answers 400 with the field's message."""
 
-    category = serializers.ChoiceField(choices=Subprocessor.Category.choices, required=False, allow_blank=True)
+    category = serializers.ChoiceField(choices=Subprocessor.Category.choices, required=False)
     eea_only = serializers.BooleanField(required=False, allow_null=True, default=None)
     retains_prompts = serializers.BooleanField(required=False, allow_null=True, default=None)
     trains_on_data = serializers.BooleanField(required=False, allow_null=True, default=None)
     country = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=2,
-        help_text="ISO 3166-1 alpha-2 code (or EU); matches HQ or processing region.",
+        required=False, max_length=2, help_text="ISO 3166-1 alpha-2 code (or EU); matches HQ or processing region."
     )
-    search = serializers.CharField(
-        required=False, allow_blank=True, max_length=100, help_text="Words in name, entity, purpose…"
-    )
+    search = serializers.CharField(required=False, max_length=100, help_text="Words in name, entity, purpose…")
     status = serializers.ChoiceField(
         choices=[("active", "active"), ("retired", "retired"), ("all", "all (active and retired)")],
         required=False,
-        allow_blank=True,
         default="active",
     )
     page = serializers.IntegerField(required=False, min_value=1)
@@ -71,6 +64,6 @@ class SubprocessorQuerySerializer(serializers.Serializer):
 
     def validate_country(self, value):
         code = value.strip().upper()
-        if code and code not in COUNTRIES and code not in REGIONS:
+        if code not in COUNTRIES and code not in REGIONS:
             raise serializers.ValidationError(COUNTRY_INVALID)
         return code
