@@ -1,5 +1,6 @@
 # make run   : first look, no services needed (SQLite, in-process tasks, console email)
-# make test  : whole suite against real PostgreSQL and Redis, with a real Celery worker and chromium
+# make test  : whole suite against real PostgreSQL and Redis, with a real Celery worker and chromium,
+#              and schemathesis checking every API operation against the app's own /api/schema/
 SHELL := /bin/bash
 PY ?= python3.11
 VENV := .venv

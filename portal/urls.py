@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from portal.views import organisations, public, staff
 
+handler404 = public.not_found
+
 urlpatterns = [
     path("", public.home, name="home"),
     path("healthz", public.healthz, name="healthz"),

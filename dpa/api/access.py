@@ -3,7 +3,7 @@ open. Session or per-user token authentication (`Authorization: Token <key>`).""
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from dpa.models import AccessRequest, GrantLevel
 from dpa.selectors.access import access_queue, access_requests_for_user, current_nda, documents_for
 from dpa.services.access import access_request_approve, access_request_deny, access_request_submit
+from portal.api_schema import ERROR_SCHEMA
 from portal.models import Organisation
 from portal.permissions import IsLegalStaff, is_legal
 from portal.services.audit import client_ip
@@ -23,6 +24,8 @@ class AccessRequestSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     organisation = serializers.UUIDField(source="organisation.public_id", read_only=True, allow_null=True)
     nda_version = serializers.CharField(source="nda_version.version", read_only=True)
+    # Declared, not generated: DRF drops allow_blank from read-only model fields, and `level` is "" until approved.
+    level = serializers.ChoiceField(choices=GrantLevel.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = AccessRequest
@@ -170,15 +173,18 @@ class NdaView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        responses=inline_serializer(
-            "Nda",
-            {
-                "version": serializers.CharField(),
-                "title": serializers.CharField(),
-                "text": serializers.CharField(),
-                "published_at": serializers.DateTimeField(),
-            },
-        )
+        responses={
+            200: inline_serializer(
+                "Nda",
+                {
+                    "version": serializers.CharField(),
+                    "title": serializers.CharField(),
+                    "text": serializers.CharField(),
+                    "published_at": serializers.DateTimeField(),
+                },
+            ),
+            404: OpenApiResponse(ERROR_SCHEMA, description="No NDA is published yet."),
+        }
     )
     def get(self, request):
         nda = current_nda()

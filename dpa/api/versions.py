@@ -1,7 +1,7 @@
 """DRF endpoints for DPA versions (public reads, legal writes), execution requests and verification."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
@@ -57,6 +57,22 @@ class VersionListCreate(generics.ListCreateAPIView):
         return Response(VersionWriteSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
+LABEL_PARAMETER = OpenApiParameter(
+    "label",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^[0-9A-Za-z][0-9A-Za-z.\-]*$",
+    description="Version label, e.g. 2026.1.",
+)
+
+
+# The serializer depends on the caller (legal staff read and write the body too); the schema is generated without
+# one, so name the write serializer for the legal-only PUT and PATCH.
+@extend_schema(parameters=[LABEL_PARAMETER])
+@extend_schema_view(
+    put=extend_schema(request=VersionWriteSerializer, responses=VersionWriteSerializer),
+    patch=extend_schema(request=VersionWriteSerializer, responses=VersionWriteSerializer),
+)
 class VersionDetail(generics.RetrieveUpdateAPIView):
     """One version. PATCH/PUT (legal staff) edit a draft; a published version answers 400 and stays unchanged."""
 
@@ -82,7 +98,7 @@ class VersionDetail(generics.RetrieveUpdateAPIView):
 class VersionPublish(APIView):
     permission_classes = [IsLegalStaff]
 
-    @extend_schema(request=None, responses=VersionSerializer)
+    @extend_schema(request=None, responses=VersionSerializer, parameters=[LABEL_PARAMETER])
     def post(self, request, label):
         version = get_object_or_404(DpaVersion, label=label)
         if not request.user.has_perm("dpa.publish_dpaversion"):

@@ -25,12 +25,13 @@ def _check_body(body: str) -> None:
 
 @transaction.atomic
 def dpa_version_create(
-    *, label: str, title: str, body: str, change_summary: str, effective_date, actor, request=None
+    *, label: str, body: str, change_summary: str, effective_date, actor, title: str | None = None, request=None
 ) -> DpaVersion:
+    """`title` is optional (the API does not require it): without one the model's default title is used."""
     _check_body(body)
     version = DpaVersion(
         label=label.strip(),
-        title=title.strip(),
+        title=DpaVersion._meta.get_field("title").get_default() if title is None else title.strip(),
         body=body,
         change_summary=change_summary.strip(),
         effective_date=effective_date,

@@ -1,4 +1,6 @@
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.defaults import page_not_found
 
 from portal.selectors import memberships_for_user
 
@@ -10,8 +12,15 @@ def home(request):
 
 def healthz(request):
     from django.db import connection
-    from django.http import JsonResponse
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def not_found(request, exception):
+    """handler404: the HTML page for people, and DRF's JSON shape for API clients (a path under /api/ that no
+    endpoint matches, e.g. a malformed id), which the OpenAPI schema promises for every 404."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

@@ -9,7 +9,12 @@ from rest_framework.views import APIView
 from portal.models import Organisation
 from subprocessors.models import Objection, SubprocessorChange
 from subprocessors.selectors.changes import PUBLIC_STATUSES, public_changes
-from subprocessors.services.objections import OBJECTION_NOT_MEMBER, objection_create
+from subprocessors.services.objections import (
+    GROUNDS_MIN_LENGTH,
+    OBJECTION_GROUNDS_SHORT,
+    OBJECTION_NOT_MEMBER,
+    objection_create,
+)
 
 
 class _PartySerializer(serializers.Serializer):
@@ -62,7 +67,12 @@ class SubprocessorChangeList(generics.ListAPIView):
 
 class ObjectionCreateSerializer(serializers.Serializer):
     organisation = serializers.UUIDField(help_text="public id of your organisation")
-    grounds = serializers.CharField(help_text="data-protection grounds of the objection")
+    # The service's own rule, stated here too so that the schema documents it (minLength).
+    grounds = serializers.CharField(
+        min_length=GROUNDS_MIN_LENGTH,
+        error_messages={"min_length": OBJECTION_GROUNDS_SHORT},
+        help_text="data-protection grounds of the objection",
+    )
 
 
 class ObjectionSerializer(serializers.ModelSerializer):

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from subprocessors.countries import COUNTRIES, REGIONS
@@ -26,7 +27,16 @@ PUBLIC_FIELDS = (
 )
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "format": "uri"}, {"type": "string", "enum": [""]}], "readOnly": True}
+)
+class _OptionalUrlField(serializers.URLField):
+    """A URL, or "" when none is recorded (a read-only field loses DRF's allow_blank, so say it here)."""
+
+
 class SubprocessorSerializer(serializers.ModelSerializer):
+    website = _OptionalUrlField(read_only=True, allow_blank=True)
+
     class Meta:
         model = Subprocessor
         fields = PUBLIC_FIELDS

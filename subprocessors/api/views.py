@@ -8,7 +8,7 @@ from django.db.models import Max
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
@@ -62,6 +62,25 @@ def _respond(request, data, body: bytes, etag: str, last_modified: float) -> Htt
     return response
 
 
+_HEADER = OpenApiParameter.HEADER
+# Conditional requests, as _respond answers them: documented so that clients (and the contract test) can rely
+# on the validators being there.
+CONDITIONAL_PARAMETERS = [
+    OpenApiParameter("If-None-Match", str, _HEADER, description="ETag of an earlier answer: 304 while unchanged."),
+    OpenApiParameter("If-Modified-Since", str, _HEADER, description="HTTP date: 304 if nothing changed since."),
+    OpenApiParameter("ETag", str, _HEADER, response=[200, 304], required=True, description="Validator of this answer."),
+    OpenApiParameter(
+        "Last-Modified",
+        str,
+        _HEADER,
+        response=[200, 304],
+        description="Latest change of a public row (HTTP date); absent while the list is empty.",
+    ),
+    OpenApiParameter("Cache-Control", str, _HEADER, response=[200, 304], required=True),
+]
+NOT_MODIFIED = OpenApiResponse(description="Not modified since the validators sent; no body.")
+
+
 class _PublicReadMixin:
     permission_classes = [AllowAny]
     authentication_classes: list = []  # public data: no session, so no CSRF and nothing per user
@@ -70,7 +89,8 @@ class _PublicReadMixin:
 
 
 @extend_schema(
-    parameters=[SubprocessorQuerySerializer],
+    parameters=[SubprocessorQuerySerializer, *CONDITIONAL_PARAMETERS],
+    responses={200: SubprocessorSerializer, 304: NOT_MODIFIED},
     summary="The public sub-processor list",
     description="Active rows by default. Filters combine. Invalid values answer 400 with the field's message.",
 )
@@ -94,7 +114,15 @@ class SubprocessorListView(_PublicReadMixin, generics.ListAPIView):
         return _respond(request, *_cached(request, f"list|{params}", build))
 
 
-@extend_schema(summary="One sub-processor by slug (active or retired)")
+@extend_schema(
+    parameters=[
+        # What the URL pattern (<slug:slug>) accepts; any other path is not this endpoint.
+        OpenApiParameter("slug", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$"),
+        *CONDITIONAL_PARAMETERS,
+    ],
+    responses={200: SubprocessorSerializer, 304: NOT_MODIFIED},
+    summary="One sub-processor by slug (active or retired)",
+)
 class SubprocessorDetailView(_PublicReadMixin, generics.RetrieveAPIView):
     lookup_field = "slug"
 

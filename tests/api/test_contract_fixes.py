@@ -1,0 +1,109 @@
+"""Regression tests for what the schemathesis run (test_schemathesis.py) found, one plain example each."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from dpa import sample_dpa
+from dpa.models import DpaVersion
+from tests.dpa.factories import AccessRequestFactory, NdaVersionFactory
+from tests.subprocessors.factories import SubprocessorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def test_a_draft_created_without_a_title_gets_the_default_one(api, legal):
+    """It answered 500: the service required the title the serializer lets callers leave out."""
+    api.force_authenticate(legal)
+    body = {"label": "2027.1", "body": sample_dpa.body("current", "Routewise B.V."), "change_summary": "New annex."}
+    response = api.post(reverse("api_dpa_versions"), {**body, "effective_date": "2027-01-01"}, format="json")
+    assert response.status_code == 201
+    assert response.json()["title"] == DpaVersion.objects.get(label="2027.1").title == "Data Processing Agreement"
+
+
+def test_missing_or_invalid_token_is_401_with_the_scheme(api, member):
+    url = reverse("api_dpa_executions")
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Token not-a-key"}):
+        response = api.get(url, **headers)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
+        assert set(response.json()) == {"detail"}
+    token = Token.objects.create(user=member)
+    assert api.get(url, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+
+
+def test_signed_in_browser_session_still_works_and_403_stays_for_the_wrong_role(client, member):
+    client.force_login(member)
+    assert client.get(reverse("api_dpa_executions")).status_code == 200
+    response = client.post(reverse("api_dpa_version_publish", args=["x"]))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("page_size=abc", "page_size", "A valid integer is required."),
+        ("page_size=0", "page_size", "Ensure this value is greater than or equal to 1."),
+        ("page_size=201", "page_size", "Ensure this value is less than or equal to 200."),
+        ("page=-3", "page", "Ensure this value is greater than or equal to 1."),
+    ],
+)
+def test_malformed_paging_is_400_with_the_field_message(api, query, field, message):
+    """They were silently replaced by the defaults, unlike on the sub-processor list."""
+    response = api.get(reverse("api_change_list") + "?" + query)
+    assert response.status_code == 400
+    assert response.json() == {field: [message]}
+
+
+def test_empty_paging_values_mean_the_defaults_and_a_page_past_the_end_is_404(api):
+    assert api.get(reverse("api_change_list") + "?page=&page_size=").status_code == 200
+    assert api.get(reverse("api_change_list") + "?page=9").status_code == 404
+
+
+def test_unmatched_api_path_is_json_404_and_pages_keep_the_html_one(client):
+    response = client.get("/api/v1/access-requests/not-a-uuid/deny")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_pending_request_level_is_blank_and_documented_so(api, legal):
+    AccessRequestFactory(nda_version=NdaVersionFactory())
+    api.force_authenticate(legal)
+    assert api.get(reverse("api_access_requests")).json()["results"][0]["level"] == ""
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    level = schema["components"]["schemas"]["AccessRequest"]["properties"]["level"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in level["oneOf"]
+
+
+def test_blank_website_and_empty_filters_are_documented(client):
+    SubprocessorFactory(website="")
+    response = client.get(reverse("api_subprocessor_list") + "?country=&search=&category=&status=")
+    assert response.status_code == 200
+    assert response.json()["results"][0]["website"] == ""
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    website = schema["components"]["schemas"]["Subprocessor"]["properties"]["website"]
+    assert {"type": "string", "enum": [""]} in website["oneOf"]
+    list_op = schema["paths"]["/api/v1/subprocessors/"]["get"]
+    query = [p for p in list_op["parameters"] if p["in"] == "query"]
+    assert all(p["allowEmptyValue"] for p in query)  # `?country=` is no filter, not a 400
+    assert set(list_op["responses"]) == {"200", "304", "400", "404", "429"}
+    assert {"ETag", "Last-Modified", "Cache-Control"} <= set(list_op["responses"]["200"]["headers"])
+
+
+def test_every_operation_documents_its_error_answers(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    approve = schema["paths"]["/api/v1/access-requests/{public_id}/approve"]["post"]["responses"]
+    assert set(approve) == {"200", "400", "401", "403", "404", "415"}
+    nda = schema["paths"]["/api/v1/nda/"]["get"]["responses"]
+    assert set(nda) == {"200", "401", "404"}  # public, but an invalid token is still refused
+    assert schema["paths"]["/api/v1/dpa/verify/"]["post"]["responses"]["429"]["headers"]["Retry-After"]

@@ -1,0 +1,219 @@
+"""Property-based contract test of the JSON API. schemathesis loads the OpenAPI document the app itself serves at
+/api/schema/ (drf-spectacular), generates requests for every operation from it and checks every answer against
+it: no 5xx, only documented status codes, content types, bodies and headers, and schema-breaking requests
+rejected with a 4xx. Each operation runs as an anonymous caller, as an enterprise organisation's admin with
+trust-portal access and as legal staff (MFA on), the latter two with `Authorization: Token <key>` as API clients
+do, on the demo data set plus a few rows that let the write operations succeed."""
+
+import datetime as dt
+import logging
+import time
+from collections import Counter
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.management import call_command
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from rest_framework.authtoken.models import Token
+from rest_framework.throttling import SimpleRateThrottle
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from dpa.models import AccessRequest, DpaExecution, DpaVersion
+from dpa.selectors.access import current_nda
+from portal.demo.foundation import ENTERPRISE_ADMIN, LEGAL_EMAIL
+from portal.models import Organisation
+from subprocessors.models import Subprocessor, SubprocessorChange
+from subprocessors.selectors.subprocessors import PUBLIC_STATUSES
+from tests.dpa.factories import AccessRequestFactory, grant
+from tests.dpa.factories_signing import DpaVersionFactory
+from tests.factories import UserFactory
+from tests.subprocessors.change_factories import make_change
+
+pytestmark = pytest.mark.django_db
+
+CHECKS = {
+    # Requests that fit the schema: every answer must be documented (code, content type, body, headers).
+    GenerationMode.POSITIVE: [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+        response_headers_conformance,
+    ],
+    # Requests that break it (wrong types, missing fields, bad formats): rejected with a documented 4xx.
+    GenerationMode.NEGATIVE: [
+        not_a_server_error,
+        negative_data_rejection,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ],
+}
+EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 10}  # per operation and caller
+
+
+@pytest.fixture
+def wsgi_app(monkeypatch):
+    """Django's own WSGI handler, in this thread and this test's transaction. As Django's test client does, the
+    request signals must not close the connection that holds the test transaction."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    # The public endpoints throttle anonymous callers to 120 a minute, and this test is one client: with the real
+    # rate most of its requests would get the (documented) 429 instead of exercising the endpoint.
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "100000/min", "user": "100000/min"})
+    request_log = logging.getLogger("django.request")
+    level = request_log.level
+    request_log.setLevel(logging.ERROR)  # a thousand expected 4xx warnings would bury the figures; 5xx still log
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_log.setLevel(level)
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def callers(db):
+    """The demo data set, a few rows for the write operations to act on, and each caller's request headers."""
+    call_command("load_demo", "--allow-without-debug", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    User = Token._meta.get_field("user").related_model
+    anna, legal = User.objects.get(email=ENTERPRISE_ADMIN), User.objects.get(email=LEGAL_EMAIL)
+    grant(anna, "nda", organisation=Organisation.objects.get(name="Acme Health B.V."))
+    for i in range(6):  # pending requests, half for approving and half for denying
+        decision = ("approve", "deny")[i % 2]
+        AccessRequestFactory(user=UserFactory(email=f"{decision}-{i}@prospect.example"), nda_version=current_nda())
+    for i in range(4):
+        DpaVersionFactory(label=f"draft-{i}", effective_date=DpaVersion.objects.first().effective_date)
+    for _ in range(3):  # the demo's announced change already has Acme's open objection
+        make_change(
+            status="announced", announced_at=timezone.now(), effective_date=timezone.localdate() + dt.timedelta(60)
+        )
+    return {
+        "anonymous": {},
+        "enterprise admin": {"Authorization": f"Token {Token.objects.create(user=anna).key}"},
+        "legal staff": {"Authorization": f"Token {Token.objects.create(user=legal).key}"},
+    }
+
+
+def _real_values():
+    """Existing identifiers and valid field values, keyed by parameter or body field name, so that most generated
+    requests reach real rows and the success paths, not only 400s and 404s. Read again after each successful
+    write (a decided request is no longer pending, PUT and PATCH may rename a draft)."""
+    requests = AccessRequest.objects.order_by("pk")
+    pending = requests.filter(status=AccessRequest.Status.PENDING)
+    decided = [str(r.public_id) for r in requests.exclude(status=AccessRequest.Status.PENDING)[:1]]
+    execution = DpaExecution.objects.exclude(executed_sha256="").first()
+    return {
+        "path": {
+            "approve": [str(r.public_id) for r in pending.filter(user__email__startswith="approve-")] + decided,
+            "deny": [str(r.public_id) for r in pending.filter(user__email__startswith="deny-")] + decided,
+            "objections": [str(c.public_id) for c in SubprocessorChange.objects.order_by("pk")],
+            "label": list(DpaVersion.objects.order_by("label").values_list("label", flat=True)),
+            "slug": list(Subprocessor.objects.filter(status__in=PUBLIC_STATUSES).values_list("slug", flat=True)[:5]),
+        },
+        "body": {
+            "organisation": [str(Organisation.objects.get(name="Acme Health B.V.").public_id)],
+            "nda_version": [current_nda().version],
+            "accept_nda": [True],
+            "sha256": [execution.executed_sha256] if execution else [],
+            "body": [DpaVersion.objects.first().body],
+        },
+    }
+
+
+def _path_pool(operation, name, real):
+    if name == "public_id":
+        return real["path"][operation.path.rstrip("/").rsplit("/", 1)[-1]]
+    return real["path"].get(name, [])
+
+
+def _exercise(operation, mode, caller, headers, tally):
+    names = [p.name for p in operation.path_parameters]
+
+    @settings(
+        max_examples=EXAMPLES[mode],
+        derandomize=True,  # the same requests on every run
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode), pick=st.integers(min_value=0, max_value=9))
+    def run(case, pick):
+        if tally["real"] is None:
+            tally["real"] = _real_values()
+        real = tally["real"]
+        if pick < 7:  # mostly real rows, sometimes the generated values
+            for name in names:
+                pool = _path_pool(operation, name, real)
+                if pool:
+                    case.path_parameters[name] = pool[pick % len(pool)]
+            if mode is GenerationMode.POSITIVE and isinstance(case.body, dict):
+                for name in case.body.keys() & real["body"].keys():
+                    if real["body"][name]:
+                        case.body[name] = real["body"][name][pick % len(real["body"][name])]
+        try:
+            response = case.call_and_validate(headers=headers, checks=CHECKS[mode])
+        except FailureGroup as group:
+            tally["failures"].append((caller, f"{mode} {operation.label}", str(group)))
+        else:
+            tally["status"][caller, response.status_code // 100] += 1
+            if 200 <= response.status_code < 300:
+                tally["succeeded"].add(operation.label)
+                if operation.method.upper() != "GET":
+                    tally["real"] = None  # a write may have decided a request or renamed a draft
+        tally["requests"] += 1
+
+    try:
+        run()
+    except Unsatisfiable:
+        # Nothing in the operation can be made invalid (no parameters, no body): there is no negative case.
+        assert mode is GenerationMode.NEGATIVE
+        assert not operation.path_parameters
+        assert not operation.query
+        assert not operation.body
+
+
+def test_every_operation_conforms_to_the_served_schema(wsgi_app, callers):
+    started = time.monotonic()
+    schema = schemathesis.openapi.from_wsgi(
+        "/api/schema/", wsgi_app, headers={"Accept": "application/vnd.oai.openapi+json"}
+    )
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 19
+    tally = {"requests": 0, "failures": [], "status": Counter(), "succeeded": set(), "real": None}
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            for caller, headers in callers.items():
+                _exercise(operation, mode, caller, headers, tally)
+    seconds = time.monotonic() - started
+
+    failures = tally["failures"]
+    statuses = ", ".join(f"{caller} {code}xx: {n}" for (caller, code), n in sorted(tally["status"].items()))
+    print(
+        f"\n[schemathesis] {len(operations)} operations x {len(callers)} callers, {tally['requests']} requests "
+        f"({statuses}); {len(tally['succeeded'])} operations answered 2xx; {len(failures)} failures; {seconds:.1f} s"
+    )
+    distinct = {}
+    for caller, label, text in failures:
+        titles = tuple(line.strip() for line in text.splitlines() if line.startswith("- ") or "Received:" in line)
+        distinct.setdefault((caller, label, titles), text)
+    for (caller, label, _), text in distinct.items():
+        print(f"--- {caller}: {label}\n{text}")
+    assert not failures, f"{len(distinct)} distinct failures, printed above"
+    # the data set lets every operation succeed for some caller, so the checks saw real bodies, not only errors
+    assert sorted({op.label for op in operations} - tally["succeeded"]) == []
