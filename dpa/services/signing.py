@@ -20,8 +20,8 @@ from portal.services.outbox import email_queue
 SIGNATORY_LINK_VALID_FOR = timedelta(days=14)
 
 SELF_SERVE_REASON = (
-    "A mutually signed DPA is part of the enterprise plan. On the self-serve plan the DPA applies through the "
-    "terms of service and you can read it for information. To upgrade, contact {support}."
+    "A mutually signed DPA is part of the enterprise plan; the DPA applies to enterprise accounts only. On the "
+    "self-serve plan you can read it for information. To upgrade, contact {support}."
 )
 NOT_ADMIN_REASON = "Only an admin of your organisation can request a signed DPA."
 NO_VERSION = "No DPA version has been published yet."

@@ -161,7 +161,7 @@ def test_self_serve_sees_why_it_cannot_sign_and_no_request_link(client):
     assert (
         "For information No DPA applies on the self-serve plan; version 2026.1 can be read for information." in glance
     )
-    assert "Not available A mutually signed DPA is part of the enterprise plan." in glance
+    assert "Not available A mutually signed DPA is part of the enterprise plan;" in glance
     assert reverse("dpa_execution_request", args=[org.public_id]) not in page
 
 
