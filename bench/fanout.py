@@ -145,7 +145,7 @@ def run() -> None:
     print(f"delivery through the outbox     {outbox_rate:8.0f} emails/s  ({len(ids)} emails, one worker)")
     print(f"plain smtplib, one connection   {plain_rate:8.0f} emails/s")
     print(f"ratio outbox / plain            {outbox_rate / plain_rate:8.2f}")
-    print(f"20,000 notices delivered by one worker in about {RECIPIENTS / outbox_rate / 60:.1f} min")
+    print(f"{RECIPIENTS:,} notices delivered by one worker in about {RECIPIENTS / outbox_rate / 60:.1f} min")
 
 
 if __name__ == "__main__":
