@@ -2,7 +2,7 @@
 
 import django_filters
 
-from subprocessors.models import ChangeRecipient, Subprocessor, SubprocessorChange
+from subprocessors.models import ChangeRecipient, Subprocessor, SubprocessorChange, WebhookDelivery
 
 
 class SubprocessorFilter(django_filters.FilterSet):
@@ -48,3 +48,17 @@ class NoticeFilter(django_filters.FilterSet):
         if value == "failed":
             return queryset.filter(announce_email__status="failed")
         return queryset.filter(announce_email__sent_at__isnull=True).exclude(announce_email__status="failed")
+
+
+class DeliveryFilter(django_filters.FilterSet):
+    """Staff → Webhook deliveries: every organisation's deliveries."""
+
+    status = django_filters.ChoiceFilter(choices=WebhookDelivery.Status.choices, empty_label="Any status")
+    organisation = django_filters.CharFilter(
+        field_name="webhook__organisation__name", lookup_expr="icontains", label="Organisation contains"
+    )
+    url = django_filters.CharFilter(field_name="webhook__url", lookup_expr="icontains", label="URL contains")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ("status", "organisation", "url")

@@ -1,6 +1,5 @@
 """Legal staff see every organisation's webhook deliveries and send failed ones again."""
 
-from django import forms
 from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,28 +7,11 @@ from django.views.decorators.http import require_POST
 
 from portal.errors import ApplicationError
 from portal.permissions import legal_required
-from portal.tables import Table, valid_filters
+from portal.tables import Table
 from portal.views.staff import safe_next
+from subprocessors.filters import DeliveryFilter
 from subprocessors.models import WebhookDelivery
 from subprocessors.services.webhooks import webhook_delivery_retry
-
-
-class DeliveryFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "Any status"), *WebhookDelivery.Status.choices], required=False)
-    organisation = forms.CharField(required=False, label="Organisation contains", max_length=200)
-    url = forms.CharField(required=False, label="URL contains", max_length=500)
-
-
-def staff_deliveries(*, filters: dict):
-    qs = WebhookDelivery.objects.select_related("webhook__organisation", "change__subprocessor")
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("organisation"):
-        qs = qs.filter(webhook__organisation__name__icontains=filters["organisation"])
-    if filters.get("url"):
-        qs = qs.filter(webhook__url__icontains=filters["url"])
-    return qs
-
 
 COLUMNS = {
     "updated": ("updated_at",),
@@ -41,11 +23,14 @@ COLUMNS = {
 
 @legal_required("subprocessors.view_webhookdelivery")
 def delivery_list(request):
-    form = DeliveryFilterForm(request.GET or None)
+    filterset = DeliveryFilter(
+        request.GET or None,
+        queryset=WebhookDelivery.objects.select_related("webhook__organisation", "change__subprocessor"),
+    )
     counts = dict(WebhookDelivery.objects.values_list("status").order_by().annotate(n=Count("id")))
     table = Table.build(
         request,
-        staff_deliveries(filters=valid_filters(form)),
+        filterset.qs,
         columns=COLUMNS,
         default="-updated",
         noun=("delivery", "deliveries"),
@@ -54,7 +39,7 @@ def delivery_list(request):
         request,
         "subprocessors/staff/webhook_deliveries.html",
         {
-            "form": form,
+            "form": filterset.form,
             "table": table,
             "counts": [(label, counts.get(value, 0), value) for value, label in WebhookDelivery.Status.choices],
         },
