@@ -1,6 +1,7 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 
-from portal.models import AuditEvent, CalendarOverride, Invitation, Membership, Organisation, OutboundEmail
+from portal.models import ApiToken, AuditEvent, CalendarOverride, Invitation, Membership, Organisation, OutboundEmail
 
 
 class MembershipInline(admin.TabularInline):
@@ -58,3 +59,28 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 @admin.register(CalendarOverride)
 class CalendarOverrideAdmin(admin.ModelAdmin):
     list_display = ("date", "kind", "note")
+
+
+# The admin's own login form asks for a password only; send it through the portal's login (allauth), which asks
+# for the second factor. Staff pages and the admin then also require that this login passed MFA (middleware).
+admin.site.login = secure_admin_login(admin.site.login)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Read only: tokens are minted on the profile page (the key is shown once) and revoked on Staff → API tokens."""
+
+    list_display = ("name", "user", "prefix", "scope", "staff", "created", "expiry", "last_used_at")
+    list_filter = ("scope", "staff")
+    search_fields = ("name", "user__email", "token_key")
+    readonly_fields = ("name", "user", "scope", "staff", "created", "expiry", "last_used_at", "last_used_ip")
+    exclude = ("digest", "token_key", "password_fingerprint")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke on Staff → API tokens, which records who revoked it and why

@@ -1,8 +1,9 @@
 """The OpenAPI schema class (REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS). Its own module: DRF imports the pagination in
 portal.api while drf-spectacular imports DRF's generics, so the two cannot share one."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, build_bearer_security_scheme_object
 from rest_framework import permissions
 from rest_framework.authentication import SessionAuthentication
 
@@ -20,6 +21,18 @@ VALIDATION_ERROR_SCHEMA = {
 }
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}}
 _OPEN = (permissions.AllowAny,)
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """`Authorization: Token <key>` (portal.authentication, django-rest-knox underneath)."""
+
+    target_class = "portal.authentication.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix=self.target.authenticate_header(None)
+        )
 
 
 class PortalAutoSchema(AutoSchema):

@@ -76,3 +76,37 @@ class OutboxFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *OutboundEmail.Status.choices], required=False)
     to = forms.CharField(required=False, label="Recipient contains")
     template = forms.CharField(required=False)
+
+
+TOKEN_LIFETIMES = [(7, "7 days"), (30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year")]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “procurement sync”.")
+    scope = forms.ChoiceField(
+        choices=[
+            ("read", "Read only — GET requests"),
+            ("write", "Read and write — also creates and changes data as you"),
+        ],
+        initial="read",
+        widget=forms.RadioSelect,
+    )
+    days = forms.TypedChoiceField(label="Expires after", coerce=int, choices=TOKEN_LIFETIMES, initial=90)
+    staff = forms.BooleanField(
+        required=False,
+        label="Staff token",
+        help_text="Reaches staff API operations. Needs this sign-in to be confirmed with your authenticator app; "
+        "expires within 30 days.",
+    )
+
+    def __init__(self, *args, legal: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not legal:
+            del self.fields["staff"]
+
+
+class ApiTokenFilterForm(forms.Form):
+    q = forms.CharField(label="Owner or name", required=False, max_length=200)
+    staff = forms.ChoiceField(
+        label="Kind", required=False, choices=[("", "Any"), ("yes", "Staff tokens"), ("no", "Other tokens")]
+    )

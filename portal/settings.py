@@ -35,7 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "portal.middleware.StaffMfaMiddleware",
+    "portal.middleware.MfaSessionMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -225,7 +225,7 @@ REST_FRAMEWORK = {
     # Token first: a request without (or with an invalid) `Authorization: Token` header then answers 401 with
     # `WWW-Authenticate: Token`, as the schema says, rather than 403; browser sessions authenticate as before.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -234,6 +234,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": env("API_ANON_RATE", default="120/min"), "user": "600/min"},
 }
+# API tokens (django-rest-knox with our own model): hashed, named, scoped, expiring; see portal/services/tokens.py.
+KNOX_TOKEN_MODEL = "portal.ApiToken"
+# knox's own token table is never used (the model above replaces it); its migrations would still create it.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {"TOKEN_TTL": timedelta(days=90), "AUTH_HEADER_PREFIX": "Token", "AUTO_REFRESH": False}
+API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+API_TOKEN_STAFF_MAX_DAYS = env.int("API_TOKEN_STAFF_MAX_DAYS", default=30)
+API_TOKEN_MAX_PER_USER = env.int("API_TOKEN_MAX_PER_USER", default=20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Trust Portal API",
     "DESCRIPTION": "Public sub-processor list, change notices and customer endpoints of the trust portal.",

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from portal.views import organisations, public, staff
+from portal.views import organisations, public, staff, tokens
 
 handler404 = public.not_found
 
@@ -21,6 +21,8 @@ urlpatterns = [
         name="organisation_member",
     ),
     path("invitations/<uuid:token>/", organisations.invitation_detail, name="invitation_detail"),
+    path("profile/api-token/", tokens.api_token, name="api_token"),
+    path("profile/api-token/<uuid:public_id>/revoke/", tokens.api_token_revoke, name="api_token_revoke"),
     path("staff/", staff.staff_home, name="staff_home"),
     path("staff/audit/", staff.audit_list, name="staff_audit"),
     path("staff/audit/export.csv", staff.audit_export, name="staff_audit_export"),
@@ -29,6 +31,8 @@ urlpatterns = [
     path("staff/organisations/", staff.organisation_list, name="staff_organisations"),
     path("staff/organisations/<uuid:public_id>/", staff.organisation_edit, name="staff_organisation_edit"),
     path("staff/calendar/", staff.calendar_overrides, name="staff_calendar"),
+    path("staff/tokens/", tokens.staff_tokens, name="staff_tokens"),
+    path("staff/tokens/<uuid:public_id>/revoke/", tokens.staff_token_revoke, name="staff_token_revoke"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
     path("admin/", admin.site.urls),

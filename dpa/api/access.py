@@ -14,7 +14,7 @@ from dpa.selectors.access import access_queue, access_requests_for_user, current
 from dpa.services.access import access_request_approve, access_request_deny, access_request_submit
 from portal.api_schema import ERROR_SCHEMA
 from portal.models import Organisation
-from portal.permissions import IsLegalStaff, is_legal
+from portal.permissions import IsLegalStaff
 from portal.services.audit import client_ip
 
 
@@ -77,7 +77,7 @@ class AccessRequestListCreate(generics.ListAPIView):
 
     def get_queryset(self):
         user = self.request.user
-        if is_legal(user) and IsLegalStaff().has_permission(self.request, self):
+        if IsLegalStaff().has_permission(self.request, self):
             return access_queue(filters={"status": self.request.query_params.get("status") or "all"}).select_related(
                 "nda_version"
             )

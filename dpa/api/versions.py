@@ -14,7 +14,7 @@ from dpa.services.signing import ExecutionNotAllowed, dpa_execution_request
 from dpa.services.versions import dpa_version_create, dpa_version_publish, dpa_version_update
 from portal.errors import ApplicationError
 from portal.models import Membership
-from portal.permissions import IsLegalStaff, is_legal
+from portal.permissions import IsLegalStaff, is_staff_verified
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -45,7 +45,7 @@ class VersionListCreate(generics.ListCreateAPIView):
     permission_classes = [LegalWritesOnly]
 
     def get_queryset(self):
-        return staff_versions() if is_legal(self.request.user) else public_versions()
+        return staff_versions() if is_staff_verified(self.request.user) else public_versions()
 
     def get_serializer_class(self):
         return VersionWriteSerializer if self.request.method == "POST" else VersionSerializer
@@ -80,10 +80,10 @@ class VersionDetail(generics.RetrieveUpdateAPIView):
     lookup_field = "label"
 
     def get_queryset(self):
-        return staff_versions() if is_legal(self.request.user) else public_versions()
+        return staff_versions() if is_staff_verified(self.request.user) else public_versions()
 
     def get_serializer_class(self):
-        return VersionWriteSerializer if is_legal(self.request.user) else VersionSerializer
+        return VersionWriteSerializer if is_staff_verified(self.request.user) else VersionSerializer
 
     def update(self, request, *args, **kwargs):
         version = self.get_object()

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from dpa.models import AccessLevel, AccessRequest, GrantLevel, NdaVersion, TrustDocument
 from portal.models import Membership, Organisation
-from portal.permissions import has_mfa, is_legal
+from portal.permissions import is_staff_verified
 
 LEVELS = tuple(AccessLevel.values)
 
@@ -39,14 +39,15 @@ def is_enterprise_member(user) -> bool:
 def user_can_open(user, level: str) -> bool:
     """May `user` open a document at `level` (public, approved, nda, enterprise)?
 
-    Legal staff with two-factor authentication open everything; without it they are treated as customers."""
+    Legal staff whose login passed two-factor authentication open everything; otherwise they are treated as
+    customers."""
     if level not in LEVELS:
         raise ValueError(f"Unknown access level {level!r}")
     if level == AccessLevel.PUBLIC:
         return True
     if not getattr(user, "is_authenticated", False):
         return False
-    if is_legal(user) and has_mfa(user):
+    if is_staff_verified(user):
         return True
     grant = active_access_for(user)
     if grant is None:

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from dpa.models import DpaVersion
-from portal.permissions import is_legal
+from portal.permissions import is_staff_verified
 
 
 def can_read_dpa(user) -> bool:
@@ -14,7 +14,7 @@ def can_read_dpa(user) -> bool:
 
     if not getattr(user, "is_authenticated", False):
         return False
-    return is_legal(user) or user_can_open(user, "approved") or is_enterprise_member(user)
+    return is_staff_verified(user) or user_can_open(user, "approved") or is_enterprise_member(user)
 
 
 def public_versions() -> QuerySet[DpaVersion]:

@@ -1,5 +1,4 @@
-"""Customer-facing trust portal: the document list, the access request form, the status page, downloads and
-the API-token page."""
+"""Customer-facing trust portal: the document list, the access request form, the status page and downloads."""
 
 from urllib.parse import quote
 
@@ -13,8 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
-from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
 
 from dpa.forms.access import AccessRequestForm
 from dpa.models import AccessLevel, TrustDocument
@@ -31,7 +28,7 @@ from dpa.services.access import access_request_submit
 from dpa.services.documents import document_download
 from portal.errors import ApplicationError
 from portal.forms import form_error
-from portal.services.audit import audit_record, client_ip
+from portal.services.audit import client_ip
 
 
 def _needs(user, level: str) -> str:
@@ -145,28 +142,3 @@ def document_file(request, public_id):
         response = FileResponse(content, as_attachment=True, filename=filename, content_type="application/pdf")
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-@login_required
-def api_token(request):
-    token = Token.objects.filter(user=request.user).first()
-    return render(request, "dpa/api_token.html", {"token": token, "new_key": request.session.pop("new_api_key", None)})
-
-
-@login_required
-@require_POST
-def api_token_action(request):
-    existing = Token.objects.filter(user=request.user).first()
-    if request.POST.get("action") == "revoke":
-        if existing:
-            existing.delete()
-            audit_record(action="api_token.revoked", actor=request.user, request=request)
-            messages.success(request, "Your API token was revoked; scripts using it stop working now.")
-        return redirect("api_token")
-    if existing:
-        existing.delete()
-    token = Token.objects.create(user=request.user)
-    audit_record(action="api_token.created", actor=request.user, request=request, details={"replaced": bool(existing)})
-    # Shown once, on the next page: the key is a secret and is never displayed again.
-    request.session["new_api_key"] = token.key
-    return redirect("api_token")

@@ -3,8 +3,10 @@ from .base import BaseModel
 from .calendar import CalendarOverride
 from .organisations import Invitation, Membership, Organisation
 from .outbox import OutboundEmail
+from .tokens import ApiToken
 
 __all__ = [
+    "ApiToken",
     "AppendOnlyError",
     "AuditEvent",
     "BaseModel",

@@ -2,11 +2,11 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from dpa import sample_dpa
 from dpa.models import DpaVersion
+from tests.auth import login, user_token
 from tests.dpa.factories import AccessRequestFactory, NdaVersionFactory
 from tests.subprocessors.factories import SubprocessorFactory
 
@@ -20,7 +20,7 @@ def api():
 
 def test_a_draft_created_without_a_title_gets_the_default_one(api, legal):
     """It answered 500: the service required the title the serializer lets callers leave out."""
-    api.force_authenticate(legal)
+    login(api, legal)
     body = {"label": "2027.1", "body": sample_dpa.body("current", "Routewise B.V."), "change_summary": "New annex."}
     response = api.post(reverse("api_dpa_versions"), {**body, "effective_date": "2027-01-01"}, format="json")
     assert response.status_code == 201
@@ -34,12 +34,11 @@ def test_missing_or_invalid_token_is_401_with_the_scheme(api, member):
         assert response.status_code == 401
         assert response["WWW-Authenticate"] == "Token"
         assert set(response.json()) == {"detail"}
-    token = Token.objects.create(user=member)
-    assert api.get(url, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    assert api.get(url, HTTP_AUTHORIZATION=f"Token {user_token(member)}").status_code == 200
 
 
 def test_signed_in_browser_session_still_works_and_403_stays_for_the_wrong_role(client, member):
-    client.force_login(member)
+    login(client, member)
     assert client.get(reverse("api_dpa_executions")).status_code == 200
     response = client.post(reverse("api_dpa_version_publish", args=["x"]))
     assert response.status_code == 403
@@ -78,7 +77,7 @@ def test_unmatched_api_path_is_json_404_and_pages_keep_the_html_one(client):
 
 def test_pending_request_level_is_blank_and_documented_so(api, legal):
     AccessRequestFactory(nda_version=NdaVersionFactory())
-    api.force_authenticate(legal)
+    login(api, legal)
     assert api.get(reverse("api_access_requests")).json()["results"][0]["level"] == ""
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     level = schema["components"]["schemas"]["AccessRequest"]["properties"]["level"]

@@ -12,6 +12,7 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
 from django.core import signals
 from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
@@ -20,7 +21,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -39,6 +39,7 @@ from portal.demo.foundation import ENTERPRISE_ADMIN, LEGAL_EMAIL
 from portal.models import Organisation
 from subprocessors.models import Subprocessor, SubprocessorChange
 from subprocessors.selectors.subprocessors import PUBLIC_STATUSES
+from tests.auth import staff_token, user_token
 from tests.dpa.factories import AccessRequestFactory, grant
 from tests.dpa.factories_signing import DpaVersionFactory
 from tests.factories import UserFactory
@@ -91,7 +92,7 @@ def wsgi_app(monkeypatch):
 def callers(db):
     """The demo data set, a few rows for the write operations to act on, and each caller's request headers."""
     call_command("load_demo", "--allow-without-debug", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    User = Token._meta.get_field("user").related_model
+    User = get_user_model()
     anna, legal = User.objects.get(email=ENTERPRISE_ADMIN), User.objects.get(email=LEGAL_EMAIL)
     grant(anna, "nda", organisation=Organisation.objects.get(name="Acme Health B.V."))
     for i in range(6):  # pending requests, half for approving and half for denying
@@ -105,8 +106,8 @@ def callers(db):
         )
     return {
         "anonymous": {},
-        "enterprise admin": {"Authorization": f"Token {Token.objects.create(user=anna).key}"},
-        "legal staff": {"Authorization": f"Token {Token.objects.create(user=legal).key}"},
+        "enterprise admin": {"Authorization": f"Token {user_token(anna)}"},
+        "legal staff": {"Authorization": f"Token {staff_token(legal)}"},
     }
 
 

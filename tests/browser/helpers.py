@@ -5,6 +5,7 @@ import re
 from django.test import Client
 
 from portal.models import OutboundEmail
+from tests.auth import login
 
 
 def emailed_path(row: OutboundEmail, path: str) -> str:
@@ -17,7 +18,7 @@ def emailed_path(row: OutboundEmail, path: str) -> str:
 def sign_in(page, live_server, user):
     """Sign `user` in to the browser context with a real session (staff with MFA set up pass the checks)."""
     client = Client()
-    client.force_login(user)
+    login(client, user)
     page.context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )

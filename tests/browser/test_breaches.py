@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from dpa.models import BreachNotification
 from dpa.services.breaches import breach_ack_token, breach_notification_send
+from tests.auth import login
 from tests.dpa.factories import make_incident
 from tests.factories import OrganisationFactory, UserFactory, make_legal
 
@@ -17,7 +18,7 @@ COUNTDOWN = re.compile(r"^\d+ h \d\d min \d\d s left$")
 
 def _sign_in(page, live_server, user):
     client = Client()
-    client.force_login(user)
+    login(client, user)
     page.context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )

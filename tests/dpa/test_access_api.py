@@ -1,11 +1,11 @@
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from dpa.models import AccessRequest
 from dpa.services import documents as docs
 from portal.models import OutboundEmail
+from tests.auth import login, user_token
 from tests.dpa.conftest import pdf_upload
 from tests.dpa.factories import AccessRequestFactory, grant
 from tests.factories import UserFactory
@@ -46,15 +46,14 @@ def test_customer_sees_only_own_requests(api, nda):
 def test_legal_staff_see_all(api, legal, nda):
     AccessRequestFactory(nda_version=nda)
     AccessRequestFactory(nda_version=nda, status="denied", denial_reason="x")
-    api.force_authenticate(legal)
+    login(api, legal)
     assert api.get(reverse(LIST)).json()["count"] == 2
     assert api.get(reverse(LIST), {"status": "pending"}).json()["count"] == 1
 
 
 def test_create_with_token_auth(api, nda):
     user = UserFactory()
-    token = Token.objects.create(user=user)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user)}")
     response = api.post(reverse(LIST), _body(nda), format="json", HTTP_USER_AGENT="curl/8")
     assert response.status_code == 201
     body = response.json()
@@ -84,7 +83,7 @@ def test_approve_and_deny_for_legal_staff_only(api, legal, nda):
     approve = reverse("api_access_request_approve", args=[req.public_id])
     api.force_authenticate(UserFactory())
     assert api.post(approve, {"level": "nda"}, format="json").status_code == 403
-    api.force_authenticate(legal)
+    login(api, legal)
     response = api.post(approve, {"level": "nda", "note": "ok"}, format="json")
     assert response.status_code == 200
     assert response.json()["level"] == "nda"
@@ -96,7 +95,7 @@ def test_approve_and_deny_for_legal_staff_only(api, legal, nda):
 
 def test_legal_without_mfa_cannot_decide(api, legal_no_mfa, nda):
     req = AccessRequestFactory(nda_version=nda)
-    api.force_authenticate(legal_no_mfa)
+    login(api, legal_no_mfa)
     response = api.post(reverse("api_access_request_approve", args=[req.public_id]), {"level": "nda"}, format="json")
     assert response.status_code == 403
     assert AccessRequest.objects.get(pk=req.pk).status == "pending"
@@ -104,7 +103,7 @@ def test_legal_without_mfa_cannot_decide(api, legal_no_mfa, nda):
 
 def test_self_approval_refused_over_api(api, legal, nda):
     req = AccessRequestFactory(user=legal, nda_version=nda)
-    api.force_authenticate(legal)
+    login(api, legal)
     response = api.post(reverse("api_access_request_approve", args=[req.public_id]), {"level": "nda"}, format="json")
     assert response.status_code == 400
     assert "your own access request" in response.json()["detail"]

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from dpa.models import AccessRequest
 from dpa.selectors.access import active_access_for, user_can_open
+from portal.permissions import mark_mfa_verified
 from tests.dpa.factories import AccessRequestFactory, grant
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
@@ -33,6 +34,7 @@ def _fresh(user):
         ("enterprise_no_grant", {"public"}),
         ("legal", {"public", "approved", "nda", "enterprise"}),
         ("legal_no_mfa", {"public"}),
+        ("legal_password_only", {"public"}),
     ],
 )
 def test_user_can_open_matrix(who, expected, legal, legal_no_mfa):
@@ -65,12 +67,14 @@ def test_user_can_open_matrix(who, expected, legal, legal_no_mfa):
         grant(user, "approved")
     elif who == "enterprise_no_grant":
         MembershipFactory(user=user, organisation=OrganisationFactory(tier="enterprise"))
-    elif who == "legal":
+    elif who in ("legal", "legal_password_only"):
         user = legal
     elif who == "legal_no_mfa":
         user = legal_no_mfa
     if getattr(user, "pk", None):
         user = _fresh(user)
+    # legal staff open everything only in a request whose login passed MFA (the middleware marks the user)
+    mark_mfa_verified(user, who in ("legal", "legal_no_mfa"))
     assert {level for level in LEVELS if user_can_open(user, level)} == expected
 
 

@@ -1,5 +1,6 @@
 import datetime as dt
 import re
+import uuid
 from urllib.parse import unquote
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils import timezone
 from dpa.models import AccessRequest, AutoApprovalRule
 from dpa.services import documents as docs
 from portal.models import AuditEvent, OutboundEmail
+from tests.auth import login
 from tests.dpa.conftest import pdf_upload
 from tests.dpa.factories import AccessRequestFactory, grant
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
@@ -33,7 +35,7 @@ def test_request_form_needs_login(client, nda):
 
 def test_request_form_shows_nda_and_submits(client, nda, legal):
     user = UserFactory()
-    client.force_login(user)
+    login(client, user)
     page = client.get(reverse("access_request"))
     assert page.status_code == 200
     assert nda.body in page.content.decode()
@@ -58,7 +60,7 @@ def test_request_form_shows_nda_and_submits(client, nda, legal):
 
 
 def test_request_without_nda_acceptance_is_a_form_error(client, nda):
-    client.force_login(UserFactory())
+    login(client, UserFactory())
     response = client.post(
         reverse("access_request"),
         {"company": "Globex", "job_role": "CISO", "reason": "x", "nda_version": nda.version},
@@ -70,7 +72,7 @@ def test_request_without_nda_acceptance_is_a_form_error(client, nda):
 
 
 def test_request_against_outdated_nda_is_a_form_error(client, nda):
-    client.force_login(UserFactory())
+    login(client, UserFactory())
     response = client.post(
         reverse("access_request"),
         {"company": "Globex", "job_role": "CISO", "reason": "x", "nda_version": "1999", "accept_nda": "on"},
@@ -83,7 +85,7 @@ def test_request_against_outdated_nda_is_a_form_error(client, nda):
 def test_request_with_another_users_organisation_is_refused(client, nda, org):
     user = UserFactory()
     MembershipFactory(user=user, organisation=OrganisationFactory(name="Mine"))
-    client.force_login(user)
+    login(client, user)
     response = client.post(
         reverse("access_request"),
         {"organisation": org.pk, "job_role": "CISO", "reason": "x", "nda_version": nda.version, "accept_nda": "on"},
@@ -99,7 +101,7 @@ def test_status_page_pending_then_contact_support_after_chase_after(client, subm
     user = UserFactory()
     with time_machine.travel(dt.datetime(2026, 11, 17, 9, 0, tzinfo=dt.UTC), tick=False):
         req = submit(user)
-    client.force_login(user)
+    login(client, user)
     with time_machine.travel(dt.datetime(2026, 11, 19, 22, 59, tzinfo=dt.UTC), tick=False):
         page = client.get(reverse("access_status")).content.decode()
         assert "by Thursday 19 November 2026" in page
@@ -134,7 +136,7 @@ def test_status_page_shows_outcomes(client, nda, status, text):
         ended_at=now,
         end_reason="Left the company" if status == "revoked" else "",
     )
-    client.force_login(user)
+    login(client, user)
     page = client.get(reverse("access_status"))
     assert page.status_code == 200
     assert text in page.content.decode()
@@ -149,7 +151,7 @@ def test_status_page_approved_lists_available_documents(client, legal, nda):
     )
     user = UserFactory()
     g = grant(user, "approved")
-    client.force_login(user)
+    login(client, user)
     page = client.get(reverse("access_status")).content.decode()
     assert reverse("trust_document_file", args=[doc.public_id]) in page
     assert "Pentest" not in page
@@ -172,7 +174,7 @@ def test_trust_home_shows_open_and_locked_documents(client, legal, django_assert
     user = UserFactory()
     MembershipFactory(user=user, organisation=OrganisationFactory(tier="self_serve"))
     grant(user, "nda")
-    client.force_login(user)
+    login(client, user)
     page = client.get(reverse("trust_home")).content.decode()
     assert page.count("Download PDF") == 3
     assert "Enterprise plan required" in page
@@ -185,14 +187,14 @@ def test_trust_home_shows_open_and_locked_documents(client, legal, django_assert
 def test_staff_pages_refuse_outsiders(client, name, member, non_legal_staff, legal_no_mfa):
     url = reverse(name)
     assert client.get(url).status_code == 302  # anonymous → login
-    client.force_login(member)
+    login(client, member)
     assert client.get(url).status_code == 403
     assert client.post(url, {}).status_code == 403
     # Django-staff users outside the legal group are sent to MFA set-up by the middleware, then refused.
-    client.force_login(non_legal_staff)
+    login(client, non_legal_staff)
     assert client.get(url).status_code in (302, 403)
     assert client.post(url, {}).status_code in (302, 403)
-    client.force_login(legal_no_mfa)
+    login(client, legal_no_mfa)
     assert client.get(url).status_code == 302  # to MFA set-up
 
 
@@ -200,7 +202,7 @@ def test_staff_detail_and_bulk_refuse_outsiders(client, member, non_legal_staff,
     req = AccessRequestFactory(nda_version=nda)
     detail = reverse("staff_access_detail", args=[req.public_id])
     for user in (member, non_legal_staff):
-        client.force_login(user)
+        login(client, user)
         assert client.get(detail).status_code in (302, 403)
         assert client.post(detail, {"action": "approve", "level": "nda"}).status_code in (302, 403)
         bulk = client.post(reverse("staff_access_bulk_approve"), {"selected": [req.public_id], "level": "nda"})
@@ -219,7 +221,7 @@ def test_queue_oldest_first_with_overdue_highlight(client, legal, nda, django_as
     old.save()
     for _ in range(15):
         AccessRequestFactory(nda_version=nda, organisation=OrganisationFactory())
-    client.force_login(legal)
+    login(client, legal)
     with django_assert_max_num_queries(14):
         response = client.get(reverse("staff_access_queue"))
     page = response.content.decode()
@@ -232,7 +234,7 @@ def test_queue_oldest_first_with_overdue_highlight(client, legal, nda, django_as
 def test_queue_filters(client, legal, nda):
     a = AccessRequestFactory(nda_version=nda, company="Initech")
     b = AccessRequestFactory(nda_version=nda, company="Hooli")
-    client.force_login(legal)
+    login(client, legal)
     page = client.get(reverse("staff_access_queue"), {"q": "initech"}).content.decode()
     assert a.user.email in page
     assert b.user.email not in page
@@ -240,7 +242,7 @@ def test_queue_filters(client, legal, nda):
 
 def test_staff_approve_via_page(client, legal, nda):
     req = AccessRequestFactory(nda_version=nda)
-    client.force_login(legal)
+    login(client, legal)
     url = reverse("staff_access_detail", args=[req.public_id])
     day = (timezone.localdate() + dt.timedelta(days=200)).isoformat()
     response = client.post(url, {"action": "approve", "level": "nda", "expires_on": day, "note": "ok"})
@@ -252,7 +254,7 @@ def test_staff_approve_via_page(client, legal, nda):
 
 def test_staff_deny_without_reason_is_a_form_error(client, legal, nda):
     req = AccessRequestFactory(nda_version=nda)
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_access_detail", args=[req.public_id]), {"action": "deny", "reason": ""})
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
@@ -261,7 +263,7 @@ def test_staff_deny_without_reason_is_a_form_error(client, legal, nda):
 
 def test_staff_cannot_approve_own_request_via_page(client, legal, nda):
     req = AccessRequestFactory(user=legal, nda_version=nda)
-    client.force_login(legal)
+    login(client, legal)
     url = reverse("staff_access_detail", args=[req.public_id])
     assert "your own request" in client.get(url).content.decode()
     day = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
@@ -273,7 +275,7 @@ def test_staff_cannot_approve_own_request_via_page(client, legal, nda):
 
 def test_bulk_approve_via_queue(client, legal, nda):
     a, b = AccessRequestFactory(nda_version=nda), AccessRequestFactory(nda_version=nda)
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_access_bulk_approve"), {"selected": [a.public_id, b.public_id], "level": "approved"}
     )
@@ -284,7 +286,7 @@ def test_bulk_approve_via_queue(client, legal, nda):
 def test_staff_revoke_via_page(client, legal, nda):
     user = UserFactory()
     g = grant(user, "nda")
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_access_detail", args=[g.public_id]), {"action": "revoke", "reason": "Contract ended"}
     )
@@ -294,7 +296,7 @@ def test_staff_revoke_via_page(client, legal, nda):
 
 def test_rules_page_creates_and_toggles(client, legal):
     org = OrganisationFactory(tier="enterprise", email_domain="initech.example")
-    client.force_login(legal)
+    login(client, legal)
     assert client.post(reverse("staff_access_rules"), {"organisation": org.pk, "level": "nda"}).status_code == 302
     rule = AutoApprovalRule.objects.get()
     assert (rule.domain, rule.level, rule.active) == ("initech.example", "nda", True)
@@ -307,7 +309,7 @@ def test_rules_page_creates_and_toggles(client, legal):
 
 
 def test_staff_document_upload_refuses_non_pdf(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_documents"),
         {
@@ -324,7 +326,7 @@ def test_staff_document_upload_refuses_non_pdf(client, legal):
 
 
 def test_staff_document_upload_replace_retire(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_documents"),
         {"title": "Policy", "category": "other", "access_level": "nda", "version": "1", "file": pdf_upload()},
@@ -346,20 +348,7 @@ def test_staff_document_upload_replace_retire(client, legal):
 # --- API token page -----------------------------------------------------------------------------
 
 
-def test_api_token_create_shown_once_and_revoke(client, db):
-    from rest_framework.authtoken.models import Token
-
-    user = UserFactory()
-    client.force_login(user)
-    client.post(reverse("api_token_action"), {"action": "create"})
-    key = Token.objects.get(user=user).key
-    assert key in client.get(reverse("api_token")).content.decode()
-    assert key not in client.get(reverse("api_token")).content.decode()
-    client.post(reverse("api_token_action"), {"action": "revoke"})
-    assert not Token.objects.filter(user=user).exists()
-    assert AuditEvent.objects.filter(action__startswith="api_token.").count() == 2
-
-
 def test_api_token_pages_need_login(client, db):
     assert client.get(reverse("api_token")).status_code == 302
-    assert client.post(reverse("api_token_action"), {"action": "create"}).status_code == 302
+    assert client.post(reverse("api_token"), {"name": "x", "scope": "read", "days": 30}).status_code == 302
+    assert client.post(reverse("api_token_revoke", args=[uuid.uuid4()])).status_code == 302

@@ -7,6 +7,7 @@ from django.utils import timezone
 from dpa.models import BreachIncident, BreachNotification
 from dpa.services.breaches import ACK_INVALID, breach_ack_token, breach_notification_send
 from portal.models import AuditEvent, OutboundEmail
+from tests.auth import login
 from tests.dpa.factories import FILLED, make_incident
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
@@ -37,25 +38,25 @@ def test_staff_pages_permission_matrix(client, incident, org_admin, legal_no_mfa
     urls = staff_urls(incident)
     for url in urls:
         assert client.get(url).status_code == 302  # anonymous → login
-    client.force_login(org_admin)
+    login(client, org_admin)
     assert {client.get(url).status_code for url in urls} == {403}
-    client.force_login(UserFactory(is_staff=True))  # staff but not legal
+    login(client, UserFactory(is_staff=True))  # staff but not legal
     assert {client.get(url).status_code for url in urls} in ({403}, {302})
-    client.force_login(legal_no_mfa)
+    login(client, legal_no_mfa)
     assert all(client.get(url)["Location"] == reverse("mfa_activate_totp") for url in urls)
-    client.force_login(legal)
+    login(client, legal)
     assert {client.get(url).status_code for url in urls} == {200}
 
 
 def test_staff_posts_refused_for_customers(client, incident, org_admin):
-    client.force_login(org_admin)
+    login(client, org_admin)
     for name in ("dpa_staff_breach_send", "dpa_staff_breach_followup", "dpa_staff_breach_add_orgs"):
         assert client.post(reverse(name, args=[incident.public_id])).status_code == 403
     assert not BreachNotification.objects.filter(sent_at__isnull=False).exists()
 
 
 def test_create_incident_from_the_form(client, legal, org, other_org):
-    client.force_login(legal)
+    login(client, legal)
     # aware_at is local time (Europe/Amsterdam): 10:00 CEST = 08:00 UTC
     data = {
         "title": "Leaked API key",
@@ -77,7 +78,7 @@ def test_create_incident_from_the_form(client, legal, org, other_org):
 
 
 def test_create_all_customers(client, legal, org, other_org):
-    client.force_login(legal)
+    login(client, legal)
     data = {"title": "X", "aware_at": "2026-06-01T10:00", "severity": "low", "scope": "all", **FILLED}
     assert client.post(reverse("dpa_staff_breach_new"), data).status_code == 302
     assert BreachIncident.objects.get().notifications.count() == 2
@@ -96,7 +97,7 @@ def test_create_all_customers(client, legal, org, other_org):
     ],
 )
 def test_create_bad_input_is_a_form_error(client, legal, org, change, field, message):
-    client.force_login(legal)
+    login(client, legal)
     data = {
         "title": "X",
         "aware_at": "2026-06-01T10:00",
@@ -114,7 +115,7 @@ def test_create_bad_input_is_a_form_error(client, legal, org, change, field, mes
 
 def test_send_refused_while_a_block_is_empty_shows_why(client, legal, org):
     incident = make_incident(organisations=[org], actor=legal, empty=("data",))
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("dpa_staff_breach_send", args=[incident.public_id]))
     assert response.status_code == 400
     assert "(ii) Affected data and approximate number of records" in response.content.decode()
@@ -122,7 +123,7 @@ def test_send_refused_while_a_block_is_empty_shows_why(client, legal, org):
 
 
 def test_send_all_then_followup_from_the_dashboard(client, legal, incident, org, other_org, mailoutbox):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("dpa_staff_breach_send", args=[incident.public_id]))
     assert response.status_code == 302
     assert incident.notifications.filter(sent_at__isnull=True).count() == 0
@@ -142,7 +143,7 @@ def test_dashboard_shows_countdown_statuses_and_timeline(
     _sent(incident, org, legal)
     for _ in range(3):
         make_incident(organisations=[org, other_org], actor=legal)
-    client.force_login(legal)
+    login(client, legal)
     with django_assert_max_num_queries(12):
         body = client.get(reverse("dpa_staff_breaches")).content.decode()
     assert body.count("data-deadline=") == 4
@@ -158,14 +159,14 @@ def test_dashboard_shows_countdown_statuses_and_timeline(
 def test_fallback_contact_flagged_on_the_dashboard(client, legal):
     org = OrganisationFactory(breach_contact_email="", privacy_contact_email="privacy@nobreach.example")
     incident = make_incident(organisations=[org], actor=legal)
-    client.force_login(legal)
+    login(client, legal)
     body = client.get(reverse("dpa_staff_breach_detail", args=[incident.public_id])).content.decode()
     assert "fallback: privacy contact" in body
 
 
 def test_compliance_report_pdf(client, legal, incident, org):
     _sent(incident, org, legal)
-    client.force_login(legal)
+    login(client, legal)
     response = client.get(reverse("dpa_staff_breach_report", args=[incident.public_id]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -188,7 +189,7 @@ def test_compliance_report_pdf(client, legal, incident, org):
 def test_customer_sees_only_own_sent_notifications(client, legal, incident, org, other_org, member, other_member):
     n = _sent(incident, org, legal)
     other_n = BreachNotification.objects.get(incident=incident, organisation=other_org)  # unsent
-    client.force_login(member)
+    login(client, member)
     body = client.get(reverse("organisation_detail", args=[org.public_id])).content.decode()
     assert "Personal data breach notifications" in body
     assert incident.title in body
@@ -197,7 +198,7 @@ def test_customer_sees_only_own_sent_notifications(client, legal, incident, org,
     assert page.status_code == 200
     assert "Not yet known — will follow" in page.content.decode()
     # another organisation's member: 404 for the notification, under either organisation
-    client.force_login(other_member)
+    login(client, other_member)
     assert client.get(detail).status_code == 404
     assert client.get(reverse("dpa_org_breach_detail", args=[other_org.public_id, n.public_id])).status_code == 404
     # unsent notifications are not shown even to the addressee
@@ -214,11 +215,11 @@ def test_customer_sees_only_own_sent_notifications(client, legal, incident, org,
 def test_customer_acknowledges_from_the_portal(client, legal, incident, org, member, other_member):
     n = _sent(incident, org, legal)
     url = reverse("dpa_org_breach_detail", args=[org.public_id, n.public_id])
-    client.force_login(other_member)
+    login(client, other_member)
     assert client.post(url).status_code == 404
     n.refresh_from_db()
     assert n.acknowledged_at is None
-    client.force_login(member)
+    login(client, member)
     assert client.post(url).status_code == 302
     n.refresh_from_db()
     assert n.acknowledged_via == "portal"
@@ -276,7 +277,7 @@ def test_email_links_work(client, legal, org, run_on_commit, mailoutbox):
     assert client.post(ack.replace("http://testserver", "")).status_code == 200
     assert BreachNotification.objects.get(incident=incident).acknowledged_via == "link"
     member = MembershipFactory(organisation=org).user
-    client.force_login(member)
+    login(client, member)
     portal_link = next(line for line in body.splitlines() if "/breach-notifications/" in line).strip()
     assert client.get(portal_link.replace("http://testserver", "")).status_code == 200
     assert timezone.now()

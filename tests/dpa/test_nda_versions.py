@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from dpa.models import NdaVersion
 from portal.models import AuditEvent
+from tests.auth import login
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -11,7 +12,7 @@ NEW = {"version": "2026-12", "title": "Mutual NDA", "body": "Both parties keep t
 
 
 def test_legal_publishes_a_new_nda_which_requesters_then_accept(client, legal, nda):
-    client.force_login(legal)
+    login(client, legal)
     page = client.get(reverse("staff_nda_versions"))
     assert page.status_code == 200
     assert nda.version in page.content.decode()
@@ -22,7 +23,7 @@ def test_legal_publishes_a_new_nda_which_requesters_then_accept(client, legal, n
     assert event.actor_id == legal.pk
     assert event.details == {"version": "2026-12", "previous": nda.version}
     # the request form now shows the new text
-    client.force_login(UserFactory())
+    login(client, UserFactory())
     form = client.get(reverse("access_request")).content.decode()
     assert new.body in form
     assert nda.body not in form
@@ -37,7 +38,7 @@ def test_legal_publishes_a_new_nda_which_requesters_then_accept(client, legal, n
     ],
 )
 def test_bad_input_is_a_form_error_and_changes_nothing(client, legal, nda, data, field, message):
-    client.force_login(legal)
+    login(client, legal)
     before = NdaVersion.objects.count()
     response = client.post(reverse("staff_nda_versions"), data)
     assert response.status_code == 400
@@ -49,9 +50,9 @@ def test_bad_input_is_a_form_error_and_changes_nothing(client, legal, nda, data,
 @pytest.mark.parametrize("who", ["anonymous", "customer admin", "non-legal staff"])
 def test_only_legal_staff_can_publish(client, nda, who):
     if who == "customer admin":
-        client.force_login(MembershipFactory(role="admin").user)
+        login(client, MembershipFactory(role="admin").user)
     elif who == "non-legal staff":
-        client.force_login(UserFactory(is_staff=True))
+        login(client, UserFactory(is_staff=True))
     response = client.post(reverse("staff_nda_versions"), NEW)
     assert response.status_code in (302, 403)
     if response.status_code == 302:

@@ -14,6 +14,7 @@ from dpa.models import Obligation
 from dpa.services.obligations import obligation_complete, obligation_create
 from dpa.views.obligations import BREACH_COMPLETES_WHEN_SENT
 from portal.models import AuditEvent
+from tests.auth import login
 from tests.dpa.factories import make_incident
 from tests.factories import UserFactory
 
@@ -45,18 +46,18 @@ def urls(obligation):
 def test_permission_matrix(client, obligation, org_admin, legal_no_mfa, legal):
     for url in urls(obligation):
         assert client.get(url).status_code == 302
-    client.force_login(org_admin)
+    login(client, org_admin)
     assert {client.get(url).status_code for url in urls(obligation)} == {403}
-    client.force_login(UserFactory())
+    login(client, UserFactory())
     assert {client.get(url).status_code for url in urls(obligation)} == {403}
-    client.force_login(legal_no_mfa)
+    login(client, legal_no_mfa)
     assert {client.get(url)["Location"] for url in urls(obligation)} == {reverse("mfa_activate_totp")}
-    client.force_login(legal)
+    login(client, legal)
     assert {client.get(url).status_code for url in urls(obligation)} == {200}
 
 
 def test_customer_cannot_complete(client, obligation, org_admin):
-    client.force_login(org_admin)
+    login(client, org_admin)
     url = reverse("dpa_staff_obligation_detail", args=[obligation.public_id])
     assert client.post(url, {"evidence": "done"}).status_code == 403
     obligation.refresh_from_db()
@@ -64,7 +65,7 @@ def test_customer_cannot_complete(client, obligation, org_admin):
 
 
 def test_record_from_the_form_computes_the_due_date(client, legal, org):
-    client.force_login(legal)
+    login(client, legal)
     with time_machine.travel(dt.datetime(2026, 4, 10, 9, 0, tzinfo=dt.UTC), tick=False):
         response = client.post(
             reverse("dpa_staff_obligation_new"),
@@ -88,7 +89,7 @@ def test_record_from_the_form_computes_the_due_date(client, legal, org):
     ],
 )
 def test_record_bad_input(client, legal, org, data, field, message):
-    client.force_login(legal)
+    login(client, legal)
     payload = {"kind": "disclosure_order", "organisation": org.pk, "received_at": "2026-04-02T16:30", **data}
     response = client.post(reverse("dpa_staff_obligation_new"), payload)
     assert response.status_code == 400
@@ -97,7 +98,7 @@ def test_record_bad_input(client, legal, org, data, field, message):
 
 
 def test_complete_with_evidence_and_file(client, legal, obligation):
-    client.force_login(legal)
+    login(client, legal)
     url = reverse("dpa_staff_obligation_detail", args=[obligation.public_id])
     response = client.post(url, {"evidence": ""})
     assert response.status_code == 400
@@ -119,7 +120,7 @@ def test_complete_with_evidence_and_file(client, legal, obligation):
 def test_breach_obligation_is_completed_by_sending_only(client, legal, org):
     incident = make_incident(organisations=[org], actor=legal)
     obligation = incident.notifications.get().obligation
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("dpa_staff_obligation_detail", args=[obligation.public_id]), {"evidence": "sent by phone"}
     )
@@ -137,7 +138,7 @@ def test_register_lists_overdue_and_due_soon(client, legal, org, obligation, dja
         actor=legal,
         title="Old request",
     )
-    client.force_login(legal)
+    login(client, legal)
     with django_assert_max_num_queries(12):
         body = client.get(reverse("dpa_staff_obligations"), {"state": "overdue"}).content.decode()
     assert late.title in body
@@ -149,7 +150,7 @@ def test_register_lists_overdue_and_due_soon(client, legal, org, obligation, dja
 
 def test_csv_export(client, legal, org, obligation):
     obligation_complete(obligation=obligation, evidence="=HYPERLINK(evil)", actor=legal)
-    client.force_login(legal)
+    login(client, legal)
     response = client.get(reverse("dpa_staff_obligations_csv"))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:4] == ["id", "kind", "organisation", "title"]
@@ -161,7 +162,7 @@ def test_csv_export(client, legal, org, obligation):
 
 
 def test_ics_feed(client, legal, org, obligation):
-    client.force_login(legal)
+    login(client, legal)
     response = client.get(reverse("dpa_staff_obligations_ics"))
     assert response["Content-Type"].startswith("text/calendar")
     body = response.content.decode()
@@ -180,7 +181,7 @@ def test_calendar_subscription_link(client, legal, obligation):
 
     from dpa.services.ics import obligations_feed_token
 
-    client.force_login(legal)
+    login(client, legal)
     page = client.get(reverse("dpa_staff_obligations")).content.decode()
     url = re.search(r'value="http://testserver(/calendar/obligations/[^"]+\.ics)"', page).group(1)
     token = url.rsplit("/", 1)[1].removesuffix(".ics")

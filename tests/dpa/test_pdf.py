@@ -9,6 +9,7 @@ from dpa.selectors.annex import annex_subprocessors
 from dpa.services import pdf
 from portal.models import AuditEvent
 from subprocessors.services.subprocessors import subprocessor_update
+from tests.auth import login
 from tests.dpa.factories import grant
 from tests.dpa.factories_signing import DpaVersionFactory, memoize_pdf, published_version
 from tests.factories import UserFactory
@@ -86,7 +87,7 @@ def test_informational_download_needs_approved_access_and_is_audited(client, mem
     version = published_version(label="2026.1")
     user = UserFactory()
     grant(user)
-    client.force_login(user)
+    login(client, user)
     response = client.get(reverse("dpa_version_pdf", args=["2026.1"]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -105,7 +106,7 @@ def test_url_fetcher_refuses_files_and_network():
 
 def test_staff_preview_of_a_draft_is_marked_draft(client, legal, memo_pdf):
     DpaVersionFactory(label="d1")
-    client.force_login(legal)
+    login(client, legal)
     response = client.get(reverse("staff_dpa_version_preview", args=["d1"]))
     assert response.status_code == 200
     assert "Draft — not in force" in pdf.pdf_text(response.content)

@@ -20,6 +20,7 @@ from dpa.services.signing import (
 from dpa.tasks import dpa_expire_signatory_links_task
 from portal.errors import ApplicationError
 from portal.models import AuditEvent, Membership, Organisation, OutboundEmail
+from tests.auth import login
 from tests.dpa.factories_signing import memoize_pdf, published_version
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
@@ -81,7 +82,7 @@ def _executed(org_admin, org, legal, client):
 def test_admin_requests_execution_from_the_organisation_page(
     client, org_admin, org, version, run_on_commit, mailoutbox
 ):
-    client.force_login(org_admin)
+    login(client, org_admin)
     url = reverse("dpa_execution_request", args=[org.public_id])
     assert "version <strong>2026.1</strong>" in client.get(url).content.decode()
     response = run_on_commit(client.post, url, SIGNATORY)
@@ -107,7 +108,7 @@ def test_self_serve_organisation_sees_why_and_cannot_request(client):
     org = OrganisationFactory(tier=Organisation.Tier.SELF_SERVE)
     admin = MembershipFactory(organisation=org, role="admin").user
     published_version()
-    client.force_login(admin)
+    login(client, admin)
     url = reverse("dpa_execution_request", args=[org.public_id])
     page = client.get(url).content.decode()
     assert "enterprise plan" in page
@@ -124,7 +125,7 @@ def test_self_serve_api_answers_403_with_the_reason(client):
     org = OrganisationFactory(tier=Organisation.Tier.SELF_SERVE)
     admin = MembershipFactory(organisation=org, role="admin").user
     published_version()
-    client.force_login(admin)
+    login(client, admin)
     response = client.post(
         reverse("api_dpa_executions"),
         {"organisation": str(org.public_id), **SIGNATORY},
@@ -136,7 +137,7 @@ def test_self_serve_api_answers_403_with_the_reason(client):
 
 
 def test_member_without_admin_role_cannot_request(client, member, org, version):
-    client.force_login(member)
+    login(client, member)
     response = client.post(reverse("dpa_execution_request", args=[org.public_id]), SIGNATORY)
     assert response.status_code == 403
     assert NOT_ADMIN_REASON in response.content.decode()
@@ -152,13 +153,13 @@ def test_member_without_admin_role_cannot_request(client, member, org, version):
 
 
 def test_other_organisation_gets_404(client, other_member, org, version):
-    client.force_login(other_member)
+    login(client, other_member)
     assert client.post(reverse("dpa_execution_request", args=[org.public_id]), SIGNATORY).status_code == 404
     assert not DpaExecution.objects.exists()
 
 
 def test_api_admin_requests_execution(client, org_admin, org, version):
-    client.force_login(org_admin)
+    login(client, org_admin)
     response = client.post(
         reverse("api_dpa_executions"),
         {"organisation": str(org.public_id), **SIGNATORY},
@@ -170,7 +171,7 @@ def test_api_admin_requests_execution(client, org_admin, org, version):
 
 
 def test_bad_signatory_email_is_a_form_error(client, org_admin, org, version):
-    client.force_login(org_admin)
+    login(client, org_admin)
     response = client.post(
         reverse("dpa_execution_request", args=[org.public_id]), {**SIGNATORY, "signatory_email": "x"}
     )
@@ -304,7 +305,7 @@ def test_countersign_only_by_legal_staff(client, org_admin, org, version):
         dpa_execution_countersign(
             execution=execution, actor=org_admin, typed_name="Org Admin", title="CEO", confirms_authority=True
         )
-    client.force_login(non_legal)
+    login(client, non_legal)
     url = reverse("staff_dpa_execution", args=[execution.public_id])
     data = {"action": "countersign", "typed_name": "Not Legal", "title": "x", "confirms_authority": "on"}
     # Django staff without the legal group: refused (or first sent to set up MFA, which still gives nothing).
@@ -329,7 +330,7 @@ def test_full_execution_hash_matches_file_and_verification_finds_it(
     execution, token = _request(org_admin, org)
     client.post(_sign_page(token), _sign_data(), HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.7")
     # when legal countersigns through the staff page
-    client.force_login(legal)
+    login(client, legal)
     response = run_on_commit(
         client.post,
         reverse("staff_dpa_execution", args=[execution.public_id]),
@@ -357,7 +358,7 @@ def test_full_execution_hash_matches_file_and_verification_finds_it(
     # the customer is told
     assert OutboundEmail.objects.filter(template="dpa_executed", to_email="ines@acme.example").exists()
     # a member of the organisation downloads it from the organisation page
-    client.force_login(member)
+    login(client, member)
     org_page = client.get(reverse("organisation_detail", args=[org.public_id])).content.decode()
     assert "In force" in org_page
     download = client.get(reverse("dpa_executed_pdf", args=[org.public_id, execution.public_id]))
@@ -398,7 +399,7 @@ def test_executed_record_is_immutable(client, org_admin, org, legal, version):
 
 def test_executed_pdf_is_not_for_other_organisations(client, org_admin, org, legal, other_member, version):
     execution = _executed(org_admin, org, legal, client)
-    client.force_login(other_member)
+    login(client, other_member)
     assert client.get(reverse("dpa_executed_pdf", args=[org.public_id, execution.public_id])).status_code == 404
     other_org = other_member.organisations.get()
     assert client.get(reverse("dpa_executed_pdf", args=[other_org.public_id, execution.public_id])).status_code == 404
@@ -407,7 +408,7 @@ def test_executed_pdf_is_not_for_other_organisations(client, org_admin, org, leg
 def test_older_signed_version_stays_in_force_and_re_signing_is_offered(client, org_admin, org, legal, version):
     _executed(org_admin, org, legal, client)
     published_version(label="2027.1")
-    client.force_login(org_admin)
+    login(client, org_admin)
     page = client.get(reverse("organisation_detail", args=[org.public_id])).content.decode()
     assert "In force" in page
     assert "Version <strong>2026.1</strong>" in page
@@ -418,7 +419,7 @@ def test_older_signed_version_stays_in_force_and_re_signing_is_offered(client, o
 def test_legal_declines_with_a_reason_and_the_customer_is_told(client, org_admin, org, legal, version):
     execution, token = _request(org_admin, org)
     client.post(_sign_page(token), _sign_data())
-    client.force_login(legal)
+    login(client, legal)
     url = reverse("staff_dpa_execution", args=[execution.public_id])
     assert client.post(url, {"action": "decline", "reason": ""}).status_code == 400
     response = client.post(url, {"action": "decline", "reason": "Signatory is not a registered director."})
@@ -435,7 +436,7 @@ def test_staff_execution_list_query_count(client, legal, django_assert_max_num_q
         org = OrganisationFactory()
         admin = MembershipFactory(organisation=org, role="admin").user
         dpa_execution_request(membership=_membership(admin, org), actor=admin, **SIGNATORY)
-    client.force_login(legal)
+    login(client, legal)
     with django_assert_max_num_queries(12):
         response = client.get(reverse("staff_dpa_executions"))
     assert response.status_code == 200
@@ -445,7 +446,7 @@ def test_staff_execution_list_query_count(client, legal, django_assert_max_num_q
 def test_countersign_queue_is_on_the_staff_overview(client, legal, org_admin, org, version):
     execution, token = _request(org_admin, org)
     dpa_execution_sign(execution=execution, typed_name="Ines de Vries", confirms_authority=True, ip=None, user_agent="")
-    client.force_login(legal)
+    login(client, legal)
     page = client.get(reverse("staff_home")).content.decode()
     assert "DPAs to countersign" in page
 
@@ -488,10 +489,10 @@ def test_admin_withdraws_an_open_request_and_can_request_again(client, org_admin
     execution, token = _request(org_admin, org)
     url = reverse("dpa_execution_withdraw", args=[org.public_id, execution.public_id])
     # a plain member cannot
-    client.force_login(member)
+    login(client, member)
     assert client.post(url, {"reason": "Wrong signatory email address."}).status_code == 403
     # the admin can, with a reason
-    client.force_login(org_admin)
+    login(client, org_admin)
     client.post(url, {"reason": "short"})
     assert DpaExecution.objects.get().status == DpaExecution.Status.AWAITING_SIGNATORY
     response = client.post(url, {"reason": "Wrong signatory email address."})

@@ -12,6 +12,7 @@ from dpa.services import documents as docs
 from portal.calendar import local_date
 from portal.errors import ApplicationError
 from portal.models import AuditEvent
+from tests.auth import login
 from tests.dpa.conftest import pdf_upload
 from tests.dpa.factories import AccessRequestFactory, grant
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
@@ -78,7 +79,7 @@ MATRIX = {
 def test_download_matrix_and_no_bytes_on_refusal(kind, library, client, nda):
     user = _user(kind, nda)
     if user:
-        client.force_login(user)
+        login(client, user)
     for level, doc in library.items():
         response = client.get(reverse("trust_document_file", args=[doc.public_id]))
         body = b"".join(response.streaming_content) if response.streaming else response.content
@@ -96,7 +97,7 @@ def test_download_matrix_and_no_bytes_on_refusal(kind, library, client, nda):
 def test_nda_download_is_stamped_on_every_page_and_audited(library, client, nda):
     user = UserFactory(email="reader@acme-health.example")
     grant(user, "nda")
-    client.force_login(user)
+    login(client, user)
     response = client.get(reverse("trust_document_file", args=[library["nda"].public_id]), REMOTE_ADDR="198.51.100.4")
     reader = PdfReader(io.BytesIO(response.content))
     today = local_date(timezone.now()).isoformat()
@@ -115,7 +116,7 @@ def test_nda_download_is_stamped_on_every_page_and_audited(library, client, nda)
 def test_approved_level_download_is_the_original_file(library, client, nda):
     user = UserFactory()
     grant(user, "approved")
-    client.force_login(user)
+    login(client, user)
     response = client.get(reverse("trust_document_file", args=[library["approved"].public_id]))
     body = b"".join(response.streaming_content)
     version = library["approved"].current_version

@@ -8,6 +8,7 @@ from dpa.models import DpaVersion
 from dpa.services.versions import dpa_version_create, dpa_version_publish, dpa_version_update
 from portal.errors import ApplicationError
 from portal.models import AuditEvent, Organisation, OutboundEmail
+from tests.auth import login
 from tests.dpa.factories import grant
 from tests.dpa.factories_signing import DpaVersionFactory, publish, published_version
 from tests.factories import OrganisationFactory, UserFactory
@@ -140,7 +141,7 @@ def test_form_refuses_to_edit_a_published_version():
 
 def test_staff_page_refuses_to_edit_a_published_version(client, legal):
     version = published_version()
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_dpa_version", args=[version.label]),
         {"label": version.label, "title": "X", "effective_date": "2026-01-01", "change_summary": "x", "body": BODY},
@@ -154,7 +155,7 @@ def test_staff_page_refuses_to_edit_a_published_version(client, legal):
 
 def test_staff_edits_a_draft(client, legal):
     version = DpaVersionFactory(label="d1")
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_dpa_version", args=["d1"]),
         {"label": "d1", "title": "DPA", "effective_date": "2027-02-01", "change_summary": "Better", "body": BODY},
@@ -167,7 +168,7 @@ def test_staff_edits_a_draft(client, legal):
 
 
 def test_staff_creates_and_publishes_through_pages(client, legal, run_on_commit):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_dpa_version_new"),
         {"label": "2027.1", "title": "DPA", "effective_date": "2027-01-01", "change_summary": "New", "body": BODY},
@@ -179,7 +180,7 @@ def test_staff_creates_and_publishes_through_pages(client, legal, run_on_commit)
 
 
 def test_staff_new_version_bad_input_shows_field_errors(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_dpa_version_new"),
         {"label": "bad label!", "title": "DPA", "effective_date": "nope", "change_summary": "", "body": "no clauses"},
@@ -193,7 +194,7 @@ def test_staff_new_version_bad_input_shows_field_errors(client, legal):
 
 def test_api_refuses_to_edit_a_published_version(client, legal):
     version = published_version()
-    client.force_login(legal)
+    login(client, legal)
     response = client.patch(
         reverse("api_dpa_version", args=[version.label]), {"title": "Changed"}, content_type="application/json"
     )
@@ -205,7 +206,7 @@ def test_api_refuses_to_edit_a_published_version(client, legal):
 
 def test_api_edits_and_publishes_a_draft(client, legal):
     DpaVersionFactory(label="d2")
-    client.force_login(legal)
+    login(client, legal)
     response = client.patch(reverse("api_dpa_version", args=["d2"]), {"title": "New"}, content_type="application/json")
     assert response.status_code == 200
     assert response.json()["title"] == "New"
@@ -216,7 +217,7 @@ def test_api_edits_and_publishes_a_draft(client, legal):
 
 def test_api_writes_are_for_legal_staff_only(client, org_admin):
     DpaVersionFactory(label="d3")
-    client.force_login(org_admin)
+    login(client, org_admin)
     assert client.patch(reverse("api_dpa_version", args=["d3"]), {}, content_type="application/json").status_code in (
         403,
         404,
@@ -258,7 +259,7 @@ def test_approved_user_reads_the_full_text_online(client):
     user = UserFactory()
     grant(user)
     published_version(label="p1")
-    client.force_login(user)
+    login(client, user)
     body = client.get(reverse("dpa_version_detail", args=["p1"])).content.decode()
     assert "1. Processing on instructions" in body
     assert "Annex 1" in body
@@ -272,7 +273,7 @@ def test_full_text_pdf_and_diff_need_approved_access(client, who):
         user = UserFactory()
         if who == "expired grant":
             grant(user, days=-1)
-        client.force_login(user)
+        login(client, user)
     pdf = client.get(reverse("dpa_version_pdf", args=["p1"]))
     diff = client.get(reverse("dpa_diff"))
     if who == "anonymous":
@@ -289,7 +290,7 @@ def test_diff_page_shows_clause_changes(client):
     grant(user)
     published_version(label="2025.1", body=sample_dpa.body("previous", "Routewise B.V."))
     published_version(label="2026.1", body=sample_dpa.body("current", "Routewise B.V."))
-    client.force_login(user)
+    login(client, user)
     response = client.get(reverse("dpa_diff"), {"from": "2025.1", "to": "2026.1"})
     assert response.status_code == 200
     body = response.content.decode()
@@ -303,7 +304,7 @@ def test_diff_with_unknown_versions_is_a_400_not_a_500(client):
     user = UserFactory()
     grant(user)
     published_version(label="p1")
-    client.force_login(user)
+    login(client, user)
     response = client.get(reverse("dpa_diff"), {"from": "nope", "to": "p1"})
     assert response.status_code == 400
     assert "Choose two published versions." in response.content.decode()
@@ -311,10 +312,10 @@ def test_diff_with_unknown_versions_is_a_400_not_a_500(client):
 
 def test_staff_pages_need_legal(client, member, legal_no_mfa):
     version = DpaVersionFactory(label="d1")
-    client.force_login(member)
+    login(client, member)
     assert client.get(reverse("staff_dpa_versions")).status_code == 403
     assert client.post(reverse("staff_dpa_version_publish", args=["d1"])).status_code == 403
-    client.force_login(legal_no_mfa)
+    login(client, legal_no_mfa)
     assert client.get(reverse("staff_dpa_versions")).status_code == 302
     version.refresh_from_db()
     assert version.is_draft
@@ -324,7 +325,7 @@ def test_staff_version_list_query_count(client, legal, django_assert_max_num_que
     for i in range(15):
         DpaVersionFactory(label=f"v{i}")
     publish(DpaVersionFactory(label="pub"), actor=legal)
-    client.force_login(legal)
+    login(client, legal)
     with django_assert_max_num_queries(12):
         response = client.get(reverse("staff_dpa_versions"))
     assert response.status_code == 200
@@ -333,14 +334,14 @@ def test_staff_version_list_query_count(client, legal, django_assert_max_num_que
 def test_enterprise_member_reads_and_self_serve_member_is_pointed_to_access_request(client, member):
     published_version(label="p1")
     published_version(label="p2")
-    client.force_login(member)  # member of the enterprise `org`
+    login(client, member)  # member of the enterprise `org`
     assert client.get(reverse("dpa_diff")).status_code == 200
     assert "1. Processing on instructions" in client.get(reverse("dpa_version_detail", args=["p2"])).content.decode()
     small = OrganisationFactory(tier=Organisation.Tier.SELF_SERVE)
     from tests.factories import MembershipFactory
 
     self_serve_user = MembershipFactory(organisation=small).user
-    client.force_login(self_serve_user)
+    login(client, self_serve_user)
     response = client.get(reverse("dpa_diff"))
     assert response.status_code == 403
     assert reverse("access_request") in response.content.decode()

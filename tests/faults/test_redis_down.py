@@ -15,6 +15,7 @@ from portal.models import OutboundEmail
 from portal.tasks import outbox_sweep
 from subprocessors.models import SubprocessorChange, Subscriber
 from subprocessors.tasks import change_fanout_sweep
+from tests.auth import login
 from tests.factories import OrganisationFactory
 from tests.subprocessors.change_factories import make_change
 from tests.support import celery_broker, celery_worker, redis_server, smtp_sink, wait_for, worker_env
@@ -35,7 +36,7 @@ def test_announcing_with_redis_down_succeeds_and_every_notice_goes_out_after(cli
     with redis_server() as redis, smtp_sink() as (sink, port), celery_broker(redis.url) as queue:
         env = worker_env(smtp_port=port, queue=queue, redis_url=redis.url)
         with celery_worker(env, queue, concurrency=2) as worker:
-            client.force_login(legal)
+            login(client, legal)
             # given Redis is down
             redis.stop()
             # when legal announces the change

@@ -14,6 +14,7 @@ from django.utils import timezone
 from portal.models import OutboundEmail
 from portal.services.outbox import email_queue_raw
 from portal.tasks import outbox_sweep
+from tests.auth import login
 from tests.support import smtp_sink
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -37,7 +38,7 @@ def test_every_email_is_delivered_once_through_a_flaky_smtp_server(settings, cli
             # then the refused ones wait for a retry, with the SMTP answer visible to staff
             retrying = OutboundEmail.objects.filter(status="queued", attempts__gte=1)
             assert retrying.exists()
-            client.force_login(legal)
+            login(client, legal)
             page = client.get(reverse("staff_outbox"), {"status": "queued"}).content.decode()
             assert "SMTPDataError" in page
             assert "Try again later" in page

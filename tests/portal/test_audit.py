@@ -4,6 +4,7 @@ from django.db import connection
 
 from portal.models import AppendOnlyError, AuditEvent
 from portal.services.audit import audit_record, audit_verify_chain
+from tests.auth import login
 from tests.factories import make_legal
 
 pytestmark = pytest.mark.django_db
@@ -78,8 +79,9 @@ def test_orm_refuses_update_and_delete():
     assert AuditEvent.objects.get(pk=event.pk).action == "test.event0"
 
 
-def test_admin_cannot_change_or_delete(admin_client, admin_user):
-    make_legal(admin_user)
+def test_admin_cannot_change_or_delete(client, admin_user):
+    admin_client = client
+    login(client, make_legal(admin_user))
     event = _events(1)[0]
     assert admin_client.get(f"/admin/portal/auditevent/{event.pk}/delete/").status_code in (302, 403)
     response = admin_client.post(f"/admin/portal/auditevent/{event.pk}/change/", {"action": "x"})

@@ -12,6 +12,7 @@ from django.utils import timezone
 from dpa.models import BreachNotification, DpaExecution
 from portal.models import Membership, Organisation
 from subprocessors.models import Objection, ObjectionMessage, Webhook, WebhookDelivery
+from tests.auth import login
 from tests.dpa.factories import grant, make_incident
 from tests.dpa.factories_signing import published_version
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
@@ -36,7 +37,7 @@ def _home(org):
 
 
 def _page(client, user, org) -> str:
-    client.force_login(user)
+    login(client, user)
     response = client.get(_home(org))
     assert response.status_code == 200
     return response.content.decode()
@@ -426,7 +427,7 @@ def test_anonymous_is_sent_to_login(client, org):
 def test_another_organisations_member_gets_404_and_sees_nothing(client, other_member, org):
     change = make_change(status="announced")
     objection = _objection(change, org)
-    client.force_login(other_member)
+    login(client, other_member)
     response = client.get(_home(org))
     assert response.status_code == 404
     assert org.name not in response.content.decode()
@@ -464,7 +465,7 @@ def test_query_count_does_not_grow_with_the_data(client, org, role, django_asser
     version = published_version(label="2026.1")
     _executed(org, version)
     grant(user, "approved")
-    client.force_login(user)
+    login(client, user)
 
     _world(org, user, 1)
     with django_assert_max_num_queries(40) as small:

@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.models import AuditEvent, Invitation, Membership, OutboundEmail
+from tests.auth import login
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def test_anonymous_is_sent_to_login(client, org):
 
 
 def test_member_sees_own_organisation(client, member, org):
-    client.force_login(member)
+    login(client, member)
     response = client.get(_detail(org))
     assert response.status_code == 200
     assert org.name in response.content.decode()
@@ -40,7 +41,7 @@ def test_member_sees_own_organisation(client, member, org):
 
 
 def test_other_organisation_answers_404_exactly_like_a_missing_one(client, member, other_org):
-    client.force_login(member)
+    login(client, member)
     other = client.get(_detail(other_org))
     missing = client.get(reverse("organisation_detail", args=[uuid.uuid4()]))
     assert other.status_code == missing.status_code == 404
@@ -49,7 +50,7 @@ def test_other_organisation_answers_404_exactly_like_a_missing_one(client, membe
 
 
 def test_member_of_another_organisation_cannot_edit_contacts(client, other_member, org):
-    client.force_login(other_member)
+    login(client, other_member)
     before = org.privacy_contact_email
     response = client.post(_contacts(org), CONTACTS)
     assert response.status_code == 404
@@ -59,7 +60,7 @@ def test_member_of_another_organisation_cannot_edit_contacts(client, other_membe
 
 
 def test_plain_member_cannot_edit_contacts(client, member, org):
-    client.force_login(member)
+    login(client, member)
     response = client.post(_contacts(org), CONTACTS)
     assert response.status_code == 403
     org.refresh_from_db()
@@ -67,7 +68,7 @@ def test_plain_member_cannot_edit_contacts(client, member, org):
 
 
 def test_admin_edits_contacts_and_it_is_audited(client, org_admin, org):
-    client.force_login(org_admin)
+    login(client, org_admin)
     before = org.privacy_contact_email
     response = client.post(_contacts(org), CONTACTS)
     assert response.status_code == 302
@@ -82,7 +83,7 @@ def test_admin_edits_contacts_and_it_is_audited(client, org_admin, org):
 
 
 def test_bad_contact_input_shows_errors_and_changes_nothing(client, org_admin, org):
-    client.force_login(org_admin)
+    login(client, org_admin)
     before = org.privacy_contact_email
     response = client.post(
         _contacts(org), {**CONTACTS, "privacy_contact_email": "not-an-email", "breach_contact_phone": "call me"}
@@ -98,7 +99,7 @@ def test_bad_contact_input_shows_errors_and_changes_nothing(client, org_admin, o
 
 def test_post_without_csrf_token_is_refused(org_admin, org):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(org_admin)
+    login(client, org_admin)
     response = client.post(_contacts(org), CONTACTS)
     assert response.status_code == 403
     org.refresh_from_db()
@@ -107,7 +108,7 @@ def test_post_without_csrf_token_is_refused(org_admin, org):
 
 def test_invite_accept_flow(client, org_admin, org, run_on_commit, mailoutbox):
     # given the admin invites a colleague
-    client.force_login(org_admin)
+    login(client, org_admin)
     response = run_on_commit(
         client.post,
         reverse("organisation_invite", args=[org.public_id]),
@@ -120,7 +121,7 @@ def test_invite_accept_flow(client, org_admin, org, run_on_commit, mailoutbox):
     assert str(invitation.token) in mailoutbox[0].body
     # when the colleague signs in and accepts
     colleague = UserFactory(email="new@acme.example")
-    client.force_login(colleague)
+    login(client, colleague)
     response = client.post(reverse("invitation_detail", args=[invitation.token]))
     # then
     assert response.status_code == 302
@@ -129,18 +130,18 @@ def test_invite_accept_flow(client, org_admin, org, run_on_commit, mailoutbox):
 
 
 def test_invitation_for_someone_else_is_refused(client, org_admin, org):
-    client.force_login(org_admin)
+    login(client, org_admin)
     client.post(reverse("organisation_invite", args=[org.public_id]), {"email": "new@acme.example", "role": "admin"})
     invitation = Invitation.objects.get()
     intruder = UserFactory(email="intruder@evil.example")
-    client.force_login(intruder)
+    login(client, intruder)
     response = client.post(reverse("invitation_detail", args=[invitation.token]), follow=True)
     assert "This invitation was sent to new@acme.example" in response.content.decode()
     assert not Membership.objects.filter(user=intruder).exists()
 
 
 def test_inviting_an_existing_member_is_a_form_error(client, org_admin, member, org):
-    client.force_login(org_admin)
+    login(client, org_admin)
     response = client.post(
         reverse("organisation_invite", args=[org.public_id]), {"email": member.email, "role": "member"}
     )
@@ -150,7 +151,7 @@ def test_inviting_an_existing_member_is_a_form_error(client, org_admin, member, 
 
 
 def test_last_admin_cannot_demote_themself(client, org_admin, org):
-    client.force_login(org_admin)
+    login(client, org_admin)
     membership = Membership.objects.get(user=org_admin)
     response = client.post(
         reverse("organisation_member", args=[org.public_id, membership.pk]), {"role": "member"}, follow=True
@@ -162,7 +163,7 @@ def test_last_admin_cannot_demote_themself(client, org_admin, org):
 
 def test_admin_cannot_touch_members_of_another_org(client, org_admin, other_org):
     victim = MembershipFactory(organisation=other_org)
-    client.force_login(org_admin)
+    login(client, org_admin)
     response = client.post(reverse("organisation_member", args=[other_org.public_id, victim.pk]), {"action": "remove"})
     assert response.status_code == 404
     assert Membership.objects.filter(pk=victim.pk).exists()
@@ -170,7 +171,7 @@ def test_admin_cannot_touch_members_of_another_org(client, org_admin, other_org)
 
 def test_user_registers_an_organisation_as_self_serve_admin(client, db):
     user = UserFactory()
-    client.force_login(user)
+    login(client, user)
     response = client.post(
         reverse("organisation_new"), {"name": "Newco", "email_domain": "", "privacy_contact_email": ""}
     )

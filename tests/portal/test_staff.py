@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from portal.models import AuditEvent, OutboundEmail
 from portal.services.audit import audit_record
+from tests.auth import login
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +30,13 @@ def test_anonymous_is_sent_to_login(client, name):
 
 @pytest.mark.parametrize("name", STAFF_URLS)
 def test_customer_is_refused(client, org_admin, name):
-    client.force_login(org_admin)
+    login(client, org_admin)
     assert client.get(reverse(name)).status_code == 403
 
 
 @pytest.mark.parametrize("name", [*STAFF_URLS, "admin:index"])
 def test_staff_without_mfa_is_sent_to_mfa_setup(client, legal_no_mfa, name):
-    client.force_login(legal_no_mfa)
+    login(client, legal_no_mfa)
     response = client.get(reverse(name))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
@@ -43,14 +44,14 @@ def test_staff_without_mfa_is_sent_to_mfa_setup(client, legal_no_mfa, name):
 
 @pytest.mark.parametrize("name", STAFF_URLS)
 def test_legal_with_mfa_gets_in(client, legal, name):
-    client.force_login(legal)
+    login(client, legal)
     assert client.get(reverse(name)).status_code == 200
 
 
 def test_audit_list_filters(client, legal, org):
     audit_record(action="organisation.updated", organisation=org, target_type="portal.Organisation", target_id=org.pk)
     audit_record(action="dpa.signed", target_type="dpa.SignedDpa", target_id=1)
-    client.force_login(legal)
+    login(client, legal)
     body = client.get(reverse("staff_audit"), {"action": "dpa"}).content.decode()
     assert "dpa.signed" in body
     assert "organisation.updated" not in body
@@ -58,7 +59,7 @@ def test_audit_list_filters(client, legal, org):
 
 def test_audit_export_csv_and_is_itself_audited(client, legal):
     audit_record(action="test.one", details={"note": "=cmd|' /C calc'!A0"})
-    client.force_login(legal)
+    login(client, legal)
     response = client.get(reverse("staff_audit_export"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -72,7 +73,7 @@ def test_failed_email_can_be_retried_by_staff(client, legal, run_on_commit, mail
     row = OutboundEmail.objects.create(
         idempotency_key="f1", to_email="a@b.example", subject="S", body_text="B", status="failed", attempts=6
     )
-    client.force_login(legal)
+    login(client, legal)
     assert "a@b.example" in client.get(reverse("staff_outbox"), {"status": "failed"}).content.decode()
     response = run_on_commit(client.post, reverse("staff_outbox_retry", args=[row.pk]))
     assert response.status_code == 302
@@ -86,7 +87,7 @@ def test_retrying_a_sent_email_is_refused(client, legal, mailoutbox):
     row = OutboundEmail.objects.create(
         idempotency_key="s1", to_email="a@b.example", subject="S", body_text="B", status="sent"
     )
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_outbox_retry", args=[row.pk]), follow=True)
     assert "Only failed emails can be retried." in response.content.decode()
     assert mailoutbox == []
@@ -95,7 +96,7 @@ def test_retrying_a_sent_email_is_refused(client, legal, mailoutbox):
 def test_staff_changes_tier_audited(client, legal, org):
     org.tier = "self_serve"
     org.save()
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_organisation_edit", args=[org.public_id]), {"tier": "enterprise", "email_domain": "acme.example"}
     )
@@ -110,7 +111,7 @@ def test_staff_changes_tier_audited(client, legal, org):
 
 
 def test_calendar_override_added_and_shown(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_calendar"), {"date": "2026-12-28", "kind": "closed", "note": "Office closed"})
     assert response.status_code == 302
     assert "Office closed" in client.get(reverse("staff_calendar")).content.decode()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from dpa.models import DpaExecution, Obligation
 from portal.models import AuditEvent, OutboundEmail
 from subprocessors.models import Objection, Webhook, WebhookDelivery
+from tests.auth import login
 from tests.dpa.factories import AccessRequestFactory, grant, make_incident
 from tests.dpa.factories_signing import DpaVersionFactory
 from tests.factories import MembershipFactory, OrganisationFactory
@@ -31,7 +32,7 @@ PANELS = [
 
 
 def _home(client, user):
-    client.force_login(user)
+    login(client, user)
     response = client.get(reverse("staff_home"))
     assert response.status_code == 200
     return response.content.decode()
@@ -220,7 +221,7 @@ def _fill(n):
 
 
 def test_query_count_does_not_grow_with_rows(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     url = reverse("staff_home")
     _fill(1)
     client.get(url)  # warm the session and permission caches
@@ -235,7 +236,7 @@ def test_query_count_does_not_grow_with_rows(client, legal):
 
 def test_query_count_is_bounded(client, legal, django_assert_max_num_queries):
     _fill(3)
-    client.force_login(legal)
+    login(client, legal)
     client.get(reverse("staff_home"))
     with django_assert_max_num_queries(18):
         assert client.get(reverse("staff_home")).status_code == 200
@@ -247,7 +248,7 @@ def test_query_count_is_bounded(client, legal, django_assert_max_num_queries):
 def test_deliveries_page_filters_and_counts(client, legal, org, other_org):
     _delivery(org, 1, status=WebhookDelivery.Status.FAILED, last_error="ConnectionError: refused")
     _delivery(other_org, 2, status=WebhookDelivery.Status.SUCCEEDED, last_status_code=200)
-    client.force_login(legal)
+    login(client, legal)
     body = client.get(reverse("staff_webhook_deliveries"), {"status": "failed"}).content.decode()
     assert "ConnectionError: refused" in body
     assert other_org.name not in body.split("<tbody>")[1]
@@ -258,21 +259,21 @@ def test_deliveries_page_filters_and_counts(client, legal, org, other_org):
 
 
 def test_deliveries_page_bad_filter_is_a_form_error(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     response = client.get(reverse("staff_webhook_deliveries"), {"status": "exploded"})
     assert response.status_code == 200  # the invalid filter is ignored and explained, as on every staff list
     assert "Select a valid choice" in response.content.decode()
 
 
 def test_deliveries_page_empty_state(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     body = client.get(reverse("staff_webhook_deliveries")).content.decode()
     assert "No webhook deliveries yet." in body
 
 
 def test_retry_failed_delivery_is_queued_and_audited(client, legal, org):
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED, attempts=7, last_error="HTTP 500")
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_webhook_delivery_retry", args=[delivery.delivery_id]),
         {"next": reverse("staff_webhook_deliveries") + "?status=failed"},
@@ -289,7 +290,7 @@ def test_retry_failed_delivery_is_queued_and_audited(client, legal, org):
 @pytest.mark.parametrize("status", [WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.PENDING])
 def test_only_failed_deliveries_can_be_retried(client, legal, org, status):
     delivery = _delivery(org, status=status)
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_webhook_delivery_retry", args=[delivery.delivery_id]), follow=True)
     assert "Only failed deliveries can be retried." in response.content.decode()
     delivery.refresh_from_db()
@@ -300,7 +301,7 @@ def test_only_failed_deliveries_can_be_retried(client, legal, org, status):
 def test_deliveries_of_a_removed_webhook_are_not_retried(client, legal, org):
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED)
     Webhook.objects.filter(pk=delivery.webhook_id).update(active=False)
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_webhook_delivery_retry", args=[delivery.delivery_id]), follow=True)
     assert "The webhook was removed by the customer" in response.content.decode()
     delivery.refresh_from_db()
@@ -309,7 +310,7 @@ def test_deliveries_of_a_removed_webhook_are_not_retried(client, legal, org):
 
 def test_retry_ignores_an_offsite_next(client, legal, org):
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED)
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_webhook_delivery_retry", args=[delivery.delivery_id]), {"next": "https://evil.example/"}
     )
@@ -319,7 +320,7 @@ def test_retry_ignores_an_offsite_next(client, legal, org):
 def test_customer_admin_cannot_see_or_retry_deliveries(client, org):
     admin = MembershipFactory(organisation=org, role="admin").user
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED)
-    client.force_login(admin)
+    login(client, admin)
     assert client.get(reverse("staff_webhook_deliveries")).status_code == 403
     assert client.post(reverse("staff_webhook_delivery_retry", args=[delivery.delivery_id])).status_code == 403
     delivery.refresh_from_db()

@@ -16,6 +16,7 @@ from dpa.models import BreachIncident, BreachNotification, DpaExecution, Obligat
 from portal.models import CalendarOverride, OutboundEmail
 from portal.services.audit import audit_record
 from subprocessors.models import ChangeRecipient, SubprocessorChange, Webhook, WebhookDelivery
+from tests.auth import login
 from tests.dpa.factories import AccessRequestFactory, AutoApprovalRuleFactory, NdaVersionFactory
 from tests.dpa.factories_signing import DpaVersionFactory
 from tests.factories import MembershipFactory, OrganisationFactory
@@ -299,7 +300,7 @@ FILTERED = [name for name, spec in SPECS.items() if spec.miss]
 
 @pytest.fixture
 def staff(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     return client
 
 

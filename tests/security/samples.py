@@ -6,6 +6,7 @@ kwargs for `reverse()`, creating whatever the view needs, with text containing `
 tell when anything private leaks into a response.
 """
 
+import datetime as dt
 import uuid
 
 MARKER = "zyxwv-private"
@@ -44,6 +45,8 @@ PUBLIC = {
 # tests/portal/test_staff.py); allauth's views are tested in tests/portal/test_accounts.py; the schema and
 # API docs are public by design.
 SKIP_PREFIXES = ("admin/", "accounts/", "api/schema/", "api/docs/")
+# API operations only legal staff may call (every /staff/ and /admin/ URL is staff-only too).
+STAFF_API = {"api_dpa_version_publish", "api_access_request_approve", "api_access_request_deny"}
 
 
 def _org(world):
@@ -180,6 +183,17 @@ def _dpa_execution(world):
     return execution
 
 
+def _api_token(world):
+    """The victim admin's own API token (named after the marker, so showing it to anyone else is a leak)."""
+    from portal.models import ApiToken
+
+    if not hasattr(world, "api_token"):
+        world.api_token, _ = ApiToken.objects.create(
+            world.admin, name=f"{MARKER} sync", password_fingerprint="x", expiry=dt.timedelta(days=30)
+        )
+    return {"public_id": world.api_token.public_id}
+
+
 def _dpa_version_object():
     from dpa.models import DpaVersion
 
@@ -254,7 +268,9 @@ SAMPLES = {
     "access_status": lambda world: {},
     "trust_document_file": _nda_document,
     "api_token": lambda world: {},
-    "api_token_action": lambda world: {},
+    "api_token_revoke": _api_token,
+    "staff_tokens": lambda world: {},
+    "staff_token_revoke": _api_token,
     "staff_access_queue": lambda world: {},
     "staff_access_bulk_approve": lambda world: {},
     "staff_access_rules": lambda world: {},

@@ -11,8 +11,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from portal.models import Organisation
 from portal.services.outbox import email_queue_raw
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
-from tests.security.samples import MARKER, PUBLIC, SAMPLES, SKIP_PREFIXES
+from tests.auth import login
+from tests.dpa.factories_signing import DpaVersionFactory
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
+from tests.security.samples import MARKER, PUBLIC, SAMPLES, SKIP_PREFIXES, STAFF_API
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +59,8 @@ def world(db):
     membership = MembershipFactory(
         organisation=org, role="admin", user=UserFactory(email=f"admin-{MARKER}@victim.example")
     )
+    # A draft DPA version: only staff whose login passed MFA may read it (API list and detail included).
+    DpaVersionFactory(label="2099.9", title=f"Draft {MARKER}", change_summary=f"Draft {MARKER}")
     email = email_queue_raw(key=f"{MARKER}-mail", to=f"{MARKER}@victim.example", subject=MARKER, text=MARKER)
     return SimpleNamespace(org=org, admin=membership.user, membership=membership, outbound_email=email)
 
@@ -73,12 +77,23 @@ def _outsiders():
     # Someone on the processor's side (Django staff flag) who is not in the legal group.
     non_legal_staff = UserFactory(email="support@processor.example", is_staff=True)
     assert not non_legal_staff.groups.filter(pk__in=Group.objects.filter(name="legal")).exists()
+    # Legal staff who never set up TOTP, and a superuser with TOTP whose session signed in with the password
+    # only (as the Django admin's own login form did): neither may see any staff data.
+    legal_without_mfa = make_legal(UserFactory(email="new-counsel@processor.example"), mfa=False)
+    superuser = make_legal(UserFactory(email="root@processor.example", is_staff=True, is_superuser=True))
     return {
         "anonymous": None,
         "other organisation": other,
         "self-serve organisation": self_serve,
         "non-legal staff": non_legal_staff,
+        "legal without MFA": legal_without_mfa,
+        "superuser, password-only session": superuser,
     }
+
+
+def is_staff_view(name: str, url: str) -> bool:
+    """Staff pages, the admin, and API operations only staff may call."""
+    return url.startswith(("/staff/", "/admin/")) or name in STAFF_API
 
 
 def _check(client, url, who, name, method):
@@ -93,6 +108,8 @@ def _check(client, url, who, name, method):
         problems.append(f"{method.upper()} {url} as {who}: streamed a file")
     if name not in PUBLIC and who == "anonymous" and response.status_code not in REFUSED:
         problems.append(f"{method.upper()} {url} as anonymous: {response.status_code}, expected a refusal")
+    if is_staff_view(name, url) and response.status_code not in REFUSED:
+        problems.append(f"{method.upper()} {url} as {who}: {response.status_code}, expected a refusal")
     return problems
 
 
@@ -104,7 +121,7 @@ def test_outsiders_get_nothing_private(client, world, settings):
     for who, user in _outsiders().items():
         client.logout()
         if user is not None:
-            client.force_login(user)
+            client.force_login(user)  # a password-only session: no second factor in this login
         for name, url in urls.items():
             for method in ("get", "post"):
                 problems.extend(_check(client, url, who, name, method))
@@ -113,7 +130,7 @@ def test_outsiders_get_nothing_private(client, world, settings):
 
 def test_the_check_sees_a_leak_when_there_is_one(client, world):
     """Guard against a check that cannot fail: the victim's own admin does see the marker."""
-    client.force_login(world.admin)
+    login(client, world.admin)
     url = reverse("organisation_detail", kwargs=SAMPLES["organisation_detail"](world))
     assert _check(client, url, "victim admin", "organisation_detail", "get")
     client.logout()

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from portal.models import AuditEvent
 from subprocessors.models import Subprocessor, SubprocessorChange
+from tests.auth import login
 from tests.subprocessors.change_factories import make_change
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,7 @@ NEW = {
 
 
 def test_an_addition_creates_its_proposed_subprocessor_in_the_same_step(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     with time_machine.travel(MONDAY_14_DEC, tick=False):
         page = client.get(reverse("staff_change_new")).content.decode()
         assert "New sub-processor" in page
@@ -52,7 +53,7 @@ def test_an_addition_creates_its_proposed_subprocessor_in_the_same_step(client, 
 
 
 def test_bad_new_subprocessor_input_is_a_form_error_and_creates_nothing(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_change_new"),
         {"kind": "add", "reason": "EU-hosted models", "effective_date": "2027-01-29", **NEW, "new-hq_country": "XX"},
@@ -64,7 +65,7 @@ def test_bad_new_subprocessor_input_is_a_form_error_and_creates_nothing(client, 
 
 
 def test_a_removal_must_name_an_existing_subprocessor(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_change_new"), {"kind": "remove", "reason": "Ending", "effective_date": "2027-01-29", **NEW}
     )
@@ -75,7 +76,7 @@ def test_a_removal_must_name_an_existing_subprocessor(client, legal):
 
 def test_legal_edits_a_draft_and_it_is_audited(client, legal):
     change = make_change(effective_date=dt.date(2027, 2, 1))
-    client.force_login(legal)
+    login(client, legal)
     url = reverse("staff_change_edit", args=[change.public_id])
     assert 'value="2027-02-01"' in client.get(url).content.decode()
     response = client.post(url, {"reason": "Cheaper EU inference", "effective_date": "2027-02-15"})
@@ -89,7 +90,7 @@ def test_legal_edits_a_draft_and_it_is_audited(client, legal):
 
 def test_editing_with_bad_input_changes_nothing(client, legal):
     change = make_change()
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_change_edit", args=[change.public_id]), {"reason": "", "effective_date": "soon"}
     )
@@ -101,7 +102,7 @@ def test_editing_with_bad_input_changes_nothing(client, legal):
 
 def test_an_announced_change_cannot_be_edited_or_deleted(client, legal):
     change = make_change(status="announced")
-    client.force_login(legal)
+    login(client, legal)
     edit = client.post(
         reverse("staff_change_edit", args=[change.public_id]), {"reason": "x", "effective_date": "2027-03-01"}
     )
@@ -115,7 +116,7 @@ def test_an_announced_change_cannot_be_edited_or_deleted(client, legal):
 
 def test_legal_deletes_a_draft_and_it_is_audited(client, legal):
     change = make_change()
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_change_delete", args=[change.public_id]))
     assert response.status_code == 302
     assert not SubprocessorChange.objects.exists()
@@ -125,6 +126,6 @@ def test_legal_deletes_a_draft_and_it_is_audited(client, legal):
 def test_customers_cannot_delete_a_draft(client, member):
     change = make_change()
     assert client.post(reverse("staff_change_delete", args=[change.public_id])).status_code == 302
-    client.force_login(member)
+    login(client, member)
     assert client.post(reverse("staff_change_delete", args=[change.public_id])).status_code == 403
     assert SubprocessorChange.objects.filter(pk=change.pk).exists()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from portal.models import AuditEvent, OutboundEmail
 from subprocessors.models import SubprocessorChange
 from subprocessors.services.changes import CHANGE_NOT_ANNOUNCED
+from tests.auth import login
 from tests.factories import UserFactory
 from tests.subprocessors.change_factories import make_change, proposed
 from tests.subprocessors.factories import SubprocessorFactory, SubscriberFactory
@@ -24,7 +25,7 @@ def _long_sessions(settings):
 
 
 def test_staff_schedule_and_announce_through_the_pages(client, legal, org, run_on_commit):
-    client.force_login(legal)
+    login(client, legal)
     new = proposed(name="Nordlicht")
     with time_machine.travel(MONDAY_14_DEC, tick=False):
         form = client.get(reverse("staff_change_new")).content.decode()
@@ -54,7 +55,7 @@ def test_staff_schedule_and_announce_through_the_pages(client, legal, org, run_o
 
 
 def test_bad_input_on_the_new_change_form_is_a_form_error(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_change_new"), {"kind": "add", "reason": "", "effective_date": "tomorrow"})
     assert response.status_code == 400
     assert not SubprocessorChange.objects.exists()
@@ -70,7 +71,7 @@ def test_bad_input_on_the_new_change_form_is_a_form_error(client, legal):
 
 def test_withdrawing_a_draft_is_refused(client, legal):
     change = make_change()
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_change_withdraw", args=[change.public_id]), {"reason": "No longer needed"})
     assert response.status_code == 400
     assert CHANGE_NOT_ANNOUNCED in response.content.decode()
@@ -86,7 +87,7 @@ def test_proof_of_notice_lists_every_recipient_with_sent_time_and_exports_csv(
     run_on_commit(change_announce, change=change, effective_date=None, actor=legal, now=MONDAY_14_DEC)
     failed = OutboundEmail.objects.get(to_email=other_org.privacy_contact_email)
     OutboundEmail.objects.filter(pk=failed.pk).update(status="failed", sent_at=None, last_error="550 mailbox unknown")
-    client.force_login(legal)
+    login(client, legal)
     page = client.get(reverse("staff_change_notice", args=[change.public_id])).content.decode()
     assert org.privacy_contact_email in page
     assert "reader@news.example" in page
@@ -109,7 +110,7 @@ def test_proof_of_notice_page_has_no_n_plus_one(client, legal, run_on_commit, dj
     bulk_organisations(150)
     change = make_change(effective_date=dt.date(2026, 12, 29))
     run_on_commit(change_announce, change=change, effective_date=None, actor=legal, now=MONDAY_14_DEC)
-    client.force_login(legal)
+    login(client, legal)
     with django_assert_max_num_queries(20):
         response = client.get(reverse("staff_change_notice", args=[change.public_id]))
     assert response.content.decode().count("@bulk.example") == 100  # one page
@@ -123,9 +124,9 @@ def test_staff_pages_refuse_customers_and_non_legal_staff(client, member, name):
     kwargs = {} if name in ("staff_change_list", "staff_change_new") else {"public_id": change.public_id}
     url = reverse(name, kwargs=kwargs)
     assert client.get(url).status_code == 302  # anonymous: to the login page
-    client.force_login(member)
+    login(client, member)
     assert client.get(url).status_code == 403
-    client.force_login(_staff_with_mfa())
+    login(client, _staff_with_mfa())
     assert client.get(url).status_code == 403
 
 
@@ -138,7 +139,7 @@ def _staff_with_mfa():
 
 
 def test_legal_without_mfa_is_sent_to_set_it_up(client, legal_no_mfa):
-    client.force_login(legal_no_mfa)
+    login(client, legal_no_mfa)
     response = client.get(reverse("staff_change_list"))
     assert response.status_code == 302
     assert "totp" in response["Location"]

@@ -15,6 +15,7 @@ from subprocessors.services.objections import (
     objection_reminders_send,
     objection_set_status,
 )
+from tests.auth import login
 from tests.factories import MembershipFactory
 from tests.subprocessors.change_factories import make_change
 
@@ -42,7 +43,7 @@ def _post_form(client, change, org, grounds=GROUNDS):
 
 
 def test_objection_at_2359_local_on_the_day_before_is_accepted(client, member, org, change, legal):
-    client.force_login(member)
+    login(client, member)
     with time_machine.travel(DAY_BEFORE_2359, tick=False):
         response = _post_form(client, change, org)
     objection = Objection.objects.get()
@@ -57,7 +58,7 @@ def test_objection_at_2359_local_on_the_day_before_is_accepted(client, member, o
 
 
 def test_objection_at_0000_on_the_effective_date_is_refused_form_and_api(client, member, org, change):
-    client.force_login(member)
+    login(client, member)
     with time_machine.travel(EFFECTIVE_0000, tick=False):
         page = client.get(reverse("change_object", args=[change.public_id]))
         form = _post_form(client, change, org)
@@ -77,7 +78,7 @@ def test_objection_at_0000_on_the_effective_date_is_refused_form_and_api(client,
 
 
 def test_api_accepts_an_objection_before_the_deadline(client, member, org, change):
-    client.force_login(member)
+    login(client, member)
     with time_machine.travel(DAY_BEFORE_2359, tick=False):
         response = client.post(
             reverse("api_change_objections", args=[change.public_id]),
@@ -91,7 +92,7 @@ def test_api_accepts_an_objection_before_the_deadline(client, member, org, chang
 def test_duplicate_open_objection_is_refused(client, member, org, org_admin, change):
     with time_machine.travel(DAY_BEFORE_2359 - dt.timedelta(days=3), tick=False):
         objection_create(change=change, organisation=org, grounds=GROUNDS, actor=member)
-        client.force_login(org_admin)
+        login(client, org_admin)
         response = _post_form(client, change, org)
         api = client.post(
             reverse("api_change_objections", args=[change.public_id]),
@@ -115,7 +116,7 @@ def test_after_withdrawal_the_organisation_may_object_again(member, org, change)
 
 @pytest.mark.parametrize("grounds", ["", "Too short", " " * 80])
 def test_grounds_are_required_with_a_minimum_length(client, member, org, change, grounds):
-    client.force_login(member)
+    login(client, member)
     with time_machine.travel(DAY_BEFORE_2359 - dt.timedelta(days=3), tick=False):
         response = _post_form(client, change, org, grounds=grounds)
         api = client.post(
@@ -131,7 +132,7 @@ def test_grounds_are_required_with_a_minimum_length(client, member, org, change,
 
 
 def test_cannot_object_for_another_organisation(client, member, other_org, change):
-    client.force_login(member)
+    login(client, member)
     with time_machine.travel(DAY_BEFORE_2359, tick=False):
         response = _post_form(client, change, other_org)
         api = client.post(
@@ -151,7 +152,7 @@ def test_customers_see_only_their_own_objections(client, member, org, other_memb
         theirs = objection_create(
             change=change, organisation=other_org, grounds=GROUNDS + " (Globex)", actor=other_member
         )
-    client.force_login(member)
+    login(client, member)
     listing = client.get(reverse("objection_list", args=[org.public_id])).content.decode()
     assert reverse("objection_detail", args=[org.public_id, mine.public_id]) in listing
     assert str(theirs.public_id) not in listing
@@ -165,7 +166,7 @@ def test_consultation_thread_emails_the_other_side_and_moves_status(client, memb
         objection = objection_create(change=change, organisation=org, grounds=GROUNDS, actor=member)
     OutboundEmail.objects.all().delete()
     # when legal staff write
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_objection_detail", args=[objection.public_id]), {"body": "Which regions?"})
     assert response.status_code == 302
     objection.refresh_from_db()
@@ -175,7 +176,7 @@ def test_consultation_thread_emails_the_other_side_and_moves_status(client, memb
     assert "Which regions?" in OutboundEmail.objects.first().body_text
     OutboundEmail.objects.all().delete()
     # when the customer answers
-    client.force_login(member)
+    login(client, member)
     url = reverse("objection_detail", args=[org.public_id, objection.public_id])
     assert client.post(url, {"action": "message", "body": "Only NL and DE."}).status_code == 302
     assert legal.email in set(OutboundEmail.objects.values_list("to_email", flat=True))
@@ -194,7 +195,7 @@ def test_unresolved_objection_lets_an_admin_confirm_termination(client, member, 
 
     with time_machine.travel(DAY_BEFORE_2359 - dt.timedelta(days=3), tick=False):
         objection = objection_create(change=change, organisation=org, grounds=GROUNDS, actor=member)
-    client.force_login(legal)
+    login(client, legal)
     staff_url = reverse("staff_objection_detail", args=[objection.public_id])
     response = client.post(staff_url, {"status": "unresolved", "note": "We keep the provider."})
     assert response.status_code == 302
@@ -205,13 +206,13 @@ def test_unresolved_objection_lets_an_admin_confirm_termination(client, member, 
     assert client.post(staff_url, {"status": "accommodated"}).status_code == 400
     url = reverse("objection_detail", args=[org.public_id, objection.public_id])
     # a plain member may not confirm termination
-    client.force_login(member)
+    login(client, member)
     client.post(url, {"action": "terminate"})
     objection.refresh_from_db()
     assert objection.termination_confirmed_at is None
     assert not Obligation.objects.exists()
     # the admin may
-    client.force_login(org_admin)
+    login(client, org_admin)
     assert client.post(url, {"action": "terminate"}).status_code == 302
     objection.refresh_from_db()
     assert objection.termination_confirmed_by == org_admin
@@ -240,7 +241,7 @@ def test_legal_sees_objections_per_change_with_counts(client, legal, member, org
         objection_create(change=change, organisation=org, grounds=GROUNDS, actor=member)
         second = objection_create(change=change, organisation=other_org, grounds=GROUNDS, actor=other_member)
         objection_message_post(objection=second, body="Let us talk.", actor=legal, from_staff=True)
-    client.force_login(legal)
+    login(client, legal)
     page = client.get(reverse("staff_change_detail", args=[change.public_id])).content.decode()
     assert "Received: 1" in page
     assert "In consultation: 1" in page
@@ -271,7 +272,7 @@ def test_self_serve_organisation_cannot_object(client, db):
     org = member.memberships.get().organisation
     with pytest.raises(ApplicationError, match="TinyApps is on the self-serve plan"):
         objection_create(change=change, organisation=org, grounds=GROUNDS, actor=member)
-    client.force_login(member)
+    login(client, member)
     page = client.get(reverse("change_object", args=[change.public_id])).content.decode()
     assert "TinyApps is on the self-serve plan" in page
     assert "File objection" not in page

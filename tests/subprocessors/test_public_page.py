@@ -6,6 +6,7 @@ from django.urls import reverse
 from subprocessors.demo import load_demo
 from subprocessors.models import Subprocessor
 from subprocessors.services.subprocessors import subprocessor_update
+from tests.auth import login
 from tests.subprocessors.factories import SubprocessorFactory, make_subprocessor
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +171,7 @@ def test_page_cache_is_invalidated_when_a_row_is_saved(client, db, django_captur
 def test_signed_in_user_sees_own_navigation_on_cached_page(client, db, member):
     make_subprocessor(name="Shared")
     client.get(URL)  # fills the cache anonymously
-    client.force_login(member)
+    login(client, member)
     html = client.get(URL).content.decode()
     assert member.email in html
     assert "Shared" in html

@@ -4,6 +4,7 @@ from django.urls import reverse
 from portal.models import AuditEvent
 from subprocessors.models import Subprocessor, SubprocessorRevision
 from subprocessors.services.subprocessors import NOTICE_REQUIRED
+from tests.auth import login
 from tests.factories import UserFactory
 from tests.subprocessors.factories import SubprocessorFactory, make_subprocessor
 
@@ -87,7 +88,7 @@ def test_customers_and_non_legal_staff_are_refused(client, sp, who, request):
         TOTP.activate(user, generate_totp_secret())  # past the MFA gate, so the legal check is what refuses
     else:
         user = request.getfixturevalue(who)
-    client.force_login(user)
+    login(client, user)
     for url in staff_urls(sp):
         assert client.get(url).status_code == 403
         assert client.post(url, form_data()).status_code == 403
@@ -95,7 +96,7 @@ def test_customers_and_non_legal_staff_are_refused(client, sp, who, request):
 
 
 def test_legal_without_mfa_is_sent_to_set_it_up(client, sp, legal_no_mfa):
-    client.force_login(legal_no_mfa)
+    login(client, legal_no_mfa)
     response = client.get(reverse("staff_subprocessors"))
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/totp/activate/"
@@ -105,7 +106,7 @@ def test_list_shows_all_statuses_without_n_plus_one(client, legal, django_assert
     make_subprocessor(slug="a", name="Active One")
     SubprocessorFactory(slug="p", name="Proposed One", status="proposed")
     SubprocessorFactory.create_batch(30)
-    client.force_login(legal)
+    login(client, legal)
     client.get(reverse("staff_subprocessors"))  # warm the session and permission caches
     with django_assert_max_num_queries(12):
         response = client.get(reverse("staff_subprocessors"))
@@ -116,7 +117,7 @@ def test_list_shows_all_statuses_without_n_plus_one(client, legal, django_assert
 
 
 def test_legal_adds_controller_data_provider(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_subprocessor_new"), form_data())
     assert response.status_code == 302
     sp = Subprocessor.objects.get(slug="phare")
@@ -130,7 +131,7 @@ def test_legal_adds_controller_data_provider(client, legal):
 
 
 def test_adding_active_customer_data_processor_points_to_change_notice(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_subprocessor_new"),
         form_data(category="ai_provider", processes_customer_data="on", slug="newai", name="New AI"),
@@ -142,7 +143,7 @@ def test_adding_active_customer_data_processor_points_to_change_notice(client, l
 
 
 def test_proposed_customer_data_processor_can_be_prepared(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_subprocessor_new"),
         form_data(category="ai_provider", processes_customer_data="on", slug="newai", status="proposed"),
@@ -166,7 +167,7 @@ def test_proposed_customer_data_processor_can_be_prepared(client, legal):
     ],
 )
 def test_bad_input_is_a_form_error_and_changes_nothing(client, legal, overrides, field, message):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_subprocessor_new"), form_data(**overrides))
     if field == "retired_on":
         # retiring on creation fills in the date: allowed
@@ -179,14 +180,14 @@ def test_bad_input_is_a_form_error_and_changes_nothing(client, legal, overrides,
 
 
 def test_duplicate_slug_is_a_form_error(client, legal, sp):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_subprocessor_new"), form_data(slug=sp.slug))
     assert response.status_code == 400
     assert "already exists" in response.content.decode()
 
 
 def test_typo_edit_on_active_customer_data_row_is_allowed_and_in_history(client, legal, sp):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_subprocessor_edit", args=[sp.slug]), edit_data(sp, purpose="AI model processing (EU)")
     )
@@ -209,7 +210,7 @@ def test_typo_edit_on_active_customer_data_row_is_allowed_and_in_history(client,
     [{"legal_entity": "Someone Else Ltd"}, {"hq_country": "US"}, {"processing_region": "US"}, {"eea_only": None}],
 )
 def test_replacing_active_customer_data_processor_is_refused(client, legal, sp, overrides):
-    client.force_login(legal)
+    login(client, legal)
     data = edit_data(sp, **{k: v for k, v in overrides.items() if v is not None})
     if overrides.get("eea_only", "x") is None:
         data.pop("eea_only")
@@ -222,14 +223,14 @@ def test_replacing_active_customer_data_processor_is_refused(client, legal, sp, 
 
 
 def test_saving_without_changes_records_nothing(client, legal, sp):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_subprocessor_edit", args=[sp.slug]), edit_data(sp))
     assert response.status_code == 302
     assert SubprocessorRevision.objects.count() == 1
 
 
 def test_retiring_from_staff_page(client, legal, sp):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(reverse("staff_subprocessor_edit", args=[sp.slug]), edit_data(sp, status="retired"))
     assert response.status_code == 302
     sp.refresh_from_db()
@@ -239,10 +240,10 @@ def test_retiring_from_staff_page(client, legal, sp):
 
 
 def test_unknown_slug_is_404(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     assert client.get(reverse("staff_subprocessor_edit", args=["nope"])).status_code == 404
 
 
 def test_staff_nav_lists_subprocessors(client, legal):
-    client.force_login(legal)
+    login(client, legal)
     assert 'href="/staff/subprocessors/"' in client.get(reverse("staff_home")).content.decode()

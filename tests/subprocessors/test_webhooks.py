@@ -11,6 +11,7 @@ from portal.models import AuditEvent
 from subprocessors.models import Webhook, WebhookDelivery
 from subprocessors.services.webhooks import webhook_deliver, webhook_deliveries_create, webhook_due_ids
 from subprocessors.webhook_security import URL_PRIVATE
+from tests.auth import login
 from tests.subprocessors.change_factories import make_change
 from tests.subprocessors.test_webhook_security import _readme_snippet
 
@@ -44,7 +45,7 @@ def receiver(settings):
 
 def test_admin_registration_refuses_loopback_by_default(client, org_admin, org, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
-    client.force_login(org_admin)
+    login(client, org_admin)
     response = client.post(reverse("webhook_list", args=[org.public_id]), {"url": "https://127.0.0.1/hook"})
     assert response.status_code == 400
     assert URL_PRIVATE.format(address="127.0.0.1") in response.content.decode()
@@ -54,7 +55,7 @@ def test_admin_registration_refuses_loopback_by_default(client, org_admin, org, 
 
 def test_admin_registers_a_webhook_and_sees_its_secret_once(client, org_admin, org, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
-    client.force_login(org_admin)
+    login(client, org_admin)
     url = reverse("webhook_list", args=[org.public_id])
     response = client.post(url, {"url": "https://93.184.215.14/portal-hook", "description": "SIEM"})
     webhook = Webhook.objects.get()
@@ -69,9 +70,9 @@ def test_admin_registers_a_webhook_and_sees_its_secret_once(client, org_admin, o
 
 
 def test_members_and_outsiders_cannot_manage_webhooks(client, member, other_member, org):
-    client.force_login(member)
+    login(client, member)
     assert client.get(reverse("webhook_list", args=[org.public_id])).status_code == 403
-    client.force_login(other_member)
+    login(client, other_member)
     assert client.get(reverse("webhook_list", args=[org.public_id])).status_code == 404
     assert (
         client.post(reverse("webhook_list", args=[org.public_id]), {"url": "https://93.184.215.14/x"}).status_code
@@ -168,7 +169,7 @@ def test_admin_sees_deliveries_with_status_codes(client, org_admin, org, other_o
         attempt_log=[{"status_code": 502, "error": "HTTP 502"}, {"status_code": 200, "error": ""}],
     )
     WebhookDelivery.objects.create(webhook=theirs, event="subprocessor_change.announced", payload={})
-    client.force_login(org_admin)
+    login(client, org_admin)
     page = client.get(reverse("webhook_list", args=[org.public_id])).content.decode()
     assert "502" in page
     assert "200" in page
