@@ -152,7 +152,7 @@ def test_delivery_to_a_private_address_is_refused_at_send_time(org, settings):
     assert webhook_deliver(delivery_id=delivery.pk) == "retry"
     delivery.refresh_from_db()
     assert delivery.last_status_code is None
-    assert "private, loopback or link-local" in delivery.last_error
+    assert "non-public address (127.0.0.1)" in delivery.last_error
 
 
 def test_admin_sees_deliveries_with_status_codes(client, org_admin, org, other_org):
