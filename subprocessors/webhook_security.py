@@ -2,8 +2,9 @@
 
 Each delivery carries `X-Portal-Timestamp` (Unix seconds) and `X-Portal-Signature: sha256=<hex>`, the
 HMAC-SHA256 with the webhook's secret over `<timestamp>.<body>`; README "Webhooks" shows how to verify it.
-URLs must be HTTPS and resolve only to public addresses; WEBHOOKS_ALLOW_PRIVATE_ADDRESSES (tests, local
-development) also accepts private, loopback and link-local addresses and plain HTTP.
+URLs must be HTTPS and resolve only to globally routable unicast addresses (`address_allowed`); IPv6 forms that
+carry an IPv4 address are judged by that address, and tunnelling prefixes (6to4, Teredo) are refused outright.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES (tests, local development) skips the address rules and also accepts plain HTTP.
 """
 
 import hashlib
@@ -11,6 +12,7 @@ import hmac
 import ipaddress
 import secrets
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -25,7 +27,10 @@ DELIVERY_HEADER = "X-Portal-Delivery"
 URL_NOT_HTTPS = "Webhook URLs must start with https://."
 URL_NO_HOST = "Enter a full URL with a host name, e.g. https://hooks.example.com/portal."
 URL_UNRESOLVABLE = "The host name of this URL does not resolve."
-URL_PRIVATE = "This URL points at a private, loopback or link-local address ({address}); use a public address."
+URL_PRIVATE = (
+    "This URL points at a private, loopback, link-local or otherwise non-public address ({address}); "
+    "use a public address."
+)
 URL_CREDENTIALS = "Webhook URLs may not contain a user name or password."
 
 
@@ -46,35 +51,107 @@ def _allow_private() -> bool:
     return bool(getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False))
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+# Prefixes that tunnel to an IPv4 address somewhere else (6to4 relays, Teredo, local-use NAT64): a public
+# look hides where the packets end up, and no webhook receiver needs one, so they are refused outright.
+_REFUSED_NETWORKS = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "2002::/16",  # 6to4
+        "2001::/32",  # Teredo
+        "64:ff9b:1::/48",  # NAT64, local use (RFC 8215)
+        "::/96",  # IPv4-compatible (deprecated), also :: and ::1
+    )
+)
+# Prefixes whose last 32 bits are the IPv4 address actually reached; that address must itself be public.
+_EMBEDDED_IPV4_NETWORKS = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "::ffff:0:0/96",  # IPv4-mapped
+        "64:ff9b::/96",  # NAT64, well-known prefix (RFC 6052)
+    )
+)
 
 
-def webhook_resolve(url: str) -> list[str]:
-    """Check a webhook URL and return the addresses its host resolves to; ApplicationError when refused."""
+def address_allowed(address: str) -> bool:
+    """Whether a webhook may connect to this address: globally routable unicast only.
+
+    `ipaddress.is_global` alone is not enough: it calls multicast, site-local (fec0::/10) and, depending on
+    the Python release, 6to4 addresses global, and it judges an IPv4 address embedded in an IPv6 one by the
+    IPv6 prefix rather than by the IPv4 address that is reached.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in _REFUSED_NETWORKS):
+            return False
+        if any(ip in net for net in _EMBEDDED_IPV4_NETWORKS):
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        elif ip.is_site_local:
+            return False
+    return ip.is_global and not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+    )
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """A checked webhook URL: where to connect (`addresses`) and what to present there (`host`, `path`)."""
+
+    scheme: str
+    host: str  # ASCII (IDNA) host name, or an IP address without brackets: for SNI, certificate and Host
+    port: int
+    path: str  # path and query string sent in the request line
+    addresses: tuple[str, ...]  # what the single resolution answered, every one of them checked
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == (443 if self.scheme == "https" else 80) else f"{host}:{self.port}"
+
+
+def _ascii_host(host: str) -> str:
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return host.encode("idna").decode("ascii")
+
+
+def webhook_target(url: str) -> WebhookTarget:
+    """Check a webhook URL, resolve its host once and check every address; ApplicationError when refused.
+
+    Delivery connects to one of `addresses` and never resolves the host name again, so a name that answers
+    a public address to this check and a private one a moment later (DNS rebinding) cannot redirect it.
+    """
     parts = urlsplit(url.strip())
     allow_private = _allow_private()
     if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
         raise ApplicationError(URL_NOT_HTTPS, field="url")
     if parts.username or parts.password:
         raise ApplicationError(URL_CREDENTIALS, field="url")
-    host = parts.hostname
-    if not host:
+    if not parts.hostname:
         raise ApplicationError(URL_NO_HOST, field="url")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise ApplicationError(URL_NO_HOST, field="url")
     try:
+        host = _ascii_host(parts.hostname)
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise ApplicationError(URL_UNRESOLVABLE, field="url")
-    addresses = sorted({info[4][0] for info in infos})
+    addresses = tuple(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise ApplicationError(URL_UNRESOLVABLE, field="url")
     if not allow_private:
         for address in addresses:
-            if not _is_public(address):
-                raise ApplicationError(URL_PRIVATE.format(address=address), field="url")
-    return addresses
+            if not address_allowed(address):
+                raise ApplicationError(URL_PRIVATE.format(address=address), field="url", extra={"address": address})
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return WebhookTarget(scheme=parts.scheme, host=host, port=port, path=path, addresses=addresses)
+
+
+def webhook_resolve(url: str) -> list[str]:
+    """Check a webhook URL and return the addresses its host resolves to; ApplicationError when refused."""
+    return list(webhook_target(url).addresses)

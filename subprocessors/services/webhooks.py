@@ -4,7 +4,6 @@ import datetime as dt
 import json
 import logging
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -15,10 +14,13 @@ from subprocessors.models import SubprocessorChange, Webhook, WebhookDelivery
 from subprocessors.webhook_security import (
     DELIVERY_HEADER,
     EVENT_HEADER,
+    URL_UNRESOLVABLE,
     webhook_resolve,
     webhook_secret_new,
     webhook_signature_headers,
+    webhook_target,
 )
+from subprocessors.webhook_transport import DeliveryFailed, webhook_post
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,10 @@ STUCK_AFTER = dt.timedelta(minutes=5)
 WEBHOOK_DUPLICATE = "This URL is already registered for your organisation."
 WEBHOOK_LIMIT = "An organisation can register at most {n} webhooks."
 MAX_WEBHOOKS_PER_ORG = 10
+# What a delivery's attempt log says when the URL is refused at send time; the address stays in the server log.
+REFUSED_ADDRESS = "refused: address not allowed"
+REFUSED_UNRESOLVABLE = "host name does not resolve"
+REFUSED_URL = "refused: URL not allowed"
 
 
 @transaction.atomic
@@ -166,7 +172,8 @@ def webhook_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
         error = "Webhook was removed."
     else:
         try:
-            webhook_resolve(webhook.url)  # again at delivery: DNS may have changed since registration
+            # one resolution, every address checked, and the POST goes to a checked address (no rebinding)
+            target = webhook_target(webhook.url)
             headers = {
                 "Content-Type": "application/json",
                 "User-Agent": f"{settings.PORTAL_NAME} webhooks",
@@ -174,21 +181,25 @@ def webhook_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
                 DELIVERY_HEADER: str(delivery.delivery_id),
                 **webhook_signature_headers(webhook.secret, body, int(timezone.now().timestamp())),
             }
-            response = requests.post(
-                webhook.url,
-                data=body,
-                headers=headers,
-                timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-                allow_redirects=False,
+            status_code = webhook_post(
+                target=target, body=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
             )
-            status_code = response.status_code
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
         except ApplicationError as exc:
-            error = exc.message
-        except requests.RequestException as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error = _refusal(exc)
+            logger.warning("Webhook delivery %s to %s refused: %s", delivery.pk, webhook.url, exc.message)
+        except DeliveryFailed as exc:
+            error = exc.reason
     return _record_attempt(delivery, status_code, error, give_up=not webhook.active)
+
+
+def _refusal(exc: ApplicationError) -> str:
+    if "address" in exc.extra:
+        return REFUSED_ADDRESS
+    if exc.message == URL_UNRESOLVABLE:
+        return REFUSED_UNRESOLVABLE
+    return REFUSED_URL
 
 
 def _record_attempt(delivery: WebhookDelivery, status_code: int | None, error: str, give_up: bool) -> str:
