@@ -1,6 +1,20 @@
+import uuid
+from email.utils import make_msgid
+
+from django.conf import settings
 from django.db import models
 
 from .base import BaseModel
+
+
+def message_id_domain() -> str:
+    return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "trust-portal"
+
+
+def new_message_id() -> str:
+    """A Message-ID fixed when the row is written: every attempt sends the same one, so a receiver can drop a
+    copy re-sent after the SMTP server accepted the first but the portal could not record it."""
+    return make_msgid(idstring=uuid.uuid4().hex, domain=message_id_domain())
 
 
 class OutboundEmail(BaseModel):
@@ -30,7 +44,9 @@ class OutboundEmail(BaseModel):
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     locked_at = models.DateTimeField(null=True, blank=True)
+    # When the SMTP server accepted the message ("delivered" in every record of the portal), and its Message-ID.
     sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, default=new_message_id, editable=False)
 
     class Meta(BaseModel.Meta):
         indexes = [

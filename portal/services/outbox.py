@@ -6,17 +6,18 @@ mid-send stays `sending` and the sweeper puts it back in the queue after OUTBOX_
 """
 
 import logging
+import time
 from datetime import timedelta
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.models import OutboundEmail
+from portal.services.delivery_events import email_delivered, email_failed
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def email_enqueue_many(ids: list[int]) -> None:
 
 
 def _build_message(row: OutboundEmail) -> EmailMultiAlternatives:
-    headers = {"Message-ID": make_msgid(idstring=f"outbox-{row.pk}", domain="trust-portal"), **row.headers}
+    headers = {"Message-ID": row.message_id, **row.headers}
     msg = EmailMultiAlternatives(
         subject=row.subject,
         body=row.body_text,
@@ -136,23 +137,48 @@ def outbox_deliver(*, email_id: int) -> str:
     except Exception as exc:  # noqa: BLE001 - any backend failure is recorded on the row
         failed = row.attempts >= settings.OUTBOX_MAX_ATTEMPTS
         delay = BACKOFF_SECONDS[min(row.attempts - 1, len(BACKOFF_SECONDS) - 1)]
-        OutboundEmail.objects.filter(pk=row.pk, status=OutboundEmail.Status.SENDING).update(
+        logger.warning("Email %s attempt %s failed: %s", row.pk, row.attempts, exc)
+        _record(
+            row,
             status=OutboundEmail.Status.FAILED if failed else OutboundEmail.Status.QUEUED,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
             next_attempt_at=None if failed else timezone.now() + timedelta(seconds=delay),
-            locked_at=None,
-            updated_at=timezone.now(),
         )
-        logger.warning("Email %s attempt %s failed: %s", row.pk, row.attempts, exc)
         return "failed" if failed else "retry"
-    OutboundEmail.objects.filter(pk=row.pk).update(
-        status=OutboundEmail.Status.SENT,
-        sent_at=timezone.now(),
-        last_error="",
-        locked_at=None,
-        updated_at=timezone.now(),
-    )
+    # The SMTP server accepted it: from here on the row must say so, even across a lost database connection.
+    _record(row, status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="")
     return "sent"
+
+
+RECORD_ATTEMPTS = 4
+
+
+def _record(row: OutboundEmail, *, status: str, **fields) -> None:
+    """Move a `sending` row to its outcome and tell what it is about (delivery events), in one transaction.
+
+    A database error here (a dropped connection, a failover) is retried on a fresh connection within seconds:
+    after the SMTP server accepted a message, leaving the row `sending` would make the sweeper send it again."""
+    for attempt in range(RECORD_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                updated = OutboundEmail.objects.filter(pk=row.pk, status=OutboundEmail.Status.SENDING).update(
+                    status=status, locked_at=None, updated_at=timezone.now(), **fields
+                )
+                if updated:
+                    for name, value in fields.items():
+                        setattr(row, name, value)
+                    row.status = status
+                    if status == OutboundEmail.Status.SENT:
+                        email_delivered(row)
+                    elif status == OutboundEmail.Status.FAILED:
+                        email_failed(row)
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if attempt == RECORD_ATTEMPTS - 1 or connection.in_atomic_block:
+                raise
+            logger.warning("Recording email %s as %s failed (%s); retrying on a new connection", row.pk, status, exc)
+            connection.close()
+            time.sleep(0.2 * 2**attempt)
 
 
 def outbox_due_ids(*, limit: int = 1000) -> list[int]:

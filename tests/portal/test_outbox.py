@@ -123,3 +123,112 @@ def test_lost_enqueue_is_found_by_the_sweeper(org, mailoutbox):
     outbox_sweep()
     row.refresh_from_db()
     assert row.status == OutboundEmail.Status.SENT
+
+
+# --- delivery events and a stable Message-ID -----------------------------------------------------------------
+
+
+@pytest.fixture
+def events(monkeypatch):
+    """Register handlers for emails about organisations; record what they were told, and in which transaction."""
+    from django.db import connection
+
+    from portal.services import delivery_events
+
+    seen = []
+    monkeypatch.setattr(delivery_events, "_delivered", {})
+    monkeypatch.setattr(delivery_events, "_failed", {})
+    delivery_events.on_email_delivered("portal.Organisation")(
+        lambda row: seen.append(("delivered", row.pk, row.status, row.sent_at, connection.in_atomic_block))
+    )
+    delivery_events.on_email_failed("portal.Organisation")(
+        lambda row: seen.append(("failed", row.pk, row.status, row.last_error[:20], connection.in_atomic_block))
+    )
+    return seen
+
+
+def _queue_about(org, key="about"):
+    return email_queue(
+        key=key,
+        to="privacy@acme.example",
+        template="invitation",
+        context={"invitation": _Inv(), "organisation": org, "inviter": _Inv()},
+        organisation=org,
+        ref=org,
+    )
+
+
+def test_the_thing_an_email_is_about_hears_of_its_delivery(org, events, mailoutbox):
+    row = _queue_about(org)
+    assert outbox_deliver(email_id=row.pk) == "sent"
+    row.refresh_from_db()
+    assert events == [("delivered", row.pk, "sent", row.sent_at, True)]
+    assert mailoutbox[0].extra_headers["Message-ID"] == row.message_id
+
+
+def test_a_failed_attempt_is_not_an_event_and_the_final_failure_is(org, events, settings):
+    settings.EMAIL_BACKEND = "tests.portal.test_outbox.FailingBackend"
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    row = _queue_about(org)
+    assert outbox_deliver(email_id=row.pk) == "retry"
+    assert events == []
+    OutboundEmail.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    assert outbox_deliver(email_id=row.pk) == "failed"
+    assert events == [("failed", row.pk, "failed", "SMTPServerDisconnect", True)]
+
+
+def test_a_handler_error_leaves_the_email_unrecorded_rather_than_half_recorded(org, monkeypatch, mailoutbox):
+    from portal.services import delivery_events
+
+    monkeypatch.setattr(delivery_events, "_delivered", {})
+
+    def broken(row):
+        raise RuntimeError("handler bug")
+
+    delivery_events.on_email_delivered("portal.Organisation")(broken)
+    row = _queue_about(org)
+    with pytest.raises(RuntimeError):
+        outbox_deliver(email_id=row.pk)
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.SENDING  # the sweeper will try again; the event is not lost
+    assert row.sent_at is None
+
+
+def test_every_attempt_carries_the_same_message_id(org, settings, mailoutbox):
+    settings.EMAIL_BACKEND = "tests.portal.test_outbox.FailingBackend"
+    row = _queue(org)
+    outbox_deliver(email_id=row.pk)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    OutboundEmail.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    outbox_deliver(email_id=row.pk)
+    row.refresh_from_db()
+    assert row.message_id.startswith("<")
+    assert row.message_id.endswith("@portal.example>")
+    assert mailoutbox[0].extra_headers["Message-ID"] == row.message_id
+    assert OutboundEmail.objects.exclude(pk=row.pk).filter(message_id=row.message_id).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_an_accepted_send_a_lost_connection_is_retried_not_left_for_the_sweeper(monkeypatch, mailoutbox):
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    from portal.services import outbox
+
+    row = OutboundEmail.objects.create(idempotency_key="lost", to_email="a@b.example", subject="s", body_text="t")
+    real_update = QuerySet.update
+    calls = {"n": 0}
+
+    def flaky_update(self, **kwargs):
+        if kwargs.get("status") == OutboundEmail.Status.SENT and calls["n"] < 2:
+            calls["n"] += 1
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", flaky_update)
+    monkeypatch.setattr(outbox.time, "sleep", lambda s: None)
+    assert outbox_deliver(email_id=row.pk) == "sent"
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.SENT
+    assert calls["n"] == 2
+    assert len(mailoutbox) == 1
