@@ -201,7 +201,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Trust Portal] "
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "5/5m/ip,5/5m/key",
+    # Failed sign-ins: 5 per account from one client address (portal.adapters makes the key email + address, so
+    # a guesser elsewhere cannot lock the owner out) and 10 per address across all accounts.
+    "login_failed": "10/5m/ip,5/5m/key",
     "signup": "20/h/ip",
     "reset_password": "10/h/ip,5/h/key",  # nosec B105 - a rate, not a password
     "confirm_email": "5/5m/key",
