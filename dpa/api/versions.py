@@ -15,6 +15,7 @@ from dpa.services.versions import dpa_version_create, dpa_version_publish, dpa_v
 from portal.errors import ApplicationError
 from portal.models import Membership
 from portal.permissions import IsLegalStaff, is_legal
+from portal.request_limits import request_limits
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -176,6 +177,9 @@ class ExecutionListCreate(generics.ListCreateAPIView):
         return Response(ExecutionSerializer(execution).data, status=status.HTTP_201_CREATED)
 
 
+VERIFY_API_MAX_BYTES = 64 * 1024
+
+
 class VerifySerializer(serializers.Serializer):
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", error_messages={"invalid": "64 hexadecimal characters."})
 
@@ -190,6 +194,8 @@ class VerifyResultSerializer(serializers.Serializer):
     executed_at = serializers.DateTimeField(required=False)
 
 
+# A hash is all the endpoint takes: a larger body is refused (413) before DRF throttles or parses it.
+@request_limits(max_body=VERIFY_API_MAX_BYTES)
 class Verify(generics.GenericAPIView):
     """Is this SHA-256 an executed DPA of this portal? Unknown hashes reveal nothing but `valid: false`."""
 

@@ -1,4 +1,7 @@
 from django import forms
+from django.conf import settings
+
+from portal.request_limits import size_label
 
 
 class ExecutionRequestForm(forms.Form):
@@ -29,8 +32,6 @@ class DeclineForm(forms.Form):
 
 
 class VerifyForm(forms.Form):
-    MAX_UPLOAD = 20 * 1024 * 1024
-
     file = forms.FileField(label="Executed PDF", required=False, help_text="The file is checked and not kept.")
     sha256 = forms.CharField(label="…or its SHA-256", required=False, max_length=100)
 
@@ -42,8 +43,10 @@ class VerifyForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
-        if upload and upload.size > self.MAX_UPLOAD:
-            raise forms.ValidationError("The file is larger than any executed DPA (20 MB at most).")
+        # RequestLimitMiddleware refuses a larger body before it is read; this holds wherever the form is used.
+        if upload and upload.size > settings.DPA_VERIFY_MAX_BYTES:
+            limit = size_label(settings.DPA_VERIFY_MAX_BYTES)
+            raise forms.ValidationError(f"The file is larger than any executed DPA ({limit} at most).")
         return upload
 
     def clean(self):
