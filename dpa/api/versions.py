@@ -16,16 +16,17 @@ from portal.errors import ApplicationError
 from portal.models import Membership
 from portal.permissions import IsLegalStaff, is_legal
 from portal.request_limits import request_limits
+from portal.serializers import PortalModelSerializer, PortalSerializer
 
 
-class VersionSerializer(serializers.ModelSerializer):
+class VersionSerializer(PortalModelSerializer):
     class Meta:
         model = DpaVersion
         fields = ("label", "title", "status", "effective_date", "change_summary", "published_at")
         read_only_fields = ("status", "published_at")
 
 
-class VersionWriteSerializer(serializers.ModelSerializer):
+class VersionWriteSerializer(PortalModelSerializer):
     class Meta:
         model = DpaVersion
         fields = ("label", "title", "status", "effective_date", "change_summary", "body", "published_at")
@@ -108,7 +109,7 @@ class VersionPublish(APIView):
         return Response(VersionSerializer(version).data)
 
 
-class ExecutionSerializer(serializers.ModelSerializer):
+class ExecutionSerializer(PortalModelSerializer):
     organisation = serializers.UUIDField(source="organisation.public_id", read_only=True)
     version = serializers.CharField(source="version.label", read_only=True)
     id = serializers.UUIDField(source="public_id", read_only=True)
@@ -133,7 +134,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ExecutionRequestSerializer(serializers.Serializer):
+class ExecutionRequestSerializer(PortalSerializer):
     organisation = serializers.UUIDField(help_text="The organisation's public id.")
     signatory_name = serializers.CharField(max_length=200)
     signatory_title = serializers.CharField(max_length=200)
@@ -180,11 +181,11 @@ class ExecutionListCreate(generics.ListCreateAPIView):
 VERIFY_API_MAX_BYTES = 64 * 1024
 
 
-class VerifySerializer(serializers.Serializer):
+class VerifySerializer(PortalSerializer):
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", error_messages={"invalid": "64 hexadecimal characters."})
 
 
-class VerifyResultSerializer(serializers.Serializer):
+class VerifyResultSerializer(PortalSerializer):
     valid = serializers.BooleanField()
     organisation = serializers.CharField(required=False)
     version = serializers.CharField(required=False)
