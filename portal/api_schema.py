@@ -39,8 +39,8 @@ class PortalAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, plus the error answers DRF and our exception handler give per operation:
     400 for a rejected body, filter or page parameter; 401 for missing or invalid credentials; 403 for a caller
     without the permission (or a session request without its CSRF token); 404 for an unknown path id or page; 415
-    for a body in an undocumented media type; 429 when throttled. Codes an operation documents itself (with
-    @extend_schema) are kept as they are."""
+    for a body in an undocumented media type; 413 for a body over its limit (portal.request_limits); 429 when
+    throttled. Codes an operation documents itself (with @extend_schema) are kept as they are."""
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -67,6 +67,7 @@ class PortalAutoSchema(AutoSchema):
             errors["404"] = ("No such object, or no such page.", ERROR_SCHEMA)
         if "requestBody" in operation:
             errors["415"] = ("The body's Content-Type is not one of those documented here.", ERROR_SCHEMA)
+            errors["413"] = ("The body is larger than this operation accepts; `detail` gives the limit.", ERROR_SCHEMA)
         if self.view.get_throttles():
             errors["429"] = ("Too many requests from this client; retry after `Retry-After` seconds.", ERROR_SCHEMA)
         responses = operation["responses"]

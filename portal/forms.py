@@ -3,6 +3,30 @@ from django.core.exceptions import ValidationError
 
 from portal.errors import ApplicationError
 from portal.models import CalendarOverride, Membership, Organisation, OutboundEmail
+from portal.validators import is_single_line_form_field, validate_single_line
+
+
+class SingleLineTextMixin:
+    """Every text field of the form that is not a Textarea refuses control characters (validate_single_line).
+
+    Added when the form is cleaned, so fields a subclass adds or changes in __init__ are covered too. The
+    project's forms derive from PortalForm or PortalModelForm; tests/portal/test_single_line.py fails for one
+    that does not.
+    """
+
+    def full_clean(self):
+        for field in self.fields.values():
+            if is_single_line_form_field(field) and validate_single_line not in field.validators:
+                field.validators.append(validate_single_line)
+        super().full_clean()
+
+
+class PortalForm(SingleLineTextMixin, forms.Form):
+    pass
+
+
+class PortalModelForm(SingleLineTextMixin, forms.ModelForm):
+    pass
 
 
 def form_error(form: forms.Form, exc: ApplicationError | ValidationError) -> None:
@@ -17,13 +41,13 @@ def form_error(form: forms.Form, exc: ApplicationError | ValidationError) -> Non
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
-class OrganisationCreateForm(forms.ModelForm):
+class OrganisationCreateForm(PortalModelForm):
     class Meta:
         model = Organisation
         fields = ("name", "email_domain", "privacy_contact_email")
 
 
-class ContactsForm(forms.ModelForm):
+class ContactsForm(PortalModelForm):
     class Meta:
         model = Organisation
         fields = (
@@ -45,25 +69,25 @@ class ContactsForm(forms.ModelForm):
         return phone
 
 
-class InviteForm(forms.Form):
+class InviteForm(PortalForm):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
 
 
-class TierForm(forms.ModelForm):
+class TierForm(PortalModelForm):
     class Meta:
         model = Organisation
         fields = ("tier", "email_domain")
 
 
-class CalendarOverrideForm(forms.ModelForm):
+class CalendarOverrideForm(PortalModelForm):
     class Meta:
         model = CalendarOverride
         fields = ("date", "kind", "note")
         widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(PortalForm):
     action = forms.CharField(required=False)
     actor = forms.CharField(required=False, label="Actor email contains")
     target_type = forms.CharField(required=False)
@@ -72,7 +96,7 @@ class AuditFilterForm(forms.Form):
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
-class OutboxFilterForm(forms.Form):
+class OutboxFilterForm(PortalForm):
     status = forms.ChoiceField(choices=[("", "Any status"), *OutboundEmail.Status.choices], required=False)
     to = forms.CharField(required=False, label="Recipient contains")
     template = forms.CharField(required=False)
@@ -81,7 +105,7 @@ class OutboxFilterForm(forms.Form):
 TOKEN_LIFETIMES = [(7, "7 days"), (30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year")]
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(PortalForm):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. “procurement sync”.")
     scope = forms.ChoiceField(
         choices=[
@@ -105,7 +129,7 @@ class ApiTokenForm(forms.Form):
             del self.fields["staff"]
 
 
-class ApiTokenFilterForm(forms.Form):
+class ApiTokenFilterForm(PortalForm):
     q = forms.CharField(label="Owner or name", required=False, max_length=200)
     staff = forms.ChoiceField(
         label="Kind", required=False, choices=[("", "Any"), ("yes", "Staff tokens"), ("no", "Other tokens")]

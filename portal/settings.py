@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # before CsrfViewMiddleware, whose process_view parses POSTed forms: bodies are bounded before anything reads them
+    "portal.request_limits.RequestLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -201,7 +203,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Trust Portal] "
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "5/5m/ip,5/5m/key",
+    # Failed sign-ins: 5 per account from one client address (portal.adapters makes the key email + address, so
+    # a guesser elsewhere cannot lock the owner out) and 10 per address across all accounts.
+    "login_failed": "10/5m/ip,5/5m/key",
     "signup": "20/h/ip",
     "reset_password": "10/h/ip,5/h/key",  # nosec B105 - a rate, not a password
     "confirm_email": "5/5m/key",
@@ -307,12 +311,28 @@ WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 # --- Sub-processor list ----------------------------------------------------------------------
 SUBPROCESSORS_PAGE_CACHE_SECONDS = env.int("SUBPROCESSORS_PAGE_CACHE_SECONDS", default=86400)
 SUBPROCESSORS_SUBSCRIBE_RATE = env("SUBPROCESSORS_SUBSCRIBE_RATE", default="5/h")
-# Verifications per client address on the HTML verify page (the API uses DRF's anonymous throttle).
+# Verifications per client address on the HTML verify page, counted before the upload is read (the API takes
+# only a hash and uses DRF's anonymous throttle).
 DPA_VERIFY_RATE = env("DPA_VERIFY_RATE", default="30/10m")
 # --- Trust-portal access (dpa/) --------------------------------------------------------------
 ACCESS_DEFAULT_EXPIRY_MONTHS = env.int("ACCESS_DEFAULT_EXPIRY_MONTHS", default=12)
 ACCESS_EXPIRY_WARNING_DAYS = env.int("ACCESS_EXPIRY_WARNING_DAYS", default=14)
 TRUST_DOCUMENT_MAX_BYTES = env.int("TRUST_DOCUMENT_MAX_MB", default=20) * 1024 * 1024
+
+# --- Request sizes (portal.request_limits.RequestLimitMiddleware) ----------------------------------
+# Refused with 413 from Content-Length before anything parses the body; the upload handler stops a body that
+# streams in longer than it said. The reverse proxy should refuse first: nginx `client_max_body_size 21m;`.
+# The largest body of all: the largest legitimate upload (a trust document) and room for the form around it.
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=TRUST_DOCUMENT_MAX_BYTES + 1024 * 1024)
+# A body that is not multipart/form-data (forms without files, JSON): Django's default, 2.5 MB, made explicit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
+# Verifying an executed DPA uploads one PDF, a few hundred kilobytes in practice.
+DPA_VERIFY_MAX_BYTES = env.int("DPA_VERIFY_MAX_BYTES", default=10 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "portal.request_limits.BodyLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Addresses at these domains are never auto-approved, whatever the rules say.
 ACCESS_FREEMAIL_DOMAINS = env.list(
     "ACCESS_FREEMAIL_DOMAINS",

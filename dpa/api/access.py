@@ -15,10 +15,11 @@ from dpa.services.access import access_request_approve, access_request_deny, acc
 from portal.api_schema import ERROR_SCHEMA
 from portal.models import Organisation
 from portal.permissions import IsLegalStaff
+from portal.serializers import PortalModelSerializer, PortalSerializer, TextField
 from portal.services.audit import client_ip
 
 
-class AccessRequestSerializer(serializers.ModelSerializer):
+class AccessRequestSerializer(PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     reference = serializers.CharField(read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
@@ -52,23 +53,23 @@ class AccessRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AccessRequestCreateSerializer(serializers.Serializer):
+class AccessRequestCreateSerializer(PortalSerializer):
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
     job_role = serializers.CharField(max_length=120)
-    reason = serializers.CharField(max_length=2000)
+    reason = TextField(max_length=2000)
     organisation = serializers.UUIDField(required=False, allow_null=True)
     nda_version = serializers.CharField(help_text="The version of the NDA being accepted (GET /api/v1/nda/).")
     accept_nda = serializers.BooleanField()
 
 
-class ApproveSerializer(serializers.Serializer):
+class ApproveSerializer(PortalSerializer):
     level = serializers.ChoiceField(choices=GrantLevel.choices)
     expires_on = serializers.DateField(required=False)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = TextField(required=False, allow_blank=True, max_length=2000)
 
 
-class DenySerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+class DenySerializer(PortalSerializer):
+    reason = TextField(max_length=2000)
 
 
 class AccessRequestListCreate(generics.ListAPIView):
@@ -151,7 +152,7 @@ class AccessRequestDeny(APIView):
         return Response(AccessRequestSerializer(req).data)
 
 
-class DocumentSerializer(serializers.Serializer):
+class DocumentSerializer(PortalSerializer):
     id = serializers.UUIDField(source="public_id")
     title = serializers.CharField()
     description = serializers.CharField()

@@ -15,16 +15,18 @@ from dpa.services.versions import dpa_version_create, dpa_version_publish, dpa_v
 from portal.errors import ApplicationError
 from portal.models import Membership
 from portal.permissions import IsLegalStaff, is_staff_verified
+from portal.request_limits import request_limits
+from portal.serializers import PortalModelSerializer, PortalSerializer
 
 
-class VersionSerializer(serializers.ModelSerializer):
+class VersionSerializer(PortalModelSerializer):
     class Meta:
         model = DpaVersion
         fields = ("label", "title", "status", "effective_date", "change_summary", "published_at")
         read_only_fields = ("status", "published_at")
 
 
-class VersionWriteSerializer(serializers.ModelSerializer):
+class VersionWriteSerializer(PortalModelSerializer):
     class Meta:
         model = DpaVersion
         fields = ("label", "title", "status", "effective_date", "change_summary", "body", "published_at")
@@ -107,7 +109,7 @@ class VersionPublish(APIView):
         return Response(VersionSerializer(version).data)
 
 
-class ExecutionSerializer(serializers.ModelSerializer):
+class ExecutionSerializer(PortalModelSerializer):
     organisation = serializers.UUIDField(source="organisation.public_id", read_only=True)
     version = serializers.CharField(source="version.label", read_only=True)
     id = serializers.UUIDField(source="public_id", read_only=True)
@@ -132,7 +134,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ExecutionRequestSerializer(serializers.Serializer):
+class ExecutionRequestSerializer(PortalSerializer):
     organisation = serializers.UUIDField(help_text="The organisation's public id.")
     signatory_name = serializers.CharField(max_length=200)
     signatory_title = serializers.CharField(max_length=200)
@@ -176,11 +178,14 @@ class ExecutionListCreate(generics.ListCreateAPIView):
         return Response(ExecutionSerializer(execution).data, status=status.HTTP_201_CREATED)
 
 
-class VerifySerializer(serializers.Serializer):
+VERIFY_API_MAX_BYTES = 64 * 1024
+
+
+class VerifySerializer(PortalSerializer):
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", error_messages={"invalid": "64 hexadecimal characters."})
 
 
-class VerifyResultSerializer(serializers.Serializer):
+class VerifyResultSerializer(PortalSerializer):
     valid = serializers.BooleanField()
     organisation = serializers.CharField(required=False)
     version = serializers.CharField(required=False)
@@ -190,6 +195,8 @@ class VerifyResultSerializer(serializers.Serializer):
     executed_at = serializers.DateTimeField(required=False)
 
 
+# A hash is all the endpoint takes: a larger body is refused (413) before DRF throttles or parses it.
+@request_limits(max_body=VERIFY_API_MAX_BYTES)
 class Verify(generics.GenericAPIView):
     """Is this SHA-256 an executed DPA of this portal? Unknown hashes reveal nothing but `valid: false`."""
 

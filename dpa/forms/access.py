@@ -3,10 +3,11 @@ from django.utils import timezone
 
 from dpa.models import AccessRequest, GrantLevel, TrustDocument
 from portal.calendar import local_date
+from portal.forms import PortalForm, PortalModelForm
 from portal.models import Organisation
 
 
-class AccessRequestForm(forms.Form):
+class AccessRequestForm(PortalForm):
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.none(),
         required=False,
@@ -34,7 +35,7 @@ class AccessRequestForm(forms.Form):
         return data
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(PortalForm):
     level = forms.ChoiceField(choices=GrantLevel.choices, initial=GrantLevel.APPROVED, label="Access level")
     expires_on = forms.DateField(
         label="Access until", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -48,19 +49,19 @@ class ApproveForm(forms.Form):
         return day
 
 
-class DenyForm(forms.Form):
+class DenyForm(PortalForm):
     reason = forms.CharField(
         max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="Shown to the requester."
     )
 
 
-class RevokeForm(forms.Form):
+class RevokeForm(PortalForm):
     reason = forms.CharField(
         max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="Shown to the requester."
     )
 
 
-class BulkApproveForm(forms.Form):
+class BulkApproveForm(PortalForm):
     level = forms.ChoiceField(choices=GrantLevel.choices, initial=GrantLevel.APPROVED, label="Level for all")
     selected = forms.MultipleChoiceField(choices=(), label="Requests")
 
@@ -69,7 +70,7 @@ class BulkApproveForm(forms.Form):
         self.fields["selected"].choices = choices
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(PortalForm):
     status = forms.ChoiceField(
         choices=[*AccessRequest.Status.choices, ("all", "All")], required=False, initial="pending"
     )
@@ -78,7 +79,7 @@ class QueueFilterForm(forms.Form):
     overdue = forms.BooleanField(required=False, label="Overdue only")
 
 
-class AutoRuleForm(forms.Form):
+class AutoRuleForm(PortalForm):
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.filter(tier=Organisation.Tier.ENTERPRISE).exclude(email_domain=""),
         help_text="Enterprise organisations with an email domain.",
@@ -86,7 +87,7 @@ class AutoRuleForm(forms.Form):
     level = forms.ChoiceField(choices=GrantLevel.choices, initial=GrantLevel.APPROVED)
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(PortalForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     category = forms.ChoiceField(choices=TrustDocument.Category.choices)
@@ -96,19 +97,19 @@ class DocumentForm(forms.Form):
     published_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
-class ReplaceForm(forms.Form):
+class ReplaceForm(PortalForm):
     file = forms.FileField(label="New PDF file", widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}))
     version = forms.CharField(max_length=40)
     published_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
-class DocumentEditForm(forms.ModelForm):
+class DocumentEditForm(PortalModelForm):
     class Meta:
         model = TrustDocument
         fields = ("title", "description", "category", "access_level")
 
 
-class NdaVersionForm(forms.Form):
+class NdaVersionForm(PortalForm):
     version = forms.CharField(
         max_length=20, help_text="A new label, for example 2026-12. Published texts never change."
     )

@@ -1,6 +1,7 @@
 from django import forms
 
 from dpa.models import BLOCKS, BreachIncident
+from portal.forms import PortalForm, PortalModelForm
 from portal.models import Organisation
 from subprocessors.models import Subprocessor
 
@@ -8,7 +9,7 @@ DT_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-
 BLOCK_FIELDS = [f for key, _ in BLOCKS for f in (key, f"{key}_pending")]
 
 
-class BreachIncidentForm(forms.ModelForm):
+class BreachIncidentForm(PortalModelForm):
     aware_at = forms.DateTimeField(
         label="Became aware at (local time)",
         widget=DT_WIDGET,
@@ -27,7 +28,7 @@ class BreachIncidentForm(forms.ModelForm):
         }
 
 
-class AffectedForm(forms.Form):
+class AffectedForm(PortalForm):
     scope = forms.ChoiceField(
         choices=BreachIncident.Scope.choices,
         initial=BreachIncident.Scope.SELECTED,
@@ -73,7 +74,7 @@ class BreachEditForm(BreachIncidentForm):
         fields = (*BreachIncidentForm.Meta.fields, "status")
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(PortalForm):
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="What changed",

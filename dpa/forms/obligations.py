@@ -1,13 +1,14 @@
 from django import forms
 
 from dpa.models import Obligation
+from portal.forms import PortalForm
 from portal.models import Organisation
 
 STAFF_KINDS = [(k, label) for k, label in Obligation.Kind.choices if k != Obligation.Kind.BREACH_NOTIFICATION]
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 
 
-class ObligationForm(forms.Form):
+class ObligationForm(PortalForm):
     kind = forms.ChoiceField(choices=STAFF_KINDS)
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.order_by("name"))
     received_at = forms.DateTimeField(
@@ -19,7 +20,7 @@ class ObligationForm(forms.Form):
     details = forms.CharField(widget=forms.Textarea, required=False)
 
 
-class ObligationCompleteForm(forms.Form):
+class ObligationCompleteForm(PortalForm):
     evidence = forms.CharField(
         widget=forms.Textarea, help_text="What was done and how it was confirmed (e.g. the email sent, its date)."
     )
@@ -32,7 +33,7 @@ class ObligationCompleteForm(forms.Form):
         return upload
 
 
-class ObligationFilterForm(forms.Form):
+class ObligationFilterForm(PortalForm):
     state = forms.ChoiceField(
         choices=[
             ("", "All"),

@@ -1,7 +1,11 @@
 from django import forms
+from django.conf import settings
+
+from portal.forms import PortalForm
+from portal.request_limits import size_label
 
 
-class ExecutionRequestForm(forms.Form):
+class ExecutionRequestForm(PortalForm):
     signatory_name = forms.CharField(label="Signatory's full name", max_length=200)
     signatory_title = forms.CharField(label="Signatory's title", max_length=200, help_text="E.g. Managing Director.")
     signatory_email = forms.EmailField(
@@ -9,14 +13,14 @@ class ExecutionRequestForm(forms.Form):
     )
 
 
-class SignForm(forms.Form):
+class SignForm(PortalForm):
     typed_name = forms.CharField(label="Type your full name to sign", max_length=200)
     confirms_authority = forms.BooleanField(
         label="I confirm that I am authorised to sign this agreement on behalf of my organisation.", required=False
     )
 
 
-class CountersignForm(forms.Form):
+class CountersignForm(PortalForm):
     typed_name = forms.CharField(label="Type your full name to countersign", max_length=200)
     title = forms.CharField(label="Your title", max_length=200, help_text="E.g. General Counsel.")
     confirms_authority = forms.BooleanField(
@@ -24,13 +28,11 @@ class CountersignForm(forms.Form):
     )
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(PortalForm):
     reason = forms.CharField(label="Reason for declining", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
-class VerifyForm(forms.Form):
-    MAX_UPLOAD = 20 * 1024 * 1024
-
+class VerifyForm(PortalForm):
     file = forms.FileField(label="Executed PDF", required=False, help_text="The file is checked and not kept.")
     sha256 = forms.CharField(label="…or its SHA-256", required=False, max_length=100)
 
@@ -42,8 +44,10 @@ class VerifyForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
-        if upload and upload.size > self.MAX_UPLOAD:
-            raise forms.ValidationError("The file is larger than any executed DPA (20 MB at most).")
+        # RequestLimitMiddleware refuses a larger body before it is read; this holds wherever the form is used.
+        if upload and upload.size > settings.DPA_VERIFY_MAX_BYTES:
+            limit = size_label(settings.DPA_VERIFY_MAX_BYTES)
+            raise forms.ValidationError(f"The file is larger than any executed DPA ({limit} at most).")
         return upload
 
     def clean(self):

@@ -1,9 +1,10 @@
 from django import forms
 
 from dpa.models import DpaVersion
+from portal.forms import PortalForm, PortalModelForm
 
 
-class DpaVersionForm(forms.ModelForm):
+class DpaVersionForm(PortalModelForm):
     class Meta:
         model = DpaVersion
         fields = ("label", "title", "effective_date", "change_summary", "body")
@@ -30,6 +31,6 @@ class DpaVersionForm(forms.ModelForm):
         return data
 
 
-class DiffForm(forms.Form):
+class DiffForm(PortalForm):
     from_label = forms.CharField(label="From version", max_length=40)
     to_label = forms.CharField(label="To version", max_length=40)

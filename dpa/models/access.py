@@ -66,6 +66,7 @@ class AccessRequest(BaseModel):
     nda_accepted_at = models.DateTimeField()
     nda_ip = models.GenericIPAddressField(null=True, blank=True)
     nda_user_agent = models.CharField(max_length=500, blank=True)
+    control_characters_allowed = ("nda_user_agent",)  # the header as sent
     # The decision.
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(

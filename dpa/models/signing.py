@@ -55,6 +55,7 @@ class DpaExecution(BaseModel):
     countersigned_at = models.DateTimeField(null=True, blank=True)
     countersigned_ip = models.GenericIPAddressField(null=True, blank=True)
     countersigned_user_agent = models.CharField(max_length=500, blank=True)
+    control_characters_allowed = ("customer_signed_user_agent", "countersigned_user_agent")  # headers as sent
 
     declined_side = models.CharField(max_length=10, choices=Side.choices, blank=True)
     declined_by_label = models.CharField(max_length=254, blank=True)

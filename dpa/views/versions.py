@@ -1,7 +1,6 @@
 """Public and customer pages for DPA versions: the version list, reading online, the informational PDF, the
 diff between two versions, and verification of an executed copy."""
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -10,7 +9,7 @@ from dpa.documents import diff_clauses, split_clauses
 from dpa.forms.signing import VerifyForm
 from dpa.selectors.signing import executed_by_sha256
 from dpa.selectors.versions import can_read_dpa, current_version, public_version, public_versions
-from portal.ratelimit import rate_limited
+from portal.request_limits import request_limits
 from portal.services.audit import audit_record
 
 READ_REFUSED = "The full DPA text is for customers with approved trust-portal access."
@@ -108,13 +107,23 @@ def version_diff(request):
 VERIFY_RATE_LIMITED = "Too many verifications from your network. Please try again in a few minutes."
 
 
+def _verify_refused(request, message, status):
+    """The verify page with the reason it refused a request (too many, too large), before the upload was read."""
+    return render(request, "dpa/verify.html", {"form": VerifyForm(), "checked": False, "error": message}, status=status)
+
+
+# The rate limit and the body limit hold in RequestLimitMiddleware, before the upload is parsed (here or by CSRF).
+@request_limits(
+    max_body="DPA_VERIFY_MAX_BYTES",
+    rate="DPA_VERIFY_RATE",
+    scope="dpa.verify",
+    rate_message=VERIFY_RATE_LIMITED,
+    refused=_verify_refused,
+)
 def verify(request):
     form = VerifyForm(request.POST if request.method == "POST" else None, request.FILES or None)
     result = None
     checked = False
-    if request.method == "POST" and rate_limited(request, scope="dpa.verify", rate=settings.DPA_VERIFY_RATE):
-        context = {"form": VerifyForm(), "checked": False, "error": VERIFY_RATE_LIMITED}
-        return render(request, "dpa/verify.html", context, status=429)
     if request.method == "POST" and form.is_valid():
         checked = True
         result = executed_by_sha256(form.fingerprint())

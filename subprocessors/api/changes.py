@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.models import Organisation
+from portal.serializers import PortalModelSerializer, PortalSerializer, TextField
 from subprocessors.models import Objection, SubprocessorChange
 from subprocessors.selectors.changes import PUBLIC_STATUSES, public_changes
 from subprocessors.services.objections import (
@@ -17,12 +18,12 @@ from subprocessors.services.objections import (
 )
 
 
-class _PartySerializer(serializers.Serializer):
+class _PartySerializer(PortalSerializer):
     slug = serializers.CharField()
     name = serializers.CharField()
 
 
-class SubprocessorChangeSerializer(serializers.ModelSerializer):
+class SubprocessorChangeSerializer(PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     subprocessor = _PartySerializer(read_only=True)
     replaces = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
@@ -44,7 +45,7 @@ class SubprocessorChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StatusFilterSerializer(serializers.Serializer):
+class StatusFilterSerializer(PortalSerializer):
     status = serializers.ChoiceField(choices=[s for s in PUBLIC_STATUSES], required=False)
 
 
@@ -65,17 +66,17 @@ class SubprocessorChangeList(generics.ListAPIView):
         return public_changes(status=params.validated_data.get("status"))
 
 
-class ObjectionCreateSerializer(serializers.Serializer):
+class ObjectionCreateSerializer(PortalSerializer):
     organisation = serializers.UUIDField(help_text="public id of your organisation")
     # The service's own rule, stated here too so that the schema documents it (minLength).
-    grounds = serializers.CharField(
+    grounds = TextField(
         min_length=GROUNDS_MIN_LENGTH,
         error_messages={"min_length": OBJECTION_GROUNDS_SHORT},
         help_text="data-protection grounds of the objection",
     )
 
 
-class ObjectionSerializer(serializers.ModelSerializer):
+class ObjectionSerializer(PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     organisation = serializers.UUIDField(source="organisation.public_id", read_only=True)
     change = serializers.UUIDField(source="change.public_id", read_only=True)

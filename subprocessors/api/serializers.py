@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.serializers import PortalModelSerializer, PortalSerializer
 from subprocessors.countries import COUNTRIES, REGIONS
 from subprocessors.forms.public import COUNTRY_INVALID
 from subprocessors.models import Subprocessor
@@ -34,7 +35,7 @@ class _OptionalUrlField(serializers.URLField):
     """A URL, or "" when none is recorded (a read-only field loses DRF's allow_blank, so say it here)."""
 
 
-class SubprocessorSerializer(serializers.ModelSerializer):
+class SubprocessorSerializer(PortalModelSerializer):
     website = _OptionalUrlField(read_only=True, allow_blank=True)
 
     class Meta:
@@ -43,7 +44,7 @@ class SubprocessorSerializer(serializers.ModelSerializer):
         read_only_fields = PUBLIC_FIELDS
 
 
-class SubprocessorQuerySerializer(serializers.Serializer):
+class SubprocessorQuerySerializer(PortalSerializer):
     """Query parameters of the list endpoint; an invalid value answers 400 with the field's message."""
 
     category = serializers.ChoiceField(choices=Subprocessor.Category.choices, required=False)

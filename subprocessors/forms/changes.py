@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from portal.forms import PortalForm
 from portal.models import Organisation
 from subprocessors.forms.staff import SubprocessorForm
 from subprocessors.models import Objection, Subprocessor, SubprocessorChange
@@ -10,7 +11,7 @@ from subprocessors.windows import earliest_effective_date
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ChangeForm(forms.Form):
+class ChangeForm(PortalForm):
     kind = forms.ChoiceField(choices=SubprocessorChange.Kind.choices)
     subprocessor = forms.ModelChoiceField(
         queryset=Subprocessor.objects.exclude(status=Subprocessor.Status.RETIRED).order_by("name"),
@@ -72,7 +73,7 @@ class NewSubprocessorForm(SubprocessorForm):
         )
 
 
-class ChangeEditForm(forms.Form):
+class ChangeEditForm(PortalForm):
     """What can still change in a draft: the wording customers will see and the planned date."""
 
     modification = forms.CharField(
@@ -84,13 +85,13 @@ class ChangeEditForm(forms.Form):
     effective_date = forms.DateField(widget=DATE_WIDGET)
 
 
-class AnnounceForm(forms.Form):
+class AnnounceForm(PortalForm):
     effective_date = forms.DateField(
         widget=DATE_WIDGET, help_text="Suggested: the earliest date the 10-business-day notice allows."
     )
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(PortalForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Why is the change withdrawn?",
@@ -98,7 +99,7 @@ class WithdrawForm(forms.Form):
     )
 
 
-class ObjectionForm(forms.Form):
+class ObjectionForm(PortalForm):
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), empty_label=None)
     grounds = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -117,17 +118,17 @@ class ObjectionForm(forms.Form):
         self.fields["organisation"].to_field_name = "public_id"
 
 
-class MessageForm(forms.Form):
+class MessageForm(PortalForm):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Message")
 
 
-class ObjectionStatusForm(forms.Form):
+class ObjectionStatusForm(PortalForm):
     status = forms.ChoiceField(
         choices=[(s, label) for s, label in Objection.Status.choices if s != Objection.Status.RECEIVED]
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Note to the customer")
 
 
-class WebhookForm(forms.Form):
+class WebhookForm(PortalForm):
     url = forms.CharField(label="URL", max_length=500, help_text="An HTTPS address that accepts JSON POST requests.")
     description = forms.CharField(max_length=200, required=False)

@@ -1,12 +1,13 @@
 from django import forms
 
+from portal.forms import PortalForm
 from subprocessors.countries import COUNTRIES, REGIONS, country_name
 from subprocessors.models import Subprocessor
 
 COUNTRY_INVALID = "Choose a country by its two-letter ISO code, e.g. NL or FR."
 
 
-class ListFilterForm(forms.Form):
+class ListFilterForm(PortalForm):
     """The public page's filters, read from the query string so they work without JavaScript."""
 
     q = forms.CharField(label="Search", required=False, max_length=100, strip=True)
@@ -46,5 +47,5 @@ class ListFilterForm(forms.Form):
         }
 
 
-class SubscribeForm(forms.Form):
+class SubscribeForm(PortalForm):
     email = forms.EmailField(label="Email address", max_length=254)

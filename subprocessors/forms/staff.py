@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from portal.calendar import local_date
+from portal.forms import PortalModelForm
 from subprocessors.models import Subprocessor
 
 EDIT_FIELDS = (
@@ -25,7 +26,7 @@ EDIT_FIELDS = (
 )
 
 
-class SubprocessorForm(forms.ModelForm):
+class SubprocessorForm(PortalModelForm):
     class Meta:
         model = Subprocessor
         fields = ("slug", *EDIT_FIELDS)

@@ -7,6 +7,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.test import Client
 
 from portal.models import OutboundEmail
 from tests.factories import PASSWORD, UserFactory
@@ -63,6 +64,65 @@ def test_login_is_rate_limited_after_repeated_failures(client, member, settings)
     assert response.status_code in (200, 429)
     assert "_auth_user_id" not in client.session
     assert "Too many failed login attempts" in response.content.decode()
+
+
+def _real_login_limits(settings):
+    """tests/conftest.py switches allauth's rate limits off; these tests need the production rates."""
+    from portal import settings as portal_settings
+
+    settings.ACCOUNT_RATE_LIMITS = portal_settings.ACCOUNT_RATE_LIMITS
+    cache.clear()
+
+
+def _sign_in(email, password, address):
+    client = Client()
+    response = client.post("/accounts/login/", {"login": email, "password": password}, REMOTE_ADDR=address)
+    return client, response
+
+
+def test_failed_logins_lock_the_account_for_that_address_only(member, settings):
+    # given the production limits
+    _real_login_limits(settings)
+    # when someone at 10.0.0.1 tries five wrong passwords
+    for _ in range(5):
+        _client, response = _sign_in(member.email, "wrong-password", "10.0.0.1")
+        assert response.status_code == 200
+    # then 10.0.0.1 is refused for this account, even with the right password
+    client, response = _sign_in(member.email, PASSWORD, "10.0.0.1")
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed login attempts" in response.content.decode()
+    # and the owner signs in from 10.0.0.2
+    client, response = _sign_in(member.email, PASSWORD, "10.0.0.2")
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(member.pk)
+
+
+def test_failed_logins_are_also_limited_per_address_across_accounts(db, settings):
+    # given the production limits and eleven accounts
+    _real_login_limits(settings)
+    users = [UserFactory() for _ in range(11)]
+    # when one address sends a wrong password for each of ten accounts
+    for user in users[:10]:
+        _client, response = _sign_in(user.email, "wrong-password", "10.0.0.1")
+        assert "Too many failed login attempts" not in response.content.decode()
+    # then it may not try an eleventh, even with the right password; another address may
+    client, response = _sign_in(users[10].email, PASSWORD, "10.0.0.1")
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed login attempts" in response.content.decode()
+    client, response = _sign_in(users[10].email, PASSWORD, "10.0.0.2")
+    assert client.session["_auth_user_id"] == str(users[10].pk)
+
+
+def test_login_failures_of_one_ipv6_64_count_together(rf):
+    from portal.adapters import AccountAdapter
+
+    def key(address):
+        request = rf.post("/accounts/login/", REMOTE_ADDR=address)
+        return AccountAdapter()._get_login_attempts_cache_key(request, email="Owner@Acme.example")
+
+    assert key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff::9")
+    assert key("2001:db8:1:2::1") != key("2001:db8:1:3::1")
+    assert key("10.0.0.1").endswith(":owner@acme.example:10.0.0.1")
 
 
 def test_password_reset_email_goes_through_the_outbox(client, member, run_on_commit, mailoutbox):

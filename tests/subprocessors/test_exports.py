@@ -108,7 +108,9 @@ def test_csv_follows_the_page_filters(client, db):
 
 @pytest.mark.parametrize("payload", ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "|pipe"])
 def test_csv_neutralises_formula_injection(client, db, payload):
-    make_subprocessor(name=payload, purpose=payload)
+    row = make_subprocessor(name="Placeholder", purpose="Placeholder")
+    # Written past the service: full_clean refuses control characters now, but rows stored before may hold them.
+    Subprocessor.objects.filter(pk=row.pk).update(name=payload, purpose=payload)
     row = read_csv(client.get("/subprocessors/export.csv"))[0]
     assert row["name"] == "'" + payload
     assert row["purpose"] == "'" + payload
