@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from portal.errors import ApplicationError
@@ -125,6 +126,7 @@ class ApiTokenForm(PortalForm):
 
     def __init__(self, *args, legal: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["days"].choices = [(d, label) for d, label in TOKEN_LIFETIMES if d <= settings.API_TOKEN_MAX_DAYS]
         if not legal:
             del self.fields["staff"]
 

@@ -1,5 +1,6 @@
 """API tokens: each user's own (profile page) and every token for legal staff (Staff → API tokens)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -31,7 +32,8 @@ def _own_tokens(user):
 def api_token(request):
     """List the user's tokens and mint a new one; the new key is shown in this response only, never stored."""
     legal = is_legal(request.user)
-    form = ApiTokenForm(request.POST or None, legal=legal, initial={"days": 30 if legal else 90})
+    initial = {"days": settings.API_TOKEN_STAFF_MAX_DAYS if legal else settings.API_TOKEN_DEFAULT_DAYS}
+    form = ApiTokenForm(request.POST or None, legal=legal, initial=initial)
     new_key, status = None, 200
     if request.method == "POST":
         if form.is_valid():
@@ -41,7 +43,7 @@ def api_token(request):
             except ApplicationError as exc:
                 form_error(form, exc)
             else:
-                form = ApiTokenForm(legal=legal, initial={"days": 30 if legal else 90})
+                form = ApiTokenForm(legal=legal, initial=initial)
                 status = 201
         if new_key is None:
             status = 400
