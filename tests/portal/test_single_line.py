@@ -23,6 +23,7 @@ from portal.serializers import PortalModelSerializer, PortalSerializer, is_singl
 from portal.serializers import SingleLineTextMixin as SerializerSingleLineMixin
 from portal.services.organisations import organisation_create
 from portal.validators import SINGLE_LINE_REFUSED, is_single_line_form_field
+from tests.auth import login
 from tests.dpa.factories import NdaVersionFactory
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
@@ -179,7 +180,7 @@ def test_a_contact_name_with_a_line_break_is_refused(client, org, mailoutbox):
 
 
 def test_staff_cannot_set_an_email_domain_with_a_line_break(client, legal, org):
-    client.force_login(legal)
+    login(client, legal)
     response = client.post(
         reverse("staff_organisation_edit", args=[org.public_id]), {"tier": "enterprise", "email_domain": INJECTION}
     )
@@ -204,7 +205,7 @@ def test_the_django_admin_refuses_an_organisation_name_with_a_line_break(client,
 
     make_legal(admin)
     organisation = OrganisationFactory(name="Acme B.V.")
-    client.force_login(admin)
+    login(client, admin)
     url = reverse("admin:portal_organisation_change", args=[organisation.pk])
     data = {
         "name": INJECTION,
