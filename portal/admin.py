@@ -58,7 +58,20 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarOverride)
 class CalendarOverrideAdmin(admin.ModelAdmin):
-    list_display = ("date", "kind", "note")
+    """Read only: overrides move deadlines, so they are added and removed on Staff → Business calendar, which
+    records each change in the audit log."""
+
+    list_display = ("date", "month", "day", "recurrence", "kind", "note")
+    list_filter = ("recurrence", "kind")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # The admin's own login form asks for a password only; send it through the portal's login (allauth), which asks

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -121,6 +122,15 @@ USE_TZ = True
 # Business days and every date shown to people are in the portal's time zone; storage is UTC.
 PORTAL_TIME_ZONE = env("PORTAL_TIME_ZONE", default="Europe/Amsterdam")
 PORTAL_HOLIDAY_COUNTRY = env("PORTAL_HOLIDAY_COUNTRY", default="NL")
+# Follow the Dutch Algemene termijnenwet instead of the holiday list as it is: 5 May closed every year, Good
+# Friday a business day. Off by default: switching it on shortens notice periods that span Good Friday, which
+# the operator decides knowingly (README "Business days").
+PORTAL_CALENDAR_ALGEMENE_TERMIJNENWET = env.bool("PORTAL_CALENDAR_ALGEMENE_TERMIJNENWET", default=False)
+if PORTAL_CALENDAR_ALGEMENE_TERMIJNENWET and PORTAL_HOLIDAY_COUNTRY.upper() != "NL":
+    raise ImproperlyConfigured(
+        "PORTAL_CALENDAR_ALGEMENE_TERMIJNENWET is a Dutch rule: it needs PORTAL_HOLIDAY_COUNTRY=NL "
+        f"(it is {PORTAL_HOLIDAY_COUNTRY!r})."
+    )
 TIME_ZONE = PORTAL_TIME_ZONE
 
 STATIC_URL = "/static/"

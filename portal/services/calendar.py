@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.db import transaction
 
 from portal.models import CalendarOverride
@@ -5,12 +7,27 @@ from portal.services.audit import audit_record
 
 
 def _as_details(override: CalendarOverride) -> dict:
-    return {"date": override.date.isoformat(), "kind": override.kind, "note": override.note}
+    if override.recurrence == CalendarOverride.Recurrence.YEARLY:
+        when = {"recurrence": override.recurrence, "month": override.month, "day": override.day}
+    else:
+        when = {"recurrence": override.recurrence, "date": override.date.isoformat()}
+    return {**when, "kind": override.kind, "note": override.note}
 
 
 @transaction.atomic
-def calendar_override_add(*, date, kind: str, note: str = "", actor, request=None) -> CalendarOverride:
-    override = CalendarOverride(date=date, kind=kind, note=note)
+def calendar_override_add(
+    *,
+    kind: str,
+    note: str = "",
+    recurrence: str = CalendarOverride.Recurrence.ONCE,
+    date: dt.date | None = None,
+    month: int | None = None,
+    day: int | None = None,
+    actor,
+    request=None,
+) -> CalendarOverride:
+    """A closed or re-opened day: on `date` only, or every year on `month`/`day` (recurrence="yearly")."""
+    override = CalendarOverride(recurrence=recurrence, date=date, month=month, day=day, kind=kind, note=note)
     override.full_clean()
     override.save()
     audit_record(

@@ -1,5 +1,7 @@
 import csv
 
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, F
 from django.http import StreamingHttpResponse
@@ -9,7 +11,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from portal.calendar import add_business_days, local_date
+from portal.calendar import add_business_days, calendar_days, local_date
 from portal.errors import ApplicationError
 from portal.filters import OrganisationFilter
 from portal.forms import AuditFilterForm, CalendarOverrideForm, OutboxFilterForm, TierForm
@@ -209,15 +211,18 @@ def calendar_overrides(request):
     form = CalendarOverrideForm(request.POST or None)
     if request.method == "POST":
         if "delete" in request.POST:
-            override = get_object_or_404(CalendarOverride, pk=request.POST["delete"])
+            pk = request.POST["delete"]
+            override = get_object_or_404(CalendarOverride, pk=pk if pk.isdigit() else None)
             calendar_override_remove(override=override, actor=request.user, request=request)
-            messages.success(request, f"Override for {override.date} removed.")
+            messages.success(request, f"Override for {override.when} removed.")
             return redirect("staff_calendar")
         if form.is_valid():
             override = calendar_override_add(actor=request.user, request=request, **form.cleaned_data)
             messages.success(request, f"{override} saved.")
             return redirect("staff_calendar")
     today = local_date(timezone.now())
+    until = today + relativedelta(years=1, days=-1)
+    days = calendar_days(today, until)
     return render(
         request,
         "portal/staff/calendar.html",
@@ -225,12 +230,20 @@ def calendar_overrides(request):
             "form": form,
             "table": Table.build(
                 request,
-                CalendarOverride.objects.all(),
+                CalendarOverride.objects.filter(recurrence=CalendarOverride.Recurrence.ONCE),
                 columns=CALENDAR_COLUMNS,
                 default="date",
                 noun=("override", "overrides"),
             ),
+            "yearly": CalendarOverride.objects.filter(recurrence=CalendarOverride.Recurrence.YEARLY).order_by(
+                "month", "day"
+            ),
             "today": today,
+            "until": until,
+            "closed_days": [d for d in days if not d.business_day],
+            "reopened_days": [d for d in days if d.business_day],
+            "termijnenwet": settings.PORTAL_CALENDAR_ALGEMENE_TERMIJNENWET,
+            "country": settings.PORTAL_HOLIDAY_COUNTRY,
             "examples": [(n, add_business_days(today, n)) for n in (2, 3, 5, 10)],
         },
         status=400 if request.method == "POST" else 200,
