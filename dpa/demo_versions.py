@@ -53,7 +53,12 @@ def load_demo() -> None:
             actor=admin.user,
         )
         execution = dpa_execution_sign(
-            execution=execution, typed_name="Anna de Boer", confirms_authority=True, ip="127.0.0.1", user_agent="demo"
+            execution=execution,
+            typed_name="Anna de Boer",
+            confirms_authority=True,
+            agreement_sha256=execution.agreement_sha256,
+            ip="127.0.0.1",
+            user_agent="demo",
         )
         dpa_execution_countersign(
             execution=execution, actor=legal, typed_name="Lena Jansen", title="General Counsel", confirms_authority=True

@@ -14,6 +14,9 @@ class ExecutionRequestForm(PortalForm):
 
 
 class SignForm(PortalForm):
+    # The SHA-256 of the agreement shown on the page: signing is refused unless it is still the one up for
+    # signature. Not required here so that a missing value gets the service's explanation, not a hidden error.
+    agreement_sha256 = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     typed_name = forms.CharField(label="Type your full name to sign", max_length=200)
     confirms_authority = forms.BooleanField(
         label="I confirm that I am authorised to sign this agreement on behalf of my organisation.", required=False

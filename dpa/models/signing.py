@@ -34,6 +34,12 @@ class DpaExecution(BaseModel):
     # The PDF the signatory reviews; its SHA-256 is printed on the signature page.
     agreement_path = models.CharField(max_length=300)
     agreement_sha256 = models.CharField(max_length=64)
+    # Annex 1 of that PDF: the sub-processor list in force at `annex_as_of` (the moment the PDF was prepared),
+    # the rows exactly as printed and their fingerprint. Signing compares them with the list at that time;
+    # empty on requests made before the annex was recorded.
+    annex_as_of = models.DateTimeField(null=True, blank=True)
+    annex_rows = models.JSONField(null=True, blank=True)
+    annex_sha256 = models.CharField(max_length=64, blank=True)
 
     signatory_name = models.CharField(max_length=200)
     signatory_title = models.CharField(max_length=200)

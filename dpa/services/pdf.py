@@ -17,12 +17,13 @@ from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from dpa.documents import split_clauses
 from dpa.models import DpaExecution, DpaVersion
-from dpa.selectors.annex import annex_as_data, annex_subprocessors
+from dpa.selectors.annex import AnnexSnapshot, annex_as_data, annex_subprocessors
 from portal.calendar import portal_tz
+from portal.errors import ApplicationError
 
 INFORMATIONAL_WATERMARK = "Informational copy — not executed"
 AGREEMENT_TEMPLATE = "dpa/pdf/agreement.html"
@@ -30,6 +31,10 @@ SIGNATURE_TEMPLATE = "dpa/pdf/signature_page.html"
 STYLESHEET = "dpa/pdf/agreement.css"
 CACHE_DIR = "dpa/pdf"
 EXECUTED_DIR = "dpa/executed"
+AGREEMENT_FILE_CHANGED = (
+    "The stored agreement no longer matches the SHA-256 the customer signed, so it cannot be executed. "
+    "Ask the operator to restore the file."
+)
 
 
 class FetchRefused(ValueError):
@@ -102,7 +107,16 @@ def _store_once(path: str, render) -> bool:
     return False
 
 
-def agreement_inputs(version: DpaVersion, *, controller_name: str = "", watermark: str = "") -> dict:
+def annex_as_of_label(moment: dt.datetime) -> str:
+    """How Annex 1 names its as-of moment, in the portal's time zone: "30 November 2026, 10:14 CET"."""
+    return dateformat.format(timezone.localtime(moment, portal_tz()), "j F Y, H:i T")
+
+
+def agreement_inputs(
+    version: DpaVersion, *, controller_name: str = "", watermark: str = "", annex: AnnexSnapshot | None = None
+) -> dict:
+    """Everything that goes into the PDF. Without `annex`, Annex 1 is the list on the effective date (the
+    informational copies); with it, the list at the moment it was taken (the agreement for signature)."""
     return {
         "templates": [_template_source(AGREEMENT_TEMPLATE), _template_source(STYLESHEET)],
         "processor": settings.PORTAL_PROCESSOR_NAME,
@@ -110,7 +124,8 @@ def agreement_inputs(version: DpaVersion, *, controller_name: str = "", watermar
         "title": version.title,
         "body": version.body,
         "effective_date": version.effective_date,
-        "annex": annex_as_data(annex_subprocessors(version.effective_date)),
+        "annex": annex.rows if annex else annex_as_data(annex_subprocessors(version.effective_date)),
+        "annex_as_of": annex_as_of_label(annex.as_of) if annex else "",
         "controller": controller_name,
         "watermark": watermark,
     }
@@ -126,6 +141,7 @@ def _render_agreement(version: DpaVersion, inputs: dict) -> bytes:
             "clauses": clauses,
             "annex_position": annexes[0] if annexes else None,
             "annex_rows": inputs["annex"],
+            "annex_as_of": inputs["annex_as_of"],
             "processor_name": inputs["processor"],
             "controller_name": inputs["controller"],
             "watermark": inputs["watermark"],
@@ -134,9 +150,12 @@ def _render_agreement(version: DpaVersion, inputs: dict) -> bytes:
     return _html_to_pdf(html)
 
 
-def version_pdf(version: DpaVersion, *, controller_name: str = "", watermark: str = "") -> StoredPdf:
-    """The version's PDF (for one controller, or generic; optionally watermarked), from the cache if rendered."""
-    inputs = agreement_inputs(version, controller_name=controller_name, watermark=watermark)
+def version_pdf(
+    version: DpaVersion, *, controller_name: str = "", watermark: str = "", annex: AnnexSnapshot | None = None
+) -> StoredPdf:
+    """The version's PDF (for one controller, or generic; optionally watermarked; Annex 1 from `annex` when
+    given), from the cache if rendered."""
+    inputs = agreement_inputs(version, controller_name=controller_name, watermark=watermark, annex=annex)
     digest = _digest(inputs)
     path = f"{CACHE_DIR}/{digest}.pdf"
     cached = _store_once(path, lambda: _render_agreement(version, inputs))
@@ -164,11 +183,15 @@ def executed_pdf_render(execution: DpaExecution) -> bytes:
             "customer_signed_utc": execution.customer_signed_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
             "countersigned_utc": execution.countersigned_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
             "verify_url": settings.SITE_URL + reverse("dpa_verify"),
+            "annex_as_of": annex_as_of_label(execution.annex_as_of) if execution.annex_as_of else "",
         },
     )
-    signature = _html_to_pdf(html)
     with default_storage.open(execution.agreement_path, "rb") as fh:
         agreement = fh.read()
+    # The executed file carries the signed agreement itself, never a re-rendering from a later list.
+    if hashlib.sha256(agreement).hexdigest() != execution.agreement_sha256:
+        raise ApplicationError(AGREEMENT_FILE_CHANGED)
+    signature = _html_to_pdf(html)
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(agreement)))
     writer.append(PdfReader(io.BytesIO(signature)))

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dpa.models import DpaExecution, DpaVersion
+from dpa.selectors.annex import annex_at
 from portal.errors import ApplicationError
 from portal.models import Membership, Organisation
 from portal.permissions import is_legal
@@ -35,6 +36,22 @@ NOT_AWAITING_COUNTERSIGNATURE = "This DPA is not waiting for a countersignature 
 COUNTERSIGN_LEGAL_ONLY = "Only the processor's legal staff can countersign a DPA."
 REASON_REQUIRED = "Give a reason for declining (at least 10 characters)."
 NOT_OPEN = "This request is already {status}; it can no longer be declined."
+ANNEX_CHANGED = (
+    "The sub-processor list changed since this document was prepared; review the updated document and sign again."
+)
+DOCUMENT_CHANGED = (
+    "This is not the document that is up for signature now (it was replaced, for example because the "
+    "sub-processor list changed); review the updated document and sign again."
+)
+NO_LONGER_ENTERPRISE_SIGN = (
+    "{organisation} is no longer on the enterprise plan, so this DPA can no longer be signed: a mutually signed "
+    "DPA is part of the enterprise plan. Contact {support} if this is a mistake."
+)
+NO_LONGER_ENTERPRISE_COUNTERSIGN = (
+    "{organisation} is no longer on the enterprise plan (it was moved to self-serve after this DPA was "
+    "requested), so it cannot be countersigned. Decline it with a reason, or countersign once the organisation "
+    "is on the enterprise plan again."
+)
 
 
 class ExecutionNotAllowed(ApplicationError):
@@ -60,6 +77,44 @@ def execution_refusal(membership: Membership | None) -> str | None:
     return None
 
 
+def signing_refusal(execution: DpaExecution) -> str | None:
+    """Why the customer's signatory cannot sign this request now (beyond its status and link), or None."""
+    if not execution.organisation.is_enterprise:
+        return NO_LONGER_ENTERPRISE_SIGN.format(
+            organisation=execution.organisation.name, support=settings.PORTAL_SUPPORT_EMAIL
+        )
+    return None
+
+
+def countersign_refusal(execution: DpaExecution) -> str | None:
+    """Why legal staff cannot countersign this request now (beyond its status), or None."""
+    if not execution.organisation.is_enterprise:
+        return NO_LONGER_ENTERPRISE_COUNTERSIGN.format(organisation=execution.organisation.name)
+    return None
+
+
+def _prepare_agreement(execution: DpaExecution) -> None:
+    """Render the agreement for signature with Annex 1 as of now and record exactly what went into the annex."""
+    from dpa.services.pdf import version_pdf
+
+    annex = annex_at(timezone.now())
+    agreement = version_pdf(execution.version, controller_name=execution.organisation.name, annex=annex)
+    execution.agreement_path = agreement.path
+    execution.agreement_sha256 = agreement.sha256
+    execution.annex_as_of = annex.as_of
+    execution.annex_rows = annex.rows
+    execution.annex_sha256 = annex.sha256
+
+
+def _annex_details(execution: DpaExecution) -> dict:
+    return {
+        "agreement_sha256": execution.agreement_sha256,
+        "annex_as_of": execution.annex_as_of,
+        "annex_sha256": execution.annex_sha256,
+        "annex_subprocessors": len(execution.annex_rows or []),
+    }
+
+
 def _sign_url(token: str) -> str:
     return settings.SITE_URL + reverse("dpa_sign", args=[token])
 
@@ -79,8 +134,6 @@ def dpa_execution_request(
     *, membership: Membership, signatory_name: str, signatory_title: str, signatory_email: str, actor, request=None
 ) -> tuple[DpaExecution, str]:
     """Returns the new request and the signatory's token (only ever sent by email; not stored in clear)."""
-    from dpa.services.pdf import version_pdf
-
     refusal = execution_refusal(membership)
     if refusal:
         raise ExecutionNotAllowed(refusal)
@@ -95,20 +148,18 @@ def dpa_execution_request(
     _expire_lapsed(organisation, actor)
     if DpaExecution.objects.filter(organisation=organisation, status__in=DpaExecution.OPEN_STATUSES).exists():
         raise ApplicationError(OPEN_REQUEST_EXISTS)
-    agreement = version_pdf(version, controller_name=organisation.name)
     token = secrets.token_urlsafe(32)
     execution = DpaExecution(
         organisation=organisation,
         version=version,
         requested_by=actor,
-        agreement_path=agreement.path,
-        agreement_sha256=agreement.sha256,
         signatory_name=" ".join(signatory_name.split()),
         signatory_title=signatory_title.strip(),
         signatory_email=signatory_email.strip().lower(),
         token_hash=token_hash(token),
         link_expires_at=timezone.now() + SIGNATORY_LINK_VALID_FOR,
     )
+    _prepare_agreement(execution)
     execution.full_clean()
     execution.save()
     audit_record(
@@ -121,7 +172,7 @@ def dpa_execution_request(
             "version": version.label,
             "signatory": {"name": execution.signatory_name, "title": execution.signatory_title},
             "signatory_email": execution.signatory_email,
-            "agreement_sha256": execution.agreement_sha256,
+            **_annex_details(execution),
             "link_expires_at": execution.link_expires_at,
         },
     )
@@ -141,8 +192,53 @@ def dpa_execution_request(
     return execution, token
 
 
-def _locked(execution: DpaExecution) -> DpaExecution:
+def _locked(execution: DpaExecution, *, organisation: bool = False) -> DpaExecution:
+    """The row, locked. With `organisation`, the organisation is locked first (the order `dpa_execution_request`
+    uses), so a plan change cannot slip in between the check and the signature."""
+    if organisation:
+        Organisation.objects.select_for_update().filter(pk=execution.organisation_id).exists()
     return DpaExecution.objects.select_for_update().select_related("organisation", "version").get(pk=execution.pk)
+
+
+def _annex_is_current(execution: DpaExecution) -> bool:
+    """True when the list in force now is the annex printed in the agreement (by content, not by date)."""
+    return bool(execution.annex_sha256) and annex_at(timezone.now()).sha256 == execution.annex_sha256
+
+
+@transaction.atomic
+def dpa_execution_agreement_refresh(*, execution: DpaExecution, request=None) -> DpaExecution:
+    """Re-prepare the agreement a signatory has yet to sign when the sub-processor list changed since it was
+    prepared, so the signatory reviews the list in force. Does nothing otherwise (or once the request is no
+    longer open for signing)."""
+    execution = _locked(execution)
+    if (
+        execution.status != DpaExecution.Status.AWAITING_SIGNATORY
+        or execution.link_expires_at <= timezone.now()
+        or signing_refusal(execution)
+        or _annex_is_current(execution)
+    ):
+        return execution
+    before = _annex_details(execution)
+    _prepare_agreement(execution)
+    execution.save(
+        update_fields=[
+            "agreement_path",
+            "agreement_sha256",
+            "annex_as_of",
+            "annex_rows",
+            "annex_sha256",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        action="dpa.agreement_regenerated",
+        actor=Actor(label="system (sub-processor list changed before signing)"),
+        target=execution,
+        organisation=execution.organisation,
+        request=request,
+        details={"version": execution.version.label, "before": before, "after": _annex_details(execution)},
+    )
+    return execution
 
 
 def _signatory_actor(execution: DpaExecution) -> Actor:
@@ -151,13 +247,30 @@ def _signatory_actor(execution: DpaExecution) -> Actor:
 
 @transaction.atomic
 def dpa_execution_sign(
-    *, execution: DpaExecution, typed_name: str, confirms_authority: bool, ip: str | None, user_agent: str, request=None
+    *,
+    execution: DpaExecution,
+    typed_name: str,
+    confirms_authority: bool,
+    agreement_sha256: str,
+    ip: str | None,
+    user_agent: str,
+    request=None,
 ) -> DpaExecution:
-    execution = _locked(execution)
+    """The signatory signs the agreement whose SHA-256 they were shown (`agreement_sha256`): refused unless it is
+    the agreement up for signature and its Annex 1 is still the sub-processor list in force, so "signed" means
+    the signatory saw exactly the document recorded."""
+    execution = _locked(execution, organisation=True)
     if execution.status != DpaExecution.Status.AWAITING_SIGNATORY:
         raise ApplicationError(LINK_CLOSED.format(status=execution.get_status_display().lower()))
     if execution.link_expires_at <= timezone.now():
         raise ApplicationError(LINK_EXPIRED)
+    refusal = signing_refusal(execution)
+    if refusal:
+        raise ApplicationError(refusal)
+    if (agreement_sha256 or "").strip().lower() != execution.agreement_sha256:
+        raise ApplicationError(DOCUMENT_CHANGED)
+    if not _annex_is_current(execution):
+        raise ApplicationError(ANNEX_CHANGED)
     if _normalise_name(typed_name) != _normalise_name(execution.signatory_name):
         raise ApplicationError(NAME_MISMATCH.format(name=execution.signatory_name), field="typed_name")
     if not confirms_authority:
@@ -183,7 +296,7 @@ def dpa_execution_sign(
             "signed_at": execution.customer_signed_at,
             "ip": ip,
             "user_agent": execution.customer_signed_user_agent,
-            "agreement_sha256": execution.agreement_sha256,
+            **_annex_details(execution),
         },
     )
     email_queue(
@@ -208,9 +321,12 @@ def dpa_execution_countersign(
 
     if not is_legal(actor):
         raise ExecutionNotAllowed(COUNTERSIGN_LEGAL_ONLY)
-    execution = _locked(execution)
+    execution = _locked(execution, organisation=True)
     if execution.status != DpaExecution.Status.AWAITING_COUNTERSIGNATURE:
         raise ApplicationError(NOT_AWAITING_COUNTERSIGNATURE.format(status=execution.get_status_display().lower()))
+    refusal = countersign_refusal(execution)
+    if refusal:
+        raise ApplicationError(refusal)
     name = " ".join(typed_name.split())
     if len(name) < 3 or " " not in name:
         raise ApplicationError("Type your full name (first and last name).", field="typed_name")
@@ -242,7 +358,7 @@ def dpa_execution_countersign(
             "version": execution.version.label,
             "countersigner": {"name": name, "title": execution.countersigner_title},
             "customer_signatory": {"name": execution.customer_signed_name, "title": execution.signatory_title},
-            "agreement_sha256": execution.agreement_sha256,
+            **_annex_details(execution),
             "executed_sha256": execution.executed_sha256,
             "executed_at": now,
         },

@@ -13,14 +13,19 @@ from dpa.forms.signing import DeclineForm, ExecutionRequestForm, SignForm
 from dpa.models import DpaExecution
 from dpa.selectors.signing import execution_for_token, execution_in_force, executions_for_organisation, open_execution
 from dpa.selectors.versions import current_version
+from dpa.services.pdf import annex_as_of_label
 from dpa.services.signing import (
+    ANNEX_CHANGED,
+    DOCUMENT_CHANGED,
     NOT_ADMIN_REASON,
     REASON_REQUIRED,
     ExecutionNotAllowed,
+    dpa_execution_agreement_refresh,
     dpa_execution_decline,
     dpa_execution_request,
     dpa_execution_sign,
     execution_refusal,
+    signing_refusal,
 )
 from dpa.views.versions import pdf_response
 from portal.errors import ApplicationError
@@ -129,13 +134,19 @@ def _execution_from_token(token) -> DpaExecution:
 
 def sign(request, token):
     execution = _execution_from_token(token)
-    sign_form = SignForm(request.POST if request.POST.get("action") == "sign" else None)
-    decline_form = DeclineForm(request.POST if request.POST.get("action") == "decline" else None)
+    action = request.POST.get("action") if request.method == "POST" else None
+    if request.method == "GET":
+        # The signatory reviews the agreement with the sub-processor list in force now.
+        execution = dpa_execution_agreement_refresh(execution=execution, request=request)
+    sign_form = SignForm(
+        request.POST if action == "sign" else None, initial={"agreement_sha256": execution.agreement_sha256}
+    )
+    decline_form = DeclineForm(request.POST if action == "decline" else None)
     status = 200
     if request.method == "POST":
         status = 400
         try:
-            if request.POST.get("action") == "decline" and decline_form.is_valid():
+            if action == "decline" and decline_form.is_valid():
                 dpa_execution_decline(
                     execution=execution,
                     side=DpaExecution.Side.CUSTOMER,
@@ -145,11 +156,12 @@ def sign(request, token):
                 )
                 messages.success(request, "You declined to sign. We have told the processor's legal team why.")
                 return redirect("dpa_sign", token=token)
-            if request.POST.get("action") == "sign" and sign_form.is_valid():
+            if action == "sign" and sign_form.is_valid():
                 dpa_execution_sign(
                     execution=execution,
                     typed_name=sign_form.cleaned_data["typed_name"],
                     confirms_authority=sign_form.cleaned_data["confirms_authority"],
+                    agreement_sha256=sign_form.cleaned_data["agreement_sha256"],
                     ip=client_ip(request),
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                     request=request,
@@ -157,9 +169,12 @@ def sign(request, token):
                 messages.success(request, "Thank you, you signed the DPA. It is executed once we countersign.")
                 return redirect("dpa_sign", token=token)
         except ApplicationError as exc:
-            form_error(decline_form if request.POST.get("action") == "decline" else sign_form, exc)
+            form_error(decline_form if action == "decline" else sign_form, exc)
+        if action == "sign":
+            _show_current_agreement(request, execution, sign_form)
         execution.refresh_from_db()
     expired = execution.link_expires_at <= timezone.now()
+    refusal = signing_refusal(execution)
     return render(
         request,
         "dpa/sign.html",
@@ -169,10 +184,24 @@ def sign(request, token):
             "sign_form": sign_form,
             "decline_form": decline_form,
             "expired": expired,
-            "can_act": execution.status == DpaExecution.Status.AWAITING_SIGNATORY and not expired,
+            "refusal": refusal,
+            "annex_as_of": annex_as_of_label(execution.annex_as_of) if execution.annex_as_of else "",
+            "can_act": execution.status == DpaExecution.Status.AWAITING_SIGNATORY and not expired and not refusal,
         },
         status=status,
     )
+
+
+def _show_current_agreement(request, execution: DpaExecution, sign_form: SignForm) -> None:
+    """After a refused signature, re-prepare the agreement if the list changed and put its hash in the form, so
+    the next signature is for the document the page now shows."""
+    shown = request.POST.get("agreement_sha256", "")
+    execution = dpa_execution_agreement_refresh(execution=execution, request=request)
+    sign_form.data = sign_form.data.copy()
+    sign_form.data["agreement_sha256"] = execution.agreement_sha256
+    already_told = {ANNEX_CHANGED, DOCUMENT_CHANGED} & set(sign_form.non_field_errors())
+    if shown != execution.agreement_sha256 and not already_told:
+        sign_form.add_error(None, ANNEX_CHANGED)
 
 
 def sign_pdf(request, token):

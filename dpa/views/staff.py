@@ -13,7 +13,8 @@ from dpa.forms.versions import DpaVersionForm
 from dpa.models import DpaExecution, DpaVersion
 from dpa.selectors.signing import staff_executions
 from dpa.selectors.versions import staff_versions
-from dpa.services.signing import dpa_execution_countersign, dpa_execution_decline
+from dpa.services.pdf import annex_as_of_label
+from dpa.services.signing import countersign_refusal, dpa_execution_countersign, dpa_execution_decline
 from dpa.services.versions import dpa_version_create, dpa_version_publish, dpa_version_update
 from dpa.views.versions import pdf_response
 from portal.errors import ApplicationError
@@ -162,7 +163,13 @@ def execution_detail(request, public_id):
     return render(
         request,
         "dpa/staff/execution_detail.html",
-        {"execution": execution, "countersign_form": countersign_form, "decline_form": decline_form},
+        {
+            "execution": execution,
+            "countersign_form": countersign_form,
+            "decline_form": decline_form,
+            "countersign_refusal": countersign_refusal(execution),
+            "annex_as_of": annex_as_of_label(execution.annex_as_of) if execution.annex_as_of else "",
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -3,6 +3,7 @@ from .subprocessors import (
     last_updated,
     public_subprocessors,
     subprocessors_as_of,
+    subprocessors_at,
 )
 
-__all__ = ["history_revisions", "last_updated", "public_subprocessors", "subprocessors_as_of"]
+__all__ = ["history_revisions", "last_updated", "public_subprocessors", "subprocessors_as_of", "subprocessors_at"]

@@ -86,8 +86,14 @@ def subprocessors_as_of(day: dt.date) -> list[Subprocessor]:
 
     Returns unsaved Subprocessor instances (pk set; every public field as it was then), ordered like the
     public page: by category, position, name."""
+    return subprocessors_at(end_of_local_day(day))
+
+
+def subprocessors_at(moment: dt.datetime) -> list[Subprocessor]:
+    """The active list as it stood at `moment` (every revision changed at or before it), like
+    `subprocessors_as_of` but to the instant: the history records each change's exact time."""
     revisions = (
-        SubprocessorRevision.objects.filter(changed_at__lte=end_of_local_day(day))
+        SubprocessorRevision.objects.filter(changed_at__lte=moment)
         .order_by("subprocessor_id", "-changed_at", "-id")
         .values_list("subprocessor_id", "snapshot")
     )

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dpa.models import DpaExecution
+from dpa.selectors.signing import execution_for_token
 from dpa.services import pdf
 from dpa.services.signing import (
     COUNTERSIGN_LEGAL_ONLY,
@@ -63,13 +64,18 @@ def _sign_page(token):
     return reverse("dpa_sign", args=[token])
 
 
-def _sign_data(name="Ines de Vries"):
-    return {"action": "sign", "typed_name": name, "confirms_authority": "on"}
+def _shown_hash(token) -> str:
+    """The agreement SHA-256 the sign page carries in its hidden field (what the signatory was shown)."""
+    return execution_for_token(token).agreement_sha256
+
+
+def _sign_data(token, name="Ines de Vries"):
+    return {"action": "sign", "typed_name": name, "confirms_authority": "on", "agreement_sha256": _shown_hash(token)}
 
 
 def _executed(org_admin, org, legal, client):
     execution, token = _request(org_admin, org)
-    client.post(_sign_page(token), _sign_data(), HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.7")
+    client.post(_sign_page(token), _sign_data(token), HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.7")
     execution.refresh_from_db()
     return dpa_execution_countersign(
         execution=execution, actor=legal, typed_name="Lena Jansen", title="General Counsel", confirms_authority=True
@@ -197,7 +203,7 @@ def test_signatory_signs_with_typed_name_and_authority(client, org_admin, org, v
     assert "Review the agreement (PDF)" in page.content.decode()
     assert client.get(reverse("dpa_sign_pdf", args=[token])).content.startswith(b"%PDF")
     response = client.post(
-        _sign_page(token), _sign_data("  ines DE vries "), HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.7"
+        _sign_page(token), _sign_data(token, "  ines DE vries "), HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.7"
     )
     assert response.status_code == 302
     execution.refresh_from_db()
@@ -220,7 +226,7 @@ def test_signatory_signs_with_typed_name_and_authority(client, org_admin, org, v
 )
 def test_bad_signature_changes_nothing(client, org_admin, org, version, data, message):
     execution, token = _request(org_admin, org)
-    response = client.post(_sign_page(token), data)
+    response = client.post(_sign_page(token), {**data, "agreement_sha256": execution.agreement_sha256})
     assert response.status_code == 400
     assert message in response.content.decode()
     execution.refresh_from_db()
@@ -230,9 +236,9 @@ def test_bad_signature_changes_nothing(client, org_admin, org, version, data, me
 
 def test_link_cannot_be_reused_after_signing(client, org_admin, org, version):
     execution, token = _request(org_admin, org)
-    client.post(_sign_page(token), _sign_data())
+    client.post(_sign_page(token), _sign_data(token))
     signed_at = DpaExecution.objects.get().customer_signed_at
-    response = client.post(_sign_page(token), _sign_data())
+    response = client.post(_sign_page(token), _sign_data(token))
     assert response.status_code == 400
     assert "This link cannot be used again" in response.content.decode()
     assert client.get(reverse("dpa_sign_pdf", args=[token])).status_code == 404
@@ -245,7 +251,7 @@ def test_link_expires_after_14_days(client, org_admin, org, version):
     with time_machine.travel(execution.link_expires_at + dt.timedelta(seconds=1)):
         page = client.get(_sign_page(token)).content.decode()
         assert "This signing link has expired" in page
-        response = client.post(_sign_page(token), _sign_data())
+        response = client.post(_sign_page(token), _sign_data(token))
         assert response.status_code == 400
         assert client.get(reverse("dpa_sign_pdf", args=[token])).status_code == 404
         # The beat task marks it expired, once.
@@ -259,7 +265,7 @@ def test_link_expires_after_14_days(client, org_admin, org, version):
 def test_still_valid_just_before_expiry(client, org_admin, org, version):
     execution, token = _request(org_admin, org)
     with time_machine.travel(execution.link_expires_at - dt.timedelta(minutes=1)):
-        assert client.post(_sign_page(token), _sign_data()).status_code == 302
+        assert client.post(_sign_page(token), _sign_data(token)).status_code == 302
 
 
 def test_after_expiry_the_admin_can_request_again(org_admin, org, version):
@@ -295,7 +301,7 @@ def test_signatory_declines_with_a_reason(client, org_admin, org, version):
 
 def test_countersign_only_by_legal_staff(client, org_admin, org, version):
     execution, token = _request(org_admin, org)
-    client.post(_sign_page(token), _sign_data())
+    client.post(_sign_page(token), _sign_data(token))
     non_legal = UserFactory(is_staff=True)
     with pytest.raises(ExecutionNotAllowed, match=COUNTERSIGN_LEGAL_ONLY):
         dpa_execution_countersign(
@@ -328,7 +334,7 @@ def test_full_execution_hash_matches_file_and_verification_finds_it(
     published_version(label="2026.1")
     # given a signed request
     execution, token = _request(org_admin, org)
-    client.post(_sign_page(token), _sign_data(), HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.7")
+    client.post(_sign_page(token), _sign_data(token), HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.7")
     # when legal countersigns through the staff page
     login(client, legal)
     response = run_on_commit(
@@ -418,7 +424,7 @@ def test_older_signed_version_stays_in_force_and_re_signing_is_offered(client, o
 
 def test_legal_declines_with_a_reason_and_the_customer_is_told(client, org_admin, org, legal, version):
     execution, token = _request(org_admin, org)
-    client.post(_sign_page(token), _sign_data())
+    client.post(_sign_page(token), _sign_data(token))
     login(client, legal)
     url = reverse("staff_dpa_execution", args=[execution.public_id])
     assert client.post(url, {"action": "decline", "reason": ""}).status_code == 400
@@ -445,7 +451,14 @@ def test_staff_execution_list_query_count(client, legal, django_assert_max_num_q
 
 def test_countersign_queue_is_on_the_staff_overview(client, legal, org_admin, org, version):
     execution, token = _request(org_admin, org)
-    dpa_execution_sign(execution=execution, typed_name="Ines de Vries", confirms_authority=True, ip=None, user_agent="")
+    dpa_execution_sign(
+        execution=execution,
+        typed_name="Ines de Vries",
+        confirms_authority=True,
+        agreement_sha256=execution.agreement_sha256,
+        ip=None,
+        user_agent="",
+    )
     login(client, legal)
     page = client.get(reverse("staff_home")).content.decode()
     assert "DPAs to countersign" in page

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from portal.errors import ApplicationError
 from portal.models import AuditEvent
 from subprocessors.models import Subprocessor, SubprocessorRevision
-from subprocessors.selectors import history_revisions, last_updated, subprocessors_as_of
+from subprocessors.selectors import history_revisions, last_updated, subprocessors_as_of, subprocessors_at
 from subprocessors.services.cache import public_list_version
 from subprocessors.services.subprocessors import NOTICE_REQUIRED, subprocessor_create, subprocessor_update
 from tests.subprocessors.factories import make_subprocessor, sp_data
@@ -171,6 +171,20 @@ def test_subprocessors_as_of_uses_portal_local_day(legal):
     make_subprocessor(at=dt.datetime(2026, 3, 31, 23, 30, tzinfo=dt.UTC))
     assert subprocessors_as_of(dt.date(2026, 3, 31)) == []
     assert len(subprocessors_as_of(dt.date(2026, 4, 1))) == 1
+
+
+def test_subprocessors_at_is_exact_to_the_instant(legal):
+    # given: Alpha added at 10:00:00 and renamed at 10:14:30 on the same day
+    added = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
+    renamed = dt.datetime(2026, 11, 30, 10, 14, 30, tzinfo=dt.UTC)
+    a = make_subprocessor(slug="a", name="Alpha", at=added)
+    subprocessor_update(subprocessor=a, data={"name": "Alpha Cloud"}, actor=legal, at=renamed)
+    # then: the instant decides, not the day
+    assert subprocessors_at(added - dt.timedelta(microseconds=1)) == []
+    assert [s.name for s in subprocessors_at(added)] == ["Alpha"]
+    assert [s.name for s in subprocessors_at(renamed - dt.timedelta(seconds=1))] == ["Alpha"]
+    assert [s.name for s in subprocessors_at(renamed)] == ["Alpha Cloud"]
+    assert [s.name for s in subprocessors_as_of(dt.date(2026, 11, 30))] == ["Alpha Cloud"]
 
 
 def test_saving_a_row_invalidates_cache_on_commit(legal, django_capture_on_commit_callbacks):
