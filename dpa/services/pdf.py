@@ -8,6 +8,8 @@ import datetime as dt
 import hashlib
 import io
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -201,13 +203,41 @@ def executed_pdf_render(execution: DpaExecution) -> bytes:
     return out.getvalue()
 
 
+_written: ContextVar[list[str] | None] = ContextVar("evidence_files_written", default=None)
+
+
+@contextmanager
+def evidence_files_kept_only_on_success():
+    """Evidence files written inside are deleted again if the block fails, a failed commit included (use it
+    around the `transaction.atomic` that records them), so a rolled-back transaction leaves no file behind."""
+    written: list[str] = []
+    token = _written.set(written)
+    try:
+        yield
+    except BaseException:
+        for path in written:
+            default_storage.delete(path)
+        raise
+    finally:
+        _written.reset(token)
+
+
 def executed_pdf_store(execution: DpaExecution, content: bytes) -> tuple[str, str]:
-    """Store the executed file under a new name (never overwritten). Returns (path, sha256)."""
+    """Store the executed file under a name derived from its hash (never overwritten). Returns (path, sha256).
+
+    The same bytes already there (a retry after an earlier attempt was rolled back) are reused; other bytes
+    under that name are refused."""
     sha = hashlib.sha256(content).hexdigest()
     path = f"{EXECUTED_DIR}/{execution.public_id}-{sha[:16]}.pdf"
     if default_storage.exists(path):
+        with default_storage.open(path, "rb") as fh:
+            if hashlib.sha256(fh.read()).hexdigest() == sha:
+                return path, sha
         raise FileExistsError(path)
     saved = default_storage.save(path, ContentFile(content))
+    written = _written.get()
+    if written is not None:
+        written.append(saved)
     return saved, sha
 
 

@@ -313,8 +313,26 @@ def dpa_execution_sign(
     return execution
 
 
-@transaction.atomic
 def dpa_execution_countersign(
+    *, execution: DpaExecution, actor, typed_name: str, title: str, confirms_authority: bool, request=None
+) -> DpaExecution:
+    """Legal countersigns; the executed PDF is stored and recorded in one go: if the transaction fails (a lost
+    connection at commit included), the file is removed again and a retry starts clean."""
+    from dpa.services.pdf import evidence_files_kept_only_on_success
+
+    with evidence_files_kept_only_on_success():
+        return _countersign(
+            execution=execution,
+            actor=actor,
+            typed_name=typed_name,
+            title=title,
+            confirms_authority=confirms_authority,
+            request=request,
+        )
+
+
+@transaction.atomic
+def _countersign(
     *, execution: DpaExecution, actor, typed_name: str, title: str, confirms_authority: bool, request=None
 ) -> DpaExecution:
     from dpa.services.pdf import executed_pdf_render, executed_pdf_store

@@ -529,3 +529,60 @@ def test_verify_page_is_rate_limited_per_address(client, settings):
     assert "Not verified" not in response.content.decode()
     # another address is not affected
     assert client.post(reverse("dpa_verify"), data, REMOTE_ADDR="198.51.100.2").status_code == 200
+
+
+# --- evidence files and failed transactions -----------------------------------------------------------------
+
+
+def _executed_files() -> list[str]:
+    return default_storage.listdir(pdf.EXECUTED_DIR)[1] if default_storage.exists(pdf.EXECUTED_DIR) else []
+
+
+def test_a_countersignature_that_fails_to_commit_leaves_no_file_and_the_retry_works(
+    client, org_admin, org, legal, version, monkeypatch
+):
+    from django.db import OperationalError
+
+    from dpa.services import signing
+
+    execution, token = _request(org_admin, org)
+    client.post(_sign_page(token), _sign_data(token), HTTP_USER_AGENT=UA)
+    execution.refresh_from_db()
+    # given the database connection drops after the executed PDF was written, before the transaction commits
+    real_audit = signing.audit_record
+
+    def lost_connection(**kwargs):
+        if kwargs.get("action") == "dpa.executed":
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_audit(**kwargs)
+
+    monkeypatch.setattr(signing, "audit_record", lost_connection)
+    with time_machine.travel(dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC), tick=False):
+        with pytest.raises(OperationalError):
+            dpa_execution_countersign(
+                execution=execution,
+                actor=legal,
+                typed_name="Lena Jansen",
+                title="General Counsel",
+                confirms_authority=True,
+            )
+    # then no executed file is left behind and nothing was recorded
+    assert _executed_files() == []
+    execution.refresh_from_db()
+    assert execution.status == DpaExecution.Status.AWAITING_COUNTERSIGNATURE
+    # and the same countersignature retried (same moment, same bytes) succeeds instead of FileExistsError
+    monkeypatch.setattr(signing, "audit_record", real_audit)
+    with time_machine.travel(moment, tick=False):
+        done = dpa_execution_countersign(execution=execution, **countersign)
+    assert done.status == DpaExecution.Status.EXECUTED
+    assert _executed_files() == [done.executed_path.rsplit("/", 1)[1]]
+
+
+def test_an_orphan_with_the_same_bytes_is_reused_and_other_bytes_are_refused(org, version, org_admin):
+    execution, _ = _request(org_admin, org)
+    path, sha = pdf.executed_pdf_store(execution, b"%PDF-1.7 executed")
+    assert pdf.executed_pdf_store(execution, b"%PDF-1.7 executed") == (path, sha)
+    with default_storage.open(path, "wb") as fh:
+        fh.write(b"%PDF-1.7 altered")
+    with pytest.raises(FileExistsError):
+        pdf.executed_pdf_store(execution, b"%PDF-1.7 executed")
