@@ -557,15 +557,10 @@ def test_a_countersignature_that_fails_to_commit_leaves_no_file_and_the_retry_wo
         return real_audit(**kwargs)
 
     monkeypatch.setattr(signing, "audit_record", lost_connection)
-    with time_machine.travel(dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC), tick=False):
-        with pytest.raises(OperationalError):
-            dpa_execution_countersign(
-                execution=execution,
-                actor=legal,
-                typed_name="Lena Jansen",
-                title="General Counsel",
-                confirms_authority=True,
-            )
+    moment = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
+    countersign = {"actor": legal, "typed_name": "Lena Jansen", "title": "General Counsel", "confirms_authority": True}
+    with time_machine.travel(moment, tick=False), pytest.raises(OperationalError):
+        dpa_execution_countersign(execution=execution, **countersign)
     # then no executed file is left behind and nothing was recorded
     assert _executed_files() == []
     execution.refresh_from_db()
