@@ -4,6 +4,19 @@ from django.contrib import admin
 from portal.models import ApiToken, AuditEvent, CalendarOverride, Invitation, Membership, Organisation, OutboundEmail
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records changed only through their audited staff pages (or never): the admin shows them, that's all."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -25,21 +38,12 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit log is append-only, through the ORM and here."""
 
     list_display = ("id", "created_at", "actor_label", "action", "target_type", "target_id", "ip")
     list_filter = ("action", "target_type")
     search_fields = ("actor_label", "action", "target_id")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OutboundEmail)
@@ -57,21 +61,12 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarOverride)
-class CalendarOverrideAdmin(admin.ModelAdmin):
+class CalendarOverrideAdmin(ReadOnlyAdmin):
     """Read only: overrides move deadlines, so they are added and removed on Staff → Business calendar, which
     records each change in the audit log."""
 
     list_display = ("date", "month", "day", "recurrence", "kind", "note")
     list_filter = ("recurrence", "kind")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # The admin's own login form asks for a password only; send it through the portal's login (allauth), which asks
@@ -80,7 +75,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     """Read only: tokens are minted on the profile page (the key is shown once) and revoked on Staff → API tokens."""
 
     list_display = ("name", "user", "prefix", "scope", "staff", "created", "expiry", "last_used_at")
@@ -88,12 +83,3 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ("name", "user__email", "token_key")
     readonly_fields = ("name", "user", "scope", "staff", "created", "expiry", "last_used_at", "last_used_ip")
     exclude = ("digest", "token_key", "password_fingerprint")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # revoke on Staff → API tokens, which records who revoked it and why

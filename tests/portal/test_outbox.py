@@ -18,13 +18,14 @@ class FailingBackend(BaseEmailBackend):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
 
-def _queue(org, key="k1"):
+def _queue(org, key="k1", ref=None):
     return email_queue(
         key=key,
         to="privacy@acme.example",
         template="invitation",
         context={"invitation": _Inv(), "organisation": org, "inviter": _Inv()},
         organisation=org,
+        ref=ref,
     )
 
 
@@ -148,14 +149,7 @@ def events(monkeypatch):
 
 
 def _queue_about(org, key="about"):
-    return email_queue(
-        key=key,
-        to="privacy@acme.example",
-        template="invitation",
-        context={"invitation": _Inv(), "organisation": org, "inviter": _Inv()},
-        organisation=org,
-        ref=org,
-    )
+    return _queue(org, key=key, ref=org)
 
 
 def test_the_thing_an_email_is_about_hears_of_its_delivery(org, events, mailoutbox):
