@@ -16,6 +16,10 @@ class DpaConfig(AppConfig):
         ("Obligations", "dpa_staff_obligations"),
     ]
 
+    def ready(self):
+        # Registers the breach register's delivery-event handlers with the outbox.
+        from dpa.services import breach_delivery  # noqa: F401
+
     def staff_panels(self, request):
         from dpa.staff_panels import staff_panels
 

@@ -34,7 +34,8 @@ def load_demo() -> None:
         consequences_pending=True,
         measures="Bucket made private; access logs under review.",
     )
-    # Acme has been notified (its members see it on their organisation page); the others are still unsent.
+    # Acme's notice is queued and, once the outbox delivers it, Acme is notified (its members see it on their
+    # organisation page); the others are still to send.
     acme = incident.notifications.filter(organisation__name="Acme Health B.V.").first()
     if acme is not None:
         breach_notification_send(notification=acme, actor=actor)

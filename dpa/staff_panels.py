@@ -6,39 +6,58 @@ number of rows, so the home page's query count is constant (tests/portal/test_st
 
 import datetime as dt
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
-from dpa.models import AccessRequest, BreachIncident, BreachNotification, DpaExecution, Obligation
+from dpa.models import (
+    DELIVERED_STATES,
+    AccessRequest,
+    BreachIncident,
+    BreachNotification,
+    DpaExecution,
+    Obligation,
+)
 from dpa.selectors.obligations import DUE_SOON
 
 ROWS = 5
-# An unsent breach notification is flagged once fewer than this many hours of its 48 remain.
+# An undelivered breach notification is flagged once fewer than this many hours of its 48 remain.
 BREACH_NEAR = dt.timedelta(hours=12)
 
 
 def breach_panel(now: dt.datetime) -> dict:
-    unsent = BreachNotification.objects.filter(sent_at__isnull=True).exclude(
+    """Notifications not delivered yet — drafted, queued or failed — of incidents not closed. A failed delivery
+    comes first and is red whatever its deadline: the controller has not been notified and nothing will retry."""
+    undelivered = BreachNotification.objects.exclude(status__in=DELIVERED_STATES).exclude(
         incident__status=BreachIncident.Status.CLOSED
     )
-    counts = unsent.aggregate(
+    failed = Q(status=BreachNotification.Status.FAILED)
+    counts = undelivered.aggregate(
         total=Count("id"),
+        failed=Count("id", filter=failed),
         overdue=Count("id", filter=Q(deadline__lt=now)),
         near=Count("id", filter=Q(deadline__gte=now, deadline__lt=now + BREACH_NEAR)),
     )
-    rows = list(unsent.select_related("incident", "organisation").order_by("deadline", "id")[:ROWS])
+    failed_first = Case(When(failed, then=Value(0)), default=Value(1), output_field=IntegerField())
+    rows = list(undelivered.select_related("incident", "organisation").order_by(failed_first, "deadline", "id")[:ROWS])
     return {
         "key": "breach-notifications",
         "order": 10,
-        "title": "Breach notifications not yet sent",
+        "title": "Breach notifications not yet delivered",
         "count": counts["total"],
-        "alert": _alert(counts["overdue"], "past the 48-hour deadline", counts["near"], "due within 12 hours"),
+        "alert": _alert(
+            counts["failed"],
+            "delivery failed",
+            counts["overdue"],
+            "past the 48-hour deadline",
+            counts["near"],
+            "due within 12 hours",
+        ),
         "url": reverse("dpa_staff_breaches"),
         "link_text": "Breach dashboard",
         "template": "dpa/staff/panels/breach_notifications.html",
         "rows": rows,
-        "empty": "Every breach notification has been sent.",
+        "empty": "Every breach notification has been delivered.",
         "now": now,
     }
 

@@ -9,6 +9,11 @@ urlpatterns = [
     path("staff/breaches/<uuid:public_id>/", breaches_staff.breach_detail, name="dpa_staff_breach_detail"),
     path("staff/breaches/<uuid:public_id>/edit/", breaches_staff.breach_edit, name="dpa_staff_breach_edit"),
     path("staff/breaches/<uuid:public_id>/send/", breaches_staff.breach_send, name="dpa_staff_breach_send"),
+    path(
+        "staff/breaches/<uuid:public_id>/notifications/<uuid:notification_id>/resend/",
+        breaches_staff.breach_resend,
+        name="dpa_staff_breach_resend",
+    ),
     path("staff/breaches/<uuid:public_id>/followup/", breaches_staff.breach_followup, name="dpa_staff_breach_followup"),
     path(
         "staff/breaches/<uuid:public_id>/organisations/",

@@ -1,12 +1,17 @@
 from django import forms
 
-from dpa.models import BLOCKS, BreachIncident
+from dpa.models import BLOCKS, NATURE_MIN_LENGTH, BreachIncident
 from portal.forms import PortalForm, PortalModelForm
 from portal.models import Organisation
 from subprocessors.models import Subprocessor
 
 DT_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-BLOCK_FIELDS = [f for key, _ in BLOCKS for f in (key, f"{key}_pending")]
+# The nature (i) cannot be marked "will follow": the first notice must describe it.
+BLOCK_FIELDS = [key for key, _ in BLOCKS] + [f"{key}_pending" for key, _ in BLOCKS if key != "nature"]
+NATURE_HELP = (
+    f"Required before the first notice, in at least {NATURE_MIN_LENGTH} characters: what happened, which categories "
+    "of data subjects and about how many. It cannot be marked “will follow”."
+)
 
 
 class BreachIncidentForm(PortalModelForm):
@@ -23,9 +28,17 @@ class BreachIncidentForm(PortalModelForm):
             **{key: label for key, label in BLOCKS},
             **{f"{key}_pending": "Not yet known — will follow" for key, _ in BLOCKS},
         }
+        help_texts = {"nature": NATURE_HELP}
         widgets = {key: forms.Textarea(attrs={"rows": 3}) for key, _ in BLOCKS} | {
             "description": forms.Textarea(attrs={"rows": 3})
         }
+
+    def clean(self):
+        data = super().clean()
+        # Incidents recorded before the nature had to be described may have it marked "will follow": saving the
+        # form clears that, so the nature written here is what the notice says.
+        data["nature_pending"] = False
+        return data
 
 
 class AffectedForm(PortalForm):
@@ -70,8 +83,27 @@ class BreachIncidentCreateForm(BreachIncidentForm):
 
 
 class BreachEditForm(BreachIncidentForm):
+    awareness_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why the awareness time changes",
+        help_text=(
+            "Required when you change the awareness time; kept with the incident and shown with it. Once a "
+            "notification was sent or the deadline passed, it can only move earlier. Deadlines always run from the "
+            "earliest awareness time ever recorded."
+        ),
+    )
+
     class Meta(BreachIncidentForm.Meta):
         fields = (*BreachIncidentForm.Meta.fields, "status")
+
+    def clean_aware_at(self):
+        # The field shows minutes: the same minute as recorded is no change, whatever the stored seconds.
+        value = self.cleaned_data["aware_at"]
+        recorded = self.instance.aware_at
+        if value and recorded and value == recorded.replace(second=0, microsecond=0):
+            return recorded
+        return value
 
 
 class FollowUpForm(PortalForm):
@@ -79,4 +111,11 @@ class FollowUpForm(PortalForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         label="What changed",
         help_text="Sent with the current contents of all four blocks to every organisation already notified.",
+    )
+
+
+class ResendForm(PortalForm):
+    to = forms.EmailField(
+        label="Send to",
+        help_text="The address the notice could not be delivered to, or another contact of the organisation.",
     )

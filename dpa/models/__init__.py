@@ -7,7 +7,16 @@ from .access import (
     TrustDocument,
     TrustDocumentVersion,
 )
-from .breaches import BLOCKS, BreachFollowUp, BreachIncident, BreachNotification
+from .breaches import (
+    BLOCKS,
+    DELIVERED_STATES,
+    NATURE_MIN_LENGTH,
+    BreachAwarenessChange,
+    BreachFollowUp,
+    BreachIncident,
+    BreachNotification,
+    DeliveryStatus,
+)
 from .obligations import Obligation, ObligationReminder
 from .signing import DpaExecution
 from .versions import DpaVersion
@@ -23,6 +32,10 @@ __all__ = [
     "TrustDocument",
     "TrustDocumentVersion",
     "BLOCKS",
+    "DELIVERED_STATES",
+    "NATURE_MIN_LENGTH",
+    "BreachAwarenessChange",
+    "DeliveryStatus",
     "BreachFollowUp",
     "BreachIncident",
     "BreachNotification",

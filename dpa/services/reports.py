@@ -1,4 +1,5 @@
-"""Compliance report of one breach incident (PDF): every notification with its deadline, sent time and margin."""
+"""Compliance report of one breach incident (PDF): every notification with its deadline, delivery time,
+Message-ID and margin, the awareness time's history and the contact point the notices named."""
 
 import datetime as dt
 
@@ -6,7 +7,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from dpa.selectors.breaches import incident_notifications, incident_timeline
+from dpa.selectors.breaches import incident_awareness_changes, incident_notifications, incident_timeline
+from dpa.services.breaches import breach_contact_point
 
 
 def _no_fetching():
@@ -41,6 +43,8 @@ def breach_report_html(*, incident) -> str:
             "blocks": incident.blocks(),
             "rows": rows,
             "timeline": list(incident_timeline(incident)),
+            "awareness_changes": list(incident_awareness_changes(incident)),
+            "contact_point": breach_contact_point(),
             "generated_at": timezone.now(),
             "processor_name": settings.PORTAL_PROCESSOR_NAME,
         },

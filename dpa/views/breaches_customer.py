@@ -7,14 +7,14 @@ from django.utils.safestring import mark_safe
 
 from dpa.models import BreachNotification
 from dpa.selectors.breaches import organisation_breach_notifications
-from dpa.services.breaches import breach_acknowledge, breach_notification_from_token
+from dpa.services.breaches import breach_acknowledge, breach_contact_point, breach_notification_from_token
 from portal.errors import ApplicationError
 from portal.selectors import membership_for
 from portal.services.audit import Actor
 
 
 def breach_sections(request, membership) -> list[dict]:
-    """Customer home panel (AppConfig.organisation_sections): this organisation's notifications only."""
+    """Customer home panel (AppConfig.organisation_sections): this organisation's delivered notifications only."""
     org = membership.organisation
     notifications = list(organisation_breach_notifications(org))
     unacknowledged = sum(n.acknowledged_at is None for n in notifications)
@@ -66,6 +66,9 @@ def org_breach_detail(request, public_id, notification_id):
             "notification": notification,
             "incident": notification.incident,
             "blocks": notification.incident.blocks(),
+            "contact_point": breach_contact_point(),
+            # Corrections made after notices went out (only ever earlier, with a reason) are part of the notice.
+            "awareness_changes": list(notification.incident.awareness_changes.filter(after_notice=True)),
         },
     )
 

@@ -6,10 +6,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dpa.filters import BreachFilter
-from dpa.forms.breaches import AffectedForm, BreachEditForm, BreachIncidentCreateForm, FollowUpForm
-from dpa.models import BreachIncident, BreachNotification
-from dpa.selectors.breaches import incident_notifications, incident_register, incident_timeline
+from dpa.forms.breaches import AffectedForm, BreachEditForm, BreachIncidentCreateForm, FollowUpForm, ResendForm
+from dpa.models import DELIVERED_STATES, BreachIncident, BreachNotification
+from dpa.selectors.breaches import (
+    incident_awareness_changes,
+    incident_notifications,
+    incident_register,
+    incident_timeline,
+)
+from dpa.services.breach_delivery import breach_notification_resend
 from dpa.services.breaches import (
+    FOLLOWUP_TARGETS,
+    breach_awareness_lock,
+    breach_contact_point,
     breach_followup_send,
     breach_incident_create,
     breach_incident_update,
@@ -71,18 +80,31 @@ def breach_new(request):
 
 def _detail_context(request, incident, **extra):
     notifications = list(incident_notifications(incident))
-    unsent = [n for n in notifications if n.sent_at is None]
+    undelivered = [n for n in notifications if n.status not in DELIVERED_STATES]
+    now = timezone.now()
+    resend_forms = extra.pop("resend_forms", {})
+    for n in notifications:
+        if n.status == BreachNotification.Status.FAILED:
+            n.resend_form = resend_forms.get(n.pk) or ResendForm(
+                initial={"to": n.recipient_email}, prefix=f"resend-{n.public_id}"
+            )
     return {
         "incident": incident,
         "blocks": incident.blocks(),
         "notifications": notifications,
-        "nearest_deadline": min((n.deadline for n in unsent), default=None),
-        "unsent_count": len(unsent),
-        "sent_count": len(notifications) - len(unsent),
+        "nearest_deadline": min((n.deadline for n in undelivered), default=None),
+        "undelivered_count": len(undelivered),
+        "drafted_count": sum(n.status == BreachNotification.Status.DRAFTED for n in notifications),
+        "failed_count": sum(n.status == BreachNotification.Status.FAILED for n in notifications),
+        "delivered_count": len(notifications) - len(undelivered),
+        "followup_count": sum(n.status in FOLLOWUP_TARGETS for n in notifications),
+        "awareness_changes": list(incident_awareness_changes(incident)),
+        "awareness_lock": breach_awareness_lock(incident, notifications=notifications, now=now),
+        "contact_point": breach_contact_point(),
         "timeline": list(incident_timeline(incident)),
         "followup_form": extra.pop("followup_form", None) or FollowUpForm(),
         "affected_form": extra.pop("affected_form", None) or AffectedForm(),
-        "now": timezone.now(),
+        "now": now,
         **extra,
     }
 
@@ -98,8 +120,12 @@ def breach_edit(request, public_id):
     incident = get_object_or_404(BreachIncident, public_id=public_id)
     form = BreachEditForm(request.POST or None, instance=incident)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("awareness_reason", "")
         try:
-            breach_incident_update(incident=incident, actor=request.user, data=form.cleaned_data, request=request)
+            breach_incident_update(
+                incident=incident, actor=request.user, data=data, awareness_reason=reason, request=request
+            )
         except ApplicationError as exc:
             form_error(form, exc)
         else:
@@ -108,7 +134,12 @@ def breach_edit(request, public_id):
     return render(
         request,
         "dpa/staff/breach_form.html",
-        {"form": form, "incident": incident},
+        {
+            "form": form,
+            "incident": incident,
+            "awareness_lock": breach_awareness_lock(incident),
+            "awareness_changes": list(incident_awareness_changes(incident)),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -122,10 +153,12 @@ def breach_send(request, public_id):
         if notification_id:
             notification = get_object_or_404(BreachNotification, public_id=notification_id, incident=incident)
             breach_notification_send(notification=notification, actor=request.user, request=request)
-            messages.success(request, f"Notification to {notification.organisation.name} sent.")
+            messages.success(
+                request, f"Notification to {notification.organisation.name} queued; it counts once delivered."
+            )
         else:
             sent = breach_notifications_send_all(incident=incident, actor=request.user, request=request)
-            messages.success(request, f"{len(sent)} notifications sent.")
+            messages.success(request, f"{len(sent)} notifications queued; each counts once delivered.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return render(
@@ -147,10 +180,40 @@ def breach_followup(request, public_id):
         except ApplicationError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, f"Update {sent[0].number} sent to {len(sent)} organisations.")
+            messages.success(request, f"Update {sent[0].number} queued for {len(sent)} organisations.")
             return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
     return render(
         request, "dpa/staff/breach_detail.html", _detail_context(request, incident, followup_form=form), status=400
+    )
+
+
+@require_POST
+@legal_required("dpa.send_breachnotification")
+def breach_resend(request, public_id, notification_id):
+    """Resend a notice whose delivery failed, as a new email, to the same or another address."""
+    incident = get_object_or_404(BreachIncident, public_id=public_id)
+    notification = get_object_or_404(BreachNotification, public_id=notification_id, incident=incident)
+    form = ResendForm(request.POST, prefix=f"resend-{notification.public_id}")
+    if form.is_valid():
+        try:
+            breach_notification_resend(
+                notification=notification, to=form.cleaned_data["to"], actor=request.user, request=request
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+            if exc.field is None:
+                messages.error(request, exc.message)  # shown even when the notice no longer has a resend form
+        else:
+            messages.success(
+                request,
+                f"Notification to {notification.organisation.name} queued again for {form.cleaned_data['to']}.",
+            )
+            return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+    return render(
+        request,
+        "dpa/staff/breach_detail.html",
+        _detail_context(request, incident, resend_forms={notification.pk: form}),
+        status=400,
     )
 
 

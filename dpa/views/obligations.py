@@ -19,7 +19,9 @@ from portal.services.audit import audit_record
 from portal.tables import Table, valid_filters
 from portal.views.staff import csv_response
 
-BREACH_COMPLETES_WHEN_SENT = "A breach notification is completed by sending it from its incident."
+BREACH_COMPLETES_WHEN_DELIVERED = (
+    "A breach notification completes when its email is delivered: send it from its incident."
+)
 
 
 COLUMNS = {
@@ -89,7 +91,7 @@ def obligation_detail(request, public_id):
         if not request.user.has_perm("dpa.complete_obligation"):
             raise Http404
         if obligation.kind == Obligation.Kind.BREACH_NOTIFICATION:
-            form.add_error(None, BREACH_COMPLETES_WHEN_SENT)
+            form.add_error(None, BREACH_COMPLETES_WHEN_DELIVERED)
         elif form.is_valid():
             try:
                 obligation_complete(

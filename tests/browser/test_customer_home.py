@@ -10,7 +10,7 @@ from dpa.models import BreachNotification
 from portal.models import Membership
 from subprocessors.models import Objection, Webhook, WebhookDelivery
 from tests.browser.helpers import sign_in
-from tests.dpa.factories import make_incident
+from tests.dpa.factories import make_incident, mark_delivered
 from tests.dpa.factories_signing import published_version
 from tests.factories import MembershipFactory
 from tests.subprocessors.change_factories import make_change
@@ -36,7 +36,7 @@ def test_customer_home_summary_navigation_and_object_button(live_server, page, s
         change=objected, organisation=org, grounds="Data would leave the EEA.", raised_by=admin.user
     )
     incident = make_incident(organisations=[org], title="Log bucket exposed")
-    BreachNotification.objects.filter(incident=incident).update(sent_at=timezone.now())
+    mark_delivered(BreachNotification.objects.filter(incident=incident))
     hook = Webhook.objects.create(organisation=org, url="https://hooks.acme.example/privacy", secret="s")
     WebhookDelivery.objects.create(
         webhook=hook, event="change.announced", payload={}, status="failed", last_status_code=500

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dpa.models import Obligation
 from dpa.services.obligations import obligation_complete, obligation_create
-from dpa.views.obligations import BREACH_COMPLETES_WHEN_SENT
+from dpa.views.obligations import BREACH_COMPLETES_WHEN_DELIVERED
 from portal.models import AuditEvent
 from tests.auth import login
 from tests.dpa.factories import make_incident
@@ -125,7 +125,7 @@ def test_breach_obligation_is_completed_by_sending_only(client, legal, org):
         reverse("dpa_staff_obligation_detail", args=[obligation.public_id]), {"evidence": "sent by phone"}
     )
     assert response.status_code == 400
-    assert BREACH_COMPLETES_WHEN_SENT in response.content.decode()
+    assert BREACH_COMPLETES_WHEN_DELIVERED in response.content.decode()
     obligation.refresh_from_db()
     assert obligation.status == "open"
 

@@ -71,5 +71,11 @@ def test_stopped_worker_catches_up_every_reminder_and_notice_exactly_once(legal,
     recipients = Counter(rcpt for m in sink.messages for rcpt in m.rcpt_tos)
     assert recipients == Counter({legal.email: 8, settings.PORTAL_LEGAL_LEAD_EMAIL: 1, fresh.breach_contact_email: 1})
     assert OutboundEmail.objects.count() == 10
+    # and the worker process told the breach register: the notice is delivered and its obligation complete
+    notice = BreachNotification.objects.select_related("email", "obligation").get(incident=sent_incident)
+    assert notice.status == "delivered"
+    assert notice.delivered_message_id == notice.email.message_id
+    assert notice.obligation.status == "completed"
+    assert notice.obligation.completed_at == notice.delivered_at == notice.email.sent_at
     assert len({m.content for m in sink.messages}) == 10
     print(f"\n[faults] worker stopped through the reminder period: {len(sink.messages)} emails, none twice")

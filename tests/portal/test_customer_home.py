@@ -13,7 +13,7 @@ from dpa.models import BreachNotification, DpaExecution
 from portal.models import Membership, Organisation
 from subprocessors.models import Objection, ObjectionMessage, Webhook, WebhookDelivery
 from tests.auth import login
-from tests.dpa.factories import grant, make_incident
+from tests.dpa.factories import grant, make_incident, mark_delivered
 from tests.dpa.factories_signing import published_version
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.subprocessors.change_factories import make_change
@@ -187,7 +187,7 @@ def test_counts_link_to_their_sections(client, org_admin, org, other_org):
     _objection(open_change, other_org)
     # one unacknowledged breach notification, and one webhook whose last delivery failed
     incident = make_incident(organisations=[org])
-    BreachNotification.objects.filter(incident=incident).update(sent_at=timezone.now())
+    mark_delivered(BreachNotification.objects.filter(incident=incident))
     hook = Webhook.objects.create(organisation=org, url="https://hooks.acme.example/a", secret="s")
     WebhookDelivery.objects.create(webhook=hook, event="change.announced", payload={}, status="failed")
 
@@ -312,7 +312,7 @@ def test_empty_states(client, member, org):
 
     assert "No sub-processor changes are announced at the moment." in _section(page, "changes")
     assert f"{org.name} has not objected to any sub-processor change." in _section(page, "objections")
-    assert f"No personal data breach notifications have been sent to {org.name}." in _section(page, "breaches")
+    assert f"No personal data breach notifications have been delivered to {org.name}." in _section(page, "breaches")
     assert f"{org.name} has no webhooks." in _section(page, "webhooks")
     text = _glance(page)
     assert "Upcoming changes 0 announced changes" in text
@@ -347,8 +347,8 @@ def test_breach_notifications_show_acknowledged_and_unacknowledged(client, membe
     seen = make_incident(organisations=[org], title="Log bucket exposed")
     unseen = make_incident(organisations=[org], title="Laptop stolen")
     now = timezone.now()
-    BreachNotification.objects.filter(incident=seen).update(sent_at=now, acknowledged_at=now, acknowledged_via="portal")
-    BreachNotification.objects.filter(incident=unseen).update(sent_at=now)
+    mark_delivered(BreachNotification.objects.filter(incident=seen), at=now, acknowledged=True)
+    mark_delivered(BreachNotification.objects.filter(incident=unseen), at=now)
 
     section = _section(_page(client, member, org), "breaches")
 
@@ -448,7 +448,7 @@ def _world(org, admin, n: int) -> None:
         ObjectionMessage.objects.create(objection=objection, body="See attached.", author=admin)
         _objection(change, other)
         incident = make_incident(organisations=[org, other])
-        BreachNotification.objects.filter(incident=incident).update(sent_at=timezone.now())
+        mark_delivered(BreachNotification.objects.filter(incident=incident))
         hook = Webhook.objects.create(organisation=org, url=f"https://hooks.acme.example/{n}/{i}", secret="s")
         WebhookDelivery.objects.create(webhook=hook, event="change.announced", change=change, payload={})
         MembershipFactory(organisation=org, user=UserFactory())

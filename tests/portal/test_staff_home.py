@@ -13,7 +13,7 @@ from dpa.models import DpaExecution, Obligation
 from portal.models import AuditEvent, OutboundEmail
 from subprocessors.models import Objection, Webhook, WebhookDelivery
 from tests.auth import login
-from tests.dpa.factories import AccessRequestFactory, grant, make_incident
+from tests.dpa.factories import AccessRequestFactory, grant, make_incident, mark_delivered
 from tests.dpa.factories_signing import DpaVersionFactory
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.subprocessors.change_factories import make_change
@@ -21,7 +21,7 @@ from tests.subprocessors.change_factories import make_change
 pytestmark = pytest.mark.django_db
 
 PANELS = [
-    "Breach notifications not yet sent",
+    "Breach notifications not yet delivered",
     "Access requests to decide",
     "DPAs to countersign",
     "Changes awaiting their effective date",
@@ -49,7 +49,7 @@ def test_nothing_to_decide_shows_every_queue_empty(client, legal):
     assert "Nothing is waiting for a decision" in body
     for title in PANELS:
         assert title in body
-    assert "Every breach notification has been sent." in body
+    assert "Every breach notification has been delivered." in body
     assert "No access request is waiting for a decision." in body
     assert "Every webhook delivery succeeded or is still being retried." in body
     assert body.count('class="badge ok">Clear</span>') == len(PANELS)
@@ -97,14 +97,14 @@ def test_breach_notifications_near_and_past_their_deadline(client, legal):
     assert "1\xa0day, 23\xa0hours left" in section
 
 
-def test_sent_notifications_and_closed_incidents_are_not_listed(client, legal):
+def test_delivered_notifications_and_closed_incidents_are_not_listed(client, legal):
     org = OrganisationFactory(name="Delta")
     incident = make_incident(organisations=[org], title="Old one")
-    incident.notifications.update(sent_at=timezone.now())
+    mark_delivered(incident.notifications.all())
     closed = make_incident(organisations=[OrganisationFactory(name="Echo")], title="Closed one")
     type(closed).objects.filter(pk=closed.pk).update(status="closed")
     section = _section(_home(client, legal), "breach-notifications")
-    assert "Every breach notification has been sent." in section
+    assert "Every breach notification has been delivered." in section
 
 
 def test_announced_changes_with_open_objections_first(client, legal, org, other_org):
@@ -217,7 +217,11 @@ def _fill(n):
         )
         change = make_change(status="announced")
         Objection.objects.create(change=change, organisation=o, grounds="g")
-    make_incident(organisations=orgs, aware_at=now - dt.timedelta(hours=40))
+    incident = make_incident(organisations=orgs, aware_at=now - dt.timedelta(hours=40))
+    # half of them failed delivery: shown first, in red, with their status
+    incident.notifications.filter(organisation__in=orgs[::2]).update(
+        status="failed", queued_at=now, failed_at=now, failure_reason="SMTPRecipientsRefused"
+    )
 
 
 def test_query_count_does_not_grow_with_rows(client, legal):

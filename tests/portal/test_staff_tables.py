@@ -102,7 +102,8 @@ def _execution(i: int) -> str:
 
 
 def _incident(i: int) -> str:
-    incident = BreachIncident.objects.create(title=f"Incident row {i:02d}", aware_at=NOW - dt.timedelta(hours=i))
+    aware = NOW - dt.timedelta(hours=i)
+    incident = BreachIncident.objects.create(title=f"Incident row {i:02d}", aware_at=aware, earliest_aware_at=aware)
     for _ in range(2):
         BreachNotification.objects.create(
             incident=incident, organisation=OrganisationFactory(), deadline=NOW + dt.timedelta(hours=40 - i)
@@ -442,7 +443,9 @@ def test_bulk_select_checkboxes_are_labelled(staff):
 
 def test_closed_incidents_are_one_filter_away(staff):
     open_title = _incident(0)
-    closed = BreachIncident.objects.create(title="Closed row", aware_at=NOW, status=BreachIncident.Status.CLOSED)
+    closed = BreachIncident.objects.create(
+        title="Closed row", aware_at=NOW, earliest_aware_at=NOW, status=BreachIncident.Status.CLOSED
+    )
     body = _get(staff, SPECS["breaches"])
     assert open_title in body
     assert closed.title not in body

@@ -109,13 +109,14 @@ def _nda_document(world):
 
 
 def _breach(world):
-    """A sent breach notification and an obligation of the victim organisation, created once per world."""
+    """A delivered breach notification and an obligation of the victim organisation, created once per world."""
     if not hasattr(world, "breach"):
         from django.utils import timezone
 
         from dpa.services.breaches import breach_incident_create, breach_notification_send
         from dpa.services.obligations import obligation_create
         from portal.services.audit import Actor
+        from portal.services.outbox import outbox_deliver
 
         actor = Actor(label="samples")
         incident = breach_incident_create(
@@ -123,12 +124,13 @@ def _breach(world):
             organisations=[world.org],
             title=f"Breach {MARKER}",
             aware_at=timezone.now(),
-            nature=MARKER,
+            nature=f"{MARKER} nature of the breach, {MARKER}",
             data=MARKER,
             consequences=MARKER,
             measures=MARKER,
         )
         notification = breach_notification_send(notification=incident.notifications.get(), actor=actor)
+        outbox_deliver(email_id=notification.email_id)
         obligation = obligation_create(
             kind="disclosure_order", organisation=world.org, received_at=timezone.now(), actor=actor, title=MARKER
         )
@@ -142,6 +144,11 @@ def _incident(world):
 
 def _obligation(world):
     return {"public_id": _breach(world)[2].public_id}
+
+
+def _incident_notification(world):
+    incident, notification, _ = _breach(world)
+    return {"public_id": incident.public_id, "notification_id": notification.public_id}
 
 
 def _org_notification(world):
@@ -290,6 +297,7 @@ SAMPLES = {
     "dpa_staff_breach_edit": _incident,
     "dpa_staff_breach_send": _incident,
     "dpa_staff_breach_followup": _incident,
+    "dpa_staff_breach_resend": _incident_notification,
     "dpa_staff_breach_add_orgs": _incident,
     "dpa_staff_breach_report": _incident,
     "dpa_staff_obligations": lambda world: {},
