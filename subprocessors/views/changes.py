@@ -149,7 +149,7 @@ def detail_context(change, **extra):
         "now": now,
         "announce_form": AnnounceForm(initial={"effective_date": suggested}),
         "withdraw_form": WithdrawForm(),
-        "postpone_form": PostponeForm(initial={"effective_date": later}),
+        "postpone_form": PostponeForm(initial={"effective_date": later}, prefix="postpone"),
         "counts": change_notice_counts(change=change) if change.announced_at else None,
         "objections": change_objections(change=change),
         "objection_counts": objection_status_counts(change=change),
@@ -157,7 +157,9 @@ def detail_context(change, **extra):
     }
     if change.announced_at and pending:
         context["gaps"] = list(change_notice_gaps(change=change)[:GAPS_SHOWN])
-        context["alternate_form"] = AlternateContactForm(organisations=change_notice_gap_organisations(change=change))
+        context["alternate_form"] = AlternateContactForm(
+            organisations=change_notice_gap_organisations(change=change), prefix="alternate"
+        )
     context.update(extra)
     return context
 

@@ -175,7 +175,7 @@ def change_notice_export(request, public_id):
 @require_POST
 def change_postpone_view(request, public_id):
     change = change_by_public_id(public_id)
-    form = PostponeForm(request.POST)
+    form = PostponeForm(request.POST, prefix="postpone")
     action_error = None
     if form.is_valid():
         try:
@@ -198,7 +198,9 @@ def change_postpone_view(request, public_id):
 @require_POST
 def change_alternate_view(request, public_id):
     change = change_by_public_id(public_id)
-    form = AlternateContactForm(request.POST, organisations=change_notice_gap_organisations(change=change))
+    form = AlternateContactForm(
+        request.POST, organisations=change_notice_gap_organisations(change=change), prefix="alternate"
+    )
     action_error = None
     if form.is_valid():
         try:

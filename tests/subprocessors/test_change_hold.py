@@ -335,10 +335,10 @@ def test_postpone_a_held_change_notifies_everyone_and_the_hold_lifts_when_delive
     with time_machine.travel(AFTER_HOLD, tick=False):
         login(client, legal)
         # a date sooner than 10 business days is refused, naming the earliest
-        early = client.post(url, {"effective_date": "2027-01-12", "reason": "Notice did not reach Globex."})
+        early = client.post(url, {"postpone-effective_date": "2027-01-12", "postpone-reason": "Notice did not reach."})
         assert early.status_code == 400
         assert "Wednesday 13 January 2027" in early.content.decode()
-        assert client.post(url, {"effective_date": "2027-01-13", "reason": " "}).status_code == 400
+        assert client.post(url, {"postpone-effective_date": "2027-01-13", "postpone-reason": " "}).status_code == 400
     held.refresh_from_db()
     assert (held.status, held.effective_date) == ("held", EFFECTIVE)
     # when Globex's mailbox works again and legal staff postpone to the earliest date
@@ -347,7 +347,10 @@ def test_postpone_a_held_change_notifies_everyone_and_the_hold_lifts_when_delive
     with time_machine.travel(AFTER_HOLD, tick=False):
         login(client, legal)
     response = commit(
-        AFTER_HOLD, client.post, url, {"effective_date": "2027-01-13", "reason": "Notice did not reach Globex."}
+        AFTER_HOLD,
+        client.post,
+        url,
+        {"postpone-effective_date": "2027-01-13", "postpone-reason": "Notice did not reach Globex."},
     )
     assert response.status_code == 302
     # then the change is announced again for the new date and everyone is notified (the new customer too)
@@ -432,7 +435,11 @@ def test_alternate_contact_for_a_failing_recipient_before_the_deadline_avoids_th
         assert f'value="{other.public_id}"' in page
         assert f'value="{customers["org"].public_id}"' not in page  # delivered: nothing to fix
     mailoutbox.clear()
-    form = {"organisation": other.public_id, "email": "Legal@Globex.example", "reason": "Privacy mailbox is gone."}
+    form = {
+        "alternate-organisation": other.public_id,
+        "alternate-email": "Legal@Globex.example",
+        "alternate-reason": "Privacy mailbox is gone.",
+    }
     response = commit(later, client.post, url, form)
     assert response.status_code == 302
     alternate = _recipient(change, "legal@globex.example")
@@ -565,10 +572,11 @@ def test_new_staff_actions_refuse_everyone_but_legal_with_mfa(client, name, lega
     notice_gaps(change, [customers["other"]])
     url = reverse(name, args=[change.public_id])
     data = {
-        "effective_date": "2027-06-01",
-        "reason": "Because.",
-        "organisation": customers["other"].public_id,
-        "email": "x@globex.example",
+        "postpone-effective_date": "2027-06-01",
+        "postpone-reason": "Because.",
+        "alternate-organisation": customers["other"].public_id,
+        "alternate-email": "x@globex.example",
+        "alternate-reason": "Because.",
     }
     # anonymous: to the login page
     response = client.post(url, data)
