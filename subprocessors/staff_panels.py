@@ -43,9 +43,8 @@ def changes_panel(now: dt.datetime) -> dict:
         change.notice_gap_count = gap_counts.get(change.pk, 0)
     alerts = []
     if counts["incomplete"]:
-        alerts.append(
-            f"{_plural(counts['incomplete'], 'change')} with notice incomplete ({counts['held']} held on its date)"
-        )
+        changes = _plural(counts["incomplete"], "change")
+        alerts.append(f"{changes} with notice incomplete ({counts['held']} held on the effective date)")
     if counts["open_objections"]:
         alerts.append(
             f"{_plural(counts['open_objections'], 'open objection')} on {_plural(counts['objected'], 'change')}"

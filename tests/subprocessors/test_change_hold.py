@@ -20,7 +20,7 @@ from portal.models import AuditEvent, Organisation, OutboundEmail
 from portal.tasks import outbox_sweep
 from subprocessors import tasks
 from subprocessors.models import ChangeRecipient, Subprocessor, SubprocessorChange, Webhook, WebhookDelivery
-from subprocessors.services.changes import change_announce
+from subprocessors.services.changes import change_announce, change_withdraw
 from subprocessors.services.fanout import change_fanout
 from subprocessors.services.notices import (
     ALTERNATE_EXISTS,
@@ -173,7 +173,7 @@ def test_smtp_refusing_every_attempt_for_one_enterprise_recipient_holds_the_chan
         login(client, legal)
         section = _section(client.get(reverse("staff_home")).content.decode(), "changes")
     assert "Notice incomplete" in section
-    assert "1 change with notice incomplete (1 held on its date)" in section
+    assert "1 change with notice incomplete (1 held on the effective date)" in section
     assert f"{other.name}: {other.privacy_contact_email} — failed" in section
     assert customers["org"].privacy_contact_email not in section
     assert customers["third"].name not in section
@@ -388,6 +388,27 @@ def test_postpone_a_held_change_notifies_everyone_and_the_hold_lifts_when_delive
     held.refresh_from_db()
     assert held.status == SubprocessorChange.Status.EFFECTIVE
     assert held.subprocessor.engaged_since == NEW_DATE
+
+
+def test_postponement_fanout_is_resumed_by_the_sweep_and_withdrawal_reaches_those_only_postponed_to(
+    commit, legal, customers, held, django_capture_on_commit_callbacks
+):
+    from subprocessors.services.fanout import changes_with_unfinished_fanout
+
+    late_joiner = OrganisationFactory(name="Newco B.V.")
+    # the postponement commits but its fan-out task is lost
+    with time_machine.travel(AFTER_HOLD, tick=False), django_capture_on_commit_callbacks(execute=False):
+        change_postpone(change=held, effective_date=NEW_DATE, reason="More time.", actor=legal)
+    with time_machine.travel(AFTER_HOLD + dt.timedelta(minutes=3), tick=False):
+        assert changes_with_unfinished_fanout() == [(held.pk, "postpone")]
+    assert commit(AFTER_HOLD + dt.timedelta(minutes=3), tasks.change_fanout_sweep) == 1
+    assert OutboundEmail.objects.filter(template="subprocessor_change_postpone").count() == 6
+    assert commit(AFTER_HOLD + dt.timedelta(minutes=6), tasks.change_fanout_sweep) == 0
+    # withdrawn later: the customer who only ever had the postponement is told too
+    commit(AFTER_HOLD + dt.timedelta(days=1), change_withdraw, change=held, reason="Dropped.", actor=legal)
+    withdrawn = OutboundEmail.objects.filter(template="subprocessor_change_withdraw")
+    assert late_joiner.privacy_contact_email in set(withdrawn.values_list("to_email", flat=True))
+    assert withdrawn.count() == 6
 
 
 def test_postponed_change_is_held_again_if_the_new_notice_also_fails(commit, legal, customers, held):
@@ -628,7 +649,7 @@ def test_staff_home_query_count_does_not_grow_with_held_changes_or_gaps(client, 
         body = client.get(url).content.decode()
     assert len(many) == len(one), [q["sql"] for q in many.captured_queries]
     section = _section(body, "changes")
-    assert "7 changes with notice incomplete (7 held on its date)" in section
+    assert "7 changes with notice incomplete (7 held on the effective date)" in section
     assert "… 12 organisations in all" in section
 
 
