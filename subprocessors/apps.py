@@ -11,6 +11,13 @@ class SubprocessorsConfig(AppConfig):
         ("Webhook deliveries", "staff_webhook_deliveries"),
     )
 
+    def ready(self):
+        from portal.services.delivery_events import on_email_delivered
+        from subprocessors.services.notices import notice_delivered
+
+        # When a notice of a change reaches an address: the time the 10-business-day rule checks.
+        on_email_delivered("subprocessors.SubprocessorChange")(notice_delivered)
+
     def staff_panels(self, request):
         from subprocessors.staff_panels import staff_panels
 

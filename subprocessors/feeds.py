@@ -1,11 +1,13 @@
-"""Atom feed of the list: changes to rows (added, changed, removed) and announced changes (with their
-effective date, and their withdrawal if withdrawn), newest first."""
+"""Atom feed of the list: changes to rows (added, changed, removed) and announced changes (with the full notice:
+who the sub-processor is, where it processes, the dates and how to object; and their postponement, hold or
+withdrawal), newest first."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
@@ -45,6 +47,11 @@ def _revision_entries() -> list[FeedEntry]:
     return entries
 
 
+def _notice_text(change: SubprocessorChange) -> str:
+    """The notice as the emails state it (the same include), for a feed entry."""
+    return render_to_string("subprocessors/includes/change_summary.txt", {"change": change}).strip()
+
+
 def _announcement_entries() -> list[FeedEntry]:
     page = settings.SITE_URL + reverse("subprocessors_list")
     changes = (
@@ -54,16 +61,37 @@ def _announcement_entries() -> list[FeedEntry]:
     )
     entries = []
     for change in changes:
+        notice = _notice_text(change)
         effective = f"{change.effective_date.day} {change.effective_date:%B %Y}"
         entries.append(
             FeedEntry(
                 title=f"Announced: {change.headline} (from {effective})",
-                summary=f"Takes effect on {effective}. {change.reason}",
+                summary=f"Takes effect on {effective}.\n\n{notice}",
                 link=f"{page}#upcoming-changes",
                 guid=f"{page}#announcement-{change.public_id}",
                 at=change.announced_at,
             )
         )
+        if change.postponed_at:
+            entries.append(
+                FeedEntry(
+                    title=f"Postponed: {change.headline} (now from {effective})",
+                    summary=f"{change.postponement_reason}\n\n{notice}",
+                    link=f"{page}#upcoming-changes",
+                    guid=f"{page}#postponement-{change.public_id}-{change.postponements}",
+                    at=change.postponed_at,
+                )
+            )
+        if change.held_at:
+            entries.append(
+                FeedEntry(
+                    title=f"On hold: {change.headline}",
+                    summary=notice,
+                    link=f"{page}#upcoming-changes",
+                    guid=f"{page}#hold-{change.public_id}-{change.postponements}",
+                    at=change.held_at,
+                )
+            )
         if change.withdrawn_at:
             entries.append(
                 FeedEntry(
@@ -106,8 +134,8 @@ class ListChangesFeed(Feed):
         return entry.title
 
     def item_description(self, entry):
-        # Atom readers treat the summary as HTML: escape what came from the database.
-        return escape(entry.summary)
+        # Atom readers treat the summary as HTML: escape what came from the database, keep the notice's lines.
+        return escape(entry.summary).replace("\n", "<br>")
 
     def item_link(self, entry):
         return entry.link

@@ -24,10 +24,13 @@ def change_fanout_sweep() -> int:
 
 @shared_task(ignore_result=True)
 def changes_make_effective() -> int:
+    """Beat: make due changes effective, or hold those whose notice is incomplete (idempotent)."""
     from subprocessors.selectors.changes import changes_due
     from subprocessors.services.changes import change_make_effective
+    from subprocessors.services.notices import change_notice_deadlines_fill
 
     now = timezone.now()
+    change_notice_deadlines_fill()
     return sum(change_make_effective(change=change, now=now) for change in changes_due(day=local_date(now)))
 
 

@@ -2,7 +2,17 @@ from django.urls import path
 
 from subprocessors.api import changes as changes_api
 from subprocessors.api import views as api
-from subprocessors.views import changes, exports, objections, public, staff, staff_webhooks, subscriptions, webhooks
+from subprocessors.views import (
+    changes,
+    exports,
+    notices,
+    objections,
+    public,
+    staff,
+    staff_webhooks,
+    subscriptions,
+    webhooks,
+)
 
 urlpatterns = [
     path("subprocessors/", public.subprocessor_list, name="subprocessors_list"),
@@ -43,10 +53,20 @@ urlpatterns = [
         changes.change_withdraw_view,
         name="staff_change_withdraw",
     ),
-    path("staff/subprocessor-changes/<uuid:public_id>/notice/", changes.change_notice, name="staff_change_notice"),
+    path(
+        "staff/subprocessor-changes/<uuid:public_id>/postpone/",
+        notices.change_postpone_view,
+        name="staff_change_postpone",
+    ),
+    path(
+        "staff/subprocessor-changes/<uuid:public_id>/alternate-contact/",
+        notices.change_alternate_view,
+        name="staff_change_alternate",
+    ),
+    path("staff/subprocessor-changes/<uuid:public_id>/notice/", notices.change_notice, name="staff_change_notice"),
     path(
         "staff/subprocessor-changes/<uuid:public_id>/notice.csv",
-        changes.change_notice_export,
+        notices.change_notice_export,
         name="staff_change_notice_export",
     ),
     path("staff/objections/<uuid:public_id>/", changes.staff_objection_detail, name="staff_objection_detail"),

@@ -91,6 +91,36 @@ class AnnounceForm(PortalForm):
     )
 
 
+class PostponeForm(PortalForm):
+    effective_date = forms.DateField(
+        widget=DATE_WIDGET,
+        label="New effective date",
+        help_text="At least 10 business days from today: everyone is notified again.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why is the change postponed?",
+        help_text="Sent to everyone in the new notice.",
+    )
+
+
+class AlternateContactForm(PortalForm):
+    """Send the notice to another address of an organisation whose privacy contact keeps failing."""
+
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), empty_label=None)
+    email = forms.CharField(label="Other address", max_length=254, help_text="The notice goes to this address now.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why this address?",
+        help_text="Recorded in the audit log (e.g. the privacy contact's mailbox does not exist).",
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        self.fields["organisation"].to_field_name = "public_id"
+
+
 class WithdrawForm(PortalForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),

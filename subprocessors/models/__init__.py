@@ -15,7 +15,7 @@ __all__ = [
     "validate_country",
     "validate_region",
 ]
-from .changes import ChangeRecipient, SubprocessorChange  # noqa: E402
+from .changes import ChangeRecipient, RecipientOrganisation, SubprocessorChange  # noqa: E402
 from .objections import Objection, ObjectionMessage  # noqa: E402
 from .webhooks import Webhook, WebhookDelivery  # noqa: E402
 
@@ -23,6 +23,7 @@ __all__ += [
     "ChangeRecipient",
     "Objection",
     "ObjectionMessage",
+    "RecipientOrganisation",
     "SubprocessorChange",
     "Webhook",
     "WebhookDelivery",

@@ -21,6 +21,9 @@ class SubprocessorChange(BaseModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         ANNOUNCED = "announced", "Announced"
+        # The effective date came while an enterprise customer had no notice delivered 10 business days before
+        # it: the change waits for legal staff to postpone or withdraw it.
+        HELD = "held", "Held: notice incomplete"
         EFFECTIVE = "effective", "Effective"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
@@ -45,6 +48,14 @@ class SubprocessorChange(BaseModel):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawal_reason = models.TextField(blank=True)
     effective_at = models.DateTimeField(null=True, blank=True)
+    # Every enterprise customer's notice must be delivered before this instant (00:00 local time on the 10th
+    # business day counted back from the effective date); recomputed when the date or the calendar changes.
+    notice_deadline_at = models.DateTimeField(null=True, blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    postponements = models.PositiveSmallIntegerField(default=0)
+    postponed_at = models.DateTimeField(null=True, blank=True)
+    previous_effective_date = models.DateField(null=True, blank=True)
+    postponement_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -52,6 +63,7 @@ class SubprocessorChange(BaseModel):
     recipients_recorded_at = models.DateTimeField(null=True, blank=True)
     announce_fanout_done_at = models.DateTimeField(null=True, blank=True)
     withdraw_fanout_done_at = models.DateTimeField(null=True, blank=True)
+    postpone_fanout_done_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(BaseModel.Meta):
@@ -68,6 +80,10 @@ class SubprocessorChange(BaseModel):
             models.CheckConstraint(
                 condition=models.Q(status="draft") | models.Q(announced_at__isnull=False),
                 name="subprocessorchange_announced_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="held") | models.Q(held_at__isnull=False),
+                name="subprocessorchange_held_has_time",
             ),
         ]
         permissions = [("announce_subprocessorchange", "Can announce and withdraw sub-processor changes")]
@@ -88,9 +104,14 @@ class SubprocessorChange(BaseModel):
 
     @property
     def objection_deadline(self):
+        """Runs to the current effective date: a postponement moves it with the date."""
         from subprocessors.windows import objection_deadline
 
         return objection_deadline(self.effective_date)
+
+    @property
+    def is_held(self) -> bool:
+        return self.status == self.Status.HELD
 
 
 class ChangeRecipient(BaseModel):
@@ -104,6 +125,7 @@ class ChangeRecipient(BaseModel):
         CUSTOMER = "customer", "Customer privacy contact"
         SUBSCRIBER = "subscriber", "Public subscriber"
         BOTH = "both", "Customer privacy contact and subscriber"
+        ALTERNATE = "alternate", "Alternate contact chosen by legal staff"
 
     change = models.ForeignKey(SubprocessorChange, on_delete=models.CASCADE, related_name="recipients")
     email = models.EmailField()
@@ -121,11 +143,48 @@ class ChangeRecipient(BaseModel):
     withdraw_email = models.ForeignKey(
         "portal.OutboundEmail", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The notice of the latest postponement (round `postpone_round`, i.e. the change's n-th postponement).
+    postpone_email = models.ForeignKey(
+        "portal.OutboundEmail", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    postpone_round = models.PositiveSmallIntegerField(default=0)
+    # When the SMTP server first accepted a notice of this change for this address (announcement, postponement
+    # or alternate-contact notice), set by the outbox's delivery event: the time the 10-business-day rule checks.
+    notice_delivered_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    organisations = models.ManyToManyField(
+        "portal.Organisation", through="RecipientOrganisation", related_name="+", blank=True
+    )
 
     class Meta(BaseModel.Meta):
         ordering = ("email",)
         constraints = [models.UniqueConstraint(fields=("change", "email"), name="uniq_change_recipient")]
-        indexes = [models.Index(fields=("change", "announce_email")), models.Index(fields=("change", "withdraw_email"))]
+        indexes = [
+            models.Index(fields=("change", "announce_email")),
+            models.Index(fields=("change", "withdraw_email")),
+            models.Index(fields=("change", "postpone_round")),
+        ]
 
     def __str__(self):
         return f"{self.email} ({self.get_role_display()})"
+
+
+class RecipientOrganisation(models.Model):
+    """Which organisations an address receives a change's notice for (one address can serve several, an
+    organisation without a privacy contact is reached through each of its admins). An enterprise organisation's
+    notice counts as delivered when any of its addresses had one delivered in time."""
+
+    change = models.ForeignKey(SubprocessorChange, on_delete=models.CASCADE, related_name="recipient_organisations")
+    recipient = models.ForeignKey(ChangeRecipient, on_delete=models.CASCADE, related_name="organisation_links")
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("recipient", "organisation"), name="uniq_recipient_organisation")
+        ]
+        indexes = [models.Index(fields=("change", "organisation"))]
+
+    def __str__(self):
+        return f"{self.recipient_id} for organisation {self.organisation_id}"

@@ -43,6 +43,8 @@ class WebhookDelivery(BaseModel):
         "subprocessors.SubprocessorChange", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     payload = models.JSONField()
+    # The change's postponement count when the event happened: a change can be held and postponed more than once.
+    notice_round = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -54,7 +56,11 @@ class WebhookDelivery(BaseModel):
     attempt_log = models.JSONField(default=list, blank=True)
 
     class Meta(BaseModel.Meta):
-        constraints = [models.UniqueConstraint(fields=("webhook", "event", "change"), name="uniq_webhook_event_change")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("webhook", "event", "change", "notice_round"), name="uniq_webhook_event_change_round"
+            )
+        ]
         indexes = [models.Index(fields=("status", "next_attempt_at"))]
 
     def __str__(self):

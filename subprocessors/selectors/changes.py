@@ -1,11 +1,26 @@
 import datetime as dt
 
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, Greatest, RowNumber
 
-from subprocessors.models import ChangeRecipient, Objection, SubprocessorChange, Webhook, WebhookDelivery
+from portal.models import Organisation
+from subprocessors.models import (
+    ChangeRecipient,
+    Objection,
+    RecipientOrganisation,
+    SubprocessorChange,
+    Webhook,
+    WebhookDelivery,
+)
+from subprocessors.windows import KINDS_NEEDING_NOTICE
 
-PUBLIC_STATUSES = (SubprocessorChange.Status.ANNOUNCED, SubprocessorChange.Status.EFFECTIVE, "withdrawn")
+PUBLIC_STATUSES = (
+    SubprocessorChange.Status.ANNOUNCED,
+    SubprocessorChange.Status.HELD,
+    SubprocessorChange.Status.EFFECTIVE,
+    "withdrawn",
+)
+PENDING_STATUSES = (SubprocessorChange.Status.ANNOUNCED, SubprocessorChange.Status.HELD)
 
 
 def _with_parties(qs: QuerySet) -> QuerySet:
@@ -13,18 +28,91 @@ def _with_parties(qs: QuerySet) -> QuerySet:
 
 
 def changes_due(*, day: dt.date) -> QuerySet[SubprocessorChange]:
-    return SubprocessorChange.objects.filter(
-        status=SubprocessorChange.Status.ANNOUNCED, effective_date__lte=day
-    ).order_by("effective_date", "id")
+    """Announced changes whose date has come, and held ones (their hold lifts if the notice is now complete)."""
+    return SubprocessorChange.objects.filter(status__in=PENDING_STATUSES, effective_date__lte=day).order_by(
+        "effective_date", "id"
+    )
 
 
 def upcoming_changes() -> list[SubprocessorChange]:
-    """Announced changes not yet effective, soonest first (the public page's "Upcoming changes")."""
+    """Announced and held changes not yet effective, soonest first (the public page's "Upcoming changes")."""
     return list(
-        _with_parties(SubprocessorChange.objects.filter(status=SubprocessorChange.Status.ANNOUNCED)).order_by(
-            "effective_date", "id"
-        )
+        _with_parties(SubprocessorChange.objects.filter(status__in=PENDING_STATUSES)).order_by("effective_date", "id")
     )
+
+
+# --- the notice rule: every enterprise customer had a notice delivered before the notice deadline ----------
+
+
+def notice_gap_links() -> QuerySet[RecipientOrganisation]:
+    """(organisation, address) links of enterprise organisations that no address had a notice of the change
+    delivered to before the change's `notice_deadline_at`: whom the notice is still missing for, and where it
+    was sent. Filter by `change` (or `change__in`)."""
+    covered = RecipientOrganisation.objects.filter(
+        change=OuterRef("change"),
+        organisation=OuterRef("organisation"),
+        recipient__notice_delivered_at__lt=OuterRef("change__notice_deadline_at"),
+    )
+    return RecipientOrganisation.objects.filter(organisation__tier=Organisation.Tier.ENTERPRISE).exclude(
+        Exists(covered)
+    )
+
+
+def notice_incomplete_q(now: dt.datetime) -> Q:
+    """Changes that are held, or past their notice deadline with an enterprise customer still without a notice
+    (they will be held on their date): what the staff home lists as "notice incomplete"."""
+    gaps = notice_gap_links().filter(change=OuterRef("pk"))
+    late = Q(
+        status=SubprocessorChange.Status.ANNOUNCED,
+        kind__in=KINDS_NEEDING_NOTICE,
+        notice_deadline_at__lte=now,
+    ) & (Q(recipients_recorded_at__isnull=True) | Exists(gaps))
+    return Q(status=SubprocessorChange.Status.HELD) | late
+
+
+def notice_gaps_for(*, change_ids: list[int], per_change: int) -> tuple[dict[int, list], dict[int, int]]:
+    """For each change: its first `per_change` gap links (organisation name order, with each address's notice
+    emails) and the number of organisations without a notice. Two queries whatever the number of changes."""
+    if not change_ids:
+        return {}, {}
+    gaps = notice_gap_links().filter(change_id__in=change_ids)
+    counts = dict(
+        gaps.order_by()
+        .values("change_id")
+        .annotate(n=Count("organisation_id", distinct=True))
+        .values_list("change_id", "n")
+    )
+    rows = (
+        gaps.select_related("organisation", "recipient__announce_email", "recipient__postpone_email")
+        .annotate(
+            row=Window(
+                RowNumber(),
+                partition_by=F("change_id"),
+                order_by=(F("organisation__name").asc(), F("recipient__email").asc()),
+            )
+        )
+        .filter(row__lte=per_change)
+        .order_by("change_id", "organisation__name", "recipient__email")
+    )
+    listed: dict[int, list] = {}
+    for link in rows:
+        listed.setdefault(link.change_id, []).append(link)
+    return listed, counts
+
+
+def change_notice_gaps(*, change: SubprocessorChange) -> QuerySet[RecipientOrganisation]:
+    return (
+        notice_gap_links()
+        .filter(change=change)
+        .select_related("organisation", "recipient__announce_email", "recipient__postpone_email")
+        .order_by("organisation__name", "recipient__email")
+    )
+
+
+def change_notice_gap_organisations(*, change: SubprocessorChange) -> QuerySet[Organisation]:
+    """The enterprise organisations a notice is still missing for (for the alternate-contact form)."""
+    org_ids = notice_gap_links().filter(change=change).values("organisation_id")
+    return Organisation.objects.filter(pk__in=org_ids).order_by("name")
 
 
 def public_changes(*, status: str | None = None) -> QuerySet[SubprocessorChange]:
@@ -44,37 +132,47 @@ def staff_changes() -> QuerySet[SubprocessorChange]:
     return qs.order_by("-created_at", "-id")
 
 
+_EMAIL_FIELDS = ("status", "sent_at", "created_at", "updated_at", "last_error", "attempts", "message_id")
+
+
 def change_notice_proof(*, change: SubprocessorChange) -> QuerySet[ChangeRecipient]:
+    emails = ("announce_email", "postpone_email", "withdraw_email")
     return (
         ChangeRecipient.objects.filter(change=change)
-        .select_related("announce_email", "withdraw_email")
+        .select_related(*emails, "added_by")
         .only(
             "id",
             "email",
             "role",
             "organisation_names",
-            "announce_email__status",
-            "announce_email__sent_at",
-            "announce_email__created_at",
-            "announce_email__last_error",
-            "announce_email__attempts",
-            "withdraw_email__status",
-            "withdraw_email__sent_at",
-            "withdraw_email__created_at",
-            "withdraw_email__last_error",
+            "notice_delivered_at",
+            "postpone_round",
+            "created_at",
+            "added_by__email",
+            *(f"{email}__{field}" for email in emails for field in _EMAIL_FIELDS),
         )
         .order_by("email")
     )
 
 
 def change_notice_counts(*, change: SubprocessorChange) -> dict:
-    recipients = ChangeRecipient.objects.filter(change=change)
-    return {
-        "recipients": recipients.count(),
-        "announce_sent": recipients.filter(announce_email__status="sent").count(),
-        "announce_failed": recipients.filter(announce_email__status="failed").count(),
-        "announce_missing": recipients.filter(announce_email__isnull=True).count(),
-    }
+    """Recipients, their announcement emails by outcome, deliveries in time and organisations still without one.
+
+    Two queries."""
+    deadline = change.notice_deadline_at
+    on_time = Q(notice_delivered_at__lt=deadline) if deadline else Q(pk__isnull=True)
+    counts = ChangeRecipient.objects.filter(change=change).aggregate(
+        recipients=Count("id"),
+        announce_sent=Count("id", filter=Q(announce_email__status="sent")),
+        announce_failed=Count("id", filter=Q(announce_email__status="failed")),
+        announce_missing=Count("id", filter=Q(announce_email__isnull=True)),
+        delivered=Count("id", filter=Q(notice_delivered_at__isnull=False)),
+        delivered_on_time=Count("id", filter=on_time),
+    )
+    counts["organisations_without_notice"] = (
+        notice_gap_links().filter(change=change).values("organisation_id").distinct().count()
+    )
+    return counts
 
 
 def change_objections(*, change: SubprocessorChange) -> QuerySet[Objection]:
@@ -110,12 +208,13 @@ def webhook_deliveries(*, organisation) -> QuerySet[WebhookDelivery]:
 
 
 def upcoming_changes_for_organisation(*, organisation) -> list[SubprocessorChange]:
-    """Announced, not yet effective changes with `org_objections`: this organisation's objections, newest first.
+    """Announced or held, not yet effective changes with `org_objections`: this organisation's objections, newest
+    first.
 
     Two queries whatever the number of changes or objections."""
     mine = Objection.objects.filter(organisation=organisation).order_by("-created_at", "-id")
     return list(
-        _with_parties(SubprocessorChange.objects.filter(status=SubprocessorChange.Status.ANNOUNCED))
+        _with_parties(SubprocessorChange.objects.filter(status__in=PENDING_STATUSES))
         .prefetch_related(Prefetch("objections", queryset=mine, to_attr="org_objections"))
         .order_by("effective_date", "id")
     )

@@ -1,4 +1,6 @@
-"""Sub-processor changes: schedule, announce (10 business days ahead), withdraw, make effective."""
+"""Sub-processor changes: schedule, announce (10 business days ahead), withdraw, make effective (or hold).
+
+Postponement, alternate contacts and the notice rule that can hold a change live in `services/notices.py`."""
 
 import datetime as dt
 import logging
@@ -12,14 +14,17 @@ from portal.services.audit import Actor, audit_record, snapshot
 from subprocessors.models import Subprocessor, SubprocessorChange
 from subprocessors.services.cache import invalidate_public_list
 from subprocessors.services.subprocessors import subprocessor_update
-from subprocessors.windows import KINDS_NEEDING_NOTICE, earliest_effective_date
+from subprocessors.windows import KINDS_NEEDING_NOTICE, earliest_effective_date, notice_deadline
 
 CHANGE_DATE_TOO_EARLY = (
     "The effective date must be on or after {earliest:%A %d %B %Y}: changes that add or replace a sub-processor "
     "need at least 10 business days' notice."
 )
 CHANGE_NOT_DRAFT = "Only a draft change can be edited or announced."
-CHANGE_NOT_ANNOUNCED = "Only an announced change can be withdrawn."
+CHANGE_NOT_ANNOUNCED = "Only an announced or held change can be withdrawn."
+CHANGE_NEEDS_LEGAL_ENTITY = (
+    "Enter the legal entity of {name} before announcing: customers need it to assess and object to the change."
+)
 CHANGE_ADD_NEEDS_PROPOSED = "A new sub-processor must be a proposed row (not yet active or retired)."
 CHANGE_REPLACE_NEEDS_BOTH = "A replacement names the new sub-processor and the active one it replaces."
 CHANGE_REMOVE_NEEDS_ACTIVE = "Only an active sub-processor can be removed or modified."
@@ -43,7 +48,12 @@ def _validate_parties(*, kind: str, subprocessor: Subprocessor, replaces: Subpro
     if kind in (SubprocessorChange.Kind.REMOVE, SubprocessorChange.Kind.MODIFY) and subprocessor.status != active:
         raise ApplicationError(CHANGE_REMOVE_NEEDS_ACTIVE, field="subprocessor")
     busy = SubprocessorChange.objects.filter(
-        subprocessor=subprocessor, status__in=(SubprocessorChange.Status.DRAFT, SubprocessorChange.Status.ANNOUNCED)
+        subprocessor=subprocessor,
+        status__in=(
+            SubprocessorChange.Status.DRAFT,
+            SubprocessorChange.Status.ANNOUNCED,
+            SubprocessorChange.Status.HELD,
+        ),
     )
     if busy.exists():
         raise ApplicationError(CHANGE_OPEN_EXISTS.format(name=subprocessor.name), field="subprocessor")
@@ -152,6 +162,8 @@ def change_announce(
     )
     if change.status != SubprocessorChange.Status.DRAFT:
         raise ApplicationError(CHANGE_NOT_DRAFT)
+    if change.kind in KINDS_NEEDING_NOTICE and not change.subprocessor.legal_entity.strip():
+        raise ApplicationError(CHANGE_NEEDS_LEGAL_ENTITY.format(name=change.subprocessor.name))
     effective_date = effective_date or change.effective_date
     earliest = earliest_effective_date(change.kind, now)
     if effective_date < earliest:
@@ -164,9 +176,10 @@ def change_announce(
         )
     before = snapshot(change, CHANGE_FIELDS)
     change.effective_date = effective_date
+    change.notice_deadline_at = notice_deadline(effective_date)
     change.status = SubprocessorChange.Status.ANNOUNCED
     change.announced_at = now
-    change.save(update_fields=["effective_date", "status", "announced_at", "updated_at"])
+    change.save(update_fields=["effective_date", "notice_deadline_at", "status", "announced_at", "updated_at"])
     audit_record(
         action="subprocessor_change.announced",
         actor=actor,
@@ -177,14 +190,15 @@ def change_announce(
             "after": snapshot(change, CHANGE_FIELDS),
             "announced_at": now.isoformat(),
             "objection_deadline": change.objection_deadline.isoformat(),
+            "notice_deadline": change.notice_deadline_at.isoformat(),
         },
     )
     transaction.on_commit(invalidate_public_list)
-    transaction.on_commit(lambda: _enqueue_fanout(change_fanout_task, change.pk, "announce"))
+    transaction.on_commit(lambda: enqueue_fanout(change_fanout_task, change.pk, "announce"))
     return change
 
 
-def _enqueue_fanout(task, change_id: int, notice: str) -> None:
+def enqueue_fanout(task, change_id: int, notice: str) -> None:
     try:
         task.delay(change_id, notice)
     except Exception as exc:  # noqa: BLE001 - broker down: the sweep resumes the fan-out from the database
@@ -195,7 +209,7 @@ def _enqueue_fanout(task, change_id: int, notice: str) -> None:
 def change_withdraw(
     *, change: SubprocessorChange, reason: str, actor, request=None, now: dt.datetime | None = None
 ) -> SubprocessorChange:
-    """Withdraw an announced change; everyone who received the announcement is told."""
+    """Withdraw an announced or held change; everyone who received the announcement or a postponement is told."""
     from subprocessors.services.webhooks import webhook_deliveries_create
     from subprocessors.tasks import change_fanout_task
 
@@ -205,10 +219,11 @@ def change_withdraw(
         .select_related("subprocessor", "replaces")
         .get(pk=change.pk)
     )
-    if change.status != SubprocessorChange.Status.ANNOUNCED:
+    if change.status not in (SubprocessorChange.Status.ANNOUNCED, SubprocessorChange.Status.HELD):
         raise ApplicationError(CHANGE_NOT_ANNOUNCED)
     if not reason.strip():
         raise ApplicationError(CHANGE_WITHDRAW_REASON, field="reason")
+    before = change.status
     change.status = SubprocessorChange.Status.WITHDRAWN
     change.withdrawn_at = now
     change.withdrawal_reason = reason.strip()
@@ -219,20 +234,25 @@ def change_withdraw(
         target=change,
         request=request,
         details={
-            "before": {"status": "announced"},
+            "before": {"status": before},
             "after": {"status": "withdrawn"},
             "reason": change.withdrawal_reason,
         },
     )
     webhook_deliveries_create(change=change, event="subprocessor_change.withdrawn")
     transaction.on_commit(invalidate_public_list)
-    transaction.on_commit(lambda: _enqueue_fanout(change_fanout_task, change.pk, "withdraw"))
+    transaction.on_commit(lambda: enqueue_fanout(change_fanout_task, change.pk, "withdraw"))
     return change
 
 
 @transaction.atomic
 def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None = None) -> bool:
-    """Apply a due announced change to the list. Idempotent: returns False when there is nothing to do."""
+    """Apply a due announced change to the list, or hold it when an enterprise customer had no notice delivered
+    10 business days before its date (see services/notices.py). A held change takes effect once the check passes
+    (e.g. the organisation left the enterprise plan); otherwise legal staff postpone or withdraw it.
+
+    Idempotent: returns True only when the change took effect now."""
+    from subprocessors.services.notices import change_hold, change_notice_complete, change_notice_deadline_set
     from subprocessors.services.webhooks import webhook_deliveries_create
 
     now = now or timezone.now()
@@ -241,16 +261,25 @@ def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None
         .select_related("subprocessor", "replaces")
         .get(pk=change.pk)
     )
-    if change.status != SubprocessorChange.Status.ANNOUNCED or change.effective_date > local_date(now):
+    pending = (SubprocessorChange.Status.ANNOUNCED, SubprocessorChange.Status.HELD)
+    if change.status not in pending or change.effective_date > local_date(now):
         return False
+    change_notice_deadline_set(change)
+    if not change_notice_complete(change):
+        if change.status == SubprocessorChange.Status.ANNOUNCED:
+            change_hold(change=change, now=now)
+        return False
+    was = change.status
     actor = Actor(label="system (change takes effect)")
     note = f"Sub-processor change {change.pk} took effect"
     authorised_by = f"change notice {change.pk}, announced {change.announced_at:%Y-%m-%d}"
     at = max(now, change.announced_at)
+    # A change held past its date is engaged on the day its hold lifts, and the record says so.
+    day = change.effective_date if was == SubprocessorChange.Status.ANNOUNCED else local_date(now)
     if change.kind in (SubprocessorChange.Kind.ADD, SubprocessorChange.Kind.REPLACE):
         subprocessor_update(
             subprocessor=change.subprocessor,
-            data={"status": Subprocessor.Status.ACTIVE, "engaged_since": change.effective_date, "retired_on": None},
+            data={"status": Subprocessor.Status.ACTIVE, "engaged_since": day, "retired_on": None},
             actor=actor,
             at=at,
             note=note,
@@ -262,7 +291,7 @@ def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None
     if retire is not None and retire.status != Subprocessor.Status.RETIRED:
         subprocessor_update(
             subprocessor=retire,
-            data={"status": Subprocessor.Status.RETIRED, "retired_on": change.effective_date},
+            data={"status": Subprocessor.Status.RETIRED, "retired_on": day},
             actor=actor,
             at=at,
             note=note,
@@ -275,7 +304,11 @@ def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None
         action="subprocessor_change.effective",
         actor=actor,
         target=change,
-        details={"before": {"status": "announced"}, "after": {"status": "effective"}},
+        details={
+            "before": {"status": was},
+            "after": {"status": "effective"},
+            "notice_deadline": change.notice_deadline_at.isoformat(),
+        },
     )
     webhook_deliveries_create(change=change, event="subprocessor_change.effective")
     transaction.on_commit(invalidate_public_list)

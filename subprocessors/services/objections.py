@@ -296,7 +296,8 @@ def objection_reminders_send(*, now: dt.datetime | None = None) -> int:
             )
             for address in legal_recipients():
                 email_queue(
-                    key=f"change:{change.pk}:objection-reminder:{address}",
+                    # one reminder per effective date: a postponed change is reminded of again before its new date
+                    key=f"change:{change.pk}:objection-reminder:{change.effective_date.isoformat()}:{address}",
                     to=address,
                     template="objection_reminder",
                     context={

@@ -108,22 +108,26 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery, actor, request=None) ->
 
 
 def change_payload(change: SubprocessorChange, event: str) -> dict:
+    """The change as `GET /api/v1/subprocessor-changes/` shows it: the full notice (who the sub-processor is, where
+    it processes, the dates and how to object) and its state (held, postponed)."""
     from subprocessors.api.changes import SubprocessorChangeSerializer
 
     return {"event": event, "change": SubprocessorChangeSerializer(change).data}
 
 
 def webhook_deliveries_create(*, change: SubprocessorChange, event: str) -> int:
-    """One delivery per active webhook for this event (idempotent); sent after the caller's commit."""
+    """One delivery per active webhook for this event of the change's current postponement round (idempotent);
+    sent after the caller's commit."""
     payload = change_payload(change, event)
+    round_ = change.postponements
     rows = [
-        WebhookDelivery(webhook_id=pk, event=event, change=change, payload=payload)
+        WebhookDelivery(webhook_id=pk, event=event, change=change, payload=payload, notice_round=round_)
         for pk in Webhook.objects.filter(active=True).values_list("id", flat=True)
     ]
     WebhookDelivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     ids = list(
         WebhookDelivery.objects.filter(
-            change=change, event=event, status=WebhookDelivery.Status.PENDING, attempts=0
+            change=change, event=event, notice_round=round_, status=WebhookDelivery.Status.PENDING, attempts=0
         ).values_list("id", flat=True)
     )
     _enqueue_on_commit(ids)

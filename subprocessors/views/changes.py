@@ -1,7 +1,9 @@
-"""Staff pages for sub-processor changes: schedule, announce, withdraw, proof of notice, objections."""
+"""Staff pages for sub-processor changes: schedule, announce, withdraw, objections. Notice (proof, postponement,
+alternate contacts) is in views/notices.py."""
+
+import datetime as dt
 
 from django.contrib import messages
-from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -9,23 +11,24 @@ from django.views.decorators.http import require_POST
 from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.permissions import legal_required
-from portal.services.audit import audit_record
 from portal.tables import Table
-from portal.views.staff import csv_response
-from subprocessors.filters import ChangeFilter, NoticeFilter
+from subprocessors.filters import ChangeFilter
 from subprocessors.forms.changes import (
+    AlternateContactForm,
     AnnounceForm,
     ChangeEditForm,
     ChangeForm,
     MessageForm,
     NewSubprocessorForm,
     ObjectionStatusForm,
+    PostponeForm,
     WithdrawForm,
 )
 from subprocessors.models import Objection, SubprocessorChange
 from subprocessors.selectors.changes import (
     change_notice_counts,
-    change_notice_proof,
+    change_notice_gap_organisations,
+    change_notice_gaps,
     change_objections,
     objection_status_counts,
     staff_changes,
@@ -54,15 +57,10 @@ COLUMNS = {
     "objections": ("open_objection_count", "objection_count"),
     "created": ("created_at",),
 }
-NOTICE_COLUMNS = {
-    "recipient": ("email",),
-    "role": ("role", "email"),
-    "sent": (F("announce_email__sent_at"), "email"),
-}
-NOTICE_PAGE_SIZE = 100
+GAPS_SHOWN = 50
 
 
-def _change(public_id) -> SubprocessorChange:
+def change_by_public_id(public_id) -> SubprocessorChange:
     return get_object_or_404(SubprocessorChange.objects.select_related("subprocessor", "replaces"), public_id=public_id)
 
 
@@ -104,7 +102,7 @@ def change_new(request):
 
 @legal_required(ADD)
 def change_edit(request, public_id):
-    change = _change(public_id)
+    change = change_by_public_id(public_id)
     if change.status != SubprocessorChange.Status.DRAFT:
         messages.error(request, "Only a draft can be edited; an announced change can be withdrawn.")
         return redirect("staff_change_detail", public_id=public_id)
@@ -129,7 +127,7 @@ def change_edit(request, public_id):
 @legal_required(ADD)
 @require_POST
 def change_delete_view(request, public_id):
-    change = _change(public_id)
+    change = change_by_public_id(public_id)
     try:
         change_delete(change=change, actor=request.user, request=request)
     except ApplicationError as exc:
@@ -139,30 +137,43 @@ def change_delete_view(request, public_id):
     return redirect("staff_change_list")
 
 
-def _detail_context(change, **extra):
-    suggested = max(change.effective_date, earliest_effective_date(change.kind, timezone.now()))
+def detail_context(change, **extra):
+    """The change page: what customers are told, the notice and who it is still missing for, the decisions."""
+    now = timezone.now()
+    earliest = earliest_effective_date(change.kind, now)
+    suggested = max(change.effective_date, earliest)
+    pending = change.status in (SubprocessorChange.Status.ANNOUNCED, SubprocessorChange.Status.HELD)
+    later = max(earliest, change.effective_date + dt.timedelta(days=1))
     context = {
         "change": change,
+        "now": now,
         "announce_form": AnnounceForm(initial={"effective_date": suggested}),
         "withdraw_form": WithdrawForm(),
+        "postpone_form": PostponeForm(initial={"effective_date": later}, prefix="postpone"),
         "counts": change_notice_counts(change=change) if change.announced_at else None,
         "objections": change_objections(change=change),
         "objection_counts": objection_status_counts(change=change),
+        "pending": pending,
     }
+    if change.announced_at and pending:
+        context["gaps"] = list(change_notice_gaps(change=change)[:GAPS_SHOWN])
+        context["alternate_form"] = AlternateContactForm(
+            organisations=change_notice_gap_organisations(change=change), prefix="alternate"
+        )
     context.update(extra)
     return context
 
 
 @legal_required(VIEW)
 def change_detail(request, public_id):
-    change = _change(public_id)
-    return render(request, "subprocessors/staff/change_detail.html", _detail_context(change))
+    change = change_by_public_id(public_id)
+    return render(request, "subprocessors/staff/change_detail.html", detail_context(change))
 
 
 @legal_required(ANNOUNCE)
 @require_POST
 def change_announce_view(request, public_id):
-    change = _change(public_id)
+    change = change_by_public_id(public_id)
     form = AnnounceForm(request.POST)
     action_error = None
     if form.is_valid():
@@ -179,7 +190,7 @@ def change_announce_view(request, public_id):
     return render(
         request,
         "subprocessors/staff/change_detail.html",
-        _detail_context(change, announce_form=form, action_error=action_error),
+        detail_context(change, announce_form=form, action_error=action_error),
         status=400,
     )
 
@@ -187,7 +198,7 @@ def change_announce_view(request, public_id):
 @legal_required(ANNOUNCE)
 @require_POST
 def change_withdraw_view(request, public_id):
-    change = _change(public_id)
+    change = change_by_public_id(public_id)
     form = WithdrawForm(request.POST)
     action_error = None
     if form.is_valid():
@@ -202,92 +213,9 @@ def change_withdraw_view(request, public_id):
     return render(
         request,
         "subprocessors/staff/change_detail.html",
-        _detail_context(change, withdraw_form=form, action_error=action_error),
+        detail_context(change, withdraw_form=form, action_error=action_error),
         status=400,
     )
-
-
-def _notice_status(email) -> tuple[str, str]:
-    """(sent time or "", why not) for one recipient's email."""
-    if email is None:
-        return "", "not created yet (fan-out in progress)"
-    if email.sent_at:
-        return email.sent_at.isoformat(), ""
-    if email.status == "failed":
-        return "", f"failed: {email.last_error}"
-    if email.last_error:
-        return "", f"queued for retry after: {email.last_error}"
-    return "", f"{email.status} since {email.created_at:%Y-%m-%d %H:%M}"
-
-
-@legal_required(VIEW)
-def change_notice(request, public_id):
-    change = _change(public_id)
-    filterset = NoticeFilter(request.GET or None, queryset=change_notice_proof(change=change))
-    table = Table.build(
-        request,
-        filterset.qs,
-        columns=NOTICE_COLUMNS,
-        default="recipient",
-        noun=("recipient", "recipients"),
-        page_size=NOTICE_PAGE_SIZE,
-    )
-    rows = []
-    for r in table.page:
-        sent, why = _notice_status(r.announce_email)
-        rows.append({"recipient": r, "sent": r.announce_email.sent_at if r.announce_email else None, "why": why})
-    return render(
-        request,
-        "subprocessors/staff/change_notice.html",
-        {
-            "change": change,
-            "form": filterset.form,
-            "table": table,
-            "rows": rows,
-            "counts": change_notice_counts(change=change),
-        },
-    )
-
-
-@legal_required(VIEW)
-def change_notice_export(request, public_id):
-    change = _change(public_id)
-    audit_record(action="subprocessor_change.notice_exported", actor=request.user, target=change, request=request)
-    deadline = change.objection_deadline.isoformat()
-    announced = change.announced_at.isoformat() if change.announced_at else ""
-
-    def rows():
-        for r in change_notice_proof(change=change).iterator(chunk_size=2000):
-            sent, why = _notice_status(r.announce_email)
-            withdraw_sent, withdraw_why = ("", "") if r.withdraw_email_id is None else _notice_status(r.withdraw_email)
-            yield (
-                r.email,
-                r.get_role_display(),
-                r.organisation_names,
-                announced,
-                change.effective_date.isoformat(),
-                deadline,
-                r.announce_email.created_at.isoformat() if r.announce_email else "",
-                sent,
-                why,
-                withdraw_sent,
-                withdraw_why,
-            )
-
-    header = [
-        "recipient",
-        "role",
-        "organisations",
-        "announced_at",
-        "effective_date",
-        "objection_deadline",
-        "queued_at",
-        "sent_at",
-        "not_sent_reason",
-        "withdrawal_sent_at",
-        "withdrawal_not_sent_reason",
-    ]
-    return csv_response(f"notice-{change.public_id}.csv", header, rows())
 
 
 def _objection(public_id) -> Objection:

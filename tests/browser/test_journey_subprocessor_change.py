@@ -1,17 +1,20 @@
 """Journey 3: legal announces a new sub-processor; a customer files an objection from the emailed link; legal
-replies in the thread; the change becomes effective on its date (the clock is moved to that date)."""
+replies in the thread; the change becomes effective on its date (the clock is moved to that date). And a change
+held because a notice failed: another contact, then a postponement."""
 
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from portal.calendar import local_date
 from portal.models import Membership, OutboundEmail
-from subprocessors.models import Objection, Subprocessor, SubprocessorChange
+from subprocessors.models import ChangeRecipient, Objection, Subprocessor, SubprocessorChange
 from subprocessors.services.changes import change_make_effective
+from subprocessors.windows import earliest_effective_date
 from tests.browser.helpers import emailed_path, sign_in
-from tests.factories import MembershipFactory, UserFactory, make_legal
-from tests.subprocessors.change_factories import proposed
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
+from tests.subprocessors.change_factories import make_change, notice_gaps, proposed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -102,3 +105,61 @@ def test_announce_object_reply_and_change_takes_effect(live_server, page, screen
     assert page.get_by_role("main").get_by_text("Mistral AI").first.is_visible()
     screenshot("journey3-public-list-effective")
     assert axe("public list after the change") == []
+
+
+def test_held_change_gets_another_contact_and_is_postponed(live_server, page, screenshot, axe):
+    """A change held on its date because one customer's notice failed: legal staff find it on the staff home,
+    send the notice to another contact of that customer, and postpone the change to a new date."""
+    page.set_default_timeout(10_000)
+    legal = make_legal(UserFactory(email="counsel@processor.example"))
+    customer = OrganisationFactory(name="Clinic Group B.V.", privacy_contact_email="dpo@clinic.example")
+    today = local_date(timezone.now())
+    change = make_change(status="held", effective_date=today, held_at=timezone.now())
+    notice_gaps(change, [customer])
+    failed = OutboundEmail.objects.create(
+        idempotency_key=f"subprocessor-change:{change.pk}:announce:dpo@clinic.example",
+        to_email="dpo@clinic.example",
+        subject="Sub-processor change notice",
+        body_text="…",
+        template="subprocessor_change_announce",
+        ref_type="subprocessors.SubprocessorChange",
+        ref_id=str(change.pk),
+        status=OutboundEmail.Status.FAILED,
+        attempts=6,
+        last_error="SMTPRecipientsRefused: 550 5.1.1 mailbox unknown",
+    )
+    ChangeRecipient.objects.filter(change=change).update(announce_email=failed)
+
+    # the staff home lists the held change and the customer it is missing
+    sign_in(page, live_server, legal)
+    page.goto(f"{live_server.url}/staff/")
+    panel = page.locator("#changes")
+    assert panel.get_by_text("Notice incomplete").first.is_visible()
+    assert panel.get_by_text("Clinic Group B.V.: dpo@clinic.example — failed").is_visible()
+    screenshot("journey3-staff-home-notice-incomplete")
+    assert axe("staff home with a held change") == []
+
+    # the change page shows the failing address; legal staff send the notice to another contact
+    panel.get_by_role("link", name=f"New sub-processor: {change.subprocessor.name}").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Held since").is_visible()
+    screenshot("journey3-staff-change-held")
+    assert axe("held change") == []
+    page.get_by_label("Other address").fill("legal@clinic.example")
+    page.get_by_label("Why this address?").fill("The DPO mailbox no longer exists.")
+    page.get_by_role("button", name="Send the notice").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("The notice is on its way to legal@clinic.example").is_visible()
+    assert ChangeRecipient.objects.get(change=change, email="legal@clinic.example").role == "alternate"
+
+    # and postpone it to the earliest date the form suggests (10 business days away)
+    page.get_by_label("Why is the change postponed?").fill("The notice did not reach Clinic Group in time.")
+    page.get_by_role("button", name="Postpone and notify").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Postponed.").is_visible()
+    change.refresh_from_db()
+    assert change.status == SubprocessorChange.Status.ANNOUNCED
+    assert change.effective_date == earliest_effective_date("add", timezone.now())
+    assert change.previous_effective_date == today
+    screenshot("journey3-staff-change-postponed")
+    assert axe("postponed change") == []

@@ -359,6 +359,8 @@ SAMPLES.update(
         "staff_change_delete": lambda world: {"public_id": _objection(world).change.public_id},
         "staff_change_announce": lambda world: {"public_id": _change(world).public_id},
         "staff_change_withdraw": lambda world: {"public_id": _change(world).public_id},
+        "staff_change_postpone": lambda world: {"public_id": _change(world).public_id},
+        "staff_change_alternate": lambda world: {"public_id": _change(world).public_id},
         "staff_change_notice": lambda world: {"public_id": _change(world).public_id},
         "staff_change_notice_export": lambda world: {"public_id": _change(world).public_id},
         "staff_objection_detail": lambda world: {"public_id": _objection(world).public_id},

@@ -154,16 +154,48 @@ def test_api_lists_public_changes_with_iso_dates_and_filters_by_status(client):
     body = response.json()
     assert body["count"] == 2
     first = next(r for r in body["results"] if r["id"] == str(announced.public_id))
+    sp = announced.subprocessor
     assert first == {
         "id": str(announced.public_id),
         "kind": "replace",
-        "subprocessor": {"slug": announced.subprocessor.slug, "name": announced.subprocessor.name},
+        "subprocessor": {
+            "slug": sp.slug,
+            "name": sp.name,
+            "legal_entity": f"{sp.name} B.V.",
+            "category": "ai_provider",
+            "purpose": "AI model processing",
+            "processes_customer_data": True,
+            "customer_data_note": "Only for selected models",
+            "hq_country": "NL",
+            "hq_country_name": "Netherlands",
+            "processing_location": "EU/EEA configurations only",
+            "processing_region": "NL",
+            "processing_region_name": "Netherlands",
+            "eea_only": True,
+            "retains_prompts": False,
+            "trains_on_data": False,
+            "retention_training": "No prompt retention / no training",
+            "website": f"https://{sp.slug}.example",
+        },
         "replaces": announced.replaces.slug,
+        "modification": "",
         "reason": "Faster inference in the EU",
         "status": "announced",
+        "held": False,
+        "held_at": None,
         "announced_at": "2026-12-01T10:00:00+01:00",
         "effective_date": "2026-12-29",
+        "previous_effective_date": None,
+        "postponed_at": None,
+        "postponement_reason": "",
         "objection_deadline": "2026-12-29T00:00:00+01:00",
+        "how_to_object": {
+            "deadline": "2026-12-29T00:00:00+01:00",
+            "url": f"http://testserver/subprocessors/changes/{announced.public_id}/object/",
+            "api": f"http://testserver/api/v1/subprocessor-changes/{announced.public_id}/objections/",
+            "who": "Enterprise customers with a signed DPA, on data-protection grounds, until the deadline (00:00 "
+            "local time on the effective date).",
+        },
     }
     filtered = client.get(reverse("api_change_list"), {"status": "announced"}).json()
     assert [r["id"] for r in filtered["results"]] == [str(announced.public_id)]
