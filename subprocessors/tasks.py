@@ -40,15 +40,13 @@ def objection_reminders() -> int:
 
 @shared_task(acks_late=True, ignore_result=True)
 def webhook_deliver_task(delivery_id: int) -> str:
-    from subprocessors.models import WebhookDelivery
-    from subprocessors.services.webhooks import webhook_deliver
+    from subprocessors.services.webhooks import webhook_deliver, webhook_retry_countdown
 
     result = webhook_deliver(delivery_id=delivery_id)
     if result == "retry":
-        due = WebhookDelivery.objects.filter(pk=delivery_id).values_list("next_attempt_at", flat=True).first()
-        countdown = int((due - timezone.now()).total_seconds()) + 1 if due else 1
-        if countdown <= 300:  # longer waits: the sweep finds the row when it is due
-            webhook_deliver_task.apply_async((delivery_id,), countdown=max(1, countdown))
+        countdown = webhook_retry_countdown(delivery_id=delivery_id)
+        if countdown is not None:  # longer waits: the sweep finds the row when it is due
+            webhook_deliver_task.apply_async((delivery_id,), countdown=countdown)
     return result
 
 

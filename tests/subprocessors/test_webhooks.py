@@ -181,3 +181,27 @@ def test_announce_and_withdraw_call_every_active_webhook_once(
     ]
     withdrawn = WebhookDelivery.objects.filter(event="subprocessor_change.withdrawn").first()
     assert withdrawn.payload["change"]["status"] == "withdrawn"
+
+
+def test_the_change_a_delivery_is_about_hears_of_it_in_the_same_transaction(
+    receiver, org, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+
+    from portal.services import delivery_events
+    from subprocessors.webhook_security import webhook_secret_new
+
+    monkeypatch.setattr(delivery_events, "_webhook_delivered", {})
+    seen = []
+    delivery_events.on_webhook_delivered("subprocessors.SubprocessorChange")(
+        lambda row: seen.append((row.change_id, row.status, row.delivered_at, connection.in_atomic_block))
+    )
+    _, url = receiver
+    Webhook.objects.create(organisation=org, url=url, secret=webhook_secret_new())
+    change = make_change(status="announced")
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_deliveries_create(change=change, event="subprocessor_change.announced")
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.idempotency_key == f"webhook:{delivery.webhook_id}:subprocessor_change.announced:{change.pk}"
+    assert (delivery.ref_type, delivery.ref_id) == ("subprocessors.SubprocessorChange", str(change.pk))
+    assert seen == [(change.pk, "succeeded", delivery.delivered_at, True)]
