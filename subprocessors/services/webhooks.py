@@ -157,12 +157,13 @@ def _send(delivery: WebhookDelivery) -> engine.Attempt:
             # one resolution, every address checked, and the POST goes to a checked address (no rebinding)
             target = webhook_target(webhook.url)
             body = delivery_body(delivery)
+            msg_id = str(delivery.delivery_id)
             headers = {
                 "Content-Type": "application/json",
                 "User-Agent": f"{settings.PORTAL_NAME} webhooks",
                 EVENT_HEADER: delivery.event,
-                DELIVERY_HEADER: str(delivery.delivery_id),
-                **webhook_signature_headers(webhook.secret, body, int(timezone.now().timestamp())),
+                DELIVERY_HEADER: msg_id,
+                **webhook_signature_headers(webhook.secret, body, int(timezone.now().timestamp()), msg_id),
             }
             status_code = webhook_post(
                 target=target, body=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS

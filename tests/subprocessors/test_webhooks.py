@@ -4,6 +4,7 @@ import json
 import pytest
 import time_machine
 from django.urls import reverse
+from standardwebhooks import Webhook as StandardWebhook
 
 from portal.models import AuditEvent
 from subprocessors.models import Webhook, WebhookDelivery
@@ -70,12 +71,16 @@ def test_delivery_is_signed_and_verifies_with_the_readme_snippet(receiver, org, 
     assert delivery.last_status_code == 204
     headers, body = handler.received[0]
     verify = _readme_snippet()["verify"]
-    assert verify(webhook.secret, body, headers["X-Portal-Timestamp"], headers["X-Portal-Signature"])
+    assert verify(webhook.secret, body, headers) == json.loads(body)
+    assert StandardWebhook(webhook.secret).verify(body, headers) == json.loads(body)
     payload = json.loads(body)
     assert payload["event"] == "subprocessor_change.announced"
     assert payload["change"]["id"] == str(change.public_id)
     assert payload["change"]["objection_deadline"] == "2026-12-29T00:00:00+01:00"
-    assert headers["X-Portal-Delivery"] == str(delivery.delivery_id)
+    assert headers["webhook-id"] == headers["X-Portal-Delivery"] == str(delivery.delivery_id)
+    assert headers["webhook-signature"].startswith("v1,")
+    assert "X-Portal-Signature" not in headers
+    assert headers["X-Portal-Event"] == "subprocessor_change.announced"
     # creating the deliveries again adds nothing
     assert webhook_deliveries_create(change=change, event="subprocessor_change.announced") == 1
     assert WebhookDelivery.objects.count() == 1
@@ -104,7 +109,7 @@ def test_failed_delivery_is_retried_with_backoff_then_succeeds(receiver, org):
     assert delivery.status == "succeeded"
     assert delivery.attempts == 3
     # every attempt carried the same delivery id
-    assert len({h["X-Portal-Delivery"] for h, _ in handler.received}) == 1
+    assert len({h["webhook-id"] for h, _ in handler.received}) == 1
 
 
 def test_delivery_gives_up_after_the_last_attempt(receiver, org):
