@@ -1,9 +1,10 @@
 from celery import shared_task
 
+from portal.celery import RETRY_ON_TRANSIENT_ERRORS
 from portal.services.outbox import outbox_deliver, outbox_due_ids, outbox_retry_countdown
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def outbox_deliver_task(email_id: int) -> str:
     result = outbox_deliver(email_id=email_id)
     if result == "retry":
@@ -14,7 +15,7 @@ def outbox_deliver_task(email_id: int) -> str:
     return result
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def outbox_sweep() -> int:
     ids = outbox_due_ids()
     for pk in ids:

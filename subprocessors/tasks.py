@@ -2,17 +2,18 @@ from celery import shared_task
 from django.utils import timezone
 
 from portal.calendar import local_date
+from portal.celery import RETRY_ON_TRANSIENT_ERRORS
 from subprocessors.services.subscriptions import subscribers_purge_unconfirmed
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def change_fanout_task(change_id: int, notice: str) -> int:
     from subprocessors.services.fanout import change_fanout
 
     return change_fanout(change_id=change_id, notice=notice)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def change_fanout_sweep() -> int:
     from subprocessors.services.fanout import changes_with_unfinished_fanout
 
@@ -22,7 +23,7 @@ def change_fanout_sweep() -> int:
     return len(pending)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def changes_make_effective() -> int:
     from subprocessors.selectors.changes import changes_due
     from subprocessors.services.changes import change_make_effective
@@ -31,14 +32,14 @@ def changes_make_effective() -> int:
     return sum(change_make_effective(change=change, now=now) for change in changes_due(day=local_date(now)))
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def objection_reminders() -> int:
     from subprocessors.services.objections import objection_reminders_send
 
     return objection_reminders_send()
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def webhook_deliver_task(delivery_id: int) -> str:
     from subprocessors.services.webhooks import webhook_deliver, webhook_retry_countdown
 
@@ -50,7 +51,7 @@ def webhook_deliver_task(delivery_id: int) -> str:
     return result
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def webhook_sweep() -> int:
     from subprocessors.services.webhooks import webhook_due_ids
 
@@ -60,7 +61,7 @@ def webhook_sweep() -> int:
     return len(ids)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def subscribers_purge_task() -> int:
     """Beat, hourly: delete subscriptions left unconfirmed for 7 days (idempotent; a missed run is caught up)."""
     return subscribers_purge_unconfirmed()
