@@ -208,7 +208,7 @@ def test_every_attempt_carries_the_same_message_id(org, settings, mailoutbox):
     assert OutboundEmail.objects.exclude(pk=row.pk).filter(message_id=row.message_id).count() == 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_after_an_accepted_send_a_lost_connection_is_retried_not_left_for_the_sweeper(monkeypatch, mailoutbox):
     from django.db import OperationalError
     from django.db.models import QuerySet
