@@ -8,11 +8,12 @@ from dpa.selectors.obligations import obligations_needing_reminders
 from dpa.services.access import access_digest_send as _digest
 from dpa.services.access import access_expire, access_expiry_warn, access_request_escalate
 from dpa.services.obligations import obligation_remind
+from portal.celery import RETRY_ON_TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def obligation_reminders_sweep() -> int:
     """Beat, every minute: send every due reminder stage (24h, 12h, 4h, 1h before; overdue at the due time).
 
@@ -37,13 +38,13 @@ def dpa_expire_signatory_links_task() -> int:
 # --- Trust-portal access: each sweep finds due rows and calls an idempotent service per row. ---
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def access_escalate_sweep() -> int:
     ids = list(requests_to_escalate().values_list("id", flat=True)[:500])
     return sum(access_request_escalate(access_request_id=pk) for pk in ids)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def access_expiry_sweep() -> dict:
     expired = sum(
         access_expire(access_request_id=pk) for pk in list(grants_to_expire().values_list("id", flat=True)[:500])
@@ -56,7 +57,7 @@ def access_expiry_sweep() -> dict:
     return {"expired": expired, "warned": warned}
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def access_digest_send() -> int:
     return _digest()
 

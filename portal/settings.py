@@ -182,8 +182,26 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis connections: a dead peer is noticed within seconds (keepalive, timeouts, a PING before reusing a connection
+# idle for 25 s) instead of a worker waiting forever on a socket that will never answer.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 5,
+    "socket_timeout": 10,  # longer than the 1-second BRPOP the worker waits in
+    "socket_keepalive": True,
+    "health_check_interval": 25,
+    "retry_on_timeout": True,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that lost Redis keeps reconnecting (every 2, 4, … up to 30 seconds) for as long as Redis is away, rather
+# than giving up after 100 tries; if it stops anyway (status 1), the process supervisor restarts it (README).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+# A task running when Redis goes away finishes and records its outcome in the database; cancelling it would leave
+# an email `sending` for the stuck-row sweep and risk a second copy. Its acknowledgement is lost, which is harmless:
+# a redelivered task finds its row done and skips.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # A request that enqueues on commit must not hang when Redis is down: fail fast, the beat sweeps catch up.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 # Beat only sweeps: anything due later than a few minutes is a database row, never a task in Redis.

@@ -2,17 +2,18 @@ from celery import shared_task
 from django.utils import timezone
 
 from portal.calendar import local_date
+from portal.celery import RETRY_ON_TRANSIENT_ERRORS
 from subprocessors.services.subscriptions import subscribers_purge_unconfirmed
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def change_fanout_task(change_id: int, notice: str) -> int:
     from subprocessors.services.fanout import change_fanout
 
     return change_fanout(change_id=change_id, notice=notice)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def change_fanout_sweep() -> int:
     from subprocessors.services.fanout import changes_with_unfinished_fanout
 
@@ -22,7 +23,7 @@ def change_fanout_sweep() -> int:
     return len(pending)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def changes_make_effective() -> int:
     """Beat: make due changes effective, or hold those whose notice is incomplete (idempotent)."""
     from subprocessors.selectors.changes import changes_due
@@ -34,28 +35,26 @@ def changes_make_effective() -> int:
     return sum(change_make_effective(change=change, now=now) for change in changes_due(day=local_date(now)))
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def objection_reminders() -> int:
     from subprocessors.services.objections import objection_reminders_send
 
     return objection_reminders_send()
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def webhook_deliver_task(delivery_id: int) -> str:
-    from subprocessors.models import WebhookDelivery
-    from subprocessors.services.webhooks import webhook_deliver
+    from subprocessors.services.webhooks import webhook_deliver, webhook_retry_countdown
 
     result = webhook_deliver(delivery_id=delivery_id)
     if result == "retry":
-        due = WebhookDelivery.objects.filter(pk=delivery_id).values_list("next_attempt_at", flat=True).first()
-        countdown = int((due - timezone.now()).total_seconds()) + 1 if due else 1
-        if countdown <= 300:  # longer waits: the sweep finds the row when it is due
-            webhook_deliver_task.apply_async((delivery_id,), countdown=max(1, countdown))
+        countdown = webhook_retry_countdown(delivery_id=delivery_id)
+        if countdown is not None:  # longer waits: the sweep finds the row when it is due
+            webhook_deliver_task.apply_async((delivery_id,), countdown=countdown)
     return result
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def webhook_sweep() -> int:
     from subprocessors.services.webhooks import webhook_due_ids
 
@@ -65,7 +64,7 @@ def webhook_sweep() -> int:
     return len(ids)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def subscribers_purge_task() -> int:
     """Beat, hourly: delete subscriptions left unconfirmed for 7 days (idempotent; a missed run is caught up)."""
     return subscribers_purge_unconfirmed()

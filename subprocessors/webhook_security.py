@@ -1,14 +1,16 @@
 """Webhook signatures and the address rules for webhook URLs.
 
-Each delivery carries `X-Portal-Timestamp` (Unix seconds) and `X-Portal-Signature: sha256=<hex>`, the
-HMAC-SHA256 with the webhook's secret over `<timestamp>.<body>`; README "Webhooks" shows how to verify it.
+Deliveries are signed as the Standard Webhooks specification says (`standardwebhooks` package): `webhook-id` (the
+delivery's id, the same on every retry), `webhook-timestamp` (Unix seconds of this attempt) and
+`webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, keyed with the bytes of the webhook's
+secret `whsec_<base64>`. README "Webhooks" shows how a receiver verifies it.
 URLs must be HTTPS and resolve only to globally routable unicast addresses (`address_allowed`); IPv6 forms that
 carry an IPv4 address are judged by that address, and tunnelling prefixes (6to4, Teredo) are refused outright.
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES (tests, local development) skips the address rules and also accepts plain HTTP.
 """
 
-import hashlib
-import hmac
+import base64
+import datetime as dt
 import ipaddress
 import secrets
 import socket
@@ -16,13 +18,17 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from standardwebhooks import Webhook as StandardWebhook
 
 from portal.errors import ApplicationError
 
-SIGNATURE_HEADER = "X-Portal-Signature"
-TIMESTAMP_HEADER = "X-Portal-Timestamp"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
 EVENT_HEADER = "X-Portal-Event"
+# The same value as webhook-id, under the name receivers of earlier versions deduplicate on.
 DELIVERY_HEADER = "X-Portal-Delivery"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format marker of Standard Webhooks secrets, not a secret
 
 URL_NOT_HTTPS = "Webhook URLs must start with https://."
 URL_NO_HOST = "Enter a full URL with a host name, e.g. https://hooks.example.com/portal."
@@ -35,16 +41,21 @@ URL_CREDENTIALS = "Webhook URLs may not contain a user name or password."
 
 
 def webhook_secret_new() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    """24–64 random bytes in standard base64 after `whsec_`, as Standard Webhooks libraries expect."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def webhook_sign(secret: str, body: bytes, timestamp: int) -> str:
-    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+def webhook_sign(secret: str, msg_id: str, body: bytes, timestamp: int) -> str:
+    """`v1,<base64>`: the Standard Webhooks signature of `<msg_id>.<timestamp>.<body>` with the secret's bytes."""
+    return StandardWebhook(secret).sign(msg_id, dt.datetime.fromtimestamp(timestamp, dt.UTC), body.decode())
 
 
-def webhook_signature_headers(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
-    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: webhook_sign(secret, body, timestamp)}
+def webhook_signature_headers(secret: str, body: bytes, timestamp: int, msg_id: str) -> dict[str, str]:
+    return {
+        ID_HEADER: msg_id,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: webhook_sign(secret, msg_id, body, timestamp),
+    }
 
 
 def _allow_private() -> bool:

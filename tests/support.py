@@ -1,10 +1,12 @@
 """Helpers for tests that run real processes: an SMTP sink and a Celery worker."""
 
+import asyncio
 import os
 import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -23,7 +25,10 @@ def free_port() -> int:
 
 
 class SinkHandler:
-    """Collects messages; refuses every n-th (`refuse_every`) or a random share (`refuse_ratio`) of them."""
+    """Collects messages; refuses every n-th (`refuse_every`) or a random share (`refuse_ratio`) of them.
+
+    A message to an address in `hold_for` is held (the sender waits for the server's answer) until `release` is
+    set: a worker stays in the middle of a send for as long as a test needs."""
 
     def __init__(self, refuse_every: int = 0, refuse_ratio: float = 0.0, seed: int = 7):
         self.messages: list = []
@@ -32,8 +37,15 @@ class SinkHandler:
         self.random = random.Random(seed)
         self.seen = 0
         self.refused = 0
+        self.hold_for: set[str] = set()
+        self.holding = threading.Event()
+        self.release = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.hold_for.intersection(envelope.rcpt_tos):
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
         self.seen += 1
         every = self.refuse_every and self.seen % self.refuse_every == 0
         if every or (self.refuse_ratio and self.random.random() < self.refuse_ratio):

@@ -4,7 +4,7 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.db import models
 
-from .base import BaseModel
+from .delivery import Delivery, DeliveryStates
 
 
 def message_id_domain() -> str:
@@ -17,7 +17,7 @@ def new_message_id() -> str:
     return make_msgid(idstring=uuid.uuid4().hex, domain=message_id_domain())
 
 
-class OutboundEmail(BaseModel):
+class OutboundEmail(Delivery):
     """Every email the portal sends is first a row here, written in the transaction that causes it."""
 
     class Status(models.TextChoices):
@@ -26,7 +26,10 @@ class OutboundEmail(BaseModel):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    KIND = "email"
+    STATES = DeliveryStates(Status.QUEUED, Status.SENDING, Status.SENT, Status.FAILED)
+    DELIVERED_AT = "sent_at"
+
     to_email = models.EmailField(db_index=True)
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
@@ -36,19 +39,13 @@ class OutboundEmail(BaseModel):
     organisation = models.ForeignKey(
         "portal.Organisation", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
     )
-    # What the email is about (e.g. "subprocessors.SubprocessorChange", "12"): proof-of-notice queries use it.
-    ref_type = models.CharField(max_length=80, blank=True)
-    ref_id = models.CharField(max_length=64, blank=True)
+    # ref_type/ref_id (from Delivery) say what the email is about: proof-of-notice queries use them too.
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    locked_at = models.DateTimeField(null=True, blank=True)
     # When the SMTP server accepted the message ("delivered" in every record of the portal), and its Message-ID.
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=255, default=new_message_id, editable=False)
 
-    class Meta(BaseModel.Meta):
+    class Meta(Delivery.Meta):
         indexes = [
             models.Index(fields=("status", "updated_at")),
             models.Index(fields=("ref_type", "ref_id")),

@@ -1,23 +1,25 @@
 """The transactional email outbox.
 
-`email_queue` writes an OutboundEmail row in the caller's transaction and enqueues delivery on commit.
-`outbox_deliver` sends one row at most once: a row marked sent is never sent again; a row whose worker died
-mid-send stays `sending` and the sweeper puts it back in the queue after OUTBOX_STUCK_AFTER.
+`email_queue` (and `email_queue_raw`, `email_queue_many` for pre-rendered messages in bulk) writes OutboundEmail
+rows in the caller's transaction and enqueues delivery on commit. `outbox_deliver` sends one row through the
+delivery engine (`portal.services.delivery`): at most once per claim, a row marked sent is never sent again, and a
+row whose worker died mid-send stays `sending` until the sweep puts it back after OUTBOX_STUCK_AFTER. Every
+attempt carries the row's Message-ID, so a receiver can drop a copy re-sent after such a crash.
 """
 
 import logging
-import time
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
 
+from portal import enqueue
 from portal.models import OutboundEmail
-from portal.services.delivery_events import email_delivered, email_failed
+from portal.services import delivery
+from portal.services.delivery import Attempt
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +38,56 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def _enqueue_on_commit(ids: list[int]) -> None:
-    from portal.tasks import outbox_deliver_task
+@dataclass(frozen=True)
+class EmailDraft:
+    """A rendered email to queue; `key` is its idempotency key."""
 
-    def send():
-        for n, pk in enumerate(ids):
-            try:
-                outbox_deliver_task.delay(pk)
-            except Exception as exc:  # noqa: BLE001 - broker down: the rows are safe, the sweeper sends them later
-                # One failure is enough to know the broker is down; don't make the request wait for each row.
-                logger.warning(
-                    "Could not enqueue %s email(s) (%s); the outbox sweeper will send them", len(ids) - n, exc
-                )
-                return
+    key: str
+    to: str
+    subject: str
+    text: str
+    html: str = ""
+    headers: dict = field(default_factory=dict)
+    template: str = ""
+    organisation_id: int | None = None
+    ref_type: str = ""
+    ref_id: str = ""
 
-    transaction.on_commit(send)
+    def row(self) -> OutboundEmail:
+        return OutboundEmail(
+            idempotency_key=self.key,
+            to_email=self.to,
+            subject=self.subject[:300],
+            body_text=self.text,
+            body_html=self.html,
+            headers=self.headers or {},
+            template=self.template,
+            organisation_id=self.organisation_id,
+            ref_type=self.ref_type,
+            ref_id=self.ref_id,
+        )
+
+
+def email_queue_many(*, drafts: Sequence[EmailDraft], batch_size: int = 1000) -> list[OutboundEmail]:
+    """Queue many rendered emails in one INSERT per `batch_size`, once per idempotency key: a key already queued
+    returns its first row (not sent again). Returns the rows in the order of `drafts`; new ones are delivered after
+    the caller's commit."""
+    if not drafts:
+        return []
+    for tries_left in (1, 0):
+        existing = OutboundEmail.objects.in_bulk([d.key for d in drafts], field_name="idempotency_key")
+        new = [d.row() for d in {d.key: d for d in drafts if d.key not in existing}.values()]
+        try:
+            with transaction.atomic():
+                OutboundEmail.objects.bulk_create(new, batch_size=batch_size)
+            break
+        except IntegrityError:
+            # Another transaction queued one of these keys since the lookup: look again and create the rest.
+            if not tries_left:
+                raise
+    enqueue.emails_deliver([row.pk for row in new])
+    rows = {**existing, **{row.idempotency_key: row for row in new}}
+    return [rows[d.key] for d in drafts]
 
 
 def email_queue(
@@ -68,41 +105,31 @@ def email_queue(
     if existing is not None:
         return existing
     subject, text, html = render_email(template, context)
-    row = OutboundEmail.objects.create(
-        idempotency_key=key,
-        to_email=to,
-        subject=subject[:300],
-        body_text=text,
-        body_html=html,
+    draft = EmailDraft(
+        key=key,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
         headers=headers or {},
         template=template,
-        organisation=organisation,
+        organisation_id=organisation.pk if organisation is not None else None,
         ref_type=ref._meta.label if ref is not None else "",
         ref_id=str(ref.pk) if ref is not None else "",
     )
-    _enqueue_on_commit([row.pk])
-    return row
+    return email_queue_many(drafts=[draft])[0]
 
 
 def email_queue_raw(*, key: str, to: str, subject: str, text: str, html: str = "", headers=None) -> OutboundEmail:
     """Queue an already-rendered message (used for allauth's emails)."""
-    row, created = OutboundEmail.objects.get_or_create(
-        idempotency_key=key,
-        defaults={
-            "to_email": to,
-            "subject": subject[:300],
-            "body_text": text,
-            "body_html": html,
-            "headers": headers or {},
-        },
-    )
-    if created:
-        _enqueue_on_commit([row.pk])
-    return row
+    return email_queue_many(
+        drafts=[EmailDraft(key=key, to=to, subject=subject, text=text, html=html, headers=headers or {})]
+    )[0]
 
 
 def email_enqueue_many(ids: list[int]) -> None:
-    _enqueue_on_commit(ids)
+    """Deliver rows that are already written, after the caller's commit."""
+    enqueue.emails_deliver(ids)
 
 
 def _build_message(row: OutboundEmail) -> EmailMultiAlternatives:
@@ -119,88 +146,39 @@ def _build_message(row: OutboundEmail) -> EmailMultiAlternatives:
     return msg
 
 
-def outbox_deliver(*, email_id: int) -> str:
-    """Send one queued row. Returns the resulting status, or "skipped" if there was nothing to do."""
-    now = timezone.now()
-    with transaction.atomic():
-        row = OutboundEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id).first()
-        if row is None or row.status != OutboundEmail.Status.QUEUED:
-            return "skipped"
-        if row.next_attempt_at and row.next_attempt_at > now:
-            return "skipped"
-        row.status = OutboundEmail.Status.SENDING
-        row.locked_at = now
-        row.attempts += 1
-        row.save(update_fields=["status", "locked_at", "attempts", "updated_at"])
+def _send(row: OutboundEmail) -> Attempt:
     try:
         _build_message(row).send(fail_silently=False)
-    except Exception as exc:  # noqa: BLE001 - any backend failure is recorded on the row
-        failed = row.attempts >= settings.OUTBOX_MAX_ATTEMPTS
-        delay = BACKOFF_SECONDS[min(row.attempts - 1, len(BACKOFF_SECONDS) - 1)]
+    except Exception as exc:  # noqa: BLE001 - any backend failure is recorded on the row and retried
         logger.warning("Email %s attempt %s failed: %s", row.pk, row.attempts, exc)
-        _record(
-            row,
-            status=OutboundEmail.Status.FAILED if failed else OutboundEmail.Status.QUEUED,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-            next_attempt_at=None if failed else timezone.now() + timedelta(seconds=delay),
-        )
-        return "failed" if failed else "retry"
-    # The SMTP server accepted it: from here on the row must say so, even across a lost database connection.
-    _record(row, status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="")
-    return "sent"
+        return Attempt(error=f"{type(exc).__name__}: {exc}"[:2000])
+    return Attempt()
 
 
-RECORD_ATTEMPTS = 4
+EMAIL = delivery.Channel(
+    kind="email",
+    model=OutboundEmail,
+    send=_send,
+    backoff=BACKOFF_SECONDS,
+    max_attempts=lambda: settings.OUTBOX_MAX_ATTEMPTS,
+    stuck_after=lambda: settings.OUTBOX_STUCK_AFTER,
+)
 
 
-def _record(row: OutboundEmail, *, status: str, **fields) -> None:
-    """Move a `sending` row to its outcome and tell what it is about (delivery events), in one transaction.
-
-    A database error here (a dropped connection, a failover) is retried on a fresh connection within seconds:
-    after the SMTP server accepted a message, leaving the row `sending` would make the sweeper send it again."""
-    for attempt in range(RECORD_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                updated = OutboundEmail.objects.filter(pk=row.pk, status=OutboundEmail.Status.SENDING).update(
-                    status=status, locked_at=None, updated_at=timezone.now(), **fields
-                )
-                if updated:
-                    for name, value in fields.items():
-                        setattr(row, name, value)
-                    row.status = status
-                    if status == OutboundEmail.Status.SENT:
-                        email_delivered(row)
-                    elif status == OutboundEmail.Status.FAILED:
-                        email_failed(row)
-            return
-        except (OperationalError, InterfaceError) as exc:
-            if attempt == RECORD_ATTEMPTS - 1 or connection.in_atomic_block:
-                raise
-            logger.warning("Recording email %s as %s failed (%s); retrying on a new connection", row.pk, status, exc)
-            connection.close()
-            time.sleep(0.2 * 2**attempt)
+def outbox_deliver(*, email_id: int) -> str:
+    """Send one queued row. Returns "sent", "retry", "failed", or "skipped" if there was nothing to do."""
+    result = delivery.deliver(EMAIL, email_id)
+    return "sent" if result == delivery.DELIVERED else result
 
 
 def outbox_due_ids(*, limit: int = 1000) -> list[int]:
     """Rows a lost task left behind: queued and due, or stuck in `sending` past OUTBOX_STUCK_AFTER."""
-    now = timezone.now()
-    stuck = list(
-        OutboundEmail.objects.filter(
-            status=OutboundEmail.Status.SENDING, locked_at__lt=now - settings.OUTBOX_STUCK_AFTER
-        ).values_list("id", flat=True)[:limit]
-    )
-    if stuck:
-        OutboundEmail.objects.filter(pk__in=stuck, status=OutboundEmail.Status.SENDING).update(
-            status=OutboundEmail.Status.QUEUED, locked_at=None, next_attempt_at=None, updated_at=now
-        )
-    # Rows queued in the last 30 seconds still have their own task on the way.
-    waiting = (
-        OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED, updated_at__lt=now - timedelta(seconds=30))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .order_by("id")
-        .values_list("id", flat=True)[: max(0, limit - len(stuck))]
-    )
-    return sorted({*stuck, *waiting})
+    return delivery.due_ids(EMAIL, limit=limit)
+
+
+def outbox_retry_countdown(*, email_id: int) -> int | None:
+    """When to try a row again that `outbox_deliver` left for a retry (None: the sweep sends it when due)."""
+    return delivery.retry_countdown(EMAIL, email_id)
 
 
 @transaction.atomic
@@ -211,10 +189,7 @@ def outbox_retry(*, email: OutboundEmail, actor, request=None) -> OutboundEmail:
     email = OutboundEmail.objects.select_for_update().get(pk=email.pk)
     if email.status != OutboundEmail.Status.FAILED:
         raise ApplicationError("Only failed emails can be retried.")
-    email.status = OutboundEmail.Status.QUEUED
-    email.attempts = 0
-    email.next_attempt_at = None
-    email.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    delivery.delivery_restart(EMAIL, row=email)
     audit_record(action="outbox.retry", actor=actor, target=email, request=request, details={"to": email.to_email})
-    _enqueue_on_commit([email.pk])
+    enqueue.emails_deliver([email.pk])
     return email

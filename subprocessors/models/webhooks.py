@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from portal.models.base import BaseModel
+from portal.models.delivery import Delivery, DeliveryStates
 
 
 class Webhook(BaseModel):
@@ -29,13 +30,24 @@ class Webhook(BaseModel):
         return self.url
 
 
-class WebhookDelivery(BaseModel):
+def new_delivery_key() -> str:
+    """The idempotency key of a delivery created one by one (tests, tools); a change's deliveries get
+    `webhook:<webhook>:<event>:<change>` from `webhook_deliveries_create`."""
+    return f"webhook:{uuid.uuid4()}"
+
+
+class WebhookDelivery(Delivery):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
         SUCCEEDED = "succeeded", "Delivered"
         FAILED = "failed", "Failed"
 
+    KIND = "webhook"
+    STATES = DeliveryStates(Status.PENDING, Status.SENDING, Status.SUCCEEDED, Status.FAILED)
+
+    idempotency_key = models.CharField(max_length=200, unique=True, default=new_delivery_key)
+    # Sent as `webhook-id` (and `X-Portal-Delivery`): the same on every attempt, so receivers can drop repeats.
     delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=60)
@@ -46,16 +58,12 @@ class WebhookDelivery(BaseModel):
     # The change's postponement count when the event happened: a change can be held and postponed more than once.
     notice_round = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    locked_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     # [{"at": iso, "status_code": int|None, "error": str}] — what the admin sees per attempt.
     attempt_log = models.JSONField(default=list, blank=True)
 
-    class Meta(BaseModel.Meta):
+    class Meta(Delivery.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=("webhook", "event", "change", "notice_round"), name="uniq_webhook_event_change_round"

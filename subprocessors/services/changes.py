@@ -11,6 +11,7 @@ from django.utils import timezone
 from portal.calendar import local_date
 from portal.errors import ApplicationError
 from portal.services.audit import Actor, audit_record, snapshot
+from subprocessors import enqueue
 from subprocessors.models import Subprocessor, SubprocessorChange
 from subprocessors.services.cache import invalidate_public_list
 from subprocessors.services.subprocessors import subprocessor_update
@@ -152,8 +153,6 @@ def change_announce(
     *, change: SubprocessorChange, effective_date: dt.date | None, actor, request=None, now: dt.datetime | None = None
 ) -> SubprocessorChange:
     """Announce a draft: checks the notice period, commits, then the fan-out task notifies every recipient."""
-    from subprocessors.tasks import change_fanout_task
-
     now = now or timezone.now()
     change = (
         SubprocessorChange.objects.select_for_update(of=("self",))
@@ -194,15 +193,8 @@ def change_announce(
         },
     )
     transaction.on_commit(invalidate_public_list)
-    transaction.on_commit(lambda: enqueue_fanout(change_fanout_task, change.pk, "announce"))
+    enqueue.change_fanout(change.pk, "announce")
     return change
-
-
-def enqueue_fanout(task, change_id: int, notice: str) -> None:
-    try:
-        task.delay(change_id, notice)
-    except Exception as exc:  # noqa: BLE001 - broker down: the sweep resumes the fan-out from the database
-        logger.warning("Could not enqueue fan-out of change %s (%r); the sweep resumes it", change_id, exc)
 
 
 @transaction.atomic
@@ -211,7 +203,6 @@ def change_withdraw(
 ) -> SubprocessorChange:
     """Withdraw an announced or held change; everyone who received the announcement or a postponement is told."""
     from subprocessors.services.webhooks import webhook_deliveries_create
-    from subprocessors.tasks import change_fanout_task
 
     now = now or timezone.now()
     change = (
@@ -241,7 +232,7 @@ def change_withdraw(
     )
     webhook_deliveries_create(change=change, event="subprocessor_change.withdrawn")
     transaction.on_commit(invalidate_public_list)
-    transaction.on_commit(lambda: enqueue_fanout(change_fanout_task, change.pk, "withdraw"))
+    enqueue.change_fanout(change.pk, "withdraw")
     return change
 
 

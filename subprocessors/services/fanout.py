@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from portal.models import Membership, Organisation, OutboundEmail
-from portal.services.outbox import email_enqueue_many, render_email
+from portal.services.outbox import EmailDraft, email_queue_many, render_email
 from subprocessors.models import ChangeRecipient, RecipientOrganisation, SubprocessorChange, Subscriber
 from subprocessors.services.subscriptions import subscriber_unsubscribe_url
 
@@ -236,11 +236,9 @@ def change_fanout_batch(*, change_id: int, notice: str, batch_size: int | None =
             change.save(update_fields=[done_field, "updated_at"])
             return 0
         templates = _templates(change, notice)
-        emails = [_email_for(change, notice, r, templates[r.role]) for r in recipients]
-        OutboundEmail.objects.bulk_create(emails, batch_size=1000)
+        emails = email_queue_many(drafts=[_email_for(change, notice, r, templates[r.role]) for r in recipients])
         extra = {"postpone_round": change.postponements} if notice == "postpone" else {}
         _link(recipients, emails, _email_field(notice), extra)
-        email_enqueue_many([e.pk for e in emails])
         return len(emails)
 
 
@@ -273,7 +271,7 @@ def _email_key(change: SubprocessorChange, notice: str, email: str) -> str:
     return f"subprocessor-change:{change.pk}:{notice}:{email}"
 
 
-def _email_for(change, notice: str, recipient: ChangeRecipient, rendered: tuple[str, str, str]) -> OutboundEmail:
+def _email_for(change, notice: str, recipient: ChangeRecipient, rendered: tuple[str, str, str]) -> EmailDraft:
     subject, text, html = rendered
     headers = {}
     unsubscribe = ""
@@ -283,12 +281,12 @@ def _email_for(change, notice: str, recipient: ChangeRecipient, rendered: tuple[
     orgs = recipient.organisation_names or ""
     text = text.replace(_UNSUBSCRIBE, unsubscribe).replace(_ORGANISATIONS, orgs)
     html = html.replace(_UNSUBSCRIBE, unsubscribe).replace(_ORGANISATIONS, orgs)
-    return OutboundEmail(
-        idempotency_key=_email_key(change, notice, recipient.email),
-        to_email=recipient.email,
-        subject=subject[:300],
-        body_text=text,
-        body_html=html,
+    return EmailDraft(
+        key=_email_key(change, notice, recipient.email),
+        to=recipient.email,
+        subject=subject,
+        text=text,
+        html=html,
         headers=headers,
         template=f"subprocessor_change_{notice}",
         organisation_id=recipient.organisation_id,

@@ -24,6 +24,7 @@ from portal.errors import ApplicationError
 from portal.models import Organisation, OutboundEmail
 from portal.services.audit import Actor, audit_record, snapshot
 from portal.services.outbox import email_enqueue_many, email_queue
+from subprocessors import enqueue
 from subprocessors.models import ChangeRecipient, RecipientOrganisation, SubprocessorChange
 from subprocessors.services.cache import invalidate_public_list
 from subprocessors.windows import KINDS_NEEDING_NOTICE, earliest_effective_date, notice_deadline
@@ -143,9 +144,8 @@ def change_postpone(
     """Move an announced or held change to a later date, at least 10 business days away for an addition or a
     replacement, and notify everyone again (new customers since the announcement included). The objection
     window runs to the new date."""
-    from subprocessors.services.changes import CHANGE_FIELDS, enqueue_fanout
+    from subprocessors.services.changes import CHANGE_FIELDS
     from subprocessors.services.webhooks import webhook_deliveries_create
-    from subprocessors.tasks import change_fanout_task
 
     now = now or timezone.now()
     change = (
@@ -197,7 +197,7 @@ def change_postpone(
     )
     webhook_deliveries_create(change=change, event="subprocessor_change.postponed")
     transaction.on_commit(invalidate_public_list)
-    transaction.on_commit(lambda: enqueue_fanout(change_fanout_task, change.pk, "postpone"))
+    enqueue.change_fanout(change.pk, "postpone")
     return change
 
 

@@ -1,4 +1,9 @@
-"""Customer webhooks: registration (HTTPS, public addresses only), signed deliveries, retries with backoff."""
+"""Customer webhooks: registration (HTTPS, public addresses only), signed deliveries, retries with backoff.
+
+Deliveries go through the delivery engine (`portal.services.delivery`), the same claim / back-off / sweep loop as
+emails, with `_send` as the step that signs and POSTs one delivery; when a delivery about a change is delivered or
+finally fails, handlers registered with `on_webhook_delivered` / `on_webhook_failed` hear of it.
+"""
 
 import datetime as dt
 import json
@@ -9,7 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.errors import ApplicationError
+from portal.services import delivery as engine
 from portal.services.audit import audit_record
+from subprocessors import enqueue
 from subprocessors.models import SubprocessorChange, Webhook, WebhookDelivery
 from subprocessors.webhook_security import (
     DELIVERY_HEADER,
@@ -91,10 +98,7 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery, actor, request=None) ->
         raise ApplicationError("Only failed deliveries can be retried.")
     if not delivery.webhook.active:
         raise ApplicationError("The webhook was removed by the customer; its deliveries cannot be retried.")
-    delivery.status = WebhookDelivery.Status.PENDING
-    delivery.attempts = 0
-    delivery.next_attempt_at = None
-    delivery.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    engine.delivery_restart(WEBHOOK, row=delivery)
     audit_record(
         action="webhook.delivery_retried",
         actor=actor,
@@ -103,7 +107,7 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery, actor, request=None) ->
         request=request,
         details={"url": delivery.webhook.url, "event": delivery.event},
     )
-    _enqueue_on_commit([delivery.pk])
+    enqueue.webhook_deliveries_deliver([delivery.pk])
     return delivery
 
 
@@ -121,7 +125,16 @@ def webhook_deliveries_create(*, change: SubprocessorChange, event: str) -> int:
     payload = change_payload(change, event)
     round_ = change.postponements
     rows = [
-        WebhookDelivery(webhook_id=pk, event=event, change=change, payload=payload, notice_round=round_)
+        WebhookDelivery(
+            idempotency_key=f"webhook:{pk}:{event}:{change.pk}" + (f":round-{round_}" if round_ else ""),
+            webhook_id=pk,
+            event=event,
+            change=change,
+            payload=payload,
+            notice_round=round_,
+            ref_type=SubprocessorChange._meta.label,
+            ref_id=str(change.pk),
+        )
         for pk in Webhook.objects.filter(active=True).values_list("id", flat=True)
     ]
     WebhookDelivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
@@ -130,47 +143,17 @@ def webhook_deliveries_create(*, change: SubprocessorChange, event: str) -> int:
             change=change, event=event, notice_round=round_, status=WebhookDelivery.Status.PENDING, attempts=0
         ).values_list("id", flat=True)
     )
-    _enqueue_on_commit(ids)
+    enqueue.webhook_deliveries_deliver(ids)
     return len(rows)
-
-
-def _enqueue_on_commit(ids: list[int], countdown: int | None = None) -> None:
-    from subprocessors.tasks import webhook_deliver_task
-
-    def send():
-        for pk in ids:
-            try:
-                webhook_deliver_task.apply_async((pk,), countdown=countdown)
-            except Exception as exc:  # noqa: BLE001 - broker down: the sweep retries due deliveries
-                logger.warning("Could not enqueue webhook delivery %s (%s)", pk, exc)
-
-    transaction.on_commit(send)
 
 
 def delivery_body(delivery: WebhookDelivery) -> bytes:
     return json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
 
 
-def webhook_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
-    """Attempt one delivery. Returns "succeeded", "retry", "failed" or "skipped"."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .select_related("webhook")
-            .filter(pk=delivery_id)
-            .first()
-        )
-        if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
-            return "skipped"
-        if delivery.next_attempt_at and delivery.next_attempt_at > now:
-            return "skipped"
-        delivery.status = WebhookDelivery.Status.SENDING
-        delivery.locked_at = now
-        delivery.attempts += 1
-        delivery.save(update_fields=["status", "locked_at", "attempts", "updated_at"])
+def _send(delivery: WebhookDelivery) -> engine.Attempt:
+    """Sign and POST one delivery; the attempt log gets its status code or a fixed reason, never raw texts."""
     webhook = delivery.webhook
-    body = delivery_body(delivery)
     status_code, error = None, ""
     if not webhook.active:
         error = "Webhook was removed."
@@ -178,12 +161,14 @@ def webhook_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
         try:
             # one resolution, every address checked, and the POST goes to a checked address (no rebinding)
             target = webhook_target(webhook.url)
+            body = delivery_body(delivery)
+            msg_id = str(delivery.delivery_id)
             headers = {
                 "Content-Type": "application/json",
                 "User-Agent": f"{settings.PORTAL_NAME} webhooks",
                 EVENT_HEADER: delivery.event,
-                DELIVERY_HEADER: str(delivery.delivery_id),
-                **webhook_signature_headers(webhook.secret, body, int(timezone.now().timestamp())),
+                DELIVERY_HEADER: msg_id,
+                **webhook_signature_headers(webhook.secret, body, int(timezone.now().timestamp()), msg_id),
             }
             status_code = webhook_post(
                 target=target, body=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
@@ -195,7 +180,12 @@ def webhook_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
             logger.warning("Webhook delivery %s to %s refused: %s", delivery.pk, webhook.url, exc.message)
         except DeliveryFailed as exc:
             error = exc.reason
-    return _record_attempt(delivery, status_code, error, give_up=not webhook.active)
+    entry = {"at": timezone.now().isoformat(), "status_code": status_code, "error": error}
+    return engine.Attempt(
+        error=error,
+        give_up=not webhook.active,
+        fields={"attempt_log": [*delivery.attempt_log, entry], "last_status_code": status_code},
+    )
 
 
 def _refusal(exc: ApplicationError) -> str:
@@ -206,37 +196,28 @@ def _refusal(exc: ApplicationError) -> str:
     return REFUSED_URL
 
 
-def _record_attempt(delivery: WebhookDelivery, status_code: int | None, error: str, give_up: bool) -> str:
-    now = timezone.now()
-    log = [*delivery.attempt_log, {"at": now.isoformat(), "status_code": status_code, "error": error}]
-    fields = {"attempt_log": log, "last_status_code": status_code, "last_error": error, "locked_at": None}
-    if not error:
-        fields.update(status=WebhookDelivery.Status.SUCCEEDED, delivered_at=now, next_attempt_at=None)
-        result = "succeeded"
-    elif give_up or delivery.attempts >= MAX_ATTEMPTS:
-        fields.update(status=WebhookDelivery.Status.FAILED, next_attempt_at=None)
-        result = "failed"
-    else:
-        delay = RETRY_BACKOFF_SECONDS[delivery.attempts - 1]
-        fields.update(status=WebhookDelivery.Status.PENDING, next_attempt_at=now + dt.timedelta(seconds=delay))
-        result = "retry"
-    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.SENDING).update(
-        updated_at=now, **fields
-    )
-    return result
+WEBHOOK = engine.Channel(
+    kind="webhook",
+    model=WebhookDelivery,
+    send=_send,
+    backoff=RETRY_BACKOFF_SECONDS,
+    max_attempts=lambda: MAX_ATTEMPTS,
+    stuck_after=lambda: STUCK_AFTER,
+    select_related=("webhook",),
+)
+
+
+def webhook_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
+    """Attempt one delivery. Returns "succeeded", "retry", "failed" or "skipped"."""
+    result = engine.deliver(WEBHOOK, delivery_id, now=now)
+    return "succeeded" if result == engine.DELIVERED else result
 
 
 def webhook_due_ids(*, limit: int = 500) -> list[int]:
     """Deliveries whose retry is due, or stuck in `sending` after a lost worker."""
-    now = timezone.now()
-    WebhookDelivery.objects.filter(status=WebhookDelivery.Status.SENDING, locked_at__lt=now - STUCK_AFTER).update(
-        status=WebhookDelivery.Status.PENDING, locked_at=None, next_attempt_at=None, updated_at=now
-    )
-    return list(
-        WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.PENDING, updated_at__lt=now - dt.timedelta(seconds=30)
-        )
-        .exclude(next_attempt_at__gt=now)
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
+    return engine.due_ids(WEBHOOK, limit=limit)
+
+
+def webhook_retry_countdown(*, delivery_id: int) -> int | None:
+    """When to try a delivery again that `webhook_deliver` left for a retry (None: the sweep sends it when due)."""
+    return engine.retry_countdown(WEBHOOK, delivery_id)

@@ -207,7 +207,7 @@ def test_after_an_accepted_send_a_lost_connection_is_retried_not_left_for_the_sw
     from django.db import OperationalError
     from django.db.models import QuerySet
 
-    from portal.services import outbox
+    from portal.services import delivery
 
     row = OutboundEmail.objects.create(idempotency_key="lost", to_email="a@b.example", subject="s", body_text="t")
     real_update = QuerySet.update
@@ -220,7 +220,7 @@ def test_after_an_accepted_send_a_lost_connection_is_retried_not_left_for_the_sw
         return real_update(self, **kwargs)
 
     monkeypatch.setattr(QuerySet, "update", flaky_update)
-    monkeypatch.setattr(outbox.time, "sleep", lambda s: None)
+    monkeypatch.setattr(delivery.time, "sleep", lambda s: None)
     assert outbox_deliver(email_id=row.pk) == "sent"
     row.refresh_from_db()
     assert row.status == OutboundEmail.Status.SENT

@@ -1,9 +1,13 @@
+import base64
+import importlib
 import ipaddress
+import json
 import re
 import time
 from pathlib import Path
 
 import pytest
+from standardwebhooks import Webhook as StandardWebhook
 
 from portal.errors import ApplicationError
 from subprocessors.webhook_security import (
@@ -12,7 +16,7 @@ from subprocessors.webhook_security import (
     URL_UNRESOLVABLE,
     address_allowed,
     webhook_resolve,
-    webhook_sign,
+    webhook_secret_new,
     webhook_signature_headers,
     webhook_target,
 )
@@ -29,17 +33,44 @@ def _readme_snippet() -> dict:
     return namespace
 
 
-def test_signature_verifies_with_the_readme_snippet():
+def test_signature_verifies_with_standardwebhooks_and_the_readme_snippet():
     verify = _readme_snippet()["verify"]
-    body = b'{"event": "subprocessor_change.announced", "id": 7}'
+    secret = webhook_secret_new()
+    body = b'{"event":"subprocessor_change.announced","id":7}'
     now = int(time.time())
-    headers = webhook_signature_headers("whsec_test", body, now)
-    assert verify("whsec_test", body, headers["X-Portal-Timestamp"], headers["X-Portal-Signature"])
-    # a changed body, another secret, or an old timestamp fail
-    assert not verify("whsec_test", body + b" ", headers["X-Portal-Timestamp"], headers["X-Portal-Signature"])
-    assert not verify("whsec_other", body, headers["X-Portal-Timestamp"], headers["X-Portal-Signature"])
-    old = now - 3600
-    assert not verify("whsec_test", body, str(old), webhook_sign("whsec_test", body, old))
+    headers = webhook_signature_headers(secret, body, now, "5f0c7d2e-delivery")
+    # the receiver's library verifies it as the spec says
+    assert StandardWebhook(secret).verify(body, headers) == json.loads(body)
+    assert verify(secret, body, headers) == json.loads(body)
+    assert headers["webhook-id"] == "5f0c7d2e-delivery"
+    assert headers["webhook-timestamp"] == str(now)
+    assert re.fullmatch(r"v1,[A-Za-z0-9+/]{43}=", headers["webhook-signature"])
+    # a changed body, another secret, another delivery id, an old timestamp or a malformed header fail
+    assert verify(secret, body + b" ", headers) is None
+    assert verify(webhook_secret_new(), body, headers) is None
+    assert verify(secret, body, {**headers, "webhook-id": "another"}) is None
+    assert verify(secret, body, webhook_signature_headers(secret, body, now - 3600, "5f0c7d2e-delivery")) is None
+    assert verify(secret, body, {**headers, "webhook-signature": "garbage"}) is None
+
+
+def test_new_secrets_have_the_standard_webhooks_form():
+    secret = webhook_secret_new()
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
+    assert secret != webhook_secret_new()
+
+
+def test_secrets_of_earlier_versions_are_rewritten_with_the_same_bytes():
+    migration = importlib.import_module("subprocessors.migrations.0006_webhook_secrets_standard_base64")
+    old = "whsec_" + base64.urlsafe_b64encode(bytes(range(200, 232))).decode().rstrip("=")
+    assert "-" in old or "_" in old  # the characters strict decoders refuse
+    new = migration.standard(old)
+    assert base64.b64decode(new.removeprefix("whsec_"), validate=True) == bytes(range(200, 232))
+    # what README tells a customer to do with the secret they saved gives the same
+    body = old.removeprefix("whsec_").replace("-", "+").replace("_", "/")
+    assert "whsec_" + body + "=" * (-len(body) % 4) == new
+    assert migration.standard(new) == new
+    assert migration.standard("not-a-whsec-secret") == "not-a-whsec-secret"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import json
 import pytest
 import time_machine
 from django.urls import reverse
+from standardwebhooks import Webhook as StandardWebhook
 
 from portal.models import AuditEvent
 from subprocessors.models import Webhook, WebhookDelivery
@@ -70,12 +71,16 @@ def test_delivery_is_signed_and_verifies_with_the_readme_snippet(receiver, org, 
     assert delivery.last_status_code == 204
     headers, body = handler.received[0]
     verify = _readme_snippet()["verify"]
-    assert verify(webhook.secret, body, headers["X-Portal-Timestamp"], headers["X-Portal-Signature"])
+    assert verify(webhook.secret, body, headers) == json.loads(body)
+    assert StandardWebhook(webhook.secret).verify(body, headers) == json.loads(body)
     payload = json.loads(body)
     assert payload["event"] == "subprocessor_change.announced"
     assert payload["change"]["id"] == str(change.public_id)
     assert payload["change"]["objection_deadline"] == "2026-12-29T00:00:00+01:00"
-    assert headers["X-Portal-Delivery"] == str(delivery.delivery_id)
+    assert headers["webhook-id"] == headers["X-Portal-Delivery"] == str(delivery.delivery_id)
+    assert headers["webhook-signature"].startswith("v1,")
+    assert "X-Portal-Signature" not in headers
+    assert headers["X-Portal-Event"] == "subprocessor_change.announced"
     # creating the deliveries again adds nothing
     assert webhook_deliveries_create(change=change, event="subprocessor_change.announced") == 1
     assert WebhookDelivery.objects.count() == 1
@@ -104,7 +109,7 @@ def test_failed_delivery_is_retried_with_backoff_then_succeeds(receiver, org):
     assert delivery.status == "succeeded"
     assert delivery.attempts == 3
     # every attempt carried the same delivery id
-    assert len({h["X-Portal-Delivery"] for h, _ in handler.received}) == 1
+    assert len({h["webhook-id"] for h, _ in handler.received}) == 1
 
 
 def test_delivery_gives_up_after_the_last_attempt(receiver, org):
@@ -181,3 +186,27 @@ def test_announce_and_withdraw_call_every_active_webhook_once(
     ]
     withdrawn = WebhookDelivery.objects.filter(event="subprocessor_change.withdrawn").first()
     assert withdrawn.payload["change"]["status"] == "withdrawn"
+
+
+def test_the_change_a_delivery_is_about_hears_of_it_in_the_same_transaction(
+    receiver, org, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+
+    from portal.services import delivery_events
+    from subprocessors.webhook_security import webhook_secret_new
+
+    monkeypatch.setattr(delivery_events, "_webhook_delivered", {})
+    seen = []
+    delivery_events.on_webhook_delivered("subprocessors.SubprocessorChange")(
+        lambda row: seen.append((row.change_id, row.status, row.delivered_at, connection.in_atomic_block))
+    )
+    _, url = receiver
+    Webhook.objects.create(organisation=org, url=url, secret=webhook_secret_new())
+    change = make_change(status="announced")
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_deliveries_create(change=change, event="subprocessor_change.announced")
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.idempotency_key == f"webhook:{delivery.webhook_id}:subprocessor_change.announced:{change.pk}"
+    assert (delivery.ref_type, delivery.ref_id) == ("subprocessors.SubprocessorChange", str(change.pk))
+    assert seen == [(change.pk, "succeeded", delivery.delivered_at, True)]
