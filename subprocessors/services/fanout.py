@@ -309,7 +309,7 @@ def alternate_notice_create(*, change: SubprocessorChange, recipient: ChangeReci
             "is_alternate": True,
         },
     )
-    email = _email_for(change, "alternate", recipient, rendered)
+    email = _email_for(change, "alternate", recipient, rendered).row()
     email.save()
     return email
 

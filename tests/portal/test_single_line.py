@@ -79,6 +79,8 @@ def _instantiate(cls, **kwargs):
         extra["user"] = UserFactory()
     if "choices" in params:
         extra["choices"] = ()
+    if "organisations" in params:
+        extra["organisations"] = Organisation.objects.none()
     return cls(**kwargs, **extra)
 
 

@@ -61,7 +61,7 @@ def test_new_secrets_have_the_standard_webhooks_form():
 
 
 def test_secrets_of_earlier_versions_are_rewritten_with_the_same_bytes():
-    migration = importlib.import_module("subprocessors.migrations.0006_webhook_secrets_standard_base64")
+    migration = importlib.import_module("subprocessors.migrations.0007_webhook_secrets_standard_base64")
     old = "whsec_" + base64.urlsafe_b64encode(bytes(range(200, 232))).decode().rstrip("=")
     assert "-" in old or "_" in old  # the characters strict decoders refuse
     new = migration.standard(old)
