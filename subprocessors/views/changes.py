@@ -170,28 +170,36 @@ def change_detail(request, public_id):
     return render(request, "subprocessors/staff/change_detail.html", detail_context(change))
 
 
-@legal_required(ANNOUNCE)
-@require_POST
-def change_announce_view(request, public_id):
-    change = change_by_public_id(public_id)
-    form = AnnounceForm(request.POST)
+def change_action(request, change, *, form, form_name: str, act, success):
+    """Run one staff decision from the change page: on success a message and back to the page; a rule the service
+    refuses shows on its form (or above the forms when it names no field), with the page answering 400."""
     action_error = None
     if form.is_valid():
         try:
-            change_announce(
-                change=change, effective_date=form.cleaned_data["effective_date"], actor=request.user, request=request
-            )
+            result = act(form.cleaned_data)
         except ApplicationError as exc:
             form_error(form, exc)
             action_error = None if exc.field else exc.message
         else:
-            messages.success(request, "Announced. Notices are being sent; the proof of notice fills in as they go.")
-            return redirect("staff_change_detail", public_id=public_id)
-    return render(
+            messages.success(request, success(result, form.cleaned_data) if callable(success) else success)
+            return redirect("staff_change_detail", public_id=change.public_id)
+    context = detail_context(change, **{form_name: form}, action_error=action_error)
+    return render(request, "subprocessors/staff/change_detail.html", context, status=400)
+
+
+@legal_required(ANNOUNCE)
+@require_POST
+def change_announce_view(request, public_id):
+    change = change_by_public_id(public_id)
+    return change_action(
         request,
-        "subprocessors/staff/change_detail.html",
-        detail_context(change, announce_form=form, action_error=action_error),
-        status=400,
+        change,
+        form=AnnounceForm(request.POST),
+        form_name="announce_form",
+        act=lambda data: change_announce(
+            change=change, effective_date=data["effective_date"], actor=request.user, request=request
+        ),
+        success="Announced. Notices are being sent; the proof of notice fills in as they go.",
     )
 
 
@@ -199,22 +207,13 @@ def change_announce_view(request, public_id):
 @require_POST
 def change_withdraw_view(request, public_id):
     change = change_by_public_id(public_id)
-    form = WithdrawForm(request.POST)
-    action_error = None
-    if form.is_valid():
-        try:
-            change_withdraw(change=change, reason=form.cleaned_data["reason"], actor=request.user, request=request)
-        except ApplicationError as exc:
-            form_error(form, exc)
-            action_error = None if exc.field else exc.message
-        else:
-            messages.success(request, "Withdrawn. Everyone who was notified receives the withdrawal.")
-            return redirect("staff_change_detail", public_id=public_id)
-    return render(
+    return change_action(
         request,
-        "subprocessors/staff/change_detail.html",
-        detail_context(change, withdraw_form=form, action_error=action_error),
-        status=400,
+        change,
+        form=WithdrawForm(request.POST),
+        form_name="withdraw_form",
+        act=lambda data: change_withdraw(change=change, reason=data["reason"], actor=request.user, request=request),
+        success="Withdrawn. Everyone who was notified receives the withdrawal.",
     )
 
 

@@ -1,12 +1,9 @@
 """Staff pages for a change's notice: proof of notice (page and CSV), postponement, alternate contacts."""
 
-from django.contrib import messages
 from django.db.models import F
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from portal.errors import ApplicationError
-from portal.forms import form_error
 from portal.permissions import legal_required
 from portal.services.audit import audit_record
 from portal.tables import Table
@@ -15,7 +12,7 @@ from subprocessors.filters import NoticeFilter
 from subprocessors.forms.changes import AlternateContactForm, PostponeForm
 from subprocessors.selectors.changes import change_notice_counts, change_notice_gap_organisations, change_notice_proof
 from subprocessors.services.notices import change_notice_alternate, change_postpone
-from subprocessors.views.changes import ANNOUNCE, VIEW, change_by_public_id, detail_context
+from subprocessors.views.changes import ANNOUNCE, VIEW, change_action, change_by_public_id
 
 NOTICE_COLUMNS = {
     "recipient": ("email",),
@@ -175,22 +172,13 @@ def change_notice_export(request, public_id):
 @require_POST
 def change_postpone_view(request, public_id):
     change = change_by_public_id(public_id)
-    form = PostponeForm(request.POST, prefix="postpone")
-    action_error = None
-    if form.is_valid():
-        try:
-            change_postpone(change=change, actor=request.user, request=request, **form.cleaned_data)
-        except ApplicationError as exc:
-            form_error(form, exc)
-            action_error = None if exc.field else exc.message
-        else:
-            messages.success(request, "Postponed. Everyone is notified of the new date; the hold lifts when they are.")
-            return redirect("staff_change_detail", public_id=public_id)
-    return render(
+    return change_action(
         request,
-        "subprocessors/staff/change_detail.html",
-        detail_context(change, postpone_form=form, action_error=action_error),
-        status=400,
+        change,
+        form=PostponeForm(request.POST, prefix="postpone"),
+        form_name="postpone_form",
+        act=lambda data: change_postpone(change=change, actor=request.user, request=request, **data),
+        success="Postponed. Everyone is notified of the new date; the hold lifts when they are.",
     )
 
 
@@ -198,24 +186,14 @@ def change_postpone_view(request, public_id):
 @require_POST
 def change_alternate_view(request, public_id):
     change = change_by_public_id(public_id)
-    form = AlternateContactForm(
-        request.POST, organisations=change_notice_gap_organisations(change=change), prefix="alternate"
-    )
-    action_error = None
-    if form.is_valid():
-        try:
-            recipient = change_notice_alternate(change=change, actor=request.user, request=request, **form.cleaned_data)
-        except ApplicationError as exc:
-            form_error(form, exc)
-            action_error = None if exc.field else exc.message
-        else:
-            messages.success(
-                request, f"The notice is on its way to {recipient.email} for {form.cleaned_data['organisation'].name}."
-            )
-            return redirect("staff_change_detail", public_id=public_id)
-    return render(
+    organisations = change_notice_gap_organisations(change=change)
+    return change_action(
         request,
-        "subprocessors/staff/change_detail.html",
-        detail_context(change, alternate_form=form, action_error=action_error),
-        status=400,
+        change,
+        form=AlternateContactForm(request.POST, organisations=organisations, prefix="alternate"),
+        form_name="alternate_form",
+        act=lambda data: change_notice_alternate(change=change, actor=request.user, request=request, **data),
+        success=lambda recipient, data: (
+            f"The notice is on its way to {recipient.email} for {data['organisation'].name}."
+        ),
     )
