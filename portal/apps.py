@@ -6,4 +6,4 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
-        from portal import receivers  # noqa: F401  (connects the account-event receivers)
+        from portal import checks, receivers  # noqa: F401  (registers the checks, connects the account-event receivers)

@@ -67,6 +67,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "portal.urls"
+CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"
 WSGI_APPLICATION = "portal.wsgi.application"
 SITE_ID = 1
 
@@ -134,7 +135,9 @@ if PORTAL_CALENDAR_ALGEMENE_TERMIJNENWET and PORTAL_HOLIDAY_COUNTRY.upper() != "
 TIME_ZONE = PORTAL_TIME_ZONE
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# Serve from the app folders too, so a deployment that skipped collectstatic still has its styles (portal.W010).
+WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Private files (trust documents, rendered PDFs) live outside any URL; views stream them after checks.
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "private")))
@@ -144,7 +147,7 @@ STORAGES = {
         "OPTIONS": {"location": str(PRIVATE_STORAGE_ROOT), "base_url": None},
     },
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "portal.staticfiles.PortalStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

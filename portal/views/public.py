@@ -1,6 +1,5 @@
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.views.defaults import page_not_found
 
 from portal.selectors import memberships_for_user
 
@@ -16,11 +15,3 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
-
-
-def not_found(request, exception):
-    """handler404: the HTML page for people, and DRF's JSON shape for API clients (a path under /api/ that no
-    endpoint matches, e.g. a malformed id), which the OpenAPI schema promises for every 404."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return page_not_found(request, exception)
