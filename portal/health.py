@@ -8,8 +8,6 @@ errors). With tasks run in-process (`make run`) there is no broker or worker to 
 
 import dataclasses
 
-from celery import current_app
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
@@ -18,6 +16,8 @@ from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 from redis.asyncio import Redis
+
+from portal.celery import app as celery_app
 
 
 @dataclasses.dataclass
@@ -38,7 +38,7 @@ class MigrationsApplied(HealthCheck):
 
 
 def _broker_client() -> Redis:
-    return Redis.from_url(current_app.conf.broker_url, socket_connect_timeout=2, socket_timeout=2)
+    return Redis.from_url(celery_app.conf.broker_url, socket_connect_timeout=2, socket_timeout=2)
 
 
 def readiness_checks() -> list:
@@ -48,10 +48,11 @@ def readiness_checks() -> list:
         "health_check.checks.Cache",
         "health_check.checks.Storage",
     ]
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
+    if not celery_app.conf.task_always_eager:
         checks += [
             ("health_check.contrib.redis.Redis", {"client_factory": _broker_client}),
-            ("health_check.contrib.celery.Ping", {"limit": 1}),
+            # the portal's app by name: in a check's thread "the current app" would be a fresh default one
+            ("health_check.contrib.celery.Ping", {"app": celery_app, "limit": 1}),
         ]
     return checks
 

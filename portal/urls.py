@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from portal import health
+from portal import health, metrics
 from portal.views import errors, organisations, public, staff, tokens
 
 handler400 = errors.bad_request
@@ -15,6 +15,7 @@ urlpatterns = [
     path("healthz", public.healthz, name="healthz"),
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("org/", organisations.organisation_list, name="organisation_list"),
     path("org/new/", organisations.organisation_new, name="organisation_new"),

@@ -20,7 +20,6 @@ def test_live_answers_without_touching_the_database(client):
 
 @pytest.mark.django_db
 def test_ready_with_tasks_in_process_checks_database_migrations_cache_and_storage(client, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     response = client.get("/health/ready", HTTP_ACCEPT="application/json")
     assert response.status_code == 200, response.content
     names = " ".join(response.json())
@@ -31,7 +30,6 @@ def test_ready_with_tasks_in_process_checks_database_migrations_cache_and_storag
 
 @pytest.mark.django_db
 def test_ready_fails_when_a_migration_is_not_applied(client, settings, monkeypatch):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     monkeypatch.setattr(
         "django.db.migrations.executor.MigrationExecutor.migration_plan",
         lambda self, targets: [("dpa", "9999_next_release")],
@@ -44,7 +42,6 @@ def test_ready_fails_when_a_migration_is_not_applied(client, settings, monkeypat
 
 @pytest.mark.django_db
 def test_ready_fails_when_the_file_storage_is_not_writable(client, settings, tmp_path):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("a file where the storage directory should be")
     settings.STORAGES = {
@@ -60,7 +57,6 @@ def test_ready_fails_when_the_file_storage_is_not_writable(client, settings, tmp
 
 @pytest.mark.django_db
 def test_ready_fails_without_a_celery_worker(client, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     with celery_broker(REDIS_URL):
         response = client.get("/health/ready", HTTP_ACCEPT="application/json")
     assert response.status_code == 500
@@ -72,7 +68,6 @@ def test_ready_fails_without_a_celery_worker(client, settings):
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_ready_when_a_worker_answers(client, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     with celery_broker(REDIS_URL) as queue:
         env = worker_env(smtp_port=1, queue=queue, redis_url=REDIS_URL)
         with celery_worker(env, queue):
@@ -86,7 +81,6 @@ def test_ready_when_a_worker_answers(client, settings):
 
 @pytest.mark.django_db
 def test_ready_fails_when_the_broker_is_down(client, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     with celery_broker("redis://127.0.0.1:1/0"):
         response = client.get("/health/ready", HTTP_ACCEPT="application/json")
     assert response.status_code == 500

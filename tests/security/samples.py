@@ -15,6 +15,9 @@ MARKER = "zyxwv-private"
 PUBLIC = {
     "home",
     "healthz",
+    # probes for load balancers (metrics need a token: 404 without one configured, 401 without the token)
+    "health_live",
+    "health_ready",
     "invitation_detail",
     # DPA versions (issue 6): the version list and summaries are public; verification answers anyone.
     "dpa_versions",
@@ -210,6 +213,9 @@ def _dpa_version_object():
 SAMPLES = {
     "home": lambda world: {},
     "healthz": lambda world: {},
+    "health_live": lambda world: {},
+    "health_ready": lambda world: {},
+    "metrics": lambda world: {},
     "organisation_list": lambda world: {},
     "organisation_new": lambda world: {},
     "organisation_detail": _org,
