@@ -32,8 +32,8 @@ DIGEST = "sha256"
 DEMO_MARK = "DEMO ONLY"
 FIELD_PREFIX = "PortalSignature"
 SIGNING_FAILED = (
-    "The document could not be signed right now (the signing service or the timestamping authority did not "
-    "answer). Nothing was changed; please try again in a few minutes."
+    "The document could not be signed right now (the signing key or the time-stamping authority failed). "
+    "Nothing was issued; please try again in a few minutes, and tell the operator if it keeps failing."
 )
 
 

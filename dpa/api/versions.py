@@ -221,6 +221,18 @@ class VerifySerializer(PortalSerializer):
         return self.validated_data["sha256"].lower()
 
 
+class VerifyHashRequestSerializer(PortalSerializer):
+    """Schema of a JSON request: the SHA-256 of an executed DPA."""
+
+    sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", error_messages={"invalid": "64 hexadecimal characters."})
+
+
+class VerifyUploadRequestSerializer(PortalSerializer):
+    """Schema of a multipart request: the PDF itself (hash looked up, signatures checked)."""
+
+    file = serializers.FileField(help_text="A PDF issued by this portal. Checked, never stored.")
+
+
 class SignatureFactsSerializer(PortalSerializer):
     field_name = serializers.CharField()
     intact = serializers.BooleanField(help_text="The signed bytes are unchanged and the signature value is correct.")
@@ -313,7 +325,13 @@ class Verify(generics.GenericAPIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     serializer_class = VerifySerializer
 
-    @extend_schema(request=VerifySerializer, responses={200: VerifyResultSerializer})
+    @extend_schema(
+        request={
+            "application/json": VerifyHashRequestSerializer,
+            "multipart/form-data": VerifyUploadRequestSerializer,
+        },
+        responses={200: VerifyResultSerializer},
+    )
     def post(self, request):
         data = VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
