@@ -1,3 +1,5 @@
+import hashlib
+
 from django import forms
 from django.conf import settings
 
@@ -36,7 +38,11 @@ class DeclineForm(PortalForm):
 
 
 class VerifyForm(PortalForm):
-    file = forms.FileField(label="Executed PDF", required=False, help_text="The file is checked and not kept.")
+    file = forms.FileField(
+        label="PDF issued by this portal",
+        required=False,
+        help_text="An executed DPA or another evidence PDF. The file is checked and not kept.",
+    )
     sha256 = forms.CharField(label="…or its SHA-256", required=False, max_length=100)
 
     def clean_sha256(self):
@@ -47,10 +53,8 @@ class VerifyForm(PortalForm):
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
-        # RequestLimitMiddleware refuses a larger body before it is read; this holds wherever the form is used.
-        if upload and upload.size > settings.DPA_VERIFY_MAX_BYTES:
-            limit = size_label(settings.DPA_VERIFY_MAX_BYTES)
-            raise forms.ValidationError(f"The file is larger than any executed DPA ({limit} at most).")
+        if upload:
+            self.pdf_content = upload_pdf_content(upload)
         return upload
 
     def clean(self):
@@ -62,12 +66,23 @@ class VerifyForm(PortalForm):
         return data
 
     def fingerprint(self) -> str:
-        import hashlib
-
-        upload = self.cleaned_data.get("file")
-        if upload:
-            digest = hashlib.sha256()
-            for chunk in upload.chunks():
-                digest.update(chunk)
-            return digest.hexdigest()
+        if self.cleaned_data.get("file"):
+            return hashlib.sha256(self.pdf_content).hexdigest()
         return self.cleaned_data["sha256"]
+
+
+def upload_pdf_content(upload) -> bytes:
+    """The bytes of an uploaded PDF to verify, or a ValidationError saying why it cannot be checked (too large,
+    empty, not a PDF, encrypted, damaged). Used by the verify page and the API."""
+    from portal.services.signatures import UnusablePdf, open_pdf
+
+    # RequestLimitMiddleware refuses a larger body before it is read; this holds wherever the form is used.
+    if upload.size > settings.DPA_VERIFY_MAX_BYTES:
+        limit = size_label(settings.DPA_VERIFY_MAX_BYTES)
+        raise forms.ValidationError(f"The file is larger than any executed DPA ({limit} at most).")
+    content = b"".join(upload.chunks())
+    try:
+        open_pdf(content)
+    except UnusablePdf as exc:
+        raise forms.ValidationError(str(exc)) from exc
+    return content

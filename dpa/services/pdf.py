@@ -168,8 +168,25 @@ def informational_pdf(version: DpaVersion) -> StoredPdf:
     return version_pdf(version, watermark=INFORMATIONAL_WATERMARK)
 
 
+def executed_seal_reason(execution: DpaExecution) -> str:
+    return (
+        f"Executed DPA {execution.version.label} between {settings.PORTAL_PROCESSOR_NAME} "
+        f"and {execution.organisation.name}"
+    )
+
+
+def executed_pdf_seal(execution: DpaExecution, content: bytes) -> bytes:
+    """The final executed file: `content` (agreement + signature page, with both parties' signature records)
+    sealed by our certification signature (PAdES, DocMDP "no changes"), appended as an incremental update so the
+    rendered bytes stay a prefix. Unsigned when no signing certificate is configured."""
+    from portal.signing import sign_pdf
+
+    return sign_pdf(content, reason=executed_seal_reason(execution), certify=True)
+
+
 def executed_pdf_render(execution: DpaExecution) -> bytes:
-    """The agreement the signatory reviewed, byte for byte, followed by a signature page."""
+    """The agreement the signatory reviewed, byte for byte, followed by a signature page (not yet sealed:
+    see executed_pdf_seal)."""
     from pypdf import PdfReader, PdfWriter
 
     tz = portal_tz()

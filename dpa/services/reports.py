@@ -52,6 +52,11 @@ def breach_report_html(*, incident) -> str:
 
 
 def breach_report_pdf(*, incident) -> bytes:
+    """The report, signed by us (a PAdES approval signature) when a signing certificate is configured."""
     from weasyprint import HTML
 
-    return HTML(string=breach_report_html(incident=incident), url_fetcher=_no_fetching()).write_pdf()
+    from portal.signing import sign_pdf
+
+    pdf = HTML(string=breach_report_html(incident=incident), url_fetcher=_no_fetching()).write_pdf()
+    reason = f"Breach evidence report: {incident.title} ({settings.PORTAL_PROCESSOR_NAME})"
+    return sign_pdf(pdf, reason=reason)

@@ -335,7 +335,7 @@ def dpa_execution_countersign(
 def _countersign(
     *, execution: DpaExecution, actor, typed_name: str, title: str, confirms_authority: bool, request=None
 ) -> DpaExecution:
-    from dpa.services.pdf import executed_pdf_render, executed_pdf_store
+    from dpa.services.pdf import executed_pdf_render, executed_pdf_seal, executed_pdf_store
 
     if not is_legal(actor):
         raise ExecutionNotAllowed(COUNTERSIGN_LEGAL_ONLY)
@@ -361,7 +361,8 @@ def _countersign(
     execution.countersigned_at = now
     execution.countersigned_ip = client_ip(request)
     execution.countersigned_user_agent = (request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:500]
-    content = executed_pdf_render(execution)
+    # Sealed before it is stored: executed_sha256 is the hash of the signed file.
+    content = executed_pdf_seal(execution, executed_pdf_render(execution))
     execution.executed_path, execution.executed_sha256 = executed_pdf_store(execution, content)
     execution.executed_at = now
     execution.status = DpaExecution.Status.EXECUTED

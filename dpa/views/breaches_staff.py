@@ -31,6 +31,7 @@ from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.permissions import legal_required
 from portal.services.audit import audit_record
+from portal.signing import SigningFailed
 from portal.tables import Table
 
 SEVERITY_RANK = Case(
@@ -245,7 +246,11 @@ def breach_add_organisations(request, public_id):
 @legal_required("dpa.view_breachincident")
 def breach_report(request, public_id):
     incident = get_object_or_404(BreachIncident, public_id=public_id)
-    pdf = breach_report_pdf(incident=incident)
+    try:
+        pdf = breach_report_pdf(incident=incident)
+    except SigningFailed as exc:
+        messages.error(request, exc.message)
+        return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
     audit_record(
         action="breach.report_downloaded",
         actor=request.user,
