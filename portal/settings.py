@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "pgtrigger",
     "allauth",
     "allauth.account",
     "allauth.mfa",
