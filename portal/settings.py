@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "pgtrigger",
     "allauth",
     "allauth.account",
     "allauth.mfa",

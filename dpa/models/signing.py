@@ -1,13 +1,38 @@
 import uuid
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from portal.errors import ApplicationError
 from portal.models import BaseModel
+from portal.triggers import Refuse, RefuseTruncate
 
 EXECUTED_IMMUTABLE = "An executed DPA and its file cannot be changed."
+EXECUTED_HINT = "Request a new execution of the DPA instead; the executed one remains the evidence."
+
+
+class DpaExecutionQuerySet(models.QuerySet):
+    """Bulk operations bypass save() and delete(): they refuse to touch an executed row, as those do. Moving rows
+    into `executed` stays possible (the rows are not executed yet)."""
+
+    def _refuse_if_executed(self, rows) -> None:
+        if rows.filter(status=DpaExecution.Status.EXECUTED).exists():
+            raise ApplicationError(f"{EXECUTED_IMMUTABLE} {EXECUTED_HINT}")
+
+    def update(self, **kwargs):
+        self._refuse_if_executed(self)
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        self._refuse_if_executed(self.model.objects.filter(pk__in=[obj.pk for obj in objs]))
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def delete(self):
+        self._refuse_if_executed(self)
+        return super().delete()
 
 
 class DpaExecution(BaseModel):
@@ -72,6 +97,8 @@ class DpaExecution(BaseModel):
     executed_path = models.CharField(max_length=300, blank=True)
     executed_sha256 = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
+    objects = DpaExecutionQuerySet.as_manager()
+
     class Meta(BaseModel.Meta):
         constraints = [
             models.UniqueConstraint(
@@ -93,6 +120,25 @@ class DpaExecution(BaseModel):
                 condition=~Q(status="declined") | ~Q(decline_reason=""), name="dpa_declined_has_reason"
             ),
         ]
+        # The same rule in PostgreSQL, for raw SQL too (see portal/triggers.py). It looks at the OLD row only, so
+        # the UPDATE that moves a request into `executed` passes and every later one is refused.
+        triggers = [
+            Refuse(
+                name="dpa_execution_executed_is_final",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__status="executed"),
+                message="DPA execution % is executed: the signed record cannot be changed or deleted.",
+                args=("OLD.public_id",),
+                hint=EXECUTED_HINT,
+            ),
+            RefuseTruncate(
+                name="dpa_execution_no_truncate",
+                protected="status = 'executed'",
+                message="% holds executed DPAs, which cannot be deleted.",
+                args=("TG_TABLE_NAME",),
+                hint=EXECUTED_HINT,
+            ),
+        ]
 
     def __str__(self):
         return f"DPA {self.version.label} with {self.organisation} ({self.get_status_display().lower()})"
@@ -106,10 +152,11 @@ class DpaExecution(BaseModel):
         if self.pk is not None:
             stored = DpaExecution.objects.filter(pk=self.pk).values_list("status", flat=True).first()
             if stored == self.Status.EXECUTED:
-                raise ApplicationError(EXECUTED_IMMUTABLE)
+                raise ApplicationError(f"{EXECUTED_IMMUTABLE} {EXECUTED_HINT}")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        if self.status == self.Status.EXECUTED:
-            raise ApplicationError(EXECUTED_IMMUTABLE)
+        # The stored status counts, not a stale copy in memory.
+        if self.status == self.Status.EXECUTED or DpaExecution.objects.filter(pk=self.pk, status="executed").exists():
+            raise ApplicationError(f"{EXECUTED_IMMUTABLE} {EXECUTED_HINT}")
         return super().delete(*args, **kwargs)

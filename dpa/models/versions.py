@@ -1,27 +1,81 @@
 import uuid
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
 from portal.errors import ApplicationError
 from portal.models import BaseModel
+from portal.triggers import Refuse, RefuseTruncate
 
 VERSION_IMMUTABLE = "Version {label} is {status}: its text can no longer be changed. Draft a new version instead."
+VERSION_STATUS_FINAL = "Version {label} is {status}: a published version can only be superseded, never reopened."
+VERSION_UNDELETABLE = "Version {label} is {status}: it cannot be deleted. Publish a new version to supersede it."
 
-# What a published version may never change. Status may still move published → superseded.
+# What a draft may edit (and a published version may never change).
 CONTENT_FIELDS = ("label", "title", "body", "change_summary", "effective_date")
+# What never changes once published. Still allowed afterwards: status published → superseded, superseded_at set
+# once (when superseded), published_by (SET_NULL when that user is deleted) and updated_at.
+FROZEN_FIELDS = (*CONTENT_FIELDS, "public_id", "published_at", "created_at")
+GUARDED_FIELDS = (*FROZEN_FIELDS, "status", "superseded_at")
+
+
+def frozen_change_refusal(stored: dict, new: dict) -> str | None:
+    """Why changing a stored version (values of GUARDED_FIELDS) to `new` (some of them) is refused, or None."""
+    status = stored["status"]
+    if status == DpaVersion.Status.DRAFT:
+        return None
+    label = stored["label"]
+    if any(field in new and new[field] != stored[field] for field in FROZEN_FIELDS):
+        return VERSION_IMMUTABLE.format(label=label, status=status)
+    new_status = new.get("status", status)
+    superseding = status == DpaVersion.Status.PUBLISHED and new_status == DpaVersion.Status.SUPERSEDED
+    if new_status != status and not superseding:
+        return VERSION_STATUS_FINAL.format(label=label, status=status)
+    superseded_at = stored["superseded_at"]
+    if superseded_at is not None and new.get("superseded_at", superseded_at) != superseded_at:
+        return VERSION_IMMUTABLE.format(label=label, status=status)
+    return None
 
 
 class DpaVersionQuerySet(models.QuerySet):
+    """Bulk operations bypass save() and delete(): they apply the same rules to every published row they touch."""
+
+    def _stored_frozen(self, pks=None):
+        rows = self if pks is None else self.model.objects.filter(pk__in=pks)
+        return rows.exclude(status=DpaVersion.Status.DRAFT).values("pk", *GUARDED_FIELDS)
+
     def update(self, **kwargs):
-        # Bulk updates bypass save(); refuse them when they touch the text of a non-draft version.
-        if set(kwargs) & set(CONTENT_FIELDS) and self.exclude(status=DpaVersion.Status.DRAFT).exists():
-            raise ApplicationError("Published DPA versions cannot be changed.")
+        if set(kwargs) & set(GUARDED_FIELDS):
+            for stored in self._stored_frozen():
+                refusal = frozen_change_refusal(stored, kwargs)
+                if refusal:
+                    raise ApplicationError(refusal)
         return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        guarded = set(fields) & set(GUARDED_FIELDS)
+        if guarded:
+            by_pk = {obj.pk: obj for obj in objs}
+            for stored in self._stored_frozen(pks=list(by_pk)):
+                refusal = frozen_change_refusal(stored, {f: getattr(by_pk[stored["pk"]], f) for f in guarded})
+                if refusal:
+                    raise ApplicationError(refusal)
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def delete(self):
+        stored = self._stored_frozen().first()
+        if stored:
+            raise ApplicationError(VERSION_UNDELETABLE.format(label=stored["label"], status=stored["status"]))
+        return super().delete()
 
     def published(self):
         return self.filter(status__in=(DpaVersion.Status.PUBLISHED, DpaVersion.Status.SUPERSEDED))
+
+
+_old_frozen = ", ".join(f"OLD.{f}" for f in (*FROZEN_FIELDS, "id"))
+_new_frozen = ", ".join(f"NEW.{f}" for f in (*FROZEN_FIELDS, "id"))
 
 
 class DpaVersion(BaseModel):
@@ -70,6 +124,38 @@ class DpaVersion(BaseModel):
                 name="dpa_version_published_has_time",
             ),
         ]
+        # The same rules in PostgreSQL, for raw SQL too (see portal/triggers.py).
+        triggers = [
+            Refuse(
+                name="dpa_version_published_is_frozen",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    "OLD.status <> 'draft' AND ("
+                    f"({_old_frozen}) IS DISTINCT FROM ({_new_frozen})"
+                    " OR (NEW.status IS DISTINCT FROM OLD.status"
+                    " AND NOT (OLD.status = 'published' AND NEW.status = 'superseded'))"
+                    " OR (OLD.superseded_at IS NOT NULL AND NEW.superseded_at IS DISTINCT FROM OLD.superseded_at))"
+                ),
+                message="DPA version % is %: its text, dates and status can no longer be changed.",
+                args=("OLD.label", "OLD.status"),
+                hint="Draft and publish a new version instead; a published version may only become superseded.",
+            ),
+            Refuse(
+                name="dpa_version_published_no_delete",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Q(old__status__in=["published", "superseded"]),
+                message="DPA version % is %: a published version cannot be deleted.",
+                args=("OLD.label", "OLD.status"),
+                hint="Publish a new version; the old one stays, marked superseded.",
+            ),
+            RefuseTruncate(
+                name="dpa_version_no_truncate",
+                protected="status <> 'draft'",
+                message="% holds published DPA versions, which cannot be deleted.",
+                args=("TG_TABLE_NAME",),
+                hint="Publish a new version; the old one stays, marked superseded.",
+            ),
+        ]
 
     def __str__(self):
         return f"DPA {self.label} ({self.get_status_display().lower()})"
@@ -79,20 +165,18 @@ class DpaVersion(BaseModel):
         return self.status == self.Status.DRAFT
 
     def save(self, *args, **kwargs):
-        # The one rule kept in the model: a frozen version's text never changes, whoever calls save().
+        # A frozen version's text never changes, whoever calls save(); only published → superseded is allowed.
         if self.pk is not None:
-            stored = DpaVersion.objects.filter(pk=self.pk).values("status", *CONTENT_FIELDS).first()
-            if stored and stored["status"] != self.Status.DRAFT:
-                changed = [f for f in CONTENT_FIELDS if stored[f] != getattr(self, f)]
-                if changed:
-                    raise ApplicationError(
-                        VERSION_IMMUTABLE.format(label=stored["label"], status=stored["status"]), extra={}
-                    )
-                if self.status == self.Status.DRAFT:
-                    raise ApplicationError("A published version cannot go back to draft.")
+            stored = DpaVersion.objects.filter(pk=self.pk).values(*GUARDED_FIELDS).first()
+            if stored:
+                fields = kwargs.get("update_fields") or GUARDED_FIELDS
+                new = {f: getattr(self, f) for f in GUARDED_FIELDS if f in fields}
+                refusal = frozen_change_refusal(stored, new)
+                if refusal:
+                    raise ApplicationError(refusal)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         if not self.is_draft:
-            raise ApplicationError(VERSION_IMMUTABLE.format(label=self.label, status=self.status))
+            raise ApplicationError(VERSION_UNDELETABLE.format(label=self.label, status=self.status))
         return super().delete(*args, **kwargs)

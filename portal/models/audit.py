@@ -1,9 +1,12 @@
 import hashlib
 import json
 
+import pgtrigger
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+
+from portal.triggers import Refuse, RefuseTruncate
 
 
 class AppendOnlyError(Exception):
@@ -55,6 +58,23 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ("-id",)
         permissions = [("export_auditevent", "Can export the audit log")]
+        # PostgreSQL refuses the same as the ORM guards below, for raw SQL too (see portal/triggers.py).
+        triggers = [
+            Refuse(
+                name="audit_event_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                message="audit event % is append-only: it can be neither changed nor deleted.",
+                args=("OLD.id",),
+                hint="Record a new audit event that corrects it; the hash chain keeps both.",
+            ),
+            RefuseTruncate(
+                name="audit_log_no_truncate",
+                protected="TRUE",
+                message="% is the append-only audit log and cannot be emptied.",
+                args=("TG_TABLE_NAME",),
+                hint="Audit events are kept; export them with the audit log export instead.",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
