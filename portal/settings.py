@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.MfaSessionMiddleware",
+    # last, so its process_exception sees a view's exception first: a missing or altered evidence file is a 503
+    "portal.middleware.EvidenceIntegrityMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
