@@ -241,7 +241,7 @@ def dpa_execution_agreement_refresh(*, execution: DpaExecution, request=None) ->
     return execution
 
 
-def _signatory_actor(execution: DpaExecution) -> Actor:
+def signatory_actor(execution: DpaExecution) -> Actor:
     return Actor(label=f"{execution.signatory_name} <{execution.signatory_email}> (signatory link)")
 
 
@@ -285,7 +285,7 @@ def dpa_execution_sign(
     execution.save()
     audit_record(
         action="dpa.signed_by_customer",
-        actor=_signatory_actor(execution),
+        actor=signatory_actor(execution),
         target=execution,
         organisation=execution.organisation,
         request=request,
@@ -421,7 +421,7 @@ def dpa_execution_decline(*, execution: DpaExecution, side: str, reason: str, ac
     if len(reason) < 10:
         raise ApplicationError(REASON_REQUIRED, field="reason")
     if actor is None:
-        actor = _signatory_actor(execution)
+        actor = signatory_actor(execution)
     execution.status = DpaExecution.Status.DECLINED
     execution.declined_side = side
     execution.declined_at = timezone.now()
