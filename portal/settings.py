@@ -223,6 +223,7 @@ CELERY_BEAT_SCHEDULE = {
     "subprocessors-objection-reminders": {"task": "subprocessors.tasks.objection_reminders", "schedule": 3600.0},
     "subprocessors-fanout-sweep": {"task": "subprocessors.tasks.change_fanout_sweep", "schedule": 300.0},
     "subprocessors-webhook-sweep": {"task": "subprocessors.tasks.webhook_sweep", "schedule": 60.0},
+    "evidence-files-verify": {"task": "portal.tasks.evidence_files_sweep", "schedule": 86400.0},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------

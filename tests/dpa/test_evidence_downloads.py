@@ -297,3 +297,29 @@ def test_an_expired_signatory_link_is_404_not_a_check(org, client, legal):
     _alter_byte(served)
     assert served.get().status_code == 404
     assert not AuditEvent.objects.filter(action=FAILED).exists()
+
+
+# --- the command sees the DPA files ----------------------------------------------------------------------------
+
+
+def test_command_checks_executed_dpas_and_agreements_awaiting_signature(org, other_org, client):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    executed = _execution(org, executed=True)
+    awaiting = _execution(other_org, executed=False, token=secrets.token_urlsafe(32))
+    out = io.StringIO()
+    call_command("verify_evidence_files", stdout=out)
+    assert "All 2 evidence files match their recorded SHA-256" in out.getvalue()
+    _alter_byte(Served(client, "", executed.executed_path))
+    default_storage.delete(awaiting.agreement_path)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="2 of 2 evidence files failed"):
+        call_command("verify_evidence_files", stderr=err)
+    assert f"ALTERED (now {hashlib.sha256(Served(client, '', executed.executed_path).stored()).hexdigest()})" in (
+        err.getvalue()
+    )
+    assert f"executed DPA {executed.version.label} ({org.name}) {executed.executed_path}" in err.getvalue()
+    assert f"MISSING: DPA agreement for signature {awaiting.version.label} ({other_org.name})" in err.getvalue()
