@@ -318,17 +318,24 @@ def dpa_execution_countersign(
 ) -> DpaExecution:
     """Legal countersigns; the executed PDF is stored and recorded in one go: if the transaction fails (a lost
     connection at commit included), the file is removed again and a retry starts clean."""
-    from dpa.services.pdf import evidence_files_kept_only_on_success
+    from dpa.services.pdf import AGREEMENT_FILE_CHANGED, evidence_files_kept_only_on_success
+    from portal.services.evidence_files import EvidenceIntegrityError, integrity_failure_record
 
-    with evidence_files_kept_only_on_success():
-        return _countersign(
-            execution=execution,
-            actor=actor,
-            typed_name=typed_name,
-            title=title,
-            confirms_authority=confirms_authority,
-            request=request,
-        )
+    try:
+        with evidence_files_kept_only_on_success():
+            return _countersign(
+                execution=execution,
+                actor=actor,
+                typed_name=typed_name,
+                title=title,
+                confirms_authority=confirms_authority,
+                request=request,
+            )
+    except EvidenceIntegrityError as exc:
+        # Nothing was executed. Now that the countersignature's transaction has rolled back, the failure is audited
+        # and the legal lead alerted; the countersigner is told why on the page.
+        integrity_failure_record(error=exc)
+        raise ApplicationError(AGREEMENT_FILE_CHANGED) from exc
 
 
 @transaction.atomic
@@ -361,7 +368,7 @@ def _countersign(
     execution.countersigned_at = now
     execution.countersigned_ip = client_ip(request)
     execution.countersigned_user_agent = (request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:500]
-    content = executed_pdf_render(execution)
+    content = executed_pdf_render(execution, request=request, actor=actor)
     execution.executed_path, execution.executed_sha256 = executed_pdf_store(execution, content)
     execution.executed_at = now
     execution.status = DpaExecution.Status.EXECUTED

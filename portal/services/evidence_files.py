@@ -129,8 +129,7 @@ def open_verified(
     spool.close()
     context = {"target": target, "organisation": organisation, "request": request, "actor": actor}
     error = EvidenceIntegrityError(path=path, expected=sha256, actual=actual, what=what, context=context)
-    if not _in_callers_transaction():
-        integrity_failure_record(error=error)
+    integrity_failure_record(error=error)
     raise error
 
 
@@ -157,8 +156,9 @@ def _requested_by(*, request, actor) -> Actor:
 
 def integrity_failure_record(*, error: EvidenceIntegrityError) -> bool:
     """Write the audit row and queue the legal lead's alert for `error`, in a transaction of their own, once per
-    error. Returns False if it was recorded already."""
-    if error.recorded:
+    error. Returns False if it was recorded already, or cannot be yet: inside a caller's transaction the row would
+    be rolled back with it, so it waits for a call after that transaction (the middleware's, for requests)."""
+    if error.recorded or _in_callers_transaction():
         return False
     ctx = error.context
     request, actor = ctx.get("request"), ctx.get("actor")

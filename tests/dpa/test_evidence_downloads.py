@@ -323,3 +323,39 @@ def test_command_checks_executed_dpas_and_agreements_awaiting_signature(org, oth
     )
     assert f"executed DPA {executed.version.label} ({org.name}) {executed.executed_path}" in err.getvalue()
     assert f"MISSING: DPA agreement for signature {awaiting.version.label} ({other_org.name})" in err.getvalue()
+
+
+# --- countersigning reads the signed agreement through the same check ------------------------------------------
+
+
+def test_countersigning_an_agreement_altered_on_disk_is_refused_audited_and_alerted(
+    org, client, legal, django_capture_on_commit_callbacks, mailoutbox
+):
+    execution = _execution(org, executed=False, token=secrets.token_urlsafe(32))
+    DpaExecution.objects.filter(pk=execution.pk).update(
+        status=DpaExecution.Status.AWAITING_COUNTERSIGNATURE,
+        customer_signed_name="Ines de Vries",
+        customer_signed_at=timezone.now(),
+    )
+    _append_byte(Served(client, "", execution.agreement_path))
+    login(client, legal)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("staff_dpa_execution", args=[execution.public_id]),
+            {
+                "action": "countersign",
+                "typed_name": "Lena Jansen",
+                "title": "General Counsel",
+                "confirms_authority": "on",
+            },
+        )
+    assert response.status_code == 400
+    assert "The stored agreement no longer matches the SHA-256 the customer signed" in response.content.decode()
+    execution.refresh_from_db()
+    assert execution.status == DpaExecution.Status.AWAITING_COUNTERSIGNATURE
+    assert not default_storage.exists("dpa/executed") or not default_storage.listdir("dpa/executed")[1]
+    event = AuditEvent.objects.get(action=FAILED)  # written after the countersignature's transaction rolled back
+    assert event.actor_id == legal.pk
+    assert event.details["path"] == execution.agreement_path
+    assert not AuditEvent.objects.filter(action="dpa.executed").exists()
+    assert len(_lead_emails(mailoutbox)) == 1
