@@ -259,3 +259,14 @@ def test_another_app_registers_its_files(monkeypatch):
 @pytest.fixture
 def rf():
     return RequestFactory()
+
+
+def test_issued_reports_join_the_sweep_exactly_when_their_model_exists():
+    from django.apps import apps
+
+    try:
+        apps.get_model("portal", "IssuedReport")
+        installed = True
+    except LookupError:
+        installed = False
+    assert ("issued reports" in ef.evidence_sources()) is installed
