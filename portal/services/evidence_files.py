@@ -154,6 +154,11 @@ def _requested_by(*, request, actor) -> Actor:
     return Actor(label="anonymous visitor" if request is not None else "system")
 
 
+def _view_name(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    return match.view_name if match is not None else ""
+
+
 def integrity_failure_record(*, error: EvidenceIntegrityError) -> bool:
     """Write the audit row and queue the legal lead's alert for `error`, in a transaction of their own, once per
     error. Returns False if it was recorded already, or cannot be yet: inside a caller's transaction the row would
@@ -178,7 +183,8 @@ def integrity_failure_record(*, error: EvidenceIntegrityError) -> bool:
                 "actual_sha256": error.actual,
                 "missing": error.missing,
                 "requested_by": who.label,
-                "url": request.get_full_path() if request is not None else "",
+                # the view, not the URL: a signatory link's URL carries its token, which is never stored
+                "view": _view_name(request),
             },
         )
         _alert_legal_lead(error=error, who=who.label, now=now)
