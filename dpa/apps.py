@@ -17,7 +17,9 @@ class DpaConfig(AppConfig):
     ]
 
     def ready(self):
-        # Registers the breach register's delivery-event handlers with the outbox.
+        # Registers the breach register's delivery-event handlers with the outbox, and the stored evidence files
+        # (executed DPAs, agreements awaiting signature, trust documents) with the integrity sweep.
+        from dpa.selectors import evidence  # noqa: F401
         from dpa.services import breach_delivery  # noqa: F401
 
     def staff_panels(self, request):

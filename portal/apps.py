@@ -7,3 +7,6 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal import checks, receivers  # noqa: F401  (registers the checks, connects the account-event receivers)
+        from portal.evidence import register_issued_reports
+
+        register_issued_reports()  # issued reports join the evidence-file sweep once their model exists

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.MfaSessionMiddleware",
+    # last, so its process_exception sees a view's exception first: a missing or altered evidence file is a 503
+    "portal.middleware.EvidenceIntegrityMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -229,6 +231,7 @@ CELERY_BEAT_SCHEDULE = {
     "subprocessors-objection-reminders": {"task": "subprocessors.tasks.objection_reminders", "schedule": 3600.0},
     "subprocessors-fanout-sweep": {"task": "subprocessors.tasks.change_fanout_sweep", "schedule": 300.0},
     "subprocessors-webhook-sweep": {"task": "subprocessors.tasks.webhook_sweep", "schedule": 60.0},
+    "evidence-files-verify": {"task": "portal.tasks.evidence_files_sweep", "schedule": 86400.0},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------

@@ -21,3 +21,15 @@ def outbox_sweep() -> int:
     for pk in ids:
         outbox_deliver_task.delay(pk)
     return len(ids)
+
+
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def evidence_files_sweep() -> int:
+    """Beat, daily: check every stored evidence file against its recorded SHA-256. Each missing or altered file is
+    audited and alerts the legal lead (once per file per day, shared with the alerts of refused downloads).
+    Returns the number of failing files."""
+    from portal.services.audit import Actor
+    from portal.services.evidence_files import evidence_files_verify
+
+    _, failures = evidence_files_verify(alert=True, actor=Actor(label="system (daily evidence-file check)"))
+    return len(failures)

@@ -13,10 +13,12 @@ from django.utils import timezone
 
 from dpa.models import AccessLevel, TrustDocument, TrustDocumentVersion
 from dpa.selectors.access import active_access_for, user_can_open
+from dpa.selectors.evidence import document_file_label
 from dpa.services.stamping import stamp_pdf
 from portal.calendar import local_date
 from portal.errors import ApplicationError
 from portal.services.audit import Actor, audit_record
+from portal.services.evidence_files import open_verified
 
 NOT_PDF = "Upload a PDF file (the file does not start with %PDF-)."
 TOO_LARGE = "The file is larger than {limit} MB."
@@ -170,7 +172,8 @@ def stamp_text(user, when) -> str:
 def document_download(*, document: TrustDocument, user, request=None):
     """Check the level now (never cached past this request), audit, and return (content, file name).
 
-    `content` is an open file to stream, or the stamped bytes for NDA-level documents."""
+    `content` is an open file to stream (the verified copy), or the stamped bytes for NDA-level documents. A stored
+    file that is missing or no longer has its recorded SHA-256 raises EvidenceIntegrityError (a 503 page)."""
     if document.retired_at or document.current_version is None:
         raise PermissionDenied(RETIRED)
     if not user_can_open(user, document.access_level):
@@ -178,12 +181,23 @@ def document_download(*, document: TrustDocument, user, request=None):
     version = document.current_version
     now = timezone.now()
     stamped = document.access_level == AccessLevel.NDA
-    if stamped:
-        with version.file.open("rb") as fh:
-            content = stamp_pdf(fh.read(), stamp_text(user, now))
-    else:
-        content = version.file.storage.open(version.file.name, "rb")
     grant = active_access_for(user)
+    # The stored original is checked against its recorded SHA-256 first; stamping then changes the copy served.
+    original = open_verified(
+        path=version.file.name,
+        sha256=version.sha256,
+        what=document_file_label(version),
+        target=document,
+        organisation=grant.organisation_id if grant else None,
+        request=request,
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        storage=version.file.storage,
+    )
+    if stamped:
+        with original:
+            content = stamp_pdf(original.read(), stamp_text(user, now))
+    else:
+        content = original
     audit_record(
         action="document.downloaded",
         actor=user if getattr(user, "is_authenticated", False) else Actor(label="anonymous visitor"),

@@ -24,8 +24,9 @@ from django.utils import dateformat, timezone
 from dpa.documents import split_clauses
 from dpa.models import DpaExecution, DpaVersion
 from dpa.selectors.annex import AnnexSnapshot, annex_as_data, annex_subprocessors
+from dpa.selectors.evidence import execution_file_label
 from portal.calendar import portal_tz
-from portal.errors import ApplicationError
+from portal.services.evidence_files import read_verified
 
 INFORMATIONAL_WATERMARK = "Informational copy — not executed"
 AGREEMENT_TEMPLATE = "dpa/pdf/agreement.html"
@@ -184,9 +185,11 @@ def executed_pdf_seal(execution: DpaExecution, content: bytes) -> bytes:
     return sign_pdf(content, reason=executed_seal_reason(execution), certify=True)
 
 
-def executed_pdf_render(execution: DpaExecution) -> bytes:
-    """The agreement the signatory reviewed, byte for byte, followed by a signature page (not yet sealed:
-    see executed_pdf_seal)."""
+def executed_pdf_render(execution: DpaExecution, *, request=None, actor=None) -> bytes:
+    """The agreement the signatory reviewed, byte for byte, followed by a signature page (not yet sealed: see
+    executed_pdf_seal).
+
+    A stored agreement that no longer has the SHA-256 the customer signed raises EvidenceIntegrityError."""
     from pypdf import PdfReader, PdfWriter
 
     tz = portal_tz()
@@ -205,11 +208,16 @@ def executed_pdf_render(execution: DpaExecution) -> bytes:
             "annex_as_of": annex_as_of_label(execution.annex_as_of) if execution.annex_as_of else "",
         },
     )
-    with default_storage.open(execution.agreement_path, "rb") as fh:
-        agreement = fh.read()
     # The executed file carries the signed agreement itself, never a re-rendering from a later list.
-    if hashlib.sha256(agreement).hexdigest() != execution.agreement_sha256:
-        raise ApplicationError(AGREEMENT_FILE_CHANGED)
+    agreement = read_verified(
+        path=execution.agreement_path,
+        sha256=execution.agreement_sha256,
+        what=execution_file_label(execution, executed=False),
+        target=execution,
+        organisation=execution.organisation,
+        request=request,
+        actor=actor,
+    )
     signature = _html_to_pdf(html)
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(agreement)))

@@ -241,7 +241,7 @@ def dpa_execution_agreement_refresh(*, execution: DpaExecution, request=None) ->
     return execution
 
 
-def _signatory_actor(execution: DpaExecution) -> Actor:
+def signatory_actor(execution: DpaExecution) -> Actor:
     return Actor(label=f"{execution.signatory_name} <{execution.signatory_email}> (signatory link)")
 
 
@@ -285,7 +285,7 @@ def dpa_execution_sign(
     execution.save()
     audit_record(
         action="dpa.signed_by_customer",
-        actor=_signatory_actor(execution),
+        actor=signatory_actor(execution),
         target=execution,
         organisation=execution.organisation,
         request=request,
@@ -318,17 +318,24 @@ def dpa_execution_countersign(
 ) -> DpaExecution:
     """Legal countersigns; the executed PDF is stored and recorded in one go: if the transaction fails (a lost
     connection at commit included), the file is removed again and a retry starts clean."""
-    from dpa.services.pdf import evidence_files_kept_only_on_success
+    from dpa.services.pdf import AGREEMENT_FILE_CHANGED, evidence_files_kept_only_on_success
+    from portal.services.evidence_files import EvidenceIntegrityError, integrity_failure_record
 
-    with evidence_files_kept_only_on_success():
-        return _countersign(
-            execution=execution,
-            actor=actor,
-            typed_name=typed_name,
-            title=title,
-            confirms_authority=confirms_authority,
-            request=request,
-        )
+    try:
+        with evidence_files_kept_only_on_success():
+            return _countersign(
+                execution=execution,
+                actor=actor,
+                typed_name=typed_name,
+                title=title,
+                confirms_authority=confirms_authority,
+                request=request,
+            )
+    except EvidenceIntegrityError as exc:
+        # Nothing was executed. Now that the countersignature's transaction has rolled back, the failure is audited
+        # and the legal lead alerted; the countersigner is told why on the page.
+        integrity_failure_record(error=exc)
+        raise ApplicationError(AGREEMENT_FILE_CHANGED) from exc
 
 
 @transaction.atomic
@@ -362,7 +369,7 @@ def _countersign(
     execution.countersigned_ip = client_ip(request)
     execution.countersigned_user_agent = (request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:500]
     # Sealed before it is stored: executed_sha256 is the hash of the signed file.
-    content = executed_pdf_seal(execution, executed_pdf_render(execution))
+    content = executed_pdf_seal(execution, executed_pdf_render(execution, request=request, actor=actor))
     execution.executed_path, execution.executed_sha256 = executed_pdf_store(execution, content)
     execution.executed_at = now
     execution.status = DpaExecution.Status.EXECUTED
@@ -422,7 +429,7 @@ def dpa_execution_decline(*, execution: DpaExecution, side: str, reason: str, ac
     if len(reason) < 10:
         raise ApplicationError(REASON_REQUIRED, field="reason")
     if actor is None:
-        actor = _signatory_actor(execution)
+        actor = signatory_actor(execution)
     execution.status = DpaExecution.Status.DECLINED
     execution.declined_side = side
     execution.declined_at = timezone.now()

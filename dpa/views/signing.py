@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from dpa.forms.signing import DeclineForm, ExecutionRequestForm, SignForm
 from dpa.models import DpaExecution
+from dpa.selectors.evidence import execution_file_label
 from dpa.selectors.signing import execution_for_token, execution_in_force, executions_for_organisation, open_execution
 from dpa.selectors.versions import current_version
 from dpa.services.pdf import annex_as_of_label
@@ -25,6 +26,7 @@ from dpa.services.signing import (
     dpa_execution_request,
     dpa_execution_sign,
     execution_refusal,
+    signatory_actor,
     signing_refusal,
 )
 from dpa.views.versions import pdf_response
@@ -33,6 +35,7 @@ from portal.forms import form_error
 from portal.models import Membership
 from portal.selectors import membership_for
 from portal.services.audit import audit_record, client_ip
+from portal.services.evidence_files import read_verified
 
 
 def organisation_section(request, membership) -> dict:
@@ -205,20 +208,23 @@ def _show_current_agreement(request, execution: DpaExecution, sign_form: SignFor
 
 
 def sign_pdf(request, token):
-    from django.core.files.storage import default_storage
-
     execution = _execution_from_token(token)
     if execution.status != DpaExecution.Status.AWAITING_SIGNATORY or execution.link_expires_at <= timezone.now():
         raise Http404
-    with default_storage.open(execution.agreement_path, "rb") as fh:
-        content = fh.read()
+    content = read_verified(
+        path=execution.agreement_path,
+        sha256=execution.agreement_sha256,
+        what=execution_file_label(execution, executed=False),
+        target=execution,
+        organisation=execution.organisation,
+        request=request,
+        actor=signatory_actor(execution),
+    )
     return pdf_response(content, f"dpa-{execution.version.label}-for-signature.pdf")
 
 
 @login_required
 def executed_pdf(request, public_id, execution_id):
-    from django.core.files.storage import default_storage
-
     membership = membership_for(request.user, public_id)
     execution = get_object_or_404(
         DpaExecution.objects.select_related("version"),
@@ -226,8 +232,14 @@ def executed_pdf(request, public_id, execution_id):
         organisation=membership.organisation,
         status=DpaExecution.Status.EXECUTED,
     )
-    with default_storage.open(execution.executed_path, "rb") as fh:
-        content = fh.read()
+    content = read_verified(
+        path=execution.executed_path,
+        sha256=execution.executed_sha256,
+        what=execution_file_label(execution, executed=True),
+        target=execution,
+        organisation=membership.organisation,
+        request=request,
+    )
     audit_record(
         action="dpa.executed_copy_downloaded",
         actor=request.user,

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -11,6 +12,7 @@ from dpa.filters import ExecutionFilter
 from dpa.forms.signing import CountersignForm, DeclineForm
 from dpa.forms.versions import DpaVersionForm
 from dpa.models import DpaExecution, DpaVersion
+from dpa.selectors.evidence import execution_file_label
 from dpa.selectors.signing import staff_executions
 from dpa.selectors.versions import staff_versions
 from dpa.services.pdf import annex_as_of_label
@@ -20,6 +22,7 @@ from dpa.views.versions import pdf_response
 from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.permissions import legal_required
+from portal.services.evidence_files import read_verified
 from portal.tables import Table
 
 VERSION_COLUMNS = {
@@ -176,14 +179,18 @@ def execution_detail(request, public_id):
 
 @legal_required("dpa.view_dpaexecution")
 def execution_pdf(request, public_id):
-    from django.core.files.storage import default_storage
-    from django.http import Http404
-
-    execution = get_object_or_404(DpaExecution, public_id=public_id)
+    execution = get_object_or_404(DpaExecution.objects.select_related("version", "organisation"), public_id=public_id)
+    executed = bool(execution.executed_path)
     path = execution.executed_path or execution.agreement_path
     if not path:
         raise Http404
-    with default_storage.open(path, "rb") as fh:
-        content = fh.read()
-    kind = "executed" if execution.executed_path else "for-signature"
+    content = read_verified(
+        path=path,
+        sha256=execution.executed_sha256 if executed else execution.agreement_sha256,
+        what=execution_file_label(execution, executed=executed),
+        target=execution,
+        organisation=execution.organisation,
+        request=request,
+    )
+    kind = "executed" if executed else "for-signature"
     return pdf_response(content, f"dpa-{execution.version.label}-{execution.organisation.public_id}-{kind}.pdf")

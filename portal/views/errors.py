@@ -1,4 +1,5 @@
-"""Error pages in the portal's layout: 400, 403 (CSRF included), 404, 429 and 500.
+"""Error pages in the portal's layout: 400, 403 (CSRF included), 404, 429, 500, and 503 for an evidence file that
+failed its integrity check.
 
 People get the portal's header, a plain explanation and a way back; API clients (paths under /api/) get DRF's JSON
 shape. The 500 page must render when the cause is the database or a template: it is tried in the full layout
@@ -15,6 +16,15 @@ FALLBACK_500 = (
     "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Server error</title></head>"
     "<body><main><h1>Something went wrong on our side</h1><p>Nothing you did caused this. Please try again in a "
     "few minutes.</p><p><a href='/'>Back to the home page</a></p></main></body></html>"
+)
+
+EVIDENCE_ALTERED = (
+    "This file failed its integrity check and was not sent. Our legal team has been alerted; please try again "
+    "later or contact {support}."
+)
+EVIDENCE_MISSING = (
+    "This file could not be found in storage and was not sent. Our legal team has been alerted; please try again "
+    "later or contact {support}."
 )
 
 PAGES = {
@@ -57,6 +67,22 @@ def csrf_failure(request, reason=""):
 
 def too_many_requests(request, exception=None):
     return error_page(request, 429)
+
+
+def evidence_unavailable(request, error) -> HttpResponse:
+    """A stored evidence file was missing or altered (portal.services.evidence_files): 503, never its bytes."""
+    from django.conf import settings
+
+    template = EVIDENCE_MISSING if error.missing else EVIDENCE_ALTERED
+    message = template.format(support=settings.PORTAL_SUPPORT_EMAIL)
+    if _is_api(request):
+        response = JsonResponse({"detail": message}, status=503)
+    else:
+        body = loader.render_to_string("errors/503_evidence.html", {"status": 503, "message": message}, request=request)
+        response = HttpResponse(body, status=503)
+    response["Retry-After"] = "3600"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def server_error(request):
