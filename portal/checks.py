@@ -1,7 +1,7 @@
 """System checks of the deployment that Django's own `check --deploy` does not know about."""
 
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 from portal.staticfiles import manifest_missing
 
@@ -18,3 +18,37 @@ STATIC_NOT_COLLECTED = Warning(
 @register(Tags.staticfiles, deploy=True)
 def static_files_collected(app_configs, **kwargs):
     return [STATIC_NOT_COLLECTED] if manifest_missing(staticfiles_storage) else []
+
+
+EVIDENCE_UNSIGNED = Warning(
+    "PORTAL_SIGNING_KEY is not set: evidence PDFs will be unsigned.",
+    hint=(
+        "Executed DPAs, breach evidence reports and the other evidence PDFs are then issued without a PAdES "
+        "signature, so only this portal's SHA-256 lookup can vouch for them. Set PORTAL_SIGNING_KEY and "
+        "PORTAL_SIGNING_CERT (or a PKCS#12 bundle with PORTAL_SIGNING_PASSPHRASE) and PORTAL_SIGNING_CHAIN."
+    ),
+    id="portal.W020",
+)
+
+
+@register(deploy=True)
+def evidence_signing(app_configs, **kwargs):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal import signing
+
+    try:
+        material = signing.signing_material()
+    except ImproperlyConfigured as exc:
+        return [Error(str(exc), id="portal.E020")]
+    if material is None:
+        return [EVIDENCE_UNSIGNED]
+    if material.demo:
+        return [
+            Warning(
+                "Evidence PDFs are signed with the DEMO ONLY certificate that load_demo created.",
+                hint="Configure PORTAL_SIGNING_KEY with a certificate from a real certificate authority.",
+                id="portal.W021",
+            )
+        ]
+    return []

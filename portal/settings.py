@@ -346,6 +346,23 @@ CHANGE_FANOUT_BATCH = env.int("CHANGE_FANOUT_BATCH", default=500)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 
+# --- Evidence signatures (portal.signing) -----------------------------------------------------------
+# PAdES signatures on the PDFs the portal issues as evidence, and detached CMS signatures (audit checkpoints).
+# PORTAL_SIGNING_KEY: a PEM private key (with PORTAL_SIGNING_CERT) or a PKCS#12 bundle (.p12/.pfx: key, certificate
+# and usually the chain). Unset: evidence PDFs are issued unsigned (`check --deploy` warns); with DEBUG, the demo
+# CA that `load_demo` writes into PORTAL_SIGNING_DEMO_DIR is used instead.
+PORTAL_SIGNING_KEY = env("PORTAL_SIGNING_KEY", default="")
+PORTAL_SIGNING_CERT = env("PORTAL_SIGNING_CERT", default="")
+PORTAL_SIGNING_PASSPHRASE = env("PORTAL_SIGNING_PASSPHRASE", default="")
+# PEM files of the intermediate and root certificates (comma-separated); the roots are the verifier's trust anchors.
+PORTAL_SIGNING_CHAIN = env.list("PORTAL_SIGNING_CHAIN", default=[])
+# RFC 3161 time-stamping authority: signatures become PAdES B-T (B-LT when revocation info can be embedded).
+PORTAL_TSA_URL = env("PORTAL_TSA_URL", default="")
+# PEM files of the TSA's root/intermediate certificates, so verification can call its timestamps trusted.
+PORTAL_TSA_CHAIN = env.list("PORTAL_TSA_CHAIN", default=[])
+PORTAL_TSA_TIMEOUT_SECONDS = env.int("PORTAL_TSA_TIMEOUT_SECONDS", default=10)
+PORTAL_SIGNING_DEMO_DIR = BASE_DIR / "var" / "demo-signing"
+
 # --- Sub-processor list ----------------------------------------------------------------------
 SUBPROCESSORS_PAGE_CACHE_SECONDS = env.int("SUBPROCESSORS_PAGE_CACHE_SECONDS", default=86400)
 SUBPROCESSORS_SUBSCRIBE_RATE = env("SUBPROCESSORS_SUBSCRIBE_RATE", default="5/h")

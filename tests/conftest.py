@@ -1,7 +1,9 @@
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
+from tests.signing import dummy_timestamper, make_test_pki
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +21,37 @@ def django_db_setup(django_db_setup):
     contents = getattr(wrapper, "_test_serialized_contents", None)
     if contents is not None:
         type(wrapper)._test_serialized_contents = contents
+
+
+@pytest.fixture(scope="session")
+def test_pki(tmp_path_factory):
+    """A test CA and signing certificate (made like the demo ones), used by every test session-wide."""
+    return make_test_pki(tmp_path_factory.mktemp("signing"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _signing_settings(test_pki):
+    with override_settings(**test_pki.settings):
+        yield
+
+
+@pytest.fixture
+def tsa(test_pki, monkeypatch):
+    """Signatures carry RFC 3161 timestamps from pyHanko's in-process TSA (certificate from the test CA)."""
+    from portal import signing
+
+    stamper = dummy_timestamper(test_pki.ca)
+    monkeypatch.setattr(signing, "timestamper", lambda: stamper)
+    return stamper
+
+
+@pytest.fixture
+def unsigned(settings):
+    """Signing not configured: evidence is issued unsigned."""
+    settings.PORTAL_SIGNING_KEY = ""
+    settings.PORTAL_SIGNING_CERT = ""
+    settings.PORTAL_SIGNING_CHAIN = []
+    settings.DEBUG = False
 
 
 @pytest.fixture(autouse=True)

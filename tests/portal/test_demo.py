@@ -20,6 +20,11 @@ def test_demo_loads_twice_without_duplicates(settings, capsys):
     assert legal.check_password(DEMO_PASSWORD)
     assert legal.email in out
     call_command("verify_audit_log")
+    # The demo CA: created by the first run, kept by the second, named as a demo in the output.
+    demo_dir = settings.PORTAL_SIGNING_DEMO_DIR
+    assert sorted(p.name for p in demo_dir.iterdir()) == ["chain.pem", "signing-cert.pem", "signing-key.pem"]
+    assert "DEMO ONLY certificate (created in" in out
+    assert "DEMO ONLY certificate (kept in" in out
 
 
 def test_demo_refuses_to_run_without_debug(settings):

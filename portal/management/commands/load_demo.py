@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from portal.demo import foundation
+from portal.demo.signing import make_demo_signing
 
 
 class Command(BaseCommand):
@@ -22,6 +23,8 @@ class Command(BaseCommand):
                 "Refusing to load demo users with a published password while DEBUG is off. "
                 "Pass --allow-without-debug for a throw-away staging site."
             )
+        # First: the demo's executed DPAs and reports are signed with it.
+        demo_signing = make_demo_signing(settings.PORTAL_SIGNING_DEMO_DIR)
         with transaction.atomic():
             logins = foundation.load()
             # Other apps extend the demo through a `load_demo()` function in their `demo` module.
@@ -35,3 +38,7 @@ class Command(BaseCommand):
         )
         for email, what in logins:
             self.stdout.write(f"  {email:32} {what}")
+        self.stdout.write(
+            f"Evidence PDFs are signed with a DEMO ONLY certificate ({'created' if demo_signing.created else 'kept'} "
+            f"in {demo_signing.directory}); trust root for validators: {demo_signing.chain_path}"
+        )
