@@ -9,6 +9,7 @@ from django.utils import timezone
 from dpa.selectors.signing import executed_register
 from portal.models import IssuedReport
 from portal.services.reports import html_to_pdf, report_issue
+from portal.signing import sign_pdf
 
 REGISTER_HEADER = [
     "organisation",
@@ -70,10 +71,13 @@ def register_label(*, count: int, now) -> str:
 
 
 def dpa_register_issue(*, actor, request=None) -> tuple[IssuedReport, bytes]:
-    """Render, record and return the signed-DPA register (PDF)."""
+    """Render, sign (when signing is configured), record and return the signed-DPA register (PDF)."""
     now = timezone.now()
     executions = list(executed_register())
-    content = html_to_pdf(register_html(executions=executions, generated_by_label=actor.email, now=now))
+    content = sign_pdf(
+        html_to_pdf(register_html(executions=executions, generated_by_label=actor.email, now=now)),
+        reason=f"Register of executed DPAs of {settings.PORTAL_PROCESSOR_NAME}",
+    )
     report = report_issue(
         kind=IssuedReport.Kind.DPA_REGISTER,
         content=content,

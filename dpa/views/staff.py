@@ -133,7 +133,11 @@ def execution_list(request):
 @legal_required("dpa.view_dpaexecution")
 def execution_register_pdf(request):
     """The signed-DPA register (PDF), issued as evidence: stored, recorded with its SHA-256 and audited."""
-    report, content = dpa_register_issue(actor=request.user, request=request)
+    try:
+        report, content = dpa_register_issue(actor=request.user, request=request)
+    except ApplicationError as exc:  # signing configured but failing: nothing is issued unsigned
+        messages.error(request, exc.message)
+        return redirect("staff_dpa_executions")
     return issued_report_response(report, content, f"dpa-register-{report.issued_at:%Y%m%d-%H%M%S}.pdf")
 
 

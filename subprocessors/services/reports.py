@@ -11,6 +11,7 @@ from portal.calendar import local_date
 from portal.errors import ApplicationError
 from portal.models import IssuedReport
 from portal.services.reports import html_to_pdf, report_issue
+from portal.signing import sign_pdf
 from subprocessors.models import SubprocessorChange
 from subprocessors.selectors.changes import (
     change_notice_counts,
@@ -89,7 +90,9 @@ def notice_proof_html(*, change: SubprocessorChange, generated_by_label: str, no
 
 
 def notice_proof_pdf(*, change: SubprocessorChange, generated_by_label: str, now=None) -> bytes:
-    return html_to_pdf(notice_proof_html(change=change, generated_by_label=generated_by_label, now=now))
+    """The report, signed (PAdES) when signing is configured."""
+    content = html_to_pdf(notice_proof_html(change=change, generated_by_label=generated_by_label, now=now))
+    return sign_pdf(content, reason=f"Proof of notice of the sub-processor change “{change.headline}”")
 
 
 def notice_proof_label(change: SubprocessorChange) -> str:

@@ -170,3 +170,35 @@ def test_register_queries_do_not_grow_with_the_register(client, legal, org, djan
     with django_assert_max_num_queries(16):
         response = client.get(reverse("staff_dpa_register_pdf"))
     assert _text(response.content).count("Managing Director") == 30
+
+
+def test_register_pdf_is_signed_by_us(client, legal, register):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    from portal import signing
+
+    login(client, legal)
+    content = client.get(reverse("staff_dpa_register_pdf")).content
+    (signature,) = PdfFileReader(BytesIO(content)).embedded_signatures
+    status = validate_pdf_signature(signature, signer_validation_context=signing.validation_context())
+    assert status.bottom_line
+    assert status.intact
+    assert status.trusted
+    assert signing.certificate_owner(status.signing_cert) == "Routewise B.V."
+    assert signature.sig_object["/Reason"] == "Register of executed DPAs of Routewise B.V."
+    assert IssuedReport.objects.get().signed is True
+
+
+def test_register_signing_failure_issues_nothing(client, legal, register, monkeypatch):
+    from portal import signing
+
+    def broken(*args, **kwargs):
+        raise TimeoutError("TSA did not answer")
+
+    monkeypatch.setattr(signing, "_sign_pdf", broken)
+    login(client, legal)
+    response = client.get(reverse("staff_dpa_register_pdf"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("staff_dpa_executions")
+    assert signing.SIGNING_FAILED in response.content.decode().replace("&#x27;", "'")
+    assert not IssuedReport.objects.exists()

@@ -220,3 +220,95 @@ def test_many_recipients_cost_no_more_queries_and_every_page_keeps_its_header(
         assert "Address, as, for organisations" in text  # the table header repeats on every page
     text = _text(response.content)
     assert all(f"privacy{i:05d}@bulk.example" in text for i in range(240))
+
+
+# --- signed (PAdES) ---------------------------------------------------------------------------------------
+
+
+def _signature(content: bytes):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    signatures = PdfFileReader(BytesIO(content)).embedded_signatures
+    assert len(signatures) == 1
+    return signatures[0]
+
+
+def test_report_is_signed_by_us_and_validates_against_the_ca(client, legal, announced):
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    from portal import signing
+
+    login(client, legal)
+    content = client.get(_url(announced)).content
+    signature = _signature(content)
+    status = validate_pdf_signature(signature, signer_validation_context=signing.validation_context())
+    assert status.bottom_line
+    assert status.intact
+    assert status.trusted
+    assert signing.certificate_owner(status.signing_cert) == "Routewise B.V."
+    assert signature.sig_object["/Reason"] == f"Proof of notice of the sub-processor change “{announced.headline}”"
+    assert IssuedReport.objects.get().signed is True
+
+
+def test_signed_report_validates_with_the_independent_cli(client, legal, announced, test_pki, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    login(client, legal)
+    path = tmp_path / "proof.pdf"
+    path.write_bytes(client.get(_url(announced)).content)
+    cli = Path(sys.executable).with_name("pyhanko")
+    result = subprocess.run(
+        [cli, "sign", "validate", "--trust", test_pki.ca_pem, "--no-revocation-check", "--pretty-print", path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "The signer's certificate is trusted." in result.stdout
+    assert "The signature is cryptographically sound." in result.stdout
+    assert "The signature covers the entire file." in result.stdout
+    assert "The signature is judged VALID." in result.stdout
+
+
+def test_report_is_timestamped_with_a_tsa(client, legal, announced, tsa):
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    from portal import signing
+
+    login(client, legal)
+    status = validate_pdf_signature(
+        _signature(client.get(_url(announced)).content), signer_validation_context=signing.validation_context()
+    )
+    assert status.bottom_line
+    assert status.timestamp_validity is not None
+    assert status.timestamp_validity.trusted
+
+
+def test_without_signing_configured_the_report_is_issued_unsigned(client, legal, announced, unsigned):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    login(client, legal)
+    response = client.get(_url(announced))
+    assert response.status_code == 200
+    assert PdfFileReader(BytesIO(response.content)).embedded_signatures == []
+    report = IssuedReport.objects.get()
+    assert report.signed is False
+    assert report.sha256 == hashlib.sha256(response.content).hexdigest()
+
+
+def test_signing_failure_issues_nothing(client, legal, announced, monkeypatch):
+    from portal import signing
+
+    def broken(*args, **kwargs):
+        raise TimeoutError("TSA did not answer")
+
+    monkeypatch.setattr(signing, "_sign_pdf", broken)
+    login(client, legal)
+    response = client.get(_url(announced), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("staff_change_notice", args=[announced.public_id])
+    assert signing.SIGNING_FAILED in response.content.decode().replace("&#x27;", "'")
+    assert not IssuedReport.objects.exists()
+    assert not AuditEvent.objects.filter(action="report.issued").exists()
