@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -25,6 +27,7 @@ class IssuedReport(models.Model):
         DPA_REGISTER = "dpa_register", "Signed-DPA register"
         BREACH_REPORT = "breach_report", "Breach compliance report"
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     # What the report is about (model label and primary key); empty for the register, which covers every DPA.
     subject_type = models.CharField(max_length=80, blank=True)

@@ -13,10 +13,22 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.text import slugify
 
+from portal.errors import ApplicationError
 from portal.models import IssuedReport
 from portal.services.audit import audit_record
 
 REPORTS_DIR = "reports"
+# Who may download an issued report again: the permission of the page it was issued from.
+KIND_PERMISSIONS = {
+    IssuedReport.Kind.NOTICE_PROOF: "subprocessors.view_subprocessorchange",
+    IssuedReport.Kind.DPA_REGISTER: "dpa.view_dpaexecution",
+    IssuedReport.Kind.BREACH_REPORT: "dpa.view_breachincident",
+}
+STORED_COPY_ALTERED = (
+    "The stored copy of this report no longer matches the SHA-256 recorded when it was issued, so it is not "
+    "served. Issue the report again, and check the storage for tampering."
+)
+STORED_COPY_MISSING = "The stored copy of this report is missing from the storage. Issue the report again."
 logger = logging.getLogger(__name__)
 
 
@@ -99,3 +111,23 @@ def report_issue(
         default_storage.delete(path)
         raise
     return report
+
+
+def issued_report_content(*, report: IssuedReport, actor, request=None) -> bytes:
+    """The stored bytes of an issued report, checked against the recorded SHA-256, and the download audited."""
+    try:
+        with default_storage.open(report.path, "rb") as fh:
+            content = fh.read()
+    except FileNotFoundError as exc:
+        raise ApplicationError(STORED_COPY_MISSING) from exc
+    if hashlib.sha256(content).hexdigest() != report.sha256:
+        logger.error("Issued report %s at %s does not match its recorded SHA-256", report.pk, report.path)
+        raise ApplicationError(STORED_COPY_ALTERED)
+    audit_record(
+        action="report.downloaded",
+        actor=actor,
+        target=report,
+        request=request,
+        details={"kind": report.kind, "sha256": report.sha256},
+    )
+    return content

@@ -12,7 +12,7 @@ from portal.errors import ApplicationError
 from portal.models import IssuedReport
 from portal.services.reports import html_to_pdf, report_issue
 from portal.signing import sign_pdf
-from subprocessors.models import SubprocessorChange
+from subprocessors.models import ChangeRecipient, SubprocessorChange
 from subprocessors.selectors.changes import (
     change_notice_counts,
     change_notice_gap_organisations,
@@ -23,6 +23,10 @@ from subprocessors.selectors.changes import (
 from subprocessors.windows import KINDS_NEEDING_NOTICE, NOTICE_BUSINESS_DAYS, earliest_effective_date
 
 CHANGE_NOT_ANNOUNCED_FOR_REPORT = "This change was never announced: there is no notice to report on."
+# WeasyPrint lays out roughly 70-100 addresses per CPU-second: above this many the report is prepared by a worker
+# (and listed on the notice page when ready) rather than within the request.
+BACKGROUND_FROM_RECIPIENTS = 400
+REPORT_QUEUE_FAILED = "The report could not be queued (the task queue is unreachable). Nothing was issued; try again."
 
 
 def _verdict(recipient, change: SubprocessorChange, now) -> tuple[str, str]:
@@ -97,6 +101,21 @@ def notice_proof_pdf(*, change: SubprocessorChange, generated_by_label: str, now
 
 def notice_proof_label(change: SubprocessorChange) -> str:
     return f"change “{change.headline}” (effective {change.effective_date:%-d %B %Y}, ref. {change.public_id})"
+
+
+def notice_proof_prepared_in_background(*, change: SubprocessorChange) -> bool:
+    """Too many addresses to render within a request: a worker issues the report."""
+    return ChangeRecipient.objects.filter(change=change).count() > BACKGROUND_FROM_RECIPIENTS
+
+
+def notice_proof_queue(*, change: SubprocessorChange, actor) -> None:
+    """Have a worker issue the report of a large change; it appears on the notice page when ready."""
+    from subprocessors.enqueue import notice_proof_prepare
+
+    if change.announced_at is None:
+        raise ApplicationError(CHANGE_NOT_ANNOUNCED_FOR_REPORT)
+    if not notice_proof_prepare(change.pk, actor.pk):
+        raise ApplicationError(REPORT_QUEUE_FAILED)
 
 
 def notice_proof_issue(*, change: SubprocessorChange, actor, request=None) -> tuple[IssuedReport, bytes]:

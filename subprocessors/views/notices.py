@@ -6,7 +6,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from portal.errors import ApplicationError
+from portal.models import IssuedReport
 from portal.permissions import legal_required
+from portal.selectors import issued_reports_about
 from portal.services.audit import audit_record
 from portal.tables import Table
 from portal.views.staff import csv_response, issued_report_response
@@ -20,7 +22,11 @@ from subprocessors.selectors.changes import (
     recipient_notice_in_time,
 )
 from subprocessors.services.notices import change_notice_alternate, change_postpone
-from subprocessors.services.reports import notice_proof_issue
+from subprocessors.services.reports import (
+    notice_proof_issue,
+    notice_proof_prepared_in_background,
+    notice_proof_queue,
+)
 from subprocessors.views.changes import ANNOUNCE, VIEW, change_action, change_by_public_id
 
 NOTICE_COLUMNS = {
@@ -30,6 +36,10 @@ NOTICE_COLUMNS = {
     "delivered": (F("notice_delivered_at"), "email"),
 }
 NOTICE_PAGE_SIZE = 100
+REPORT_QUEUED = (
+    "The proof-of-notice report is being prepared: with this many addresses it takes a minute or two. "
+    "Reload this page to find it under “Issued reports”."
+)
 
 
 @legal_required(VIEW)
@@ -68,6 +78,7 @@ def change_notice(request, public_id):
             "table": table,
             "rows": rows,
             "counts": change_notice_counts(change=change),
+            "issued_reports": issued_reports_about(subject=change, kind=IssuedReport.Kind.NOTICE_PROOF),
         },
     )
 
@@ -153,6 +164,10 @@ def change_notice_report(request, public_id):
     """The proof-of-notice report (PDF), issued as evidence: stored, recorded with its SHA-256 and audited."""
     change = change_by_public_id(public_id)
     try:
+        if notice_proof_prepared_in_background(change=change):
+            notice_proof_queue(change=change, actor=request.user)
+            messages.info(request, REPORT_QUEUED)
+            return redirect("staff_change_notice", public_id=change.public_id)
         report, content = notice_proof_issue(change=change, actor=request.user, request=request)
     except ApplicationError as exc:
         messages.error(request, exc.message)

@@ -250,6 +250,7 @@ SAMPLES = {
     "staff_dpa_execution": lambda world: {"public_id": _dpa_execution(world).public_id},
     "staff_dpa_execution_pdf": lambda world: {"public_id": _dpa_execution(world).public_id},
     "staff_dpa_register_pdf": lambda world: {},
+    "staff_issued_report": lambda world: {"public_id": uuid.uuid4()},
     "staff_dpa_register_csv": lambda world: {},
     "api_dpa_versions": lambda world: {},
     "api_dpa_version": _dpa_version,

@@ -209,7 +209,7 @@ def test_many_recipients_cost_no_more_queries_and_every_page_keeps_its_header(
     change = _announce(django_capture_on_commit_callbacks, legal)
     assert ChangeRecipient.objects.filter(change=change).count() == 240
     login(client, legal)
-    with django_assert_max_num_queries(20):  # as for 3 recipients: session, permissions, 6 reads, 8 writes
+    with django_assert_max_num_queries(21):  # as for 3: session, permissions, 7 reads, 8 writes
         response = client.get(_url(change))
     pages = PdfReader(BytesIO(response.content)).pages
     assert len(pages) > 3
@@ -312,3 +312,105 @@ def test_signing_failure_issues_nothing(client, legal, announced, monkeypatch):
     assert signing.SIGNING_FAILED in response.content.decode().replace("&#x27;", "'")
     assert not IssuedReport.objects.exists()
     assert not AuditEvent.objects.filter(action="report.issued").exists()
+
+
+# --- large changes: prepared by a worker, listed on the notice page, downloaded as issued ---------------------
+
+
+@pytest.fixture
+def background(monkeypatch):
+    from subprocessors.services import reports
+
+    monkeypatch.setattr(reports, "BACKGROUND_FROM_RECIPIENTS", 3)  # the `announced` change has 4 addresses
+
+
+def test_a_large_change_is_issued_by_a_worker_and_listed_on_the_notice_page(client, legal, announced, background):
+    from subprocessors.views.notices import REPORT_QUEUED
+
+    login(client, legal)
+    response = client.get(_url(announced), follow=True)
+    notice_page = reverse("staff_change_notice", args=[announced.public_id])
+    assert response.redirect_chain[-1][0] == notice_page
+    assert "The proof-of-notice report is being prepared" in response.content.decode()
+    assert REPORT_QUEUED.startswith("The proof-of-notice report is being prepared")
+    report = IssuedReport.objects.get()  # the task ran (eager in tests)
+    assert report.kind == "notice_proof"
+    assert report.issued_by == legal
+    assert report.signed is True
+    event = AuditEvent.objects.get(action="report.issued")
+    assert event.actor_label == "counsel@processor.example"
+    assert event.details["sha256"] == report.sha256
+    page = client.get(notice_page).content.decode()
+    download = reverse("staff_issued_report", args=[report.public_id])
+    assert download in page
+    assert report.sha256 in page
+    response = client.get(download)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert hashlib.sha256(response.content).hexdigest() == report.sha256
+    assert response["X-Report-SHA256"] == report.sha256
+    assert "reader@news.example" in _text(response.content)
+    downloaded = AuditEvent.objects.get(action="report.downloaded")
+    assert downloaded.details == {"kind": "notice_proof", "sha256": report.sha256}
+    assert IssuedReport.objects.count() == 1  # downloading again issues nothing new
+
+
+def test_broker_down_issues_nothing_and_says_so(client, legal, announced, background, monkeypatch):
+    from subprocessors import tasks
+    from subprocessors.services.reports import REPORT_QUEUE_FAILED
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.notice_proof_issue_task, "delay", down)
+    login(client, legal)
+    response = client.get(_url(announced), follow=True)
+    assert REPORT_QUEUE_FAILED in response.content.decode()
+    assert not IssuedReport.objects.exists()
+
+
+def _issued(client, legal, announced) -> IssuedReport:
+    login(client, legal)
+    client.get(_url(announced))
+    return IssuedReport.objects.get()
+
+
+def test_a_stored_copy_that_was_altered_is_not_served(client, legal, announced):
+    from portal.services.reports import STORED_COPY_ALTERED
+
+    report = _issued(client, legal, announced)
+    default_storage.delete(report.path)
+    default_storage.save(report.path, BytesIO(b"%PDF-1.7 something else"))
+    response = client.get(reverse("staff_issued_report", args=[report.public_id]))
+    assert response.status_code == 409
+    assert STORED_COPY_ALTERED in response.content.decode().replace("&#x27;", "'")
+    assert not AuditEvent.objects.filter(action="report.downloaded").exists()
+
+
+def test_a_missing_stored_copy_is_explained(client, legal, announced):
+    from portal.services.reports import STORED_COPY_MISSING
+
+    report = _issued(client, legal, announced)
+    default_storage.delete(report.path)
+    response = client.get(reverse("staff_issued_report", args=[report.public_id]))
+    assert response.status_code == 409
+    assert STORED_COPY_MISSING in response.content.decode()
+
+
+def test_only_legal_staff_with_mfa_may_download_an_issued_report(client, legal, member, legal_no_mfa, announced):
+    url = reverse("staff_issued_report", args=[_issued(client, legal, announced).public_id])
+    client.logout()
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+    login(client, member)
+    assert client.get(url).status_code == 403
+    login(client, _staff_with_mfa())
+    assert client.get(url).status_code == 403
+    login(client, legal_no_mfa)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "totp" in response["Location"]
+    assert not AuditEvent.objects.filter(action="report.downloaded").exists()
+    login(client, legal)
+    assert client.get(reverse("staff_issued_report", args=["8d9f3a52-3a47-4a4b-9a3e-5d5d2f0c1a11"])).status_code == 404
