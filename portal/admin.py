@@ -1,7 +1,16 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 
-from portal.models import ApiToken, AuditEvent, CalendarOverride, Invitation, Membership, Organisation, OutboundEmail
+from portal.models import (
+    ApiToken,
+    AuditEvent,
+    CalendarOverride,
+    Invitation,
+    IssuedReport,
+    Membership,
+    Organisation,
+    OutboundEmail,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -44,6 +53,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "created_at", "actor_label", "action", "target_type", "target_id", "ip")
     list_filter = ("action", "target_type")
     search_fields = ("actor_label", "action", "target_id")
+
+
+@admin.register(IssuedReport)
+class IssuedReportAdmin(ReadOnlyAdmin):
+    """Read-only: issued evidence reports are append-only."""
+
+    list_display = ("id", "issued_at", "kind", "label", "issued_by_label", "signed", "sha256")
+    list_filter = ("kind", "signed")
+    search_fields = ("label", "sha256", "issued_by_label")
 
 
 @admin.register(OutboundEmail)

@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.MfaSessionMiddleware",
-    # last, so its process_exception sees a view's exception first: a missing or altered evidence file is a 503
+    # near the end, so its process_exception sees a view's exception first: a missing or altered evidence file is a 503
     "portal.middleware.EvidenceIntegrityMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

@@ -68,3 +68,16 @@ def webhook_sweep() -> int:
 def subscribers_purge_task() -> int:
     """Beat, hourly: delete subscriptions left unconfirmed for 7 days (idempotent; a missed run is caught up)."""
     return subscribers_purge_unconfirmed()
+
+
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def notice_proof_issue_task(change_id: int, user_id: int) -> str:
+    """Issue the proof-of-notice report of a change too large to render within a request."""
+    from django.contrib.auth import get_user_model
+
+    from subprocessors.models import SubprocessorChange
+    from subprocessors.services.reports import notice_proof_issue
+
+    change = SubprocessorChange.objects.select_related("subprocessor", "replaces").get(pk=change_id)
+    report, _ = notice_proof_issue(change=change, actor=get_user_model().objects.get(pk=user_id))
+    return report.sha256

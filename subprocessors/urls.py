@@ -65,6 +65,11 @@ urlpatterns = [
     ),
     path("staff/subprocessor-changes/<uuid:public_id>/notice/", notices.change_notice, name="staff_change_notice"),
     path(
+        "staff/subprocessor-changes/<uuid:public_id>/notice.pdf",
+        notices.change_notice_report,
+        name="staff_change_notice_report",
+    ),
+    path(
         "staff/subprocessor-changes/<uuid:public_id>/notice.csv",
         notices.change_notice_export,
         name="staff_change_notice_export",

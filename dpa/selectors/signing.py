@@ -43,6 +43,15 @@ def staff_executions(*, status: str = "") -> QuerySet[DpaExecution]:
     return qs
 
 
+def executed_register() -> QuerySet[DpaExecution]:
+    """Every executed DPA, oldest execution first: the signed-DPA register."""
+    return (
+        DpaExecution.objects.filter(status=DpaExecution.Status.EXECUTED)
+        .select_related("organisation", "version", "countersigned_by")
+        .order_by("executed_at", "id")
+    )
+
+
 def executed_by_sha256(sha256: str) -> DpaExecution | None:
     sha256 = (sha256 or "").strip().lower()
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):

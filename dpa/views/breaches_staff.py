@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.db.models import Case, F, Value, When
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -29,10 +28,12 @@ from dpa.services.breaches import (
 from dpa.services.reports import breach_report_pdf
 from portal.errors import ApplicationError
 from portal.forms import form_error
+from portal.models import IssuedReport
 from portal.permissions import legal_required
-from portal.services.audit import audit_record
+from portal.services.reports import report_issue
 from portal.signing import SigningFailed
 from portal.tables import Table
+from portal.views.staff import issued_report_response
 
 SEVERITY_RANK = Case(
     *(When(severity=value, then=Value(rank)) for rank, value in enumerate(BreachIncident.Severity.values)),
@@ -251,13 +252,13 @@ def breach_report(request, public_id):
     except SigningFailed as exc:
         messages.error(request, exc.message)
         return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
-    audit_record(
-        action="breach.report_downloaded",
+    report = report_issue(
+        kind=IssuedReport.Kind.BREACH_REPORT,
+        content=pdf,
+        label=f"incident “{incident.title}” (ref. {incident.public_id})",
         actor=request.user,
-        target=incident,
+        stem=f"breach-report-{incident.public_id}",
+        subject=incident,
         request=request,
-        details={"incident": incident.pk, "bytes": len(pdf)},
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="breach-report-{incident.public_id}.pdf"'
-    return response
+    return issued_report_response(report, pdf, f"breach-report-{incident.public_id}.pdf")

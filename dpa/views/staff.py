@@ -16,14 +16,17 @@ from dpa.selectors.evidence import execution_file_label
 from dpa.selectors.signing import staff_executions
 from dpa.selectors.versions import staff_versions
 from dpa.services.pdf import annex_as_of_label
+from dpa.services.register import REGISTER_HEADER, dpa_register_issue, register_csv_rows
 from dpa.services.signing import countersign_refusal, dpa_execution_countersign, dpa_execution_decline
 from dpa.services.versions import dpa_version_create, dpa_version_publish, dpa_version_update
 from dpa.views.versions import pdf_response
 from portal.errors import ApplicationError
 from portal.forms import form_error
 from portal.permissions import legal_required
+from portal.services.audit import audit_record
 from portal.services.evidence_files import read_verified
 from portal.tables import Table
+from portal.views.staff import csv_response, issued_report_response
 
 VERSION_COLUMNS = {
     "version": ("created_at",),
@@ -128,6 +131,23 @@ def execution_list(request):
         request, filterset.qs, columns=EXECUTION_COLUMNS, default="-requested", noun=("agreement", "agreements")
     )
     return render(request, "dpa/staff/execution_list.html", {"form": filterset.form, "table": table})
+
+
+@legal_required("dpa.view_dpaexecution")
+def execution_register_pdf(request):
+    """The signed-DPA register (PDF), issued as evidence: stored, recorded with its SHA-256 and audited."""
+    try:
+        report, content = dpa_register_issue(actor=request.user, request=request)
+    except ApplicationError as exc:  # signing configured but failing: nothing is issued unsigned
+        messages.error(request, exc.message)
+        return redirect("staff_dpa_executions")
+    return issued_report_response(report, content, f"dpa-register-{report.issued_at:%Y%m%d-%H%M%S}.pdf")
+
+
+@legal_required("dpa.view_dpaexecution")
+def execution_register_csv(request):
+    audit_record(action="dpa.register_exported", actor=request.user, request=request, details={"format": "csv"})
+    return csv_response("dpa-register.csv", REGISTER_HEADER, register_csv_rows())
 
 
 @legal_required("dpa.view_dpaexecution")

@@ -3,6 +3,7 @@ from .base import BaseModel
 from .calendar import CalendarOverride
 from .organisations import Invitation, Membership, Organisation
 from .outbox import OutboundEmail
+from .reports import IssuedReport
 from .tokens import ApiToken
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "BaseModel",
     "CalendarOverride",
     "Invitation",
+    "IssuedReport",
     "Membership",
     "Organisation",
     "OutboundEmail",

@@ -3,8 +3,9 @@ import csv
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,13 +16,14 @@ from portal.calendar import add_business_days, calendar_days, local_date
 from portal.errors import ApplicationError
 from portal.filters import OrganisationFilter
 from portal.forms import AuditFilterForm, CalendarOverrideForm, OutboxFilterForm, TierForm
-from portal.models import CalendarOverride, Organisation, OutboundEmail
+from portal.models import CalendarOverride, IssuedReport, Organisation, OutboundEmail
 from portal.permissions import legal_required
 from portal.selectors import audit_events, organisation_members, outbox_emails, staff_organisations
 from portal.services.audit import audit_record
 from portal.services.calendar import calendar_override_add, calendar_override_remove
 from portal.services.organisations import organisation_update
 from portal.services.outbox import outbox_retry
+from portal.services.reports import KIND_PERMISSIONS, issued_report_content
 from portal.tables import Table, valid_filters
 
 AUDIT_COLUMNS = {"time": ("id",), "actor": ("actor_label",), "action": ("action",), "target": ("target_type",)}
@@ -115,6 +117,26 @@ def csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespons
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def issued_report_response(report, content: bytes, filename: str) -> HttpResponse:
+    """An issued evidence PDF as a download, with the SHA-256 it was recorded under."""
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Report-SHA256"] = report.sha256
+    return response
+
+
+@legal_required()
+def issued_report_download(request, public_id):
+    """An issued report again, exactly as issued (the stored bytes, checked against the recorded SHA-256)."""
+    report = get_object_or_404(IssuedReport, public_id=public_id)
+    if not request.user.has_perm(KIND_PERMISSIONS[report.kind]):
+        raise PermissionDenied("You may not open this kind of report.")
+    content = issued_report_content(report=report, actor=request.user, request=request)
+    return issued_report_response(report, content, f"{report.kind.replace('_', '-')}-{report.public_id}.pdf")
 
 
 @legal_required("portal.export_auditevent")

@@ -155,6 +155,36 @@ def change_notice_proof(*, change: SubprocessorChange) -> QuerySet[ChangeRecipie
     )
 
 
+def notice_email_outcome(email) -> dict:
+    """One notice email as proof: queued, delivered or failed, with times, Message-ID and why not."""
+    if email is None:
+        return {"state": "", "queued_at": None, "sent_at": None, "failed_at": None, "message_id": "", "why": ""}
+    failed = email.status == "failed"
+    if email.sent_at:
+        why = ""
+    elif failed:
+        why = f"failed: {email.last_error}"
+    elif email.last_error:
+        why = f"queued for retry after: {email.last_error}"
+    else:
+        why = f"{email.status} since {email.created_at:%Y-%m-%d %H:%M}"
+    return {
+        "state": "delivered" if email.sent_at else email.status,
+        "queued_at": email.created_at,
+        "sent_at": email.sent_at,
+        "failed_at": email.updated_at if failed else None,
+        "message_id": email.message_id,
+        "why": why,
+    }
+
+
+def recipient_notice_in_time(recipient, change) -> bool | None:
+    """Delivered before the change's notice deadline; None while nothing was delivered (or no deadline)."""
+    if recipient.notice_delivered_at is None or change.notice_deadline_at is None:
+        return None
+    return recipient.notice_delivered_at < change.notice_deadline_at
+
+
 def change_notice_counts(*, change: SubprocessorChange) -> dict:
     """Recipients, their announcement emails by outcome, deliveries in time and organisations still without one.
 

@@ -1,17 +1,32 @@
 """Staff pages for a change's notice: proof of notice (page and CSV), postponement, alternate contacts."""
 
+from django.contrib import messages
 from django.db.models import F
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from portal.errors import ApplicationError
+from portal.models import IssuedReport
 from portal.permissions import legal_required
+from portal.selectors import issued_reports_about
 from portal.services.audit import audit_record
 from portal.tables import Table
-from portal.views.staff import csv_response
+from portal.views.staff import csv_response, issued_report_response
 from subprocessors.filters import NoticeFilter
 from subprocessors.forms.changes import AlternateContactForm, PostponeForm
-from subprocessors.selectors.changes import change_notice_counts, change_notice_gap_organisations, change_notice_proof
+from subprocessors.selectors.changes import (
+    change_notice_counts,
+    change_notice_gap_organisations,
+    change_notice_proof,
+    notice_email_outcome,
+    recipient_notice_in_time,
+)
 from subprocessors.services.notices import change_notice_alternate, change_postpone
+from subprocessors.services.reports import (
+    notice_proof_issue,
+    notice_proof_prepared_in_background,
+    notice_proof_queue,
+)
 from subprocessors.views.changes import ANNOUNCE, VIEW, change_action, change_by_public_id
 
 NOTICE_COLUMNS = {
@@ -21,35 +36,10 @@ NOTICE_COLUMNS = {
     "delivered": (F("notice_delivered_at"), "email"),
 }
 NOTICE_PAGE_SIZE = 100
-
-
-def _outcome(email) -> dict:
-    """One notice email as proof: queued, delivered or failed, with times, Message-ID and why not."""
-    if email is None:
-        return {"state": "", "queued_at": None, "sent_at": None, "failed_at": None, "message_id": "", "why": ""}
-    failed = email.status == "failed"
-    if email.sent_at:
-        why = ""
-    elif failed:
-        why = f"failed: {email.last_error}"
-    elif email.last_error:
-        why = f"queued for retry after: {email.last_error}"
-    else:
-        why = f"{email.status} since {email.created_at:%Y-%m-%d %H:%M}"
-    return {
-        "state": "delivered" if email.sent_at else email.status,
-        "queued_at": email.created_at,
-        "sent_at": email.sent_at,
-        "failed_at": email.updated_at if failed else None,
-        "message_id": email.message_id,
-        "why": why,
-    }
-
-
-def _on_time(recipient, change) -> bool | None:
-    if recipient.notice_delivered_at is None or change.notice_deadline_at is None:
-        return None
-    return recipient.notice_delivered_at < change.notice_deadline_at
+REPORT_QUEUED = (
+    "The proof-of-notice report is being prepared: with this many addresses it takes a minute or two. "
+    "Reload this page to find it under “Issued reports”."
+)
 
 
 @legal_required(VIEW)
@@ -66,14 +56,14 @@ def change_notice(request, public_id):
     )
     rows = []
     for r in table.page:
-        announce = _outcome(r.announce_email)
+        announce = notice_email_outcome(r.announce_email)
         rows.append(
             {
                 "recipient": r,
                 "announce": announce,
-                "postpone": _outcome(r.postpone_email),
-                "withdraw": _outcome(r.withdraw_email),
-                "on_time": _on_time(r, change),
+                "postpone": notice_email_outcome(r.postpone_email),
+                "withdraw": notice_email_outcome(r.withdraw_email),
+                "on_time": recipient_notice_in_time(r, change),
                 # kept for the page's "Sent" column
                 "sent": announce["sent_at"],
                 "why": announce["why"] or ("not created yet (fan-out in progress)" if r.announce_email is None else ""),
@@ -88,6 +78,7 @@ def change_notice(request, public_id):
             "table": table,
             "rows": rows,
             "counts": change_notice_counts(change=change),
+            "issued_reports": issued_reports_about(subject=change, kind=IssuedReport.Kind.NOTICE_PROOF),
         },
     )
 
@@ -107,11 +98,11 @@ def change_notice_export(request, public_id):
     def rows():
         for r in change_notice_proof(change=change).iterator(chunk_size=2000):
             announce, postpone, withdraw = (
-                _outcome(r.announce_email),
-                _outcome(r.postpone_email),
-                _outcome(r.withdraw_email),
+                notice_email_outcome(r.announce_email),
+                notice_email_outcome(r.postpone_email),
+                notice_email_outcome(r.withdraw_email),
             )
-            on_time = _on_time(r, change)
+            on_time = recipient_notice_in_time(r, change)
             yield (
                 r.email,
                 r.get_role_display(),
@@ -166,6 +157,22 @@ def change_notice_export(request, public_id):
         "added_by",
     ]
     return csv_response(f"notice-{change.public_id}.csv", header, rows())
+
+
+@legal_required(VIEW)
+def change_notice_report(request, public_id):
+    """The proof-of-notice report (PDF), issued as evidence: stored, recorded with its SHA-256 and audited."""
+    change = change_by_public_id(public_id)
+    try:
+        if notice_proof_prepared_in_background(change=change):
+            notice_proof_queue(change=change, actor=request.user)
+            messages.info(request, REPORT_QUEUED)
+            return redirect("staff_change_notice", public_id=change.public_id)
+        report, content = notice_proof_issue(change=change, actor=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("staff_change_notice", public_id=change.public_id)
+    return issued_report_response(report, content, f"proof-of-notice-{change.public_id}.pdf")
 
 
 @legal_required(ANNOUNCE)

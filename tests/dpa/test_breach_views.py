@@ -1,4 +1,5 @@
 import datetime as dt
+import hashlib
 from html import escape
 from io import BytesIO
 
@@ -394,7 +395,10 @@ def test_compliance_report_pdf(client, legal, incident, org, other_org, settings
     assert "46 h 49 min" in text  # delivered just over an hour after awareness, then awareness moved 10 min earlier
     assert "Mara Jansen, dpo@routewise.example" in text
     assert "Pager alert was earlier." in text
-    assert AuditEvent.objects.filter(action="breach.report_downloaded").count() == 1
+    event = AuditEvent.objects.get(action="report.issued")
+    assert event.details["kind"] == "breach_report"
+    assert event.details["sha256"] == hashlib.sha256(response.content).hexdigest()
+    assert event.target_id == str(incident.pk)
 
 
 # --- customers ------------------------------------------------------------------------------------
