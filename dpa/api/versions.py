@@ -21,6 +21,7 @@ from portal.models import Membership
 from portal.permissions import IsLegalStaff, is_staff_verified
 from portal.ratelimit import rate_limited
 from portal.request_limits import request_limits
+from portal.selectors import issued_report_by_sha256
 from portal.serializers import PortalModelSerializer, PortalSerializer
 
 
@@ -268,6 +269,12 @@ class SignatureCheckSerializer(PortalSerializer):
     signatures = SignatureFactsSerializer(many=True)
 
 
+class IssuedReportFactsSerializer(PortalSerializer):
+    kind = serializers.CharField(help_text="notice_proof, dpa_register or breach_report")
+    description = serializers.CharField(help_text="What the file is, in plain words.")
+    issued_at = serializers.DateTimeField()
+
+
 class VerifyResultSerializer(PortalSerializer):
     valid = serializers.BooleanField(help_text="The SHA-256 is that of a DPA executed through this portal.")
     sha256 = serializers.CharField(required=False, help_text="The uploaded file's SHA-256 (only when a file was sent).")
@@ -279,6 +286,9 @@ class VerifyResultSerializer(PortalSerializer):
     executed_at = serializers.DateTimeField(required=False)
     signature_check = SignatureCheckSerializer(
         required=False, help_text="The uploaded file's digital signatures (only when a file was sent)."
+    )
+    issued_report = IssuedReportFactsSerializer(
+        required=False, help_text="When the SHA-256 is that of an evidence report this portal issued."
     )
 
 
@@ -341,6 +351,12 @@ class Verify(generics.GenericAPIView):
             return Response({"detail": VERIFY_UPLOAD_RATE_LIMITED}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         fingerprint = data.fingerprint()
         body = _execution_facts(executed_by_sha256(fingerprint))
+        if not body["valid"] and (issued := issued_report_by_sha256(fingerprint)):
+            body["issued_report"] = {
+                "kind": issued.kind,
+                "description": issued.description,
+                "issued_at": issued.issued_at,
+            }
         if uploaded:
             body |= {"sha256": fingerprint, "signature_check": _signature_check(data.pdf_content)}
         return Response(body)

@@ -10,6 +10,7 @@ from dpa.forms.signing import VerifyForm
 from dpa.selectors.signing import executed_by_sha256
 from dpa.selectors.versions import can_read_dpa, current_version, public_version, public_versions
 from portal.request_limits import request_limits
+from portal.selectors import issued_report_by_sha256
 from portal.services.audit import audit_record
 from portal.services.signatures import verify_pdf
 
@@ -123,16 +124,17 @@ def _verify_refused(request, message, status):
 )
 def verify(request):
     form = VerifyForm(request.POST if request.method == "POST" else None, request.FILES or None)
-    result = signatures = None
+    result = signatures = issued = None
     checked = False
     if request.method == "POST" and form.is_valid():
         checked = True
         result = executed_by_sha256(form.fingerprint())
+        issued = None if result else issued_report_by_sha256(form.fingerprint())
         if form.cleaned_data.get("file"):
             signatures = verify_pdf(form.pdf_content)
     return render(
         request,
         "dpa/verify.html",
-        {"form": form, "result": result, "signatures": signatures, "checked": checked},
+        {"form": form, "result": result, "issued": issued, "signatures": signatures, "checked": checked},
         status=400 if request.method == "POST" and not form.is_valid() else 200,
     )

@@ -413,3 +413,19 @@ def test_only_legal_staff_with_mfa_may_download_an_issued_report(client, legal, 
     assert not AuditEvent.objects.filter(action="report.downloaded").exists()
     login(client, legal)
     assert client.get(reverse("staff_issued_report", args=["8d9f3a52-3a47-4a4b-9a3e-5d5d2f0c1a11"])).status_code == 404
+
+
+def test_verify_page_and_api_recognise_an_issued_report_by_its_hash(client, legal, announced):
+    report = _issued(client, legal, announced)
+    client.logout()
+    page = client.post(reverse("dpa_verify"), {"sha256": report.sha256})
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "This is a report issued by" in body
+    assert "proof-of-notice report" in body.lower()
+    api = client.post(reverse("api_dpa_verify"), {"sha256": report.sha256}, content_type="application/json")
+    assert api.status_code == 200
+    assert api.json()["valid"] is False
+    assert api.json()["issued_report"]["kind"] == "notice_proof"
+    unknown = client.post(reverse("api_dpa_verify"), {"sha256": "0" * 64}, content_type="application/json")
+    assert "issued_report" not in unknown.json()
