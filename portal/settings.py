@@ -4,10 +4,12 @@ With nothing set the portal runs with SQLite, Celery tasks in-process and email 
 Production sets DATABASE_URL, REDIS_URL, EMAIL_URL (or the SMTP variables), SECRET_KEY and ALLOWED_HOSTS.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -152,10 +154,19 @@ WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Private files (trust documents, rendered PDFs) live outside any URL; views stream them after checks.
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "private")))
+# Signed audit-log checkpoints (portal.services.audit_checkpoints) are kept apart from the database they vouch for:
+# a directory by default; point the `audit_checkpoints` alias at write-once storage (an S3 bucket with object lock).
+AUDIT_CHECKPOINT_ROOT = Path(
+    env("AUDIT_CHECKPOINT_ROOT", default=str(PRIVATE_STORAGE_ROOT.parent / "audit-checkpoints"))
+)
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(PRIVATE_STORAGE_ROOT), "base_url": None},
+    },
+    "audit_checkpoints": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(AUDIT_CHECKPOINT_ROOT), "base_url": None},
     },
     "staticfiles": {
         "BACKEND": "portal.staticfiles.PortalStaticFilesStorage"
@@ -232,6 +243,8 @@ CELERY_BEAT_SCHEDULE = {
     "subprocessors-fanout-sweep": {"task": "subprocessors.tasks.change_fanout_sweep", "schedule": 300.0},
     "subprocessors-webhook-sweep": {"task": "subprocessors.tasks.webhook_sweep", "schedule": 60.0},
     "evidence-files-verify": {"task": "portal.tasks.evidence_files_sweep", "schedule": 86400.0},
+    # Every day, whether or not the log grew: a checkpoint is what reveals deleted newest rows.
+    "audit-checkpoint": {"task": "portal.tasks.audit_checkpoint_task", "schedule": crontab(hour=3, minute=17)},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
@@ -373,6 +386,24 @@ PORTAL_TSA_URL = env("PORTAL_TSA_URL", default="")
 PORTAL_TSA_CHAIN = env.list("PORTAL_TSA_CHAIN", default=[])
 PORTAL_TSA_TIMEOUT_SECONDS = env.int("PORTAL_TSA_TIMEOUT_SECONDS", default=10)
 PORTAL_SIGNING_DEMO_DIR = BASE_DIR / "var" / "demo-signing"
+
+# --- Audit chain (portal.models.AuditEvent) -----------------------------------------------------
+# Every audit row carries HMAC-SHA256(AUDIT_CHAIN_KEY, previous row's hash + its content). The key never enters the
+# database, so someone who can write to the database cannot recompute a valid chain. Rotation (README): put the
+# current key first in AUDIT_CHAIN_OLD_KEYS (comma-separated) and set a new AUDIT_CHAIN_KEY; old rows stay checkable.
+AUDIT_CHAIN_DEV_KEY = "dev-only-insecure-audit-chain-key-set-AUDIT_CHAIN_KEY-in-production"
+AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", default="")
+AUDIT_CHAIN_OLD_KEYS = env.list("AUDIT_CHAIN_OLD_KEYS", default=[])
+# pytest-django loads these settings with DEBUG off, like production; tests use the development key.
+if not AUDIT_CHAIN_KEY:
+    if not (DEBUG or "pytest" in sys.modules):
+        raise ImproperlyConfigured(
+            "AUDIT_CHAIN_KEY is not set. The audit log is keyed with a secret kept outside the database: set "
+            "AUDIT_CHAIN_KEY to a random string of at least 32 bytes, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, and keep it with SECRET_KEY "
+            '(README "Audit log"). Only DEBUG=1 runs with a development key.'
+        )
+    AUDIT_CHAIN_KEY = AUDIT_CHAIN_DEV_KEY
 
 # --- Sub-processor list ----------------------------------------------------------------------
 SUBPROCESSORS_PAGE_CACHE_SECONDS = env.int("SUBPROCESSORS_PAGE_CACHE_SECONDS", default=86400)

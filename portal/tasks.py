@@ -1,7 +1,9 @@
 from celery import shared_task
 
 from portal.celery import RETRY_ON_TRANSIENT_ERRORS
+from portal.services.audit_checkpoints import audit_checkpoint_write
 from portal.services.outbox import outbox_deliver, outbox_due_ids, outbox_retry_countdown
+from portal.signing import SigningFailed
 
 
 @shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
@@ -33,3 +35,13 @@ def evidence_files_sweep() -> int:
 
     _, failures = evidence_files_verify(alert=True, actor=Actor(label="system (daily evidence-file check)"))
     return len(failures)
+
+
+@shared_task(
+    ignore_result=True,
+    **{**RETRY_ON_TRANSIENT_ERRORS, "autoretry_for": (*RETRY_ON_TRANSIENT_ERRORS["autoretry_for"], SigningFailed)},
+)
+def audit_checkpoint_task() -> str:
+    """Daily (beat), whether or not the log grew: a checkpoint is what reveals deleted newest rows. A TSA that does
+    not answer is retried like a database hiccup."""
+    return audit_checkpoint_write(trigger="schedule").name

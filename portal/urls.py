@@ -34,6 +34,7 @@ urlpatterns = [
     path("staff/audit/", staff.audit_list, name="staff_audit"),
     path("staff/audit/export.csv", staff.audit_export, name="staff_audit_export"),
     path("staff/reports/<uuid:public_id>.pdf", staff.issued_report_download, name="staff_issued_report"),
+    path("staff/audit/checkpoint/", staff.audit_checkpoint, name="staff_audit_checkpoint"),
     path("staff/outbox/", staff.outbox_list, name="staff_outbox"),
     path("staff/outbox/<int:pk>/retry/", staff.outbox_retry_view, name="staff_outbox_retry"),
     path("staff/organisations/", staff.organisation_list, name="staff_organisations"),

@@ -1,9 +1,16 @@
+import os
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import override_settings
 
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
 from tests.signing import dummy_timestamper, make_test_pki
+
+# The settings chose the development audit chain key because pytest is running; processes the tests start (Celery
+# workers, `manage.py` checks) see the same key through the environment.
+os.environ.setdefault("AUDIT_CHAIN_KEY", django_settings.AUDIT_CHAIN_KEY)
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +74,13 @@ def _portal_settings(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "private")},
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "audit_checkpoints": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "audit-checkpoints")},
+        },
     }
     settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    settings.AUDIT_CHECKPOINT_ROOT = tmp_path / "audit-checkpoints"
     settings.SITE_URL = "http://testserver"
     settings.ACCOUNT_RATE_LIMITS = False
     cache.clear()

@@ -1,4 +1,3 @@
-import hashlib
 import json
 
 import pgtrigger
@@ -6,6 +5,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from portal.services.audit_keys import audit_mac
 from portal.triggers import Refuse, RefuseTruncate
 
 
@@ -27,9 +27,11 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One row of the tamper-evident audit log.
 
-    `hash` = SHA-256 over `prev_hash` and the row's canonical content, so editing or deleting any row breaks
-    the chain at the next row. The actor is kept as plain id + label so that deleting a user never rewrites
-    history.
+    `hash` = HMAC-SHA256 with the audit chain key named by `key_id` over `prev_hash` and the row's canonical content
+    (portal.services.audit_keys). Editing a row breaks its HMAC, deleting one breaks the link at the next row, and
+    without the key, which is never in the database, nobody can compute a valid replacement chain. Deleting the
+    newest rows is caught by the signed checkpoints kept outside the database (portal.services.audit_checkpoints).
+    The actor is kept as plain id + label so that deleting a user never rewrites history.
     """
 
     GENESIS = "0" * 64
@@ -52,6 +54,7 @@ class AuditEvent(models.Model):
     details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(max_length=32, help_text="Id of the audit chain key this row's HMAC was made with.")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -98,10 +101,13 @@ class AuditEvent(models.Model):
             "organisation_id": self.organisation_id,
             "ip": self.ip,
             "details": self.details,
+            "key_id": self.key_id,
         }
 
-    def compute_hash(self) -> str:
+    def canonical(self) -> str:
         # Round-trip details through JSON so the hash is computed over what the database returns.
         content = json.loads(json.dumps(self.content(), cls=DjangoJSONEncoder))
-        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256((self.prev_hash + canonical).encode()).hexdigest()
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def compute_hash(self, key: bytes) -> str:
+        return audit_mac(key, self.prev_hash + self.canonical())

@@ -20,6 +20,7 @@ from portal.models import CalendarOverride, IssuedReport, Organisation, Outbound
 from portal.permissions import legal_required
 from portal.selectors import audit_events, organisation_members, outbox_emails, staff_organisations
 from portal.services.audit import audit_record
+from portal.services.audit_checkpoints import audit_checkpoint_latest, audit_checkpoint_write
 from portal.services.calendar import calendar_override_add, calendar_override_remove
 from portal.services.organisations import organisation_update
 from portal.services.outbox import outbox_retry
@@ -90,7 +91,29 @@ def audit_list(request):
         default="-time",
         noun=("event", "events"),
     )
-    return render(request, "portal/staff/audit_list.html", {"form": form, "table": table})
+    return render(
+        request,
+        "portal/staff/audit_list.html",
+        {"form": form, "table": table, "checkpoint": audit_checkpoint_latest()},
+    )
+
+
+@legal_required("portal.view_auditevent")
+@require_POST
+def audit_checkpoint(request):
+    """Seal the log as it is now: a signed checkpoint outside the database, emailed to the legal lead."""
+    try:
+        checkpoint = audit_checkpoint_write(trigger="staff", actor=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    except OSError:
+        messages.error(request, "The checkpoint could not be stored: the checkpoint storage is not writable.")
+    else:
+        messages.success(
+            request,
+            f"Checkpoint written: {checkpoint.data['row_count']} rows, emailed to {settings.PORTAL_LEGAL_LEAD_EMAIL}.",
+        )
+    return redirect("staff_audit")
 
 
 class _Echo:

@@ -331,7 +331,7 @@ def test_a_fresh_sqlite_database_migrates_and_the_orm_guards_hold_there(tmp_path
     migrated = subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, capture_output=True, text=True)
     assert migrated.returncode == 0, migrated.stderr
     assert "Applying dpa.0010_evidence_triggers... OK" in migrated.stdout
-    assert "Applying portal.0006_audit_append_only_triggers... OK" in migrated.stdout
+    assert "Applying portal.0008_audit_append_only_triggers... OK" in migrated.stdout
     checked = subprocess.run([*manage, "shell", "-c", SQLITE_CHECK], env=env, cwd=ROOT, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.count("refused:") == 3

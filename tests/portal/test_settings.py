@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
     "SITE_URL": "https://trust.example.com",
+    "AUDIT_CHAIN_KEY": "p4Vq-production-audit-chain-key-for-the-deploy-check-0123456789",
 }
 
 

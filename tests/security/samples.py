@@ -226,6 +226,7 @@ SAMPLES = {
     "staff_home": lambda world: {},
     "staff_audit": lambda world: {},
     "staff_audit_export": lambda world: {},
+    "staff_audit_checkpoint": lambda world: {},
     "staff_outbox": lambda world: {},
     "staff_outbox_retry": lambda world: {"pk": world.outbound_email.pk},
     "staff_organisations": lambda world: {},

@@ -10,7 +10,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0005_calendar_yearly_overrides'),
+        ('portal', '0007_audit_chain_rekey'),
     ]
 
     operations = [
