@@ -14,8 +14,9 @@ $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || PY=python3; $${PY:-python3} -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# Development installs both pin files (requirements-dev.txt includes requirements.txt); the image only the runtime one.
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@
 
 install: $(VENV)/.installed
@@ -56,6 +57,7 @@ security: install
 	$(BIN)/pip install --quiet -r requirements-security.txt
 	$(BIN)/bandit -q -c pyproject.toml -r portal dpa subprocessors
 	$(BIN)/pip-audit -r requirements.txt --progress-spinner off --strict
+	$(BIN)/pip-audit -r requirements-dev.txt --progress-spinner off --strict
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles tests/artifacts
