@@ -9,7 +9,8 @@ change notice to an SMTP sink running here. Containers, volume, database and Red
 
 Environment: PG_URL (server to create the database on; default postgres://postgres@127.0.0.1:5432/postgres),
 CONTAINER_REDIS_URL (default redis://127.0.0.1:6379/10), CONTAINER_IMAGE (default trust-portal),
-CONTAINER_BUILD_CA (CA bundle given to pip in the build, default the host's /etc/ssl/certs/ca-certificates.crt).
+CONTAINER_BUILD_CA (CA bundle given to pip in the build, default the host's /etc/ssl/certs/ca-certificates.crt),
+CONTAINER_READY_TIMEOUT and CONTAINER_EMAIL_TIMEOUT (seconds to wait for /health/ready and the email: 180, 120).
 """
 
 import base64
@@ -39,8 +40,8 @@ PG_URL = os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("CONTAINER_REDIS_URL", "redis://127.0.0.1:6379/10")
 BUILD_CA = os.environ.get("CONTAINER_BUILD_CA", "/etc/ssl/certs/ca-certificates.crt")
 PREFIX = f"portal-ct-{os.getpid()}"
-READY_TIMEOUT = 180
-EMAIL_TIMEOUT = 120
+READY_TIMEOUT = int(os.environ.get("CONTAINER_READY_TIMEOUT", "180"))
+EMAIL_TIMEOUT = int(os.environ.get("CONTAINER_EMAIL_TIMEOUT", "120"))
 STYLESHEET = re.compile(r'<link rel="stylesheet" href="(/static/css/portal\.[0-9a-f]{12}\.css)"')
 
 timings: list[tuple[str, float]] = []
@@ -185,10 +186,32 @@ def dump_logs(names: list[str]) -> None:
 
 
 def check_refuses_without_manifest() -> None:
-    proc = start(f"{PREFIX}-nomanifest", "/dev/null", "web", "--rm", "-e", "STATIC_ROOT=/tmp/empty", detach=False)
-    if proc.returncode != 78 or "no static files manifest" not in proc.stderr:
+    extra = ("--rm", "--no-healthcheck", "-e", "STATIC_ROOT=/tmp/empty")
+    proc = start(f"{PREFIX}-nomanifest", "/dev/null", "web", *extra, detach=False)
+    said = [line for line in proc.stderr.splitlines() if line.startswith("entrypoint:")]
+    if proc.returncode != 78 or not said or "no static files manifest" not in said[0]:
         raise Failure(f"web started without a manifest: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    print("   web without a static manifest: refused (exit 78) with:", proc.stderr.splitlines()[0])
+    print(f"   web without a static manifest: exit 78, {said[0]!r}")
+
+
+def check_manage_py(env_file: str) -> None:
+    proc = run(
+        "podman",
+        "run",
+        "--rm",
+        "--no-healthcheck",
+        "--network",
+        "host",
+        "--env-file",
+        env_file,
+        IMAGE,
+        "manage.py",
+        "check",
+        check=False,
+    )
+    if proc.returncode != 0 or "System check identified no issues" not in proc.stdout:
+        raise Failure(f"manage.py check in the image: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    print("   manage.py check: no issues")
 
 
 def check_ready(base: str, names: list[str]) -> None:
@@ -209,6 +232,26 @@ def check_page_and_static(base: str) -> None:
     if status != 200 or "font-family" not in css:
         raise Failure(f"GET {match.group(1)} answered {status}")
     print(f"   GET / 200, {match.group(1)} 200 ({len(css)} bytes)")
+
+
+def check_image_healthcheck(web: str) -> None:
+    """The image's own HEALTHCHECK (/health/live), run once by podman (no systemd timers here), and compose's."""
+    proc = run("podman", "healthcheck", "run", web, check=False)
+    if proc.returncode != 0:
+        raise Failure(f"the image's HEALTHCHECK failed: {proc.stdout} {proc.stderr}")
+    # and compose.yaml's check of the web service
+    proc = run("podman", "exec", web, "python", "/app/docker/healthcheck.py", "/health/ready", check=False)
+    if proc.returncode != 0:
+        raise Failure(f"compose's web health check (/health/ready) failed: {proc.stderr}")
+    print("   image HEALTHCHECK (/health/live) and compose's web check (/health/ready): healthy")
+
+
+def check_no_static_errors(web: str) -> None:
+    """With the build's manifest, the web server reports no static file as missing from it."""
+    missing = [line for line in logs(web).splitlines() if "is not in the manifest" in line]
+    if missing:
+        raise Failure(f"web logs {len(missing)} static files missing from the manifest, e.g. {missing[0]}")
+    print("   web log: no static file missing from the manifest")
 
 
 def check_non_root(web: str) -> None:
@@ -236,16 +279,17 @@ def announce_and_wait_for_notice(web: str, worker: str, sink: Sink) -> None:
     if "change_fanout_task" not in worker_log or "outbox_deliver" not in worker_log:
         dump_logs([worker])
         raise Failure("the worker's log does not show the fan-out and the delivery")
-    subject = delivered()[0]["Subject"]
+    subject = " ".join(str(delivered()[0]["Subject"]).split())
     print(f"   change {result['change']}: notice {subject!r} delivered to {recipient} by the containerised worker")
 
 
 def check_beat(beat: str) -> None:
     state = run("podman", "inspect", "--format", "{{.State.Running}}", beat).stdout.strip()
-    if state != "true" or "beat: Starting" not in logs(beat):
+    schedule = run("podman", "exec", beat, "ls", "/var/lib/portal/beat", check=False).stdout
+    if state != "true" or "beat: Starting" not in logs(beat) or "celerybeat-schedule" not in schedule:
         dump_logs([beat])
-        raise Failure("beat is not running")
-    print("   beat running")
+        raise Failure("beat is not running with its schedule in /var/lib/portal/beat")
+    print(f"   beat running, schedule in /var/lib/portal/beat: {schedule.split()}")
 
 
 # --- the run ------------------------------------------------------------------------------------------------
@@ -265,35 +309,41 @@ def main() -> int:
             prepare_podman()
         with timed(f"podman build -t {IMAGE}"):
             build_image()
-        with timed("container without static manifest"):
-            check_refuses_without_manifest()
         controller.start()
         port = free_port()
         env_file = Path(workdir) / "portal.env"
         env = container_env(port=port, smtp_port=controller.port)
         env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        with timed("entrypoint: web without static manifest, manage.py pass-through"):
+            check_refuses_without_manifest()
+            check_manage_py(str(env_file))
         with timed(f"database {DB_NAME} and Redis {REDIS_URL}"):
             recreate_database(create=True)
             flush_redis()
             run("podman", "volume", "create", volume)
         with timed("migrate role"):
-            proc = start(names[0], str(env_file), "migrate", detach=False)
+            proc = start(names[0], str(env_file), "migrate", "--no-healthcheck", detach=False)
             if proc.returncode != 0:
                 raise Failure(f"migrate exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         with timed("web, worker, beat up and /health/ready 200"):
-            private = ["-v", f"{volume}:/var/lib/portal/private"]
-            start(names[1], str(env_file), "web", *private)
-            start(names[2], str(env_file), "worker", *private)
-            start(names[3], str(env_file), "beat")
+            private = ("-v", f"{volume}:/var/lib/portal/private")
+            start(names[1], str(env_file), "web", *private, "--health-interval", "disable")
+            start(names[2], str(env_file), "worker", *private, "--no-healthcheck")
+            start(names[3], str(env_file), "beat", "--no-healthcheck")
             check_ready(f"http://127.0.0.1:{port}", names[1:])
         with timed("page, hashed stylesheet, non-root"):
             check_page_and_static(f"http://127.0.0.1:{port}")
+            check_image_healthcheck(names[1])
+            check_no_static_errors(names[1])
             check_non_root(names[1])
             check_beat(names[3])
         with timed("announce a change; worker delivers the notice"):
             announce_and_wait_for_notice(names[1], names[2], sink)
     except Failure as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - PostgreSQL, Redis or podman unreachable: say so, then clean up
+        print(f"FAILED: {exc!r}", file=sys.stderr)
         return 1
     finally:
         cleanup(names, volume, workdir, controller)
@@ -308,7 +358,8 @@ def main() -> int:
 def cleanup(names: list[str], volume: str, workdir: str, controller) -> None:
     with suppress(Exception):
         controller.stop()
-    run("podman", "rm", "-f", "-t", "5", *names, f"{PREFIX}-nomanifest", check=False)
+    for name in [*names, f"{PREFIX}-nomanifest"]:
+        run("podman", "rm", "--force", "--ignore", "--time", "5", name, check=False)
     run("podman", "volume", "rm", "-f", volume, check=False)
     with suppress(Exception):
         recreate_database(create=False)
