@@ -6,7 +6,9 @@ falls back to the plain name, which whitenoise serves from the app folders (WHIT
 `check --deploy` (portal.W010) says what to run."""
 
 import logging
+from urllib.parse import urlsplit
 
+from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
@@ -25,8 +27,12 @@ class PortalStaticFilesStorage(CompressedManifestStaticFilesStorage):
             return name
         try:
             return super().stored_name(name)
-        except ValueError:  # a file added after the last collectstatic
-            logger.error("static file %s is not in the manifest; run collectstatic", name)
+        except ValueError:
+            # A real file added after the last collectstatic is worth an error. WhiteNoise also asks for names
+            # that exist nowhere (to tell hashed files from others it strips the last dotted part of every name:
+            # `jquery.init.js` -> `jquery.js`), at every start; those are not the operator's problem.
+            if finders.find(urlsplit(name).path):
+                logger.error("static file %s is not in the manifest; run collectstatic", name)
             return name
 
 
