@@ -15,6 +15,7 @@ import asyncio
 import io
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -345,7 +346,7 @@ def _sign_pdf(
         embed_validation_info=long_term,
         validation_context=validation_context(material, for_signing=True) if long_term else None,
     )
-    out = signers.PdfSigner(meta, signer=material.signer, timestamper=tsa).sign_pdf(writer)
+    out = run_outside_event_loop(signers.PdfSigner(meta, signer=material.signer, timestamper=tsa).sign_pdf, writer)
     return out.getvalue()
 
 
@@ -354,6 +355,18 @@ def _new_field_name(writer) -> str:
 
     taken = {name for name, _value, _ref in enumerate_sig_fields(writer)}
     return next(f"{FIELD_PREFIX}{n}" for n in range(1, len(taken) + 2) if f"{FIELD_PREFIX}{n}" not in taken)
+
+
+def run_outside_event_loop(func, /, *args, **kwargs):
+    """Call `func` (pyHanko's synchronous API, which runs an event loop of its own) here, or in a short-lived thread
+    when this thread already runs an event loop (an ASGI server; Playwright's sync API in the browser tests), where
+    `asyncio.run` would refuse."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return func(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(func, *args, **kwargs).result()
 
 
 def sign_data(data: bytes) -> bytes | None:
@@ -373,7 +386,7 @@ def sign_data(data: bytes) -> bytes | None:
         signed_attr_settings=PdfCMSSignedAttributes(signing_time=timezone.now()),
     )
     try:
-        content_info = asyncio.run(coro)
+        content_info = run_outside_event_loop(asyncio.run, coro)
     except Exception as exc:
         logger.exception("Signing data failed")
         raise SigningFailed(SIGNING_FAILED) from exc
@@ -395,8 +408,9 @@ def verify_data(data: bytes, signature: bytes) -> DataVerification:
         return DataVerification(False, "", None, None, False, f"Not a CMS signature: {exc}")
     material = signing_material()
     try:
-        status = asyncio.run(
-            async_validate_detached_cms(data, signed_data, signer_validation_context=validation_context(material))
+        status = run_outside_event_loop(
+            asyncio.run,
+            async_validate_detached_cms(data, signed_data, signer_validation_context=validation_context(material)),
         )
     except Exception as exc:  # noqa: BLE001 - a malformed signature is "invalid", whatever pyHanko raised
         return DataVerification(False, "", None, None, False, f"The signature could not be checked: {exc}")

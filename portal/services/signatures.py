@@ -136,7 +136,9 @@ def _check(sig, material) -> SignatureFacts:
     from pyhanko.sign.validation import validate_pdf_signature
 
     try:
-        status = validate_pdf_signature(sig, signer_validation_context=signing.validation_context(material))
+        status = signing.run_outside_event_loop(
+            validate_pdf_signature, sig, signer_validation_context=signing.validation_context(material)
+        )
     except Exception as exc:  # noqa: BLE001 - a malformed signature is a broken one, whatever pyHanko raised
         logger.info("Signature %s could not be validated: %s", sig.field_name, exc)
         return _broken(sig)

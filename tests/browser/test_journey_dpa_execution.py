@@ -80,7 +80,7 @@ def test_request_sign_countersign_download_and_verify(live_server, page, screens
 
     # and verifies the file on the public verify page
     page.goto(f"{live_server.url}/dpa/verify/")
-    page.get_by_label("Executed PDF").set_input_files(path)
+    page.get_by_label("PDF issued by this portal").set_input_files(path)
     page.get_by_role("button", name="Verify").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="This is an executed DPA").is_visible()

@@ -143,7 +143,7 @@ def test_one_byte_changed_inside_the_signed_range_fails(client, executed):
     assert not check.signatures[0].intact
     body = _verify_page(client, bytes(content)).content.decode()
     assert ALTERED in body
-    assert "No executed DPA of this portal has this fingerprint" in body
+    assert "No executed DPA or report issued by this portal has this fingerprint" in body
     assert "Verified</span>" not in body
 
 

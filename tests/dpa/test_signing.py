@@ -387,7 +387,7 @@ def test_full_execution_hash_matches_file_and_verification_finds_it(
     tampered[len(tampered) // 2] ^= 0x01
     missing = client.post(reverse("dpa_verify"), {"file": SimpleUploadedFile("dpa.pdf", bytes(tampered))})
     body = missing.content.decode()
-    assert "No executed DPA of this portal has this fingerprint" in body
+    assert "No executed DPA or report issued by this portal has this fingerprint" in body
     assert org.name not in body
     assert client.post(reverse("api_dpa_verify"), {"sha256": "a" * 64}).json() == {"valid": False}
 

@@ -8,8 +8,9 @@ from portal.models import Organisation
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_loads_twice_without_duplicates(settings, capsys):
+def test_demo_loads_twice_without_duplicates(settings, capsys, tmp_path):
     settings.DEBUG = True
+    settings.PORTAL_SIGNING_DEMO_DIR = tmp_path / "demo-signing"  # a fresh one, whatever ran before
     call_command("load_demo")
     first = (get_user_model().objects.count(), Organisation.objects.count())
     call_command("load_demo")

@@ -1,7 +1,6 @@
 """Error pages in the portal's layout, with DEBUG off: what a visitor sees on 400, 403, 404, 429 and 500, and
 pages that keep rendering when static files were never collected."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,17 +138,13 @@ def test_pages_render_styled_when_collectstatic_never_ran(client, settings, tmp_
 
 
 def _manage(*args, **extra_env):
-    env = {k: v for k, v in os.environ.items() if k not in ("CELERY_TASK_ALWAYS_EAGER", "DJANGO_ALLOW_ASYNC_UNSAFE")}
-    env.update(_production_env(), **extra_env)
+    from tests.portal.test_settings import production_env
+
+    env = production_env()
+    env.update(extra_env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
-
-
-def _production_env():
-    from tests.portal.test_settings import PRODUCTION_ENV
-
-    return PRODUCTION_ENV
 
 
 def test_check_deploy_says_to_collect_static_files(tmp_path):
@@ -164,5 +159,8 @@ def test_collected_static_files_are_hashed_and_compressed(tmp_path):
     assert collected.returncode == 0, collected.stderr
     assert (root / "staticfiles.json").exists()
     assert list(root.glob("css/portal.*.css.gz"))
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", STATIC_ROOT=str(root))
+    from tests.portal.test_settings import production_signing_env
+
+    signing = production_signing_env(tmp_path)
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", STATIC_ROOT=str(root), **signing)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -30,7 +30,9 @@ def only_signature(data: bytes):
 
 
 def validate(data: bytes):
-    return validate_pdf_signature(only_signature(data), signer_validation_context=signing.validation_context())
+    return signing.run_outside_event_loop(
+        validate_pdf_signature, only_signature(data), signer_validation_context=signing.validation_context()
+    )
 
 
 def test_sign_pdf_validates_against_the_test_ca_and_keeps_the_original_bytes():
