@@ -13,7 +13,8 @@ from tests.factories import OrganisationFactory
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BEFORE = [("dpa", "0006_execution_annex_as_signed")]
-AFTER = [("dpa", "0009_breach_delivery_constraints")]
+# the latest dpa migration, so the test leaves the schema (and its triggers) as every other test expects it
+AFTER = [("dpa", "0010_evidence_triggers")]
 AWARE = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
 QUEUED = AWARE + dt.timedelta(hours=2)
 ACCEPTED = AWARE + dt.timedelta(hours=2, minutes=1)
