@@ -32,7 +32,7 @@ COPY . /app
 # Hashed, compressed static files and their manifest, made here so every container starts with them. The key only
 # lets settings load for collectstatic; it lives in this build stage, never in the image.
 ARG BUILD_SECRET_KEY=collectstatic-only-throwaway-key-not-used-by-any-running-portal-0123456789
-RUN SECRET_KEY="$BUILD_SECRET_KEY" DEBUG=0 STATIC_ROOT=/app/staticfiles \
+RUN SECRET_KEY="$BUILD_SECRET_KEY" AUDIT_CHAIN_KEY="$BUILD_SECRET_KEY" DEBUG=0 STATIC_ROOT=/app/staticfiles \
     python manage.py collectstatic --noinput --verbosity 0 \
  && test -s /app/staticfiles/staticfiles.json
 
