@@ -3,8 +3,8 @@
 `/health/live` answers 200 while the process serves requests and touches nothing else, so a slow database never
 gets a healthy web process restarted. `/health/ready` answers 200 only when this process can do its work: the
 database answers and every migration is applied, the cache and the broker (Redis) answer, a Celery worker answers
-a ping, and the private file storage is writable; otherwise 500 with the failing checks named (no details of the
-errors). With tasks run in-process (`make run`) there is no broker or worker to ask."""
+a ping, and the private file storage is writable; otherwise 500 with each failing check named and a short reason
+(never an exception's text). With tasks run in-process (`make run`) there is no broker or worker to ask."""
 
 import dataclasses
 
