@@ -13,15 +13,23 @@ class AppendOnlyError(Exception):
     pass
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows that are written once: bulk updates and deletes are refused. `noun` names the rows in the error."""
+
+    noun = "Rows"
+
     def update(self, **kwargs):
-        raise AppendOnlyError("Audit events cannot be changed.")
+        raise AppendOnlyError(f"{self.noun} cannot be changed.")
 
     def delete(self):
-        raise AppendOnlyError("Audit events cannot be deleted.")
+        raise AppendOnlyError(f"{self.noun} cannot be deleted.")
 
     def bulk_update(self, *args, **kwargs):
-        raise AppendOnlyError("Audit events cannot be changed.")
+        raise AppendOnlyError(f"{self.noun} cannot be changed.")
+
+
+class AuditEventQuerySet(AppendOnlyQuerySet):
+    noun = "Audit events"
 
 
 class AuditEvent(models.Model):

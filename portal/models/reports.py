@@ -3,18 +3,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from .audit import AppendOnlyError
+from .audit import AppendOnlyError, AppendOnlyQuerySet
 
 
-class IssuedReportQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("Issued reports cannot be changed.")
-
-    def delete(self):
-        raise AppendOnlyError("Issued reports cannot be deleted.")
-
-    def bulk_update(self, *args, **kwargs):
-        raise AppendOnlyError("Issued reports cannot be changed.")
+class IssuedReportQuerySet(AppendOnlyQuerySet):
+    noun = "Issued reports"
 
 
 class IssuedReport(models.Model):
