@@ -14,7 +14,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from dpa.services.stamping import sample_pdf, stamp_pdf  # noqa: E402
+from portal.trust.stamping import sample_pdf, stamp_pdf  # noqa: E402
 
 
 def timed(fn, repeat):

@@ -62,17 +62,19 @@ def main() -> None:
 
 
 def run() -> None:
-    from portal import enqueue
-    from portal.models import Organisation, OutboundEmail
-    from portal.services import outbox
-    from subprocessors.models import Subprocessor, SubprocessorChange, Subscriber
-    from subprocessors.services import fanout
-    from subprocessors.services.changes import change_announce
+    from portal.core import enqueue
+    from portal.delivery import outbox
+    from portal.delivery.models import OutboundEmail
+    from portal.organisations.models import Organisation
+    from subprocessors.changes import fanout
+    from subprocessors.changes.models import SubprocessorChange, Subscriber
+    from subprocessors.changes.services import change_announce
+    from subprocessors.listing.models import Subprocessor
 
     # Delivery is measured separately below: the fan-out only writes rows (as in production, where the
     # worker delivers them afterwards).
     enqueue.emails_deliver = lambda ids: None
-    from subprocessors import tasks
+    from subprocessors.changes import tasks
 
     tasks.change_fanout_task.delay = lambda *args: None  # the fan-out is timed below, not run on announce
     subscribers = RECIPIENTS // 5

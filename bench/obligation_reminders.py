@@ -29,8 +29,8 @@ DUE_BATCH = 200
 
 
 def build(size: int):
-    from dpa.models import Obligation
-    from portal.models import Organisation
+    from portal.deadlines.models import Obligation
+    from portal.organisations.models import Organisation
 
     Obligation.objects.all().delete()
     org, _ = Organisation.objects.get_or_create(name="Bench B.V.", defaults={"privacy_contact_email": "p@b.example"})
@@ -62,9 +62,9 @@ def timed(func, repeat=5):
 def main():
     from django.conf import settings
 
-    from dpa.models import ObligationReminder
-    from dpa.selectors.obligations import obligations_needing_reminders
-    from dpa.tasks import obligation_reminders_sweep
+    from portal.deadlines.models import ObligationReminder
+    from portal.deadlines.selectors import obligations_needing_reminders
+    from portal.deadlines.tasks import obligation_reminders_sweep
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     for size in SIZES:

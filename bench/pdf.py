@@ -29,9 +29,9 @@ from django.core.management import call_command  # noqa: E402
 
 def main() -> None:
     call_command("migrate", verbosity=0)
-    from dpa import sample_dpa
-    from dpa.models import DpaVersion
-    from dpa.services import pdf
+    from dpa.signing import pdf
+    from dpa.versions import sample_dpa
+    from dpa.versions.models import DpaVersion
 
     version = DpaVersion.objects.create(
         label="bench",

@@ -59,8 +59,8 @@ def bench_database(env: dict) -> tuple[str, callable]:
 
 SEED = """
 import random
-from subprocessors.models import Subprocessor
-from subprocessors.services.subprocessors import subprocessor_create
+from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.services import subprocessor_create
 categories = [c.value for c in Subprocessor.Category]
 countries = ["NL", "FR", "DE", "IE", "SE", "US", "LU", "EU"]
 rnd = random.Random(7)

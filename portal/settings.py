@@ -50,9 +50,21 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.socialaccount",
-    "portal",
-    "subprocessors",
-    "dpa",
+    # Lower apps first: an app imports only from apps above it in this list (see README, Architecture).
+    "portal.core",
+    "portal.audit",
+    "portal.organisations",
+    "portal.delivery",
+    "portal.deadlines",
+    "portal.evidence",
+    "portal.staff",
+    "subprocessors.listing",
+    "subprocessors.changes",
+    "subprocessors.objections",
+    "portal.trust",
+    "dpa.versions",
+    "dpa.signing",
+    "dpa.breaches",
 ]
 
 MIDDLEWARE = [
@@ -62,21 +74,21 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # before CsrfViewMiddleware, whose process_view parses POSTed forms: bodies are bounded before anything reads them
-    "portal.request_limits.RequestLimitMiddleware",
+    "portal.core.request_limits.RequestLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "portal.middleware.MfaSessionMiddleware",
+    "portal.core.middleware.MfaSessionMiddleware",
     # near the end, so its process_exception sees a view's exception first: a missing or altered evidence file is a 503
-    "portal.middleware.EvidenceIntegrityMiddleware",
+    "portal.core.middleware.EvidenceIntegrityMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
-CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "portal.core.views.csrf_failure"
 WSGI_APPLICATION = "portal.wsgi.application"
 SITE_ID = 1
 
@@ -90,7 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portal.context_processors.portal",
+                "portal.core.context_processors.portal",
             ],
         },
     }
@@ -154,7 +166,7 @@ WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Private files (trust documents, rendered PDFs) live outside any URL; views stream them after checks.
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "private")))
-# Signed audit-log checkpoints (portal.services.audit_checkpoints) are kept apart from the database they vouch for:
+# Signed audit-log checkpoints (portal.audit.checkpoints) are kept apart from the database they vouch for:
 # a directory by default; point the `audit_checkpoints` alias at write-once storage (an S3 bucket with object lock).
 AUDIT_CHECKPOINT_ROOT = Path(
     env("AUDIT_CHECKPOINT_ROOT", default=str(PRIVATE_STORAGE_ROOT.parent / "audit-checkpoints"))
@@ -169,7 +181,7 @@ STORAGES = {
         "OPTIONS": {"location": str(AUDIT_CHECKPOINT_ROOT), "base_url": None},
     },
     "staticfiles": {
-        "BACKEND": "portal.staticfiles.PortalStaticFilesStorage"
+        "BACKEND": "portal.core.staticfiles.PortalStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -231,20 +243,29 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 # Beat only sweeps: anything due later than a few minutes is a database row, never a task in Redis.
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": 60.0},
-    "subprocessors-purge-unconfirmed": {"task": "subprocessors.tasks.subscribers_purge_task", "schedule": 3600.0},
-    "access-escalate": {"task": "dpa.tasks.access_escalate_sweep", "schedule": 300.0},
-    "access-expiry": {"task": "dpa.tasks.access_expiry_sweep", "schedule": 900.0},
-    "access-digest": {"task": "dpa.tasks.access_digest_send", "schedule": 3600.0},
-    "dpa-obligation-reminders": {"task": "dpa.tasks.obligation_reminders_sweep", "schedule": 60.0},
-    "dpa-expire-signatory-links": {"task": "dpa.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
-    "subprocessors-changes-effective": {"task": "subprocessors.tasks.changes_make_effective", "schedule": 300.0},
-    "subprocessors-objection-reminders": {"task": "subprocessors.tasks.objection_reminders", "schedule": 3600.0},
-    "subprocessors-fanout-sweep": {"task": "subprocessors.tasks.change_fanout_sweep", "schedule": 300.0},
-    "subprocessors-webhook-sweep": {"task": "subprocessors.tasks.webhook_sweep", "schedule": 60.0},
-    "evidence-files-verify": {"task": "portal.tasks.evidence_files_sweep", "schedule": 86400.0},
+    "outbox-sweep": {"task": "portal.delivery.tasks.outbox_sweep", "schedule": 60.0},
+    "subprocessors-purge-unconfirmed": {
+        "task": "subprocessors.changes.tasks.subscribers_purge_task",
+        "schedule": 3600.0,
+    },
+    "access-escalate": {"task": "portal.trust.tasks.access_escalate_sweep", "schedule": 300.0},
+    "access-expiry": {"task": "portal.trust.tasks.access_expiry_sweep", "schedule": 900.0},
+    "access-digest": {"task": "portal.trust.tasks.access_digest_send", "schedule": 3600.0},
+    "dpa-obligation-reminders": {"task": "portal.deadlines.tasks.obligation_reminders_sweep", "schedule": 60.0},
+    "dpa-expire-signatory-links": {"task": "dpa.signing.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
+    "subprocessors-changes-effective": {
+        "task": "subprocessors.changes.tasks.changes_make_effective",
+        "schedule": 300.0,
+    },
+    "subprocessors-objection-reminders": {
+        "task": "subprocessors.changes.tasks.objection_reminders",
+        "schedule": 3600.0,
+    },
+    "subprocessors-fanout-sweep": {"task": "subprocessors.changes.tasks.change_fanout_sweep", "schedule": 300.0},
+    "subprocessors-webhook-sweep": {"task": "subprocessors.changes.tasks.webhook_sweep", "schedule": 60.0},
+    "evidence-files-verify": {"task": "portal.evidence.tasks.evidence_files_sweep", "schedule": 86400.0},
     # Every day, whether or not the log grew: a checkpoint is what reveals deleted newest rows.
-    "audit-checkpoint": {"task": "portal.tasks.audit_checkpoint_task", "schedule": crontab(hour=3, minute=17)},
+    "audit-checkpoint": {"task": "portal.audit.tasks.audit_checkpoint_task", "schedule": crontab(hour=3, minute=17)},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
@@ -256,11 +277,11 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Trust Portal] "
-ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+ACCOUNT_ADAPTER = "portal.organisations.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    # Failed sign-ins: 5 per account from one client address (portal.adapters makes the key email + address, so
-    # a guesser elsewhere cannot lock the owner out) and 10 per address across all accounts.
+    # Failed sign-ins: 5 per account from one client address (portal.organisations.adapters makes the key
+    # email + address, so a guesser elsewhere cannot lock the owner out) and 10 per address across all accounts.
     "login_failed": "10/5m/ip,5/5m/key",
     "signup": "20/h/ip",
     "reset_password": "10/h/ip,5/h/key",  # nosec B105 - a rate, not a password
@@ -281,21 +302,21 @@ for _provider in ("google", "github"):
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "portal.api_schema.PortalAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.core.api_schema.PortalAutoSchema",
     # Token first: a request without (or with an invalid) `Authorization: Token` header then answers 401 with
     # `WWW-Authenticate: Token`, as the schema says, rather than 403; browser sessions authenticate as before.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "portal.authentication.ApiTokenAuthentication",
+        "portal.organisations.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "portal.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "portal.core.api.Pagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "portal.api.exception_handler",
+    "EXCEPTION_HANDLER": "portal.core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": env("API_ANON_RATE", default="120/min"), "user": "600/min"},
 }
 # API tokens (django-rest-knox with our own model): hashed, named, scoped, expiring; see portal/services/tokens.py.
-KNOX_TOKEN_MODEL = "portal.ApiToken"
+KNOX_TOKEN_MODEL = "organisations.ApiToken"
 # knox's own token table is never used (the model above replaces it); its migrations would still create it.
 MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {"TOKEN_TTL": timedelta(days=90), "AUTH_HEADER_PREFIX": "Token", "AUTO_REFRESH": False}
@@ -314,19 +335,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Several models have a `status`; name each enum after its model so the public contract reads well.
     "ENUM_NAME_OVERRIDES": {
-        "SubprocessorStatusEnum": "subprocessors.models.list.Subprocessor.Status",
-        "SubscriberStatusEnum": "subprocessors.models.list.Subscriber.Status",
-        "DpaVersionStatusEnum": "dpa.models.versions.DpaVersion.Status",
-        "DpaExecutionStatusEnum": "dpa.models.signing.DpaExecution.Status",
-        "AccessRequestStatusEnum": "dpa.models.access.AccessRequest.Status",
-        "BreachIncidentStatusEnum": "dpa.models.breaches.BreachIncident.Status",
-        "ObligationStatusEnum": "dpa.models.obligations.Obligation.Status",
+        "SubprocessorStatusEnum": "subprocessors.listing.models.Subprocessor.Status",
+        "SubscriberStatusEnum": "subprocessors.changes.models.subscribers.Subscriber.Status",
+        "DpaVersionStatusEnum": "dpa.versions.models.DpaVersion.Status",
+        "DpaExecutionStatusEnum": "dpa.signing.models.DpaExecution.Status",
+        "AccessRequestStatusEnum": "portal.trust.models.AccessRequest.Status",
+        "BreachIncidentStatusEnum": "dpa.breaches.models.BreachIncident.Status",
+        "ObligationStatusEnum": "portal.deadlines.models.obligations.Obligation.Status",
     },
 }
 
 # --- Security --------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# How to find the client's address behind reverse proxies (portal.services.audit.client_ip and allauth's
+# How to find the client's address behind reverse proxies (portal.audit.services.client_ip and allauth's
 # rate limits): the number of proxies that append to X-Forwarded-For, or one header a proxy sets.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="") or None
@@ -370,7 +391,7 @@ CHANGE_FANOUT_BATCH = env.int("CHANGE_FANOUT_BATCH", default=500)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 
-# --- Evidence signatures (portal.signing) -----------------------------------------------------------
+# --- Evidence signatures (portal.evidence.signing) -----------------------------------------------------------
 # PAdES signatures on the PDFs the portal issues as evidence, and detached CMS signatures (audit checkpoints).
 # PORTAL_SIGNING_KEY: a PEM private key (with PORTAL_SIGNING_CERT) or a PKCS#12 bundle (.p12/.pfx: key, certificate
 # and usually the chain). Unset: evidence PDFs are issued unsigned (`check --deploy` warns); with DEBUG, the demo
@@ -387,7 +408,7 @@ PORTAL_TSA_CHAIN = env.list("PORTAL_TSA_CHAIN", default=[])
 PORTAL_TSA_TIMEOUT_SECONDS = env.int("PORTAL_TSA_TIMEOUT_SECONDS", default=10)
 PORTAL_SIGNING_DEMO_DIR = BASE_DIR / "var" / "demo-signing"
 
-# --- Audit chain (portal.models.AuditEvent) -----------------------------------------------------
+# --- Audit chain (portal.audit.models.AuditEvent) -----------------------------------------------------
 # Every audit row carries HMAC-SHA256(AUDIT_CHAIN_KEY, previous row's hash + its content). The key never enters the
 # database, so someone who can write to the database cannot recompute a valid chain. Rotation (README): put the
 # current key first in AUDIT_CHAIN_OLD_KEYS (comma-separated) and set a new AUDIT_CHAIN_KEY; old rows stay checkable.
@@ -416,7 +437,7 @@ ACCESS_DEFAULT_EXPIRY_MONTHS = env.int("ACCESS_DEFAULT_EXPIRY_MONTHS", default=1
 ACCESS_EXPIRY_WARNING_DAYS = env.int("ACCESS_EXPIRY_WARNING_DAYS", default=14)
 TRUST_DOCUMENT_MAX_BYTES = env.int("TRUST_DOCUMENT_MAX_MB", default=20) * 1024 * 1024
 
-# --- Request sizes (portal.request_limits.RequestLimitMiddleware) ----------------------------------
+# --- Request sizes (portal.core.request_limits.RequestLimitMiddleware) ----------------------------------
 # Refused with 413 from Content-Length before anything parses the body; the upload handler stops a body that
 # streams in longer than it said. The reverse proxy should refuse first: nginx `client_max_body_size 21m;`.
 # The largest body of all: the largest legitimate upload (a trust document) and room for the form around it.
@@ -426,7 +447,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=262
 # Verifying an executed DPA uploads one PDF, a few hundred kilobytes in practice.
 DPA_VERIFY_MAX_BYTES = env.int("DPA_VERIFY_MAX_BYTES", default=10 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [
-    "portal.request_limits.BodyLimitUploadHandler",
+    "portal.core.request_limits.BodyLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

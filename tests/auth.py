@@ -31,8 +31,8 @@ def login(client, user, *, mfa: bool = True):
 
 
 def _token(user, *, staff: bool, scope: str, days: int, name: str) -> str:
-    from portal.models import ApiToken
-    from portal.services.tokens import password_fingerprint
+    from portal.organisations.models import ApiToken
+    from portal.organisations.tokens import password_fingerprint
 
     _, key = ApiToken.objects.create(
         user,

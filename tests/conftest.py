@@ -45,7 +45,7 @@ def _signing_settings(test_pki):
 @pytest.fixture
 def tsa(test_pki, monkeypatch):
     """Signatures carry RFC 3161 timestamps from pyHanko's in-process TSA (certificate from the test CA)."""
-    from portal import signing
+    from portal.evidence import signing
 
     stamper = dummy_timestamper(test_pki.ca)
     monkeypatch.setattr(signing, "timestamper", lambda: stamper)

@@ -3,7 +3,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from portal.models import Membership, Organisation
+from portal.organisations.models import Membership, Organisation
 
 PASSWORD = "correct-horse-battery-9"
 

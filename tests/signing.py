@@ -8,7 +8,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from portal.demo.signing import DemoSigning, Issued, issue, make_demo_signing
+from portal.evidence.demo import DemoSigning, Issued, issue, make_demo_signing
 
 PROCESSOR = "Routewise B.V."
 

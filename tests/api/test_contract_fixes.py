@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from dpa import sample_dpa
-from dpa.models import DpaVersion
+from dpa.versions import sample_dpa
+from dpa.versions.models import DpaVersion
 from tests.auth import login, user_token
 from tests.dpa.factories import AccessRequestFactory, NdaVersionFactory
 from tests.subprocessors.factories import SubprocessorFactory

@@ -33,12 +33,15 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from dpa.models import AccessRequest, DpaExecution, DpaVersion
-from dpa.selectors.access import current_nda
-from portal.demo.foundation import ENTERPRISE_ADMIN, LEGAL_EMAIL
-from portal.models import Organisation
-from subprocessors.models import Subprocessor, SubprocessorChange
-from subprocessors.selectors.subprocessors import PUBLIC_STATUSES
+from dpa.signing.models import DpaExecution
+from dpa.versions.models import DpaVersion
+from portal.organisations.demo import ENTERPRISE_ADMIN, LEGAL_EMAIL
+from portal.organisations.models import Organisation
+from portal.trust.models import AccessRequest
+from portal.trust.selectors import current_nda
+from subprocessors.changes.models import SubprocessorChange
+from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.selectors import PUBLIC_STATUSES
 from tests.auth import staff_token, user_token
 from tests.dpa.factories import AccessRequestFactory, grant
 from tests.dpa.factories_signing import DpaVersionFactory

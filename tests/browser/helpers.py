@@ -4,7 +4,7 @@ import re
 
 from django.test import Client
 
-from portal.models import OutboundEmail
+from portal.delivery.models import OutboundEmail
 from tests.auth import login
 
 

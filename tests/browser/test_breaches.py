@@ -5,8 +5,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from dpa.models import BreachNotification
-from dpa.services.breaches import breach_ack_token, breach_notification_send
+from dpa.breaches.models import BreachNotification
+from dpa.breaches.services import breach_ack_token, breach_notification_send
 from tests.auth import login
 from tests.dpa.factories import make_incident, refuse_every_attempt
 from tests.factories import OrganisationFactory, UserFactory, make_legal

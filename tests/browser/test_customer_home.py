@@ -6,9 +6,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from dpa.models import BreachNotification
-from portal.models import Membership
-from subprocessors.models import Objection, Webhook, WebhookDelivery
+from dpa.breaches.models import BreachNotification
+from portal.organisations.models import Membership
+from subprocessors.changes.models import Webhook, WebhookDelivery
+from subprocessors.objections.models import Objection
 from tests.browser.helpers import sign_in
 from tests.dpa.factories import make_incident, mark_delivered
 from tests.dpa.factories_signing import published_version

@@ -1,7 +1,8 @@
 import pytest
 
-from dpa.models import DpaExecution, DpaVersion
-from portal.models import Membership
+from dpa.signing.models import DpaExecution
+from dpa.versions.models import DpaVersion
+from portal.organisations.models import Membership
 from tests.dpa.factories_signing import published_version
 from tests.factories import MembershipFactory
 
@@ -10,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 def test_signatory_signs_through_the_emailed_link(live_server, page, screenshot, axe):
     # given a published version and an admin's request naming a signatory
-    from dpa.services.signing import dpa_execution_request
+    from dpa.signing.services import dpa_execution_request
 
     published_version(label="2026.1")
     membership = MembershipFactory(organisation__name="Acme Health B.V.", role=Membership.Role.ADMIN)

@@ -7,8 +7,8 @@ import re
 import pytest
 from django.utils import timezone
 
-from dpa.models import BreachIncident, BreachNotification
-from portal.models import OutboundEmail
+from dpa.breaches.models import BreachIncident, BreachNotification
+from portal.delivery.models import OutboundEmail
 from tests.browser.helpers import emailed_path, sign_in
 from tests.factories import OrganisationFactory, UserFactory, make_legal
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dpa.models import DpaExecution
-from portal.models import Membership, OutboundEmail
+from dpa.signing.models import DpaExecution
+from portal.delivery.models import OutboundEmail
+from portal.organisations.models import Membership
 from tests.browser.helpers import emailed_path, sign_in
 from tests.dpa.factories_signing import published_version
 from tests.factories import MembershipFactory, UserFactory, make_legal

@@ -7,11 +7,14 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from portal.calendar import local_date
-from portal.models import Membership, OutboundEmail
-from subprocessors.models import ChangeRecipient, Objection, Subprocessor, SubprocessorChange
-from subprocessors.services.changes import change_make_effective
-from subprocessors.windows import earliest_effective_date
+from portal.deadlines.calendar import local_date
+from portal.delivery.models import OutboundEmail
+from portal.organisations.models import Membership
+from subprocessors.changes.models import ChangeRecipient, SubprocessorChange
+from subprocessors.changes.services import change_make_effective
+from subprocessors.changes.windows import earliest_effective_date
+from subprocessors.listing.models import Subprocessor
+from subprocessors.objections.models import Objection
 from tests.browser.helpers import emailed_path, sign_in
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
 from tests.subprocessors.change_factories import make_change, notice_gaps, proposed
@@ -122,7 +125,7 @@ def test_held_change_gets_another_contact_and_is_postponed(live_server, page, sc
         subject="Sub-processor change notice",
         body_text="…",
         template="subprocessor_change_announce",
-        ref_type="subprocessors.SubprocessorChange",
+        ref_type="changes.SubprocessorChange",
         ref_id=str(change.pk),
         status=OutboundEmail.Status.FAILED,
         attempts=6,

@@ -5,10 +5,10 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from dpa.models import AccessRequest
-from dpa.services import documents as docs
-from portal.calendar import local_date
-from portal.models import OutboundEmail
+from portal.deadlines.calendar import local_date
+from portal.delivery.models import OutboundEmail
+from portal.trust import documents as docs
+from portal.trust.models import AccessRequest
 from tests.browser.helpers import emailed_path, sign_in
 from tests.dpa.conftest import pdf_upload
 from tests.dpa.factories import NdaVersionFactory

@@ -9,9 +9,9 @@ import json
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from portal.services.organisations import organisation_create
-from subprocessors.services.changes import change_announce, change_create_with_subprocessor
-from subprocessors.windows import earliest_effective_date
+from portal.organisations.services import organisation_create
+from subprocessors.changes.services import change_announce, change_create_with_subprocessor
+from subprocessors.changes.windows import earliest_effective_date
 
 legal = get_user_model().objects.create_user(username="legal@container.example", email="legal@container.example")
 organisation = organisation_create(

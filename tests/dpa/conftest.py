@@ -1,8 +1,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from dpa.services.access import access_request_submit
-from dpa.services.stamping import sample_pdf
+from portal.trust.services import access_request_submit
+from portal.trust.stamping import sample_pdf
 from tests.dpa.factories import NdaVersionFactory
 
 

@@ -3,11 +3,12 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from dpa.models import AccessRequest, AutoApprovalRule, BreachIncident, BreachNotification, NdaVersion
-from dpa.services.breaches import breach_incident_create, breach_notification_send
-from portal.models import OutboundEmail
-from portal.services.audit import Actor
-from portal.services.outbox import outbox_deliver
+from dpa.breaches.models import BreachIncident, BreachNotification
+from dpa.breaches.services import breach_incident_create, breach_notification_send
+from portal.audit.services import Actor
+from portal.delivery.models import OutboundEmail
+from portal.delivery.outbox import outbox_deliver
+from portal.trust.models import AccessRequest, AutoApprovalRule, NdaVersion
 from tests.factories import UserFactory
 
 

@@ -5,8 +5,8 @@ import hashlib
 
 import factory
 
-from dpa import sample_dpa
-from dpa.models import DpaVersion
+from dpa.versions import sample_dpa
+from dpa.versions.models import DpaVersion
 
 _RENDERED: dict[str, bytes] = {}
 
@@ -23,7 +23,7 @@ class DpaVersionFactory(factory.django.DjangoModelFactory):
 
 
 def publish(version, actor=None):
-    from dpa.services.versions import dpa_version_publish
+    from dpa.versions.services import dpa_version_publish
 
     return dpa_version_publish(version=version, actor=actor)
 
@@ -34,7 +34,7 @@ def published_version(**kwargs) -> DpaVersion:
 
 def memoize_pdf(monkeypatch):
     """Render each distinct HTML once per test session (WeasyPrint takes a second or two per document)."""
-    from dpa.services import pdf
+    from dpa.signing import pdf
 
     real = pdf._html_to_pdf
     calls = []

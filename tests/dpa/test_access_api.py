@@ -2,9 +2,9 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from dpa.models import AccessRequest
-from dpa.services import documents as docs
-from portal.models import OutboundEmail
+from portal.delivery.models import OutboundEmail
+from portal.trust import documents as docs
+from portal.trust.models import AccessRequest
 from tests.auth import login, user_token
 from tests.dpa.conftest import pdf_upload
 from tests.dpa.factories import AccessRequestFactory, grant

@@ -3,11 +3,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from dpa.models import AccessRequest
-from dpa.selectors.access import user_can_open
-from dpa.services import access as svc
-from portal.errors import ApplicationError
-from portal.models import AuditEvent, OutboundEmail
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from portal.delivery.models import OutboundEmail
+from portal.trust import services as svc
+from portal.trust.models import AccessRequest
+from portal.trust.selectors import user_can_open
 from tests.dpa.factories import AccessRequestFactory, grant
 from tests.factories import UserFactory, make_legal
 

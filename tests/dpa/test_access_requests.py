@@ -5,10 +5,11 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 
-from dpa.models import AccessRequest
-from dpa.services import access as svc
-from portal.errors import ApplicationError
-from portal.models import AuditEvent, OutboundEmail
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from portal.delivery.models import OutboundEmail
+from portal.trust import services as svc
+from portal.trust.models import AccessRequest
 from tests.dpa.factories import NdaVersionFactory
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 

@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from dpa.models import AccessRequest
-from dpa.selectors.access import active_access_for, user_can_open
-from portal.permissions import mark_mfa_verified
+from portal.organisations.permissions import mark_mfa_verified
+from portal.trust.models import AccessRequest
+from portal.trust.selectors import active_access_for, user_can_open
 from tests.dpa.factories import AccessRequestFactory, grant
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 

@@ -3,9 +3,10 @@ import datetime as dt
 import time_machine
 from django.utils import timezone
 
-from dpa import tasks
-from dpa.models import AccessRequest
-from portal.models import AuditEvent, OutboundEmail
+from portal.audit.models import AuditEvent
+from portal.delivery.models import OutboundEmail
+from portal.trust import tasks
+from portal.trust.models import AccessRequest
 from tests.dpa.factories import grant
 from tests.factories import UserFactory
 
@@ -27,7 +28,7 @@ def test_escalation_to_legal_lead_once_after_due(submit, settings):
 
 
 def test_decided_requests_are_not_escalated(submit, legal):
-    from dpa.services.access import access_request_deny
+    from portal.trust.services import access_request_deny
 
     with time_machine.travel(dt.datetime(2026, 11, 17, 8, 0, tzinfo=dt.UTC), tick=False):
         req = submit(UserFactory())

@@ -8,9 +8,10 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from dpa.models import AccessRequest, AutoApprovalRule
-from dpa.services import documents as docs
-from portal.models import AuditEvent, OutboundEmail
+from portal.audit.models import AuditEvent
+from portal.delivery.models import OutboundEmail
+from portal.trust import documents as docs
+from portal.trust.models import AccessRequest, AutoApprovalRule
 from tests.auth import login
 from tests.dpa.conftest import pdf_upload
 from tests.dpa.factories import AccessRequestFactory, grant
@@ -332,7 +333,7 @@ def test_staff_document_upload_replace_retire(client, legal):
         {"title": "Policy", "category": "other", "access_level": "nda", "version": "1", "file": pdf_upload()},
     )
     assert response.status_code == 302
-    from dpa.models import TrustDocument
+    from portal.trust.models import TrustDocument
 
     doc = TrustDocument.objects.get()
     url = reverse("staff_document_detail", args=[doc.public_id])

@@ -1,9 +1,10 @@
 import pytest
 
-from dpa.models import AccessRequest, AutoApprovalRule
-from dpa.services import access as svc
-from portal.errors import ApplicationError
-from portal.models import AuditEvent, OutboundEmail
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from portal.delivery.models import OutboundEmail
+from portal.trust import services as svc
+from portal.trust.models import AccessRequest, AutoApprovalRule
 from tests.dpa.factories import AutoApprovalRuleFactory
 from tests.factories import OrganisationFactory, UserFactory
 

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from dpa.models import BreachIncident, BreachNotification
-from dpa.services.breach_delivery import breach_notification_resend
-from dpa.services.breaches import (
+from dpa.breaches.delivery import breach_notification_resend
+from dpa.breaches.models import BreachIncident, BreachNotification
+from dpa.breaches.services import (
     ACK_INVALID,
     AWARE_REASON_REQUIRED,
     NATURE_TOO_SHORT,
@@ -21,7 +21,8 @@ from dpa.services.breaches import (
     breach_incident_update,
     breach_notification_send,
 )
-from portal.models import AuditEvent, OutboundEmail
+from portal.audit.models import AuditEvent
+from portal.delivery.models import OutboundEmail
 from tests.auth import login
 from tests.dpa.factories import FILLED, make_incident, refuse_every_attempt, send_and_deliver
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory

@@ -8,15 +8,15 @@ from django.core import mail
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from dpa.models import BreachFollowUp, BreachIncident, BreachNotification, Obligation, ObligationReminder
-from dpa.services.breach_delivery import (
+from dpa.breaches.delivery import (
     RESEND_BAD_ADDRESS,
     RESEND_NOT_FAILED,
     breach_notification_resend,
     notice_delivered,
     notice_failed,
 )
-from dpa.services.breaches import (
+from dpa.breaches.models import BreachFollowUp, BreachIncident, BreachNotification
+from dpa.breaches.services import (
     ACK_INVALID,
     ALREADY_SENT,
     AWARE_LOCKED,
@@ -36,11 +36,13 @@ from dpa.services.breaches import (
     breach_notifications_send_all,
     breach_organisations_add,
 )
-from dpa.tasks import obligation_reminders_sweep
-from portal.errors import ApplicationError
-from portal.models import AuditEvent, OutboundEmail
-from portal.services.audit import Actor
-from portal.services.outbox import outbox_deliver
+from portal.audit.models import AuditEvent
+from portal.audit.services import Actor
+from portal.core.errors import ApplicationError
+from portal.deadlines.models import Obligation, ObligationReminder
+from portal.deadlines.tasks import obligation_reminders_sweep
+from portal.delivery.models import OutboundEmail
+from portal.delivery.outbox import outbox_deliver
 from tests.dpa.factories import deliver, make_incident, refuse_every_attempt, send_and_deliver
 from tests.factories import OrganisationFactory
 
@@ -463,7 +465,7 @@ def test_legacy_update_email_about_the_notification_is_recorded_on_the_update(or
     # updates queued before delivery was tracked point at their notification, not at the update
     n = send_and_deliver(notice(at_t0, org), legal)
     [followup] = breach_followup_send(incident=at_t0, message="Old style.", actor=legal)
-    OutboundEmail.objects.filter(pk=followup.email_id).update(ref_type="dpa.BreachNotification", ref_id=str(n.pk))
+    OutboundEmail.objects.filter(pk=followup.email_id).update(ref_type="breaches.BreachNotification", ref_id=str(n.pk))
     assert outbox_deliver(email_id=followup.email_id) == "sent"
     followup.refresh_from_db()
     assert followup.status == "delivered"
@@ -639,7 +641,10 @@ def test_the_database_refuses_a_later_earliest_awareness_or_a_changed_delivery(o
             earliest_aware_at=T0 + dt.timedelta(hours=1), aware_at=T0 + dt.timedelta(hours=1)
         )
     n = send_and_deliver(notice(at_t0, org), legal)
-    with pytest.raises(DatabaseError, match="a recorded delivery cannot change"), transaction.atomic():
+    with (
+        pytest.raises(DatabaseError, match="a recorded delivery \(time and Message-ID\) cannot change"),
+        transaction.atomic(),
+    ):
         BreachNotification.objects.filter(pk=n.pk).update(delivered_at=n.deadline)
 
 
@@ -714,7 +719,7 @@ def test_customers_of_a_subprocessor(org, other_org, legal):
 
 
 def test_subprocessor_scope_needs_one_on_the_list_that_day(org, legal):
-    from dpa.services.breaches import SUBPROCESSOR_REQUIRED
+    from dpa.breaches.services import SUBPROCESSOR_REQUIRED
     from tests.subprocessors.factories import make_subprocessor
 
     with pytest.raises(ApplicationError, match=SUBPROCESSOR_REQUIRED):

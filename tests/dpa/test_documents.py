@@ -1,5 +1,5 @@
-from dpa import sample_dpa
-from dpa.documents import diff_clauses, render_markdown, split_clauses
+from dpa.versions import sample_dpa
+from dpa.versions.clauses import diff_clauses, render_markdown, split_clauses
 
 
 def test_clauses_are_numbered_and_annexes_are_not():

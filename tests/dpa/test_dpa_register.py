@@ -10,9 +10,10 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from dpa.models import DpaExecution
-from portal.models import AuditEvent, IssuedReport
-from portal.selectors import issued_report_by_sha256
+from dpa.signing.models import DpaExecution
+from portal.audit.models import AuditEvent
+from portal.evidence.models import IssuedReport
+from portal.evidence.selectors import issued_report_by_sha256
 from tests.auth import login
 from tests.dpa.factories_signing import DpaVersionFactory
 from tests.factories import OrganisationFactory, UserFactory
@@ -98,7 +99,7 @@ def test_register_pdf_is_recorded_and_audited(client, legal, register):
     event = AuditEvent.objects.get(action="report.issued")
     assert event.details["kind"] == "dpa_register"
     assert event.details["sha256"] == sha
-    assert (event.target_type, event.target_id) == ("portal.IssuedReport", str(report.pk))
+    assert (event.target_type, event.target_id) == ("evidence.IssuedReport", str(report.pk))
     assert issued_report_by_sha256(sha).description.startswith("This is the signed-DPA register of the 2 executed DPAs")
 
 
@@ -176,7 +177,7 @@ def test_register_pdf_is_signed_by_us(client, legal, register):
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
 
-    from portal import signing
+    from portal.evidence import signing
 
     login(client, legal)
     content = client.get(reverse("staff_dpa_register_pdf")).content
@@ -191,7 +192,7 @@ def test_register_pdf_is_signed_by_us(client, legal, register):
 
 
 def test_register_signing_failure_issues_nothing(client, legal, register, monkeypatch):
-    from portal import signing
+    from portal.evidence import signing
 
     def broken(*args, **kwargs):
         raise TimeoutError("TSA did not answer")

@@ -16,11 +16,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from dpa.models import DpaExecution, TrustDocument
-from dpa.services import documents as docs
-from dpa.services.signing import token_hash
-from dpa.services.stamping import sample_pdf
-from portal.models import AuditEvent, OutboundEmail
+from dpa.signing.models import DpaExecution
+from dpa.signing.services import token_hash
+from portal.audit.models import AuditEvent
+from portal.delivery.models import OutboundEmail
+from portal.trust import documents as docs
+from portal.trust.models import TrustDocument
+from portal.trust.stamping import sample_pdf
 from tests.auth import login
 from tests.dpa.conftest import pdf_upload
 from tests.dpa.factories import grant
@@ -252,7 +254,7 @@ def test_who_asked_is_recorded(org, client, legal):
     assert event.actor_label == "Ines de Vries <ines@acme.example> (signatory link)"
     assert event.details["requested_by"] == event.actor_label
     assert event.organisation_id == org.pk
-    assert event.target_type == "dpa.DpaExecution"
+    assert event.target_type == "signing.DpaExecution"
 
     member = MembershipFactory(organisation=org).user
     execution = _execution(org, executed=True)

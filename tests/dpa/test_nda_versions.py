@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from dpa.models import NdaVersion
-from portal.models import AuditEvent
+from portal.audit.models import AuditEvent
+from portal.trust.models import NdaVersion
 from tests.auth import login
 from tests.factories import MembershipFactory, UserFactory
 

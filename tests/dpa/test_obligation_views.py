@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from dpa.models import Obligation
-from dpa.services.obligations import obligation_complete, obligation_create
-from dpa.views.obligations import BREACH_COMPLETES_WHEN_DELIVERED
-from portal.models import AuditEvent
+from portal.audit.models import AuditEvent
+from portal.deadlines.models import Obligation
+from portal.deadlines.obligations import obligation_complete, obligation_create
+from portal.deadlines.views import BREACH_COMPLETES_WHEN_DELIVERED
 from tests.auth import login
 from tests.dpa.factories import make_incident
 from tests.factories import UserFactory
@@ -179,7 +179,7 @@ def test_ics_feed(client, legal, org, obligation):
 def test_calendar_subscription_link(client, legal, obligation):
     from django.contrib.auth.models import Group
 
-    from dpa.services.ics import obligations_feed_token
+    from portal.deadlines.ics import obligations_feed_token
 
     login(client, legal)
     page = client.get(reverse("dpa_staff_obligations")).content.decode()

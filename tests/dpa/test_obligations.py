@@ -6,8 +6,10 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from dpa.models import Obligation, ObligationReminder
-from dpa.services.obligations import (
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from portal.deadlines.models import CalendarOverride, Obligation, ObligationReminder
+from portal.deadlines.obligations import (
     ALREADY_COMPLETED,
     EVIDENCE_REQUIRED,
     RECEIVED_IN_FUTURE,
@@ -15,9 +17,8 @@ from dpa.services.obligations import (
     obligation_create,
     obligation_due_at,
 )
-from dpa.tasks import obligation_reminders_sweep
-from portal.errors import ApplicationError
-from portal.models import AuditEvent, CalendarOverride, OutboundEmail
+from portal.deadlines.tasks import obligation_reminders_sweep
+from portal.delivery.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -87,14 +88,14 @@ def test_create_with_the_same_source_returns_the_first(org, legal):
         organisation=org,
         received_at=received,
         actor=legal,
-        source="subprocessors.Objection:7",
+        source="objections.Objection:7",
     )
     again = obligation_create(
         kind="deletion_after_termination",
         organisation=org,
         received_at=received + dt.timedelta(minutes=5),
         actor=legal,
-        source="subprocessors.Objection:7",
+        source="objections.Objection:7",
     )
     assert again.pk == first.pk
     assert Obligation.objects.count() == 1

@@ -13,13 +13,13 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import MDPPerm
 from pypdf import PdfReader, PdfWriter
 
-from dpa.models import DpaExecution
-from dpa.services import pdf
-from dpa.services.signing import dpa_execution_countersign
-from portal import signing
-from portal.demo.signing import make_demo_signing
-from portal.errors import ApplicationError
-from portal.services.signatures import verify_pdf
+from dpa.signing import pdf
+from dpa.signing.models import DpaExecution
+from dpa.signing.services import dpa_execution_countersign
+from portal.core.errors import ApplicationError
+from portal.evidence import signing
+from portal.evidence.demo import make_demo_signing
+from portal.evidence.signatures import verify_pdf
 from tests.auth import login
 from tests.dpa.factories import make_incident
 from tests.dpa.factories_signing import memoize_pdf, published_version

@@ -5,10 +5,10 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from dpa.selectors.annex import annex_subprocessors
-from dpa.services import pdf
-from portal.models import AuditEvent
-from subprocessors.services.subprocessors import subprocessor_update
+from dpa.signing import pdf
+from dpa.versions.annex import annex_subprocessors
+from portal.audit.models import AuditEvent
+from subprocessors.listing.services import subprocessor_update
 from tests.auth import login
 from tests.dpa.factories import grant
 from tests.dpa.factories_signing import DpaVersionFactory, memoize_pdf, published_version
@@ -113,7 +113,7 @@ def test_staff_preview_of_a_draft_is_marked_draft(client, legal, memo_pdf):
 
 
 def test_publishing_renders_the_informational_copy_after_commit(run_on_commit, legal, memo_pdf):
-    from dpa.services.versions import dpa_version_publish
+    from dpa.versions.services import dpa_version_publish
 
     version = DpaVersionFactory(label="2027.1")
     run_on_commit(dpa_version_publish, version=version, actor=legal)

@@ -7,10 +7,10 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from dpa.models import DpaExecution
-from dpa.selectors.signing import execution_for_token
-from dpa.services import pdf
-from dpa.services.signing import (
+from dpa.signing import pdf
+from dpa.signing.models import DpaExecution
+from dpa.signing.selectors import execution_for_token
+from dpa.signing.services import (
     COUNTERSIGN_LEGAL_ONLY,
     NOT_ADMIN_REASON,
     ExecutionNotAllowed,
@@ -18,9 +18,11 @@ from dpa.services.signing import (
     dpa_execution_request,
     dpa_execution_sign,
 )
-from dpa.tasks import dpa_expire_signatory_links_task
-from portal.errors import ApplicationError
-from portal.models import AuditEvent, Membership, Organisation, OutboundEmail
+from dpa.signing.tasks import dpa_expire_signatory_links_task
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from portal.delivery.models import OutboundEmail
+from portal.organisations.models import Membership, Organisation
 from tests.auth import login
 from tests.dpa.factories_signing import memoize_pdf, published_version
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
@@ -471,9 +473,9 @@ def test_database_refuses_raw_changes_to_an_executed_dpa(client, org_admin, org,
         pytest.skip("the trigger exists on PostgreSQL only")
     execution = _executed(org_admin, org, legal, client)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE dpa_dpaexecution SET executed_sha256 = %s WHERE id = %s", ["f" * 64, execution.pk])
+        cursor.execute("UPDATE signing_dpaexecution SET executed_sha256 = %s WHERE id = %s", ["f" * 64, execution.pk])
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM dpa_dpaexecution WHERE id = %s", [execution.pk])
+        cursor.execute("DELETE FROM signing_dpaexecution WHERE id = %s", [execution.pk])
     execution.refresh_from_db()
     assert execution.executed_sha256 != "f" * 64
 
@@ -543,7 +545,7 @@ def test_a_countersignature_that_fails_to_commit_leaves_no_file_and_the_retry_wo
 ):
     from django.db import OperationalError
 
-    from dpa.services import signing
+    from dpa.signing import services as signing
 
     execution, token = _request(org_admin, org)
     client.post(_sign_page(token), _sign_data(token), HTTP_USER_AGENT=UA)

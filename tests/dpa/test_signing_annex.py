@@ -12,11 +12,10 @@ import time_machine
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from dpa.models import DpaExecution
-from dpa.selectors.annex import annex_sha256
-from dpa.selectors.signing import execution_for_token
-from dpa.services import pdf
-from dpa.services.signing import (
+from dpa.signing import pdf
+from dpa.signing.models import DpaExecution
+from dpa.signing.selectors import execution_for_token
+from dpa.signing.services import (
     ANNEX_CHANGED,
     DOCUMENT_CHANGED,
     NO_LONGER_ENTERPRISE_COUNTERSIGN,
@@ -24,12 +23,15 @@ from dpa.services.signing import (
     dpa_execution_request,
     dpa_execution_sign,
 )
-from portal.errors import ApplicationError
-from portal.models import AuditEvent, Membership, Organisation, OutboundEmail
-from portal.services.organisations import organisation_update
-from subprocessors.models import Subprocessor
-from subprocessors.services.changes import change_make_effective
-from subprocessors.services.subprocessors import subprocessor_update
+from dpa.versions.annex import annex_sha256
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from portal.delivery.models import OutboundEmail
+from portal.organisations.models import Membership, Organisation
+from portal.organisations.services import organisation_update
+from subprocessors.changes.services import change_make_effective
+from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.services import subprocessor_update
 from tests.auth import login
 from tests.dpa.factories_signing import memoize_pdf, published_version
 from tests.subprocessors.change_factories import make_change

@@ -7,11 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from dpa.models import AccessRequest, TrustDocument, TrustDocumentVersion
-from dpa.services import documents as docs
-from portal.calendar import local_date
-from portal.errors import ApplicationError
-from portal.models import AuditEvent
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from portal.deadlines.calendar import local_date
+from portal.trust import documents as docs
+from portal.trust.models import AccessRequest, TrustDocument, TrustDocumentVersion
 from tests.auth import login
 from tests.dpa.conftest import pdf_upload
 from tests.dpa.factories import AccessRequestFactory, grant
@@ -190,6 +190,6 @@ def test_replace_keeps_old_version_and_retire_hides(library, legal, client):
 
 
 def test_anonymous_user_object_can_open_public_only(library):
-    from dpa.selectors.access import user_can_open
+    from portal.trust.selectors import user_can_open
 
     assert [lv for lv in LEVELS if user_can_open(AnonymousUser(), lv)] == ["public"]

@@ -3,11 +3,13 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from dpa.forms.versions import DpaVersionForm
-from dpa.models import DpaVersion
-from dpa.services.versions import dpa_version_create, dpa_version_publish, dpa_version_update
-from portal.errors import ApplicationError
-from portal.models import AuditEvent, Organisation, OutboundEmail
+from dpa.versions.forms import DpaVersionForm
+from dpa.versions.models import DpaVersion
+from dpa.versions.services import dpa_version_create, dpa_version_publish, dpa_version_update
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from portal.delivery.models import OutboundEmail
+from portal.organisations.models import Organisation
 from tests.auth import login
 from tests.dpa.factories import grant
 from tests.dpa.factories_signing import DpaVersionFactory, publish, published_version
@@ -284,7 +286,7 @@ def test_full_text_pdf_and_diff_need_approved_access(client, who):
 
 
 def test_diff_page_shows_clause_changes(client):
-    from dpa import sample_dpa
+    from dpa.versions import sample_dpa
 
     user = UserFactory()
     grant(user)
@@ -355,9 +357,9 @@ def test_database_refuses_raw_changes_to_a_published_version():
         pytest.skip("the trigger exists on PostgreSQL only")
     version = published_version()
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE dpa_dpaversion SET body = 'edited' WHERE id = %s", [version.pk])
+        cursor.execute("UPDATE versions_dpaversion SET body = 'edited' WHERE id = %s", [version.pk])
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM dpa_dpaversion WHERE id = %s", [version.pk])
+        cursor.execute("DELETE FROM versions_dpaversion WHERE id = %s", [version.pk])
     # Superseding (a status change) is still allowed.
     published_version(label="next")
     version.refresh_from_db()

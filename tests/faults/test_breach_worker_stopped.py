@@ -13,10 +13,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from dpa.models import BreachNotification, ObligationReminder
-from dpa.services.breaches import breach_notification_send
-from dpa.tasks import obligation_reminders_sweep
-from portal.models import OutboundEmail
+from dpa.breaches.models import BreachNotification
+from dpa.breaches.services import breach_notification_send
+from portal.deadlines.models import ObligationReminder
+from portal.deadlines.tasks import obligation_reminders_sweep
+from portal.delivery.models import OutboundEmail
 from tests.dpa.factories import make_incident
 from tests.factories import OrganisationFactory
 from tests.support import celery_broker, celery_worker, redis_server, smtp_sink, wait_for, worker_env

@@ -10,11 +10,11 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.calendar import add_business_days, local_date
-from portal.models import OutboundEmail
-from portal.tasks import outbox_sweep
-from subprocessors.models import SubprocessorChange, Subscriber
-from subprocessors.tasks import change_fanout_sweep
+from portal.deadlines.calendar import add_business_days, local_date
+from portal.delivery.models import OutboundEmail
+from portal.delivery.tasks import outbox_sweep
+from subprocessors.changes.models import SubprocessorChange, Subscriber
+from subprocessors.changes.tasks import change_fanout_sweep
 from tests.auth import login
 from tests.factories import OrganisationFactory
 from tests.subprocessors.change_factories import make_change

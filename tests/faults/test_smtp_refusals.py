@@ -11,9 +11,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.models import OutboundEmail
-from portal.services.outbox import email_queue_raw
-from portal.tasks import outbox_sweep
+from portal.delivery.models import OutboundEmail
+from portal.delivery.outbox import email_queue_raw
+from portal.delivery.tasks import outbox_sweep
 from tests.auth import login
 from tests.support import smtp_sink
 
@@ -23,7 +23,7 @@ EMAILS = 300
 
 
 def test_every_email_is_delivered_once_through_a_flaky_smtp_server(settings, client, legal, caplog):
-    caplog.set_level(logging.ERROR, logger="portal.services.outbox")  # 150 retry warnings are expected
+    caplog.set_level(logging.ERROR, logger="portal.delivery.outbox")  # 150 retry warnings are expected
     with smtp_sink(refuse_ratio=0.3) as (sink, port):
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port

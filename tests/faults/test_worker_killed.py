@@ -12,12 +12,12 @@ import time_machine
 from django.db import transaction
 from django.utils import timezone
 
-from portal.calendar import add_business_days, local_date
-from portal.models import OutboundEmail
-from portal.tasks import outbox_sweep
-from subprocessors.models import Subscriber
-from subprocessors.services.changes import change_announce
-from subprocessors.tasks import change_fanout_sweep
+from portal.deadlines.calendar import add_business_days, local_date
+from portal.delivery.models import OutboundEmail
+from portal.delivery.tasks import outbox_sweep
+from subprocessors.changes.models import Subscriber
+from subprocessors.changes.services import change_announce
+from subprocessors.changes.tasks import change_fanout_sweep
 from tests.subprocessors.change_factories import make_change
 from tests.support import celery_broker, celery_worker, redis_server, smtp_sink, wait_for, worker_env
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
-from portal.models import OutboundEmail
+from portal.delivery.models import OutboundEmail
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +114,7 @@ def test_failed_logins_are_also_limited_per_address_across_accounts(db, settings
 
 
 def test_login_failures_of_one_ipv6_64_count_together(rf):
-    from portal.adapters import AccountAdapter
+    from portal.organisations.adapters import AccountAdapter
 
     def key(address):
         request = rf.post("/accounts/login/", REMOTE_ADDR=address)

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from portal.authentication import LEGACY_TOKEN_MESSAGE, READ_ONLY_MESSAGE
-from portal.models import ApiToken, AuditEvent
+from portal.audit.models import AuditEvent
+from portal.organisations.authentication import LEGACY_TOKEN_MESSAGE, READ_ONLY_MESSAGE
+from portal.organisations.models import ApiToken
 from tests.auth import login, totp_code, user_token
 from tests.dpa.factories import NdaVersionFactory
 from tests.factories import PASSWORD, UserFactory
@@ -38,7 +39,7 @@ def test_the_key_is_shown_once_and_only_its_hash_is_stored(client, member):
     assert key not in client.get(reverse("api_token")).content.decode()
     # nothing in the database holds the key: the row has a SHA-512 digest and the first 15 characters
     with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM portal_apitoken")
+        cursor.execute("SELECT * FROM organisations_apitoken")
         stored = " ".join(str(v) for v in cursor.fetchone())
     assert key not in stored
     assert len(token.digest) == 128

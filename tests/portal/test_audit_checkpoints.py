@@ -14,16 +14,16 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from portal import signing
-from portal.models import AuditEvent
-from portal.services.audit import audit_record
-from portal.services.audit_checkpoints import (
+from portal.audit.checkpoints import (
     audit_checkpoint_write,
     audit_checkpoints,
     audit_checkpoints_verify,
     checkpoint_storage,
 )
-from portal.services.audit_keys import audit_current_key
+from portal.audit.keys import audit_current_key
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record
+from portal.evidence import signing
 from tests.auth import login
 from tests.portal.test_audit import attacker
 from tests.portal.test_settings import ROOT, deploy_check, production_env
@@ -103,7 +103,7 @@ def test_deleted_newest_rows_are_detected_against_the_checkpoint():
     checkpoint = audit_checkpoint_write(trigger="command")
     # when someone deletes the newest rows: the remaining chain is valid and shorter
     with attacker() as cursor:
-        cursor.execute("DELETE FROM portal_auditevent WHERE id >= %s", [events[3].pk])
+        cursor.execute("DELETE FROM audit_auditevent WHERE id >= %s", [events[3].pk])
     report = audit_checkpoints_verify()
     # then
     expected = (
@@ -121,8 +121,8 @@ def test_a_changed_head_row_and_fewer_rows_are_reported():
     events = _events(4)
     checkpoint = audit_checkpoint_write(trigger="command")
     with attacker() as cursor:
-        cursor.execute("UPDATE portal_auditevent SET hash = %s WHERE id = %s", ["f" * 64, events[3].pk])
-        cursor.execute("DELETE FROM portal_auditevent WHERE id IN (%s, %s)", [events[0].pk, events[1].pk])
+        cursor.execute("UPDATE audit_auditevent SET hash = %s WHERE id = %s", ["f" * 64, events[3].pk])
+        cursor.execute("DELETE FROM audit_auditevent WHERE id IN (%s, %s)", [events[0].pk, events[1].pk])
     recorded = f"The checkpoint of {checkpoint.created_at} recorded 4 rows"
     assert audit_checkpoints_verify().problems == [
         f"{recorded} up to id {events[3].pk}; row {events[3].pk} has changed since.",
@@ -135,7 +135,7 @@ def test_tampered_checkpoint_json_is_detected():
     events = _events(4)
     checkpoint = audit_checkpoint_write(trigger="command")
     with attacker() as cursor:
-        cursor.execute("DELETE FROM portal_auditevent WHERE id > %s", [events[1].pk])
+        cursor.execute("DELETE FROM audit_auditevent WHERE id > %s", [events[1].pk])
     data = json.loads(_path(checkpoint.name).read_bytes())
     data.update(row_count=2, head_id=events[1].pk, head_hash=events[1].hash)
     _path(checkpoint.name).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
@@ -233,10 +233,10 @@ def test_an_auditor_verifies_a_checkpoint_with_openssl(test_pki, tmp_path):
 def test_beat_writes_a_checkpoint_every_day():
     from celery.schedules import crontab
 
-    from portal.tasks import audit_checkpoint_task
+    from portal.audit.tasks import audit_checkpoint_task
 
     entry = django_settings.CELERY_BEAT_SCHEDULE["audit-checkpoint"]
-    assert entry["task"] == "portal.tasks.audit_checkpoint_task"
+    assert entry["task"] == "portal.audit.tasks.audit_checkpoint_task"
     assert isinstance(entry["schedule"], crontab)
     assert entry["schedule"].hour == {3}
     assert entry["schedule"].day_of_week == set(range(7))

@@ -9,7 +9,7 @@ import dateutil.easter
 import holidays
 import pytest
 
-from portal.calendar import (
+from portal.deadlines.calendar import (
     PUBLIC_HOLIDAY,
     SINGLE_DATE,
     TERMIJNENWET,
@@ -21,8 +21,8 @@ from portal.calendar import (
     is_business_day,
     local_date,
 )
-from portal.models import CalendarOverride
-from subprocessors.windows import NOTICE_BUSINESS_DAYS, earliest_effective_date
+from portal.deadlines.models import CalendarOverride
+from subprocessors.changes.windows import NOTICE_BUSINESS_DAYS, earliest_effective_date
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from portal.models import AuditEvent, CalendarOverride
-from portal.models.calendar import (
+from portal.audit.models import AuditEvent
+from portal.deadlines.models import CalendarOverride
+from portal.deadlines.models.calendar import (
     DATE_NOT_FOR_YEARLY,
     DATE_REQUIRED,
     DAY_REQUIRED,

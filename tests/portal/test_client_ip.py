@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from portal.services.audit import client_ip
+from portal.audit.services import client_ip
 
 
 def _request(remote="10.0.0.5", **headers):

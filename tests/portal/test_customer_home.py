@@ -9,9 +9,11 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from dpa.models import BreachNotification, DpaExecution
-from portal.models import Membership, Organisation
-from subprocessors.models import Objection, ObjectionMessage, Webhook, WebhookDelivery
+from dpa.breaches.models import BreachNotification
+from dpa.signing.models import DpaExecution
+from portal.organisations.models import Membership, Organisation
+from subprocessors.changes.models import Webhook, WebhookDelivery
+from subprocessors.objections.models import Objection, ObjectionMessage
 from tests.auth import login
 from tests.dpa.factories import grant, make_incident, mark_delivered
 from tests.dpa.factories_signing import published_version

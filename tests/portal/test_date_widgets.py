@@ -5,10 +5,11 @@ import datetime as dt
 
 import pytest
 
-from dpa.forms.access import ApproveForm, DocumentForm
-from dpa.forms.versions import DpaVersionForm
-from portal.forms import AuditFilterForm, CalendarOverrideForm
-from subprocessors.forms.staff import SubprocessorForm
+from dpa.versions.forms import DpaVersionForm
+from portal.audit.forms import AuditFilterForm
+from portal.deadlines.forms_calendar import CalendarOverrideForm
+from portal.trust.forms import ApproveForm, DocumentForm
+from subprocessors.listing.forms_staff import SubprocessorForm
 
 DAY = dt.date(2027, 11, 23)
 

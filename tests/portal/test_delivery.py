@@ -7,10 +7,11 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from portal.models import OutboundEmail
-from portal.services import delivery, delivery_events
-from portal.services.delivery import Attempt, Channel
-from subprocessors.models import Webhook, WebhookDelivery
+from portal.delivery import events_bus as delivery_events
+from portal.delivery import services as delivery
+from portal.delivery.models import OutboundEmail
+from portal.delivery.services import Attempt, Channel
+from subprocessors.changes.models import Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def _email(org):
         to_email="dpo@acme.example",
         subject="s",
         body_text="t",
-        ref_type="portal.Organisation",
+        ref_type="organisations.Organisation",
         ref_id=str(org.pk),
     )
 
@@ -46,7 +47,7 @@ def _email(org):
 def _webhook_delivery(org):
     webhook = Webhook.objects.create(organisation=org, url="https://93.184.215.14/hook", secret="whsec_abc")
     return WebhookDelivery.objects.create(
-        webhook=webhook, event="test", payload={}, ref_type="portal.Organisation", ref_id=str(org.pk)
+        webhook=webhook, event="test", payload={}, ref_type="organisations.Organisation", ref_id=str(org.pk)
     )
 
 
@@ -87,7 +88,7 @@ def events(monkeypatch):
         monkeypatch.setattr(delivery_events, name, {})
     for kind in ("email", "webhook"):
         for outcome in ("delivered", "failed"):
-            delivery_events.on_delivery(kind, outcome, "portal.Organisation")(
+            delivery_events.on_delivery(kind, outcome, "organisations.Organisation")(
                 lambda row, kind=kind, outcome=outcome: seen.append(
                     (kind, outcome, row.pk, row.status, row.delivered_time, connection.in_atomic_block)
                 )
@@ -201,7 +202,7 @@ def test_an_event_handler_error_rolls_the_outcome_back_with_it(make, kind, monke
     def broken(row):
         raise RuntimeError("handler bug")
 
-    delivery_events.on_delivery(kind, "delivered", "portal.Organisation")(broken)
+    delivery_events.on_delivery(kind, "delivered", "organisations.Organisation")(broken)
     channel, row = make(Script(""))
     with pytest.raises(RuntimeError):
         delivery.deliver(channel, row.pk)

@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from portal.demo.foundation import DEMO_PASSWORD
-from portal.models import Organisation
+from portal.organisations.demo import DEMO_PASSWORD
+from portal.organisations.models import Organisation
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.test import Client
 from tests.auth import login
 
 ROOT = Path(__file__).resolve().parents[2]
-MANIFEST_STORAGE = {"BACKEND": "portal.staticfiles.PortalStaticFilesStorage"}
+MANIFEST_STORAGE = {"BACKEND": "portal.core.staticfiles.PortalStaticFilesStorage"}
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_500_still_renders_when_the_layout_cannot(failing_client, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database unavailable")
 
-    monkeypatch.setattr("portal.context_processors._nav", broken)
+    monkeypatch.setattr("portal.core.context_processors._nav", broken)
     response = failing_client.get("/test-boom/")
     assert response.status_code == 500
     body = response.content.decode()

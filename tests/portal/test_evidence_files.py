@@ -1,4 +1,4 @@
-"""portal.services.evidence_files: the verified read, failures that outlive the caller's transaction, the 503 answer
+"""portal.evidence.files: the verified read, failures that outlive the caller's transaction, the 503 answer
 (HTML and JSON), `verify_evidence_files` and the daily sweep."""
 
 import hashlib
@@ -15,11 +15,12 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import RequestFactory
 
-from dpa.services import documents as docs
-from portal.middleware import EvidenceIntegrityMiddleware
-from portal.models import AuditEvent, OutboundEmail
-from portal.services import evidence_files as ef
-from portal.tasks import evidence_files_sweep
+from portal.audit.models import AuditEvent
+from portal.core.middleware import EvidenceIntegrityMiddleware
+from portal.delivery.models import OutboundEmail
+from portal.evidence import files as ef
+from portal.evidence.tasks import evidence_files_sweep
+from portal.trust import documents as docs
 from tests.dpa.conftest import pdf_upload
 
 pytestmark = pytest.mark.django_db
@@ -204,7 +205,7 @@ def test_command_exit_status_from_the_shell_is_non_zero(documents, monkeypatch):
     # run_from_argv closes the connections when it ends; the test's transaction needs this one
     monkeypatch.setattr(connections, "close_all", lambda: None)
     _tamper(documents[1].file.name)
-    command = load_command_class("portal", "verify_evidence_files")
+    command = load_command_class("portal.evidence", "verify_evidence_files")
     command.stderr = io.StringIO()
     with pytest.raises(SystemExit) as exited:
         command.run_from_argv(["manage.py", "verify_evidence_files"])
@@ -220,7 +221,7 @@ def test_sweep_alerts_once_per_broken_file_per_day(documents, django_capture_on_
     assert AuditEvent.objects.filter(action=FAILED).count() == 4
     event = AuditEvent.objects.filter(action=FAILED).first()
     assert event.actor_label == "system (daily evidence-file check)"
-    assert event.target_type == "dpa.TrustDocument"
+    assert event.target_type == "trust.TrustDocument"
     lead = [m for m in mailoutbox if m.to == [settings.PORTAL_LEGAL_LEAD_EMAIL]]
     assert len(lead) == 2
     for version in documents[:2]:
@@ -239,7 +240,7 @@ def test_sweep_and_a_refused_download_share_the_days_alert(documents):
 
 def test_sweep_is_a_daily_beat_entry():
     entry = settings.CELERY_BEAT_SCHEDULE["evidence-files-verify"]
-    assert entry == {"task": "portal.tasks.evidence_files_sweep", "schedule": 86400.0}
+    assert entry == {"task": "portal.evidence.tasks.evidence_files_sweep", "schedule": 86400.0}
 
 
 def test_sweep_covers_executed_dpas_and_open_agreements():
@@ -261,12 +262,10 @@ def rf():
     return RequestFactory()
 
 
-def test_issued_reports_join_the_sweep_exactly_when_their_model_exists():
-    from django.apps import apps
-
-    try:
-        apps.get_model("portal", "IssuedReport")
-        installed = True
-    except LookupError:
-        installed = False
-    assert ("issued reports" in ef.evidence_sources()) is installed
+def test_every_kind_of_stored_evidence_is_in_the_sweep():
+    assert set(ef.evidence_sources()) == {
+        "executed DPAs",
+        "agreements awaiting signature",
+        "trust document versions",
+        "issued reports",
+    }

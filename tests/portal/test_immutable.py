@@ -12,10 +12,11 @@ from django.core.management import call_command, get_commands
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from dpa.models import DpaExecution, DpaVersion
-from portal.errors import ApplicationError
-from portal.models import AuditEvent
-from portal.services.audit import audit_record, audit_verify_chain
+from dpa.signing.models import DpaExecution
+from dpa.versions.models import DpaVersion
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record, audit_verify_chain
+from portal.core.errors import ApplicationError
 from tests.dpa.factories_signing import DpaVersionFactory, published_version
 from tests.factories import OrganisationFactory
 
@@ -72,16 +73,16 @@ def _execution(version, status=DpaExecution.Status.EXECUTED, **kwargs) -> DpaExe
 def test_raw_update_delete_and_truncate_of_the_audit_log_are_refused():
     event = audit_record(action="test.evidence", target_type="x", target_id=1)
     message = _refused(
-        "UPDATE portal_auditevent SET action = 'test.forged' WHERE id = %s",
+        "UPDATE audit_auditevent SET action = 'test.forged' WHERE id = %s",
         [event.pk],
         trigger="audit_event_append_only",
     )
     assert "UPDATE refused by pgtrigger_audit_event_append_only_" in message
     assert f"audit event {event.pk} is append-only" in message
     assert "Record a new audit event that corrects it" in message  # the HINT
-    _refused("DELETE FROM portal_auditevent WHERE id = %s", [event.pk], trigger="audit_event_append_only")
-    message = _refused("TRUNCATE portal_auditevent", trigger="audit_log_no_truncate")
-    assert "portal_auditevent is the append-only audit log" in message
+    _refused("DELETE FROM audit_auditevent WHERE id = %s", [event.pk], trigger="audit_event_append_only")
+    message = _refused("TRUNCATE audit_auditevent", trigger="audit_log_no_truncate")
+    assert "audit_auditevent is the append-only audit log" in message
     assert AuditEvent.objects.get().action == "test.evidence"
     assert audit_verify_chain().problems == []
 
@@ -91,16 +92,16 @@ def test_raw_changes_to_a_published_version_are_refused():
     version = published_version()
     body = version.body
     trigger = "dpa_version_published_is_frozen"
-    message = _refused("UPDATE dpa_dpaversion SET body = 'edited' WHERE id = %s", [version.pk], trigger=trigger)
+    message = _refused("UPDATE versions_dpaversion SET body = 'edited' WHERE id = %s", [version.pk], trigger=trigger)
     assert f"DPA version {version.label} is published" in message
     assert "Draft and publish a new version instead" in message
     for column, value in [("published_at", timezone.now()), ("label", "9.9"), ("status", "draft")]:
-        _refused(f"UPDATE dpa_dpaversion SET {column} = %s WHERE id = %s", [value, version.pk], trigger=trigger)  # noqa: S608
+        _refused(f"UPDATE versions_dpaversion SET {column} = %s WHERE id = %s", [value, version.pk], trigger=trigger)  # noqa: S608
     message = _refused(
-        "DELETE FROM dpa_dpaversion WHERE id = %s", [version.pk], trigger="dpa_version_published_no_delete"
+        "DELETE FROM versions_dpaversion WHERE id = %s", [version.pk], trigger="dpa_version_published_no_delete"
     )
     assert "a published version cannot be deleted" in message
-    _refused("TRUNCATE dpa_dpaversion CASCADE", trigger="dpa_version_no_truncate")
+    _refused("TRUNCATE versions_dpaversion CASCADE", trigger="dpa_version_no_truncate")
     version.refresh_from_db()
     assert (version.status, version.body) == (DpaVersion.Status.PUBLISHED, body)
 
@@ -112,20 +113,20 @@ def test_a_published_version_may_still_be_superseded_once_and_lose_its_deleted_p
     first.refresh_from_db()
     assert first.status == DpaVersion.Status.SUPERSEDED
     # what stays allowed: the publisher's account is deleted (SET_NULL)
-    _raw("UPDATE dpa_dpaversion SET published_by_id = NULL, updated_at = now() WHERE id = %s", [first.pk])
+    _raw("UPDATE versions_dpaversion SET published_by_id = NULL, updated_at = now() WHERE id = %s", [first.pk])
     # what does not: reopening it, or moving the moment it was superseded
     trigger = "dpa_version_published_is_frozen"
-    message = _refused("UPDATE dpa_dpaversion SET status = 'published' WHERE id = %s", [first.pk], trigger=trigger)
+    message = _refused("UPDATE versions_dpaversion SET status = 'published' WHERE id = %s", [first.pk], trigger=trigger)
     assert f"DPA version {first.label} is superseded" in message
-    _refused("UPDATE dpa_dpaversion SET superseded_at = now() WHERE id = %s", [first.pk], trigger=trigger)
+    _refused("UPDATE versions_dpaversion SET superseded_at = now() WHERE id = %s", [first.pk], trigger=trigger)
 
 
 @postgresql_only
 def test_raw_sql_may_still_edit_and_delete_a_draft_version():
     draft = DpaVersionFactory()
-    _raw("UPDATE dpa_dpaversion SET body = 'Rewritten draft' WHERE id = %s", [draft.pk])
+    _raw("UPDATE versions_dpaversion SET body = 'Rewritten draft' WHERE id = %s", [draft.pk])
     assert DpaVersion.objects.get(pk=draft.pk).body == "Rewritten draft"
-    _raw("DELETE FROM dpa_dpaversion WHERE id = %s", [draft.pk])
+    _raw("DELETE FROM versions_dpaversion WHERE id = %s", [draft.pk])
     assert not DpaVersion.objects.filter(pk=draft.pk).exists()
 
 
@@ -134,13 +135,13 @@ def test_raw_changes_to_an_executed_dpa_are_refused():
     execution = _execution(published_version())
     trigger = "dpa_execution_executed_is_final"
     message = _refused(
-        "UPDATE dpa_dpaexecution SET executed_sha256 = %s WHERE id = %s", ["f" * 64, execution.pk], trigger=trigger
+        "UPDATE signing_dpaexecution SET executed_sha256 = %s WHERE id = %s", ["f" * 64, execution.pk], trigger=trigger
     )
     assert f"DPA execution {execution.public_id} is executed" in message
     assert "Request a new execution of the DPA instead" in message
-    _refused("UPDATE dpa_dpaexecution SET status = 'declined' WHERE id = %s", [execution.pk], trigger=trigger)
-    _refused("DELETE FROM dpa_dpaexecution WHERE id = %s", [execution.pk], trigger=trigger)
-    _refused("TRUNCATE dpa_dpaexecution", trigger="dpa_execution_no_truncate")
+    _refused("UPDATE signing_dpaexecution SET status = 'declined' WHERE id = %s", [execution.pk], trigger=trigger)
+    _refused("DELETE FROM signing_dpaexecution WHERE id = %s", [execution.pk], trigger=trigger)
+    _refused("TRUNCATE signing_dpaexecution", trigger="dpa_execution_no_truncate")
     stored = DpaExecution.objects.get(pk=execution.pk)
     assert (stored.status, stored.executed_sha256) == ("executed", execution.executed_sha256)
 
@@ -148,15 +149,15 @@ def test_raw_changes_to_an_executed_dpa_are_refused():
 @postgresql_only
 def test_an_open_execution_can_be_updated_moved_into_executed_and_then_no_longer():
     execution = _execution(published_version(), status=DpaExecution.Status.AWAITING_COUNTERSIGNATURE)
-    _raw("UPDATE dpa_dpaexecution SET signatory_title = 'CEO' WHERE id = %s", [execution.pk])
+    _raw("UPDATE signing_dpaexecution SET signatory_title = 'CEO' WHERE id = %s", [execution.pk])
     _raw(
-        "UPDATE dpa_dpaexecution SET status = 'executed', customer_signed_at = now(), countersigned_at = now(),"
+        "UPDATE signing_dpaexecution SET status = 'executed', customer_signed_at = now(), countersigned_at = now(),"
         " executed_at = now(), executed_sha256 = %s WHERE id = %s",
         ["b" * 64, execution.pk],
     )
     assert DpaExecution.objects.get(pk=execution.pk).status == DpaExecution.Status.EXECUTED
     _refused(
-        "UPDATE dpa_dpaexecution SET signatory_title = 'CTO' WHERE id = %s",
+        "UPDATE signing_dpaexecution SET signatory_title = 'CTO' WHERE id = %s",
         [execution.pk],
         trigger="dpa_execution_executed_is_final",
     )
@@ -166,9 +167,9 @@ def test_an_open_execution_can_be_updated_moved_into_executed_and_then_no_longer
 def test_an_open_execution_can_be_deleted_and_the_table_truncated_without_executed_rows():
     version = published_version()
     open_execution = _execution(version, status=DpaExecution.Status.AWAITING_SIGNATORY)
-    _raw("DELETE FROM dpa_dpaexecution WHERE id = %s", [open_execution.pk])
+    _raw("DELETE FROM signing_dpaexecution WHERE id = %s", [open_execution.pk])
     _execution(version, status=DpaExecution.Status.AWAITING_SIGNATORY)
-    _raw("TRUNCATE dpa_dpaexecution")
+    _raw("TRUNCATE signing_dpaexecution")
     assert not DpaExecution.objects.exists()
 
 
@@ -176,7 +177,7 @@ def test_an_open_execution_can_be_deleted_and_the_table_truncated_without_execut
 
 
 def test_flush_is_the_portal_command_that_passes_the_truncate_guards():
-    assert get_commands()["flush"] == "portal"
+    assert get_commands()["flush"] == "portal.core"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -297,10 +298,10 @@ def test_drafts_stay_editable_and_deletable_in_bulk():
 SQLITE_CHECK = """
 import datetime as dt
 from django.db import connection
-from dpa.models import DpaVersion
-from portal.errors import ApplicationError
-from portal.models import AppendOnlyError
-from portal.services.audit import audit_record
+from dpa.versions.models import DpaVersion
+from portal.core.errors import ApplicationError
+from portal.audit.models import AppendOnlyError
+from portal.audit.services import audit_record
 from tests.dpa.factories_signing import published_version
 
 assert connection.vendor == "sqlite", connection.vendor
@@ -330,8 +331,8 @@ def test_a_fresh_sqlite_database_migrates_and_the_orm_guards_hold_there(tmp_path
     manage = [sys.executable, str(ROOT / "manage.py")]
     migrated = subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, capture_output=True, text=True)
     assert migrated.returncode == 0, migrated.stderr
-    assert "Applying dpa.0010_evidence_triggers... OK" in migrated.stdout
-    assert "Applying portal.0008_audit_append_only_triggers... OK" in migrated.stdout
+    assert "Applying signing.0001_initial... OK" in migrated.stdout
+    assert "Applying audit.0001_initial... OK" in migrated.stdout
     checked = subprocess.run([*manage, "shell", "-c", SQLITE_CHECK], env=env, cwd=ROOT, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.count("refused:") == 3

@@ -6,11 +6,12 @@ import os
 import pytest
 from django.core.files.storage import default_storage
 
-from portal.models import AppendOnlyError, AuditEvent, IssuedReport
-from portal.selectors import issued_report_by_sha256
-from portal.services import reports
-from portal.services.reports import html_to_pdf, pdf_is_signed, report_issue
-from portal.signing import sign_pdf
+from portal.audit.models import AppendOnlyError, AuditEvent
+from portal.evidence import reports
+from portal.evidence.models import IssuedReport
+from portal.evidence.reports import html_to_pdf, pdf_is_signed, report_issue
+from portal.evidence.selectors import issued_report_by_sha256
+from portal.evidence.signing import sign_pdf
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from dpa.models import Obligation
-from portal.models import OutboundEmail
-from portal.services.outbox import email_queue_raw
+from portal.deadlines.models import Obligation
+from portal.delivery.models import OutboundEmail
+from portal.delivery.outbox import email_queue_raw
 from tests.dpa.factories import make_incident
 from tests.factories import OrganisationFactory
 from tests.subprocessors.change_factories import make_change

@@ -5,7 +5,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from portal.models import AuditEvent, Invitation, Membership, OutboundEmail
+from portal.audit.models import AuditEvent
+from portal.delivery.models import OutboundEmail
+from portal.organisations.models import Invitation, Membership
 from tests.auth import login
 from tests.factories import MembershipFactory, UserFactory
 

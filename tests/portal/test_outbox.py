@@ -6,9 +6,9 @@ import time_machine
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
-from portal.models import OutboundEmail
-from portal.services.outbox import email_queue, outbox_deliver, outbox_due_ids
-from portal.tasks import outbox_sweep
+from portal.delivery.models import OutboundEmail
+from portal.delivery.outbox import email_queue, outbox_deliver, outbox_due_ids
+from portal.delivery.tasks import outbox_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -134,15 +134,15 @@ def events(monkeypatch):
     """Register handlers for emails about organisations; record what they were told, and in which transaction."""
     from django.db import connection
 
-    from portal.services import delivery_events
+    from portal.delivery import events_bus as delivery_events
 
     seen = []
     monkeypatch.setattr(delivery_events, "_delivered", {})
     monkeypatch.setattr(delivery_events, "_failed", {})
-    delivery_events.on_email_delivered("portal.Organisation")(
+    delivery_events.on_email_delivered("organisations.Organisation")(
         lambda row: seen.append(("delivered", row.pk, row.status, row.sent_at, connection.in_atomic_block))
     )
-    delivery_events.on_email_failed("portal.Organisation")(
+    delivery_events.on_email_failed("organisations.Organisation")(
         lambda row: seen.append(("failed", row.pk, row.status, row.last_error[:20], connection.in_atomic_block))
     )
     return seen
@@ -172,14 +172,14 @@ def test_a_failed_attempt_is_not_an_event_and_the_final_failure_is(org, events, 
 
 
 def test_a_handler_error_leaves_the_email_unrecorded_rather_than_half_recorded(org, monkeypatch, mailoutbox):
-    from portal.services import delivery_events
+    from portal.delivery import events_bus as delivery_events
 
     monkeypatch.setattr(delivery_events, "_delivered", {})
 
     def broken(row):
         raise RuntimeError("handler bug")
 
-    delivery_events.on_email_delivered("portal.Organisation")(broken)
+    delivery_events.on_email_delivered("organisations.Organisation")(broken)
     row = _queue_about(org)
     with pytest.raises(RuntimeError):
         outbox_deliver(email_id=row.pk)
@@ -207,7 +207,7 @@ def test_after_an_accepted_send_a_lost_connection_is_retried_not_left_for_the_sw
     from django.db import OperationalError
     from django.db.models import QuerySet
 
-    from portal.services import delivery
+    from portal.delivery import services as delivery
 
     row = OutboundEmail.objects.create(idempotency_key="lost", to_email="a@b.example", subject="s", body_text="t")
     real_update = QuerySet.update

@@ -1,4 +1,4 @@
-"""Request bodies are bounded before anything parses them (portal.request_limits): Content-Length first, then the
+"""Request bodies are bounded before anything parses them (portal.core.request_limits): Content-Length first, then the
 bytes that actually stream in; rate limits hold before the body is read."""
 
 import io
@@ -12,7 +12,7 @@ from django.core.handlers.base import BaseHandler
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 
-from dpa.views.versions import VERIFY_RATE_LIMITED
+from dpa.signing.views_verify import VERIFY_RATE_LIMITED
 
 pytestmark = pytest.mark.django_db
 
@@ -68,8 +68,8 @@ def _is_413(response, url_name, text):
 def test_a_25_mb_verify_upload_is_refused_before_its_body_is_read(client, url_name):
     # when a client announces a 25 MB upload (and reading it would fail this test)
     with (
-        mock.patch("dpa.views.versions.executed_by_sha256") as page,
-        mock.patch("dpa.api.versions.executed_by_sha256") as api,
+        mock.patch("dpa.signing.views_verify.executed_by_sha256") as page,
+        mock.patch("dpa.signing.api.executed_by_sha256") as api,
     ):
         response = _declared_body(client, reverse(url_name), length=25 * MB)
     # then it is refused with 413 and the file-too-large message; no verification ran
@@ -81,7 +81,7 @@ def test_a_25_mb_verify_upload_is_refused_before_its_body_is_read(client, url_na
 
 @pytest.mark.parametrize("url_name", VERIFY_URLS)
 def test_a_real_25_mb_verify_upload_is_a_413(client, url_name):
-    with mock.patch("dpa.views.versions.VerifyForm.is_valid") as form:
+    with mock.patch("dpa.signing.views_verify.VerifyForm.is_valid") as form:
         response = client.post(reverse(url_name), _pdf_upload(25 * MB))
     _is_413(response, url_name, "The upload is too large")
     assert not form.called
@@ -195,4 +195,4 @@ def test_every_view_is_bounded_by_max_request_body_bytes(client, settings):
 
 def test_the_largest_trust_document_fits_in_a_request(settings):
     assert settings.MAX_REQUEST_BODY_BYTES >= settings.TRUST_DOCUMENT_MAX_BYTES + 64 * 1024
-    assert settings.FILE_UPLOAD_HANDLERS[0] == "portal.request_limits.BodyLimitUploadHandler"
+    assert settings.FILE_UPLOAD_HANDLERS[0] == "portal.core.request_limits.BodyLimitUploadHandler"

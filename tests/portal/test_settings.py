@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.demo.signing import issue, make_ca
+from portal.evidence.demo import issue, make_ca
 from tests.signing import write_cert, write_key
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation import validate_pdf_signature
 from pypdf import PdfWriter
 
-from portal import signing
-from portal.demo.signing import issue, make_demo_signing
+from portal.evidence import signing
+from portal.evidence.demo import issue, make_demo_signing
 from tests.signing import write_cert, write_key, write_pkcs12
 
 
@@ -75,7 +75,7 @@ def test_unreachable_revocation_info_falls_back_to_b_t(tsa, test_pki, tmp_path, 
     )
     settings.PORTAL_SIGNING_KEY = str(write_key(tmp_path / "key.pem", leaf.key))
     settings.PORTAL_SIGNING_CERT = str(write_cert(tmp_path / "cert.pem", leaf.cert))
-    with caplog.at_level(logging.WARNING, logger="portal.signing"):
+    with caplog.at_level(logging.WARNING, logger="portal.evidence.signing"):
         signed = signing.sign_pdf(blank_pdf(), reason="Timestamped")
     assert "PAdES B-LT not possible" in caplog.text
     assert PdfFileReader(io.BytesIO(signed)).root.get("/DSS") is None
@@ -191,14 +191,14 @@ def test_demo_files_are_used_only_with_debug(tmp_path, settings, unsigned):
 
 
 def test_deploy_check_warns_about_unsigned_evidence(unsigned):
-    from portal.checks import evidence_signing
+    from portal.core.checks import evidence_signing
 
     assert [w.id for w in evidence_signing(None)] == ["portal.W020"]
     assert "evidence PDFs will be unsigned" in evidence_signing(None)[0].msg
 
 
 def test_deploy_check_reports_broken_configuration(settings, tmp_path):
-    from portal.checks import evidence_signing
+    from portal.core.checks import evidence_signing
 
     settings.PORTAL_SIGNING_KEY = str(tmp_path / "nope.p12")
     [error] = evidence_signing(None)

@@ -14,15 +14,19 @@ from django.urls import reverse
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
-from dpa.models import AccessRequest, DpaExecution
-from dpa.services.access import access_request_submit
-from portal.forms import ContactsForm, PortalForm, PortalModelForm, SingleLineTextMixin
-from portal.models import AuditEvent, Organisation, OutboundEmail
-from portal.models.base import BaseModel
-from portal.serializers import PortalModelSerializer, PortalSerializer, is_single_line_serializer_field
-from portal.serializers import SingleLineTextMixin as SerializerSingleLineMixin
-from portal.services.organisations import organisation_create
-from portal.validators import SINGLE_LINE_REFUSED, is_single_line_form_field
+from dpa.signing.models import DpaExecution
+from portal.audit.models import AuditEvent
+from portal.core.forms import PortalForm, PortalModelForm, SingleLineTextMixin
+from portal.core.models import BaseModel
+from portal.core.serializers import PortalModelSerializer, PortalSerializer, is_single_line_serializer_field
+from portal.core.serializers import SingleLineTextMixin as SerializerSingleLineMixin
+from portal.core.validators import SINGLE_LINE_REFUSED, is_single_line_form_field
+from portal.delivery.models import OutboundEmail
+from portal.organisations.forms import ContactsForm
+from portal.organisations.models import Organisation
+from portal.organisations.services import organisation_create
+from portal.trust.models import AccessRequest
+from portal.trust.services import access_request_submit
 from tests.auth import login
 from tests.dpa.factories import NdaVersionFactory
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
@@ -88,7 +92,7 @@ def test_every_form_refuses_control_characters_in_its_single_line_fields():
     project_forms = _project_classes(forms.BaseForm)
     assert len(project_forms) > 30, "the walk found too few forms"
     missing = [name for name, cls in project_forms.items() if not issubclass(cls, SingleLineTextMixin)]
-    assert not missing, f"Derive these from portal.forms.PortalForm / PortalModelForm: {missing}"
+    assert not missing, f"Derive these from portal.core.forms.PortalForm / PortalModelForm: {missing}"
     for name, cls in project_forms.items():
         single = [f for f, field in cls.base_fields.items() if is_single_line_form_field(field)]
         form = _instantiate(cls, data=dict.fromkeys(single, INJECTION))
@@ -102,7 +106,7 @@ def test_every_serializer_refuses_control_characters_in_its_single_line_fields()
     project_serializers = _project_classes(serializers.BaseSerializer)
     assert len(project_serializers) > 10, "the walk found too few serializers"
     missing = [name for name, cls in project_serializers.items() if not issubclass(cls, SerializerSingleLineMixin)]
-    assert not missing, f"Derive these from portal.serializers.PortalSerializer / PortalModelSerializer: {missing}"
+    assert not missing, f"Derive these from portal.core.serializers.PortalSerializer / PortalModelSerializer: {missing}"
     checked = 0
     for name, cls in project_serializers.items():
         single = [f for f, field in cls().fields.items() if is_single_line_serializer_field(field)]

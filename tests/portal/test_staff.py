@@ -4,8 +4,9 @@ import io
 import pytest
 from django.urls import reverse
 
-from portal.models import AuditEvent, OutboundEmail
-from portal.services.audit import audit_record
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record
+from portal.delivery.models import OutboundEmail
 from tests.auth import login
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,9 @@ def test_legal_with_mfa_gets_in(client, legal, name):
 
 
 def test_audit_list_filters(client, legal, org):
-    audit_record(action="organisation.updated", organisation=org, target_type="portal.Organisation", target_id=org.pk)
+    audit_record(
+        action="organisation.updated", organisation=org, target_type="organisations.Organisation", target_id=org.pk
+    )
     audit_record(action="dpa.signed", target_type="dpa.SignedDpa", target_id=1)
     login(client, legal)
     body = client.get(reverse("staff_audit"), {"action": "dpa"}).content.decode()

@@ -9,9 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dpa.models import DpaExecution, Obligation
-from portal.models import AuditEvent, OutboundEmail
-from subprocessors.models import Objection, Webhook, WebhookDelivery
+from dpa.signing.models import DpaExecution
+from portal.audit.models import AuditEvent
+from portal.deadlines.models import Obligation
+from portal.delivery.models import OutboundEmail
+from subprocessors.changes.models import Webhook, WebhookDelivery
+from subprocessors.objections.models import Objection
 from tests.auth import login
 from tests.dpa.factories import AccessRequestFactory, grant, make_incident, mark_delivered
 from tests.dpa.factories_signing import DpaVersionFactory

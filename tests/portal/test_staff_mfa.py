@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from dpa.models import AccessRequest
-from portal.models import ApiToken, AuditEvent
+from portal.audit.models import AuditEvent
+from portal.organisations.models import ApiToken
+from portal.trust.models import AccessRequest
 from tests.auth import login, staff_token, totp_code, user_token
 from tests.dpa.factories import AccessRequestFactory, NdaVersionFactory
 from tests.dpa.factories_signing import DpaVersionFactory
@@ -68,7 +69,7 @@ def test_password_only_session_is_asked_for_the_code_on_every_staff_page(client,
 
 def test_password_only_session_is_asked_for_the_code_in_the_admin(client, superuser):
     client.force_login(superuser)
-    for path in ("/admin/", "/admin/portal/auditevent/", "/admin/auth/user/"):
+    for path in ("/admin/", "/admin/audit/auditevent/", "/admin/auth/user/"):
         response = client.get(path)
         assert response.status_code == 302, path
         assert response["Location"].startswith(reverse("mfa_reauthenticate"))

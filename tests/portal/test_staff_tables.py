@@ -12,10 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dpa.models import BreachIncident, BreachNotification, DpaExecution, Obligation, TrustDocument, TrustDocumentVersion
-from portal.models import CalendarOverride, OutboundEmail
-from portal.services.audit import audit_record
-from subprocessors.models import ChangeRecipient, SubprocessorChange, Webhook, WebhookDelivery
+from dpa.breaches.models import BreachIncident, BreachNotification
+from dpa.signing.models import DpaExecution
+from portal.audit.services import audit_record
+from portal.deadlines.models import CalendarOverride, Obligation
+from portal.delivery.models import OutboundEmail
+from portal.trust.models import TrustDocument, TrustDocumentVersion
+from subprocessors.changes.models import ChangeRecipient, SubprocessorChange, Webhook, WebhookDelivery
 from tests.auth import login
 from tests.dpa.factories import AccessRequestFactory, AutoApprovalRuleFactory, NdaVersionFactory
 from tests.dpa.factories_signing import DpaVersionFactory
@@ -388,8 +391,8 @@ def test_row_count_is_shown(staff, name):
 
 @pytest.mark.parametrize("name", FILTERED)
 def test_pagination_links_keep_filters_and_sort(staff, name, monkeypatch):
-    monkeypatch.setattr("portal.tables.PAGE_SIZE", 2)
-    monkeypatch.setattr("subprocessors.views.notices.NOTICE_PAGE_SIZE", 2)
+    monkeypatch.setattr("portal.staff.tables.PAGE_SIZE", 2)
+    monkeypatch.setattr("subprocessors.changes.views_notices.NOTICE_PAGE_SIZE", 2)
     spec = SPECS[name]
     labels = [spec.make(i) for i in range(3)]
     body = _get(staff, spec, **spec.match, sort=f"-{spec.sort}")

@@ -4,7 +4,7 @@ missing from it are reported (the web container's log showed an error per WhiteN
 import json
 import logging
 
-from portal.staticfiles import PortalStaticFilesStorage
+from portal.core.staticfiles import PortalStaticFilesStorage
 
 
 def _storage(tmp_path) -> PortalStaticFilesStorage:
@@ -18,7 +18,7 @@ def test_a_name_in_the_manifest_gets_its_hashed_url(tmp_path):
 
 
 def test_a_file_added_after_collectstatic_is_served_unhashed_and_reported(tmp_path, caplog):
-    with caplog.at_level(logging.ERROR, logger="portal.staticfiles"):
+    with caplog.at_level(logging.ERROR, logger="portal.core.staticfiles"):
         url = _storage(tmp_path).url("js/countdown.js")
     assert url == "/static/js/countdown.js"
     assert [r.getMessage() for r in caplog.records] == [
@@ -28,7 +28,7 @@ def test_a_file_added_after_collectstatic_is_served_unhashed_and_reported(tmp_pa
 
 def test_names_that_exist_nowhere_are_not_reported(tmp_path, caplog):
     # what WhiteNoise asks at start-up for admin/js/jquery.init.js and rest_framework/css/bootstrap.min.css
-    with caplog.at_level(logging.ERROR, logger="portal.staticfiles"):
+    with caplog.at_level(logging.ERROR, logger="portal.core.staticfiles"):
         storage = _storage(tmp_path)
         assert storage.url("admin/js/jquery.js") == "/static/admin/js/jquery.js"
         assert storage.url("rest_framework/css/bootstrap.css") == "/static/rest_framework/css/bootstrap.css"

@@ -4,17 +4,20 @@ import pytest
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
-import dpa.tasks  # noqa: F401 - registers its tasks
-import portal.tasks
-import subprocessors.tasks
+import dpa.signing.tasks  # noqa: F401 - registers its tasks
+import dpa.versions.tasks  # noqa: F401
+import portal.deadlines.tasks  # noqa: F401
+import portal.delivery.tasks
+import portal.trust.tasks  # noqa: F401
+import subprocessors.changes.tasks
 from portal import celery_app
-from subprocessors.tasks import change_fanout_task
+from subprocessors.changes.tasks import change_fanout_task
 
 OUR_APPS = ("portal.", "subprocessors.", "dpa.")
 
 
 def test_every_task_of_ours_retries_database_and_broker_errors_within_seconds():
-    # (importing the three task modules above registers every task)
+    # (importing the task modules above registers every task)
     tasks = [task for name, task in celery_app.tasks.items() if name.startswith(OUR_APPS)]
     assert len(tasks) >= 15
     for task in tasks:
@@ -30,9 +33,9 @@ def test_every_task_of_ours_retries_database_and_broker_errors_within_seconds():
 @pytest.mark.parametrize(
     "task",
     [
-        portal.tasks.outbox_deliver_task,
-        subprocessors.tasks.change_fanout_task,
-        subprocessors.tasks.webhook_deliver_task,
+        portal.delivery.tasks.outbox_deliver_task,
+        subprocessors.changes.tasks.change_fanout_task,
+        subprocessors.changes.tasks.webhook_deliver_task,
     ],
 )
 def test_delivery_tasks_retry_after_1_2_4_seconds_and_never_wait_more_than_a_minute(task):
@@ -43,7 +46,7 @@ def test_delivery_tasks_retry_after_1_2_4_seconds_and_never_wait_more_than_a_min
 
 @pytest.mark.django_db
 def test_a_fanout_that_hits_a_dropped_database_connection_runs_again_at_once(monkeypatch):
-    from subprocessors.services import fanout
+    from subprocessors.changes import fanout
 
     calls = []
 

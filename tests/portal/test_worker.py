@@ -1,8 +1,8 @@
 import pytest
 from django.db import transaction
 
-from portal.models import OutboundEmail
-from portal.services.outbox import email_queue_raw
+from portal.delivery.models import OutboundEmail
+from portal.delivery.outbox import email_queue_raw
 from tests.support import celery_broker, celery_worker, smtp_sink, wait_for, worker_env
 
 REDIS_URL = "redis://127.0.0.1:6379/14"

@@ -67,7 +67,7 @@ def _membership(world):
 
 def _proposed_subprocessor(world):
     """A not-yet-announced row: no public page may show it."""
-    from subprocessors.models import Subprocessor
+    from subprocessors.listing.models import Subprocessor
 
     sp, _ = Subprocessor.objects.get_or_create(
         slug="unannounced-proposal",
@@ -84,7 +84,7 @@ def _proposed_subprocessor(world):
 
 
 def _access_request(world):
-    from dpa.models import AccessRequest
+    from portal.trust.models import AccessRequest
     from tests.dpa.factories import AccessRequestFactory
 
     req = AccessRequest.objects.filter(user=world.admin).first() or AccessRequestFactory(
@@ -96,9 +96,9 @@ def _access_request(world):
 def _nda_document(world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from dpa.models import TrustDocument
-    from dpa.services.documents import document_create
-    from dpa.services.stamping import sample_pdf
+    from portal.trust.documents import document_create
+    from portal.trust.models import TrustDocument
+    from portal.trust.stamping import sample_pdf
 
     doc = TrustDocument.objects.first() or document_create(
         title="Penetration test summary",
@@ -116,10 +116,10 @@ def _breach(world):
     if not hasattr(world, "breach"):
         from django.utils import timezone
 
-        from dpa.services.breaches import breach_incident_create, breach_notification_send
-        from dpa.services.obligations import obligation_create
-        from portal.services.audit import Actor
-        from portal.services.outbox import outbox_deliver
+        from dpa.breaches.services import breach_incident_create, breach_notification_send
+        from portal.audit.services import Actor
+        from portal.deadlines.obligations import obligation_create
+        from portal.delivery.outbox import outbox_deliver
 
         actor = Actor(label="samples")
         incident = breach_incident_create(
@@ -159,7 +159,7 @@ def _org_notification(world):
 
 
 def _dpa_version(world):
-    from dpa.models import DpaVersion
+    from dpa.versions.models import DpaVersion
 
     version = DpaVersion.objects.filter(label="2026.1").first()
     if version is None:
@@ -175,7 +175,7 @@ def _dpa_execution(world):
 
     from django.utils import timezone
 
-    from dpa.models import DpaExecution
+    from dpa.signing.models import DpaExecution
 
     execution = DpaExecution.objects.filter(organisation=world.org).first()
     if execution is None:
@@ -195,7 +195,7 @@ def _dpa_execution(world):
 
 def _api_token(world):
     """The victim admin's own API token (named after the marker, so showing it to anyone else is a leak)."""
-    from portal.models import ApiToken
+    from portal.organisations.models import ApiToken
 
     if not hasattr(world, "api_token"):
         world.api_token, _ = ApiToken.objects.create(
@@ -205,7 +205,7 @@ def _api_token(world):
 
 
 def _dpa_version_object():
-    from dpa.models import DpaVersion
+    from dpa.versions.models import DpaVersion
 
     return DpaVersion.objects.get(label=_dpa_version(None)["label"])
 
@@ -332,7 +332,7 @@ def _change(world):
 
 
 def _objection(world):
-    from subprocessors.models import Objection
+    from subprocessors.objections.models import Objection
 
     if not hasattr(world, "objection"):
         world.objection = Objection.objects.create(
@@ -342,7 +342,7 @@ def _objection(world):
 
 
 def _webhook(world):
-    from subprocessors.models import Webhook
+    from subprocessors.changes.models import Webhook
 
     if not hasattr(world, "webhook"):
         world.webhook = Webhook.objects.create(
@@ -383,7 +383,7 @@ SAMPLES.update(
 
 # --- Staff console (issue 8) -------------------------------------------------------------------------------
 def _failed_delivery(world):
-    from subprocessors.models import WebhookDelivery
+    from subprocessors.changes.models import WebhookDelivery
 
     if not hasattr(world, "failed_delivery"):
         world.failed_delivery = WebhookDelivery.objects.create(

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from portal.models import Organisation
-from portal.services.outbox import email_queue_raw
+from portal.delivery.outbox import email_queue_raw
+from portal.organisations.models import Organisation
 from tests.auth import login
 from tests.dpa.factories_signing import DpaVersionFactory
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal

@@ -6,9 +6,10 @@ from typing import ClassVar
 
 from django.core.mail.backends import locmem
 
-from portal.models import Organisation
-from subprocessors.models import ChangeRecipient, RecipientOrganisation, Subprocessor, SubprocessorChange
-from subprocessors.windows import notice_deadline
+from portal.organisations.models import Organisation
+from subprocessors.changes.models import ChangeRecipient, RecipientOrganisation, SubprocessorChange
+from subprocessors.changes.windows import notice_deadline
+from subprocessors.listing.models import Subprocessor
 from tests.subprocessors.factories import SubprocessorFactory
 
 AMS = dt.timezone(dt.timedelta(hours=1))  # CET; the tests' dates are in winter

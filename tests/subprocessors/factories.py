@@ -1,6 +1,7 @@
 import factory
 
-from subprocessors.models import Subprocessor, Subscriber
+from subprocessors.changes.models import Subscriber
+from subprocessors.listing.models import Subprocessor
 
 
 class SubprocessorFactory(factory.django.DjangoModelFactory):
@@ -56,6 +57,6 @@ def sp_data(**overrides) -> dict:
 
 def make_subprocessor(*, at=None, **overrides) -> Subprocessor:
     """A row created through the service (with its first revision), authorised as the initial list."""
-    from subprocessors.services.subprocessors import subprocessor_create
+    from subprocessors.listing.services import subprocessor_create
 
     return subprocessor_create(data=sp_data(**overrides), actor=None, at=at, authorised_by="test data")

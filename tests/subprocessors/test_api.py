@@ -1,10 +1,10 @@
 import pytest
 from django.core.cache import cache
 
-from subprocessors.api.serializers import PUBLIC_FIELDS
-from subprocessors.demo import load_demo
-from subprocessors.models import Subprocessor
-from subprocessors.services.subprocessors import subprocessor_update
+from subprocessors.listing.demo import load_demo
+from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.serializers import PUBLIC_FIELDS
+from subprocessors.listing.services import subprocessor_update
 from tests.subprocessors.factories import SubprocessorFactory, make_subprocessor
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from portal.models import AuditEvent
-from subprocessors.models import Subprocessor, SubprocessorChange
+from portal.audit.models import AuditEvent
+from subprocessors.changes.models import SubprocessorChange
+from subprocessors.listing.models import Subprocessor
 from tests.auth import login
 from tests.subprocessors.change_factories import make_change
 

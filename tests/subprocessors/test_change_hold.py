@@ -14,21 +14,24 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from portal.calendar import add_business_days, business_days_between
-from portal.errors import ApplicationError
-from portal.models import AuditEvent, Organisation, OutboundEmail
-from portal.tasks import outbox_sweep
-from subprocessors import tasks
-from subprocessors.models import ChangeRecipient, Subprocessor, SubprocessorChange, Webhook, WebhookDelivery
-from subprocessors.services.changes import change_announce, change_withdraw
-from subprocessors.services.fanout import change_fanout
-from subprocessors.services.notices import (
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from portal.deadlines.calendar import add_business_days, business_days_between
+from portal.delivery.models import OutboundEmail
+from portal.delivery.tasks import outbox_sweep
+from portal.organisations.models import Organisation
+from subprocessors.changes import tasks
+from subprocessors.changes.fanout import change_fanout
+from subprocessors.changes.models import ChangeRecipient, SubprocessorChange, Webhook, WebhookDelivery
+from subprocessors.changes.notices import (
     ALTERNATE_EXISTS,
     ALTERNATE_NOT_RECIPIENT,
     change_notice_alternate,
     change_postpone,
 )
-from subprocessors.windows import notice_deadline, notice_on_time
+from subprocessors.changes.services import change_announce, change_withdraw
+from subprocessors.changes.windows import notice_deadline, notice_on_time
+from subprocessors.listing.models import Subprocessor
 from tests.auth import login
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.subprocessors.change_factories import RefusingBackend, make_change, notice_gaps
@@ -393,7 +396,7 @@ def test_postpone_a_held_change_notifies_everyone_and_the_hold_lifts_when_delive
 def test_postponement_fanout_is_resumed_by_the_sweep_and_withdrawal_reaches_those_only_postponed_to(
     commit, legal, customers, held, django_capture_on_commit_callbacks
 ):
-    from subprocessors.services.fanout import changes_with_unfinished_fanout
+    from subprocessors.changes.fanout import changes_with_unfinished_fanout
 
     late_joiner = OrganisationFactory(name="Newco B.V.")
     # the postponement commits but its fan-out task is lost
@@ -520,7 +523,7 @@ def test_alternate_contact_after_the_deadline_needs_a_postponement(commit, legal
 
 
 def test_objection_deadline_runs_to_the_postponed_date(client, commit, legal, customers, held):
-    from subprocessors.services.objections import objection_create
+    from subprocessors.objections.services import objection_create
 
     member = MembershipFactory(organisation=customers["org"]).user
     other_member = MembershipFactory(organisation=customers["other"]).user
@@ -543,8 +546,8 @@ def test_objection_deadline_runs_to_the_postponed_date(client, commit, legal, cu
 
 
 def test_objection_reminder_comes_again_before_the_postponed_date(commit, legal, org):
-    from subprocessors.models import Objection
-    from subprocessors.services.objections import objection_reminders_send
+    from subprocessors.objections.models import Objection
+    from subprocessors.objections.services import objection_reminders_send
 
     change = make_change(status="announced", effective_date=EFFECTIVE)
     Objection.objects.create(change=change, organisation=org, grounds="Transfer impact assessment first.")

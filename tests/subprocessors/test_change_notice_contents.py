@@ -10,10 +10,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from portal.errors import ApplicationError
-from portal.models import OutboundEmail
-from subprocessors.models import SubprocessorChange, Webhook, WebhookDelivery
-from subprocessors.services.changes import CHANGE_NEEDS_LEGAL_ENTITY, change_announce
+from portal.core.errors import ApplicationError
+from portal.delivery.models import OutboundEmail
+from subprocessors.changes.models import SubprocessorChange, Webhook, WebhookDelivery
+from subprocessors.changes.services import CHANGE_NEEDS_LEGAL_ENTITY, change_announce
 from tests.auth import login
 from tests.factories import MembershipFactory
 from tests.subprocessors.change_factories import make_change, proposed
@@ -80,7 +80,7 @@ def test_webhook_payload_and_api_carry_the_facts(legal, org, change, django_capt
     Webhook.objects.create(organisation=org, url="https://93.184.215.14/hook", secret="s")
     with django_capture_on_commit_callbacks(execute=False):
         change_announce(change=change, effective_date=None, actor=legal, now=MONDAY)
-        from subprocessors.services.fanout import change_fanout
+        from subprocessors.changes.fanout import change_fanout
 
         change_fanout(change_id=change.pk, notice="announce")
     payload = WebhookDelivery.objects.get(event="subprocessor_change.announced").payload

@@ -3,8 +3,8 @@ import datetime as dt
 import pytest
 import time_machine
 
-from subprocessors import tasks
-from subprocessors.models import Webhook, WebhookDelivery
+from subprocessors.changes import tasks
+from subprocessors.changes.models import Webhook, WebhookDelivery
 from tests.subprocessors.change_factories import make_change
 
 pytestmark = pytest.mark.django_db

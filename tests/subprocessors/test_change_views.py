@@ -7,9 +7,10 @@ import time_machine
 from django.template import Context, Template
 from django.urls import reverse
 
-from portal.models import AuditEvent, OutboundEmail
-from subprocessors.models import SubprocessorChange
-from subprocessors.services.changes import CHANGE_NOT_ANNOUNCED
+from portal.audit.models import AuditEvent
+from portal.delivery.models import OutboundEmail
+from subprocessors.changes.models import SubprocessorChange
+from subprocessors.changes.services import CHANGE_NOT_ANNOUNCED
 from tests.auth import login
 from tests.factories import UserFactory
 from tests.subprocessors.change_factories import make_change, proposed
@@ -80,7 +81,7 @@ def test_withdrawing_a_draft_is_refused(client, legal):
 def test_proof_of_notice_lists_every_recipient_with_sent_time_and_exports_csv(
     client, legal, org, other_org, run_on_commit
 ):
-    from subprocessors.services.changes import change_announce
+    from subprocessors.changes.services import change_announce
 
     SubscriberFactory(email="reader@news.example", status="confirmed")
     change = make_change(effective_date=dt.date(2026, 12, 29))
@@ -104,7 +105,7 @@ def test_proof_of_notice_lists_every_recipient_with_sent_time_and_exports_csv(
 
 
 def test_proof_of_notice_page_has_no_n_plus_one(client, legal, run_on_commit, django_assert_max_num_queries):
-    from subprocessors.services.changes import change_announce
+    from subprocessors.changes.services import change_announce
     from tests.subprocessors.change_factories import bulk_organisations
 
     bulk_organisations(150)
@@ -207,7 +208,7 @@ def test_api_lists_public_changes_with_iso_dates_and_filters_by_status(client):
 def test_upcoming_changes_include_renders_announced_changes_only():
     announced = make_change(status="announced", effective_date=dt.date(2026, 12, 29), reason="EU-only <b>hosting</b>")
     draft = make_change(status="draft", reason="Secret plan")
-    html = Template('{% include "subprocessors/includes/upcoming_changes.html" %}').render(Context({}))
+    html = Template('{% include "changes/includes/upcoming_changes.html" %}').render(Context({}))
     assert announced.headline in html
     assert "EU-only &lt;b&gt;hosting&lt;/b&gt;" in html
     assert "Tuesday 29 December 2026" in html

@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
-from portal.models import OutboundEmail
-from subprocessors.models import ChangeRecipient
-from subprocessors.services.changes import change_announce
+from portal.delivery.models import OutboundEmail
+from subprocessors.changes.models import ChangeRecipient
+from subprocessors.changes.services import change_announce
 from tests.factories import OrganisationFactory
 from tests.subprocessors.change_factories import make_change
 from tests.subprocessors.factories import SubscriberFactory

@@ -4,12 +4,14 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from portal.errors import ApplicationError
-from portal.models import AuditEvent, OutboundEmail
-from subprocessors.models import ChangeRecipient, Subprocessor, SubprocessorChange, SubprocessorRevision
-from subprocessors.services.changes import change_announce, change_create, change_make_effective, change_withdraw
-from subprocessors.services.fanout import change_fanout
-from subprocessors.tasks import changes_make_effective
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from portal.delivery.models import OutboundEmail
+from subprocessors.changes.fanout import change_fanout
+from subprocessors.changes.models import ChangeRecipient, SubprocessorChange
+from subprocessors.changes.services import change_announce, change_create, change_make_effective, change_withdraw
+from subprocessors.changes.tasks import changes_make_effective
+from subprocessors.listing.models import Subprocessor, SubprocessorRevision
 from tests.subprocessors.change_factories import make_change, proposed
 from tests.subprocessors.factories import SubprocessorFactory, SubscriberFactory
 
@@ -151,6 +153,6 @@ def test_beat_task_makes_due_changes_effective_and_is_idempotent():
     due.refresh_from_db()
     later.refresh_from_db()
     assert (due.status, later.status) == ("effective", "announced")
-    from subprocessors.selectors import last_updated
+    from subprocessors.listing.selectors import last_updated
 
     assert last_updated() == dt.date(2026, 12, 29)

@@ -7,11 +7,11 @@ import pytest
 import time_machine
 from pypdf import PdfReader
 
-from subprocessors.api.serializers import PUBLIC_FIELDS
-from subprocessors.demo import load_demo
-from subprocessors.models import Subprocessor
-from subprocessors.services.exports import list_pdf_html
-from subprocessors.services.subprocessors import subprocessor_update
+from subprocessors.listing.demo import load_demo
+from subprocessors.listing.exports import list_pdf_html
+from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.serializers import PUBLIC_FIELDS
+from subprocessors.listing.services import subprocessor_update
 from tests.subprocessors.factories import SubprocessorFactory, make_subprocessor
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +163,7 @@ def test_page_links_to_every_format(client, db):
 def test_feed_lists_announced_and_withdrawn_changes(client, db):
     from django.utils import timezone
 
-    from subprocessors.models import SubprocessorChange
+    from subprocessors.changes.models import SubprocessorChange
 
     # given: one announced change and one announced then withdrawn, both about proposed rows
     new = SubprocessorFactory(name=XSS, slug="newai", status="proposed")

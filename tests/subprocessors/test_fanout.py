@@ -4,11 +4,11 @@ import pytest
 import time_machine
 from django.db.models import Count
 
-from portal.models import OutboundEmail
-from subprocessors.models import ChangeRecipient, Subscriber
-from subprocessors.services import fanout
-from subprocessors.services.changes import change_announce
-from subprocessors.services.fanout import change_fanout
+from portal.delivery.models import OutboundEmail
+from subprocessors.changes import fanout
+from subprocessors.changes.fanout import change_fanout
+from subprocessors.changes.models import ChangeRecipient, Subscriber
+from subprocessors.changes.services import change_announce
 from tests.subprocessors.change_factories import bulk_organisations, make_change
 
 pytestmark = pytest.mark.django_db

@@ -11,11 +11,13 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from pypdf import PdfReader
 
-from portal.models import AuditEvent, IssuedReport, OutboundEmail
-from portal.selectors import issued_report_by_sha256
-from subprocessors.models import ChangeRecipient
-from subprocessors.services.changes import change_announce
-from subprocessors.windows import earliest_effective_date
+from portal.audit.models import AuditEvent
+from portal.delivery.models import OutboundEmail
+from portal.evidence.models import IssuedReport
+from portal.evidence.selectors import issued_report_by_sha256
+from subprocessors.changes.models import ChangeRecipient
+from subprocessors.changes.services import change_announce
+from subprocessors.changes.windows import earliest_effective_date
 from tests.auth import login
 from tests.factories import OrganisationFactory, UserFactory
 from tests.subprocessors.change_factories import bulk_organisations, make_change
@@ -109,7 +111,7 @@ def test_issuing_records_the_exact_bytes_and_audits_them(client, legal, announce
     report = IssuedReport.objects.get()
     assert (report.kind, report.subject_type, report.subject_id) == (
         "notice_proof",
-        "subprocessors.SubprocessorChange",
+        "changes.SubprocessorChange",
         str(announced.pk),
     )
     assert report.sha256 == sha
@@ -123,7 +125,7 @@ def test_issuing_records_the_exact_bytes_and_audits_them(client, legal, announce
     assert event.details["kind"] == "notice_proof"
     assert event.details["sha256"] == sha
     assert (event.target_type, event.target_id, event.actor_label) == (
-        "subprocessors.SubprocessorChange",
+        "changes.SubprocessorChange",
         str(announced.pk),
         "counsel@processor.example",
     )
@@ -236,7 +238,7 @@ def _signature(content: bytes):
 def test_report_is_signed_by_us_and_validates_against_the_ca(client, legal, announced):
     from pyhanko.sign.validation import validate_pdf_signature
 
-    from portal import signing
+    from portal.evidence import signing
 
     login(client, legal)
     content = client.get(_url(announced)).content
@@ -276,7 +278,7 @@ def test_signed_report_validates_with_the_independent_cli(client, legal, announc
 def test_report_is_timestamped_with_a_tsa(client, legal, announced, tsa):
     from pyhanko.sign.validation import validate_pdf_signature
 
-    from portal import signing
+    from portal.evidence import signing
 
     login(client, legal)
     status = validate_pdf_signature(
@@ -300,7 +302,7 @@ def test_without_signing_configured_the_report_is_issued_unsigned(client, legal,
 
 
 def test_signing_failure_issues_nothing(client, legal, announced, monkeypatch):
-    from portal import signing
+    from portal.evidence import signing
 
     def broken(*args, **kwargs):
         raise TimeoutError("TSA did not answer")
@@ -319,13 +321,13 @@ def test_signing_failure_issues_nothing(client, legal, announced, monkeypatch):
 
 @pytest.fixture
 def background(monkeypatch):
-    from subprocessors.services import reports
+    from subprocessors.changes import reports
 
     monkeypatch.setattr(reports, "BACKGROUND_FROM_RECIPIENTS", 3)  # the `announced` change has 4 addresses
 
 
 def test_a_large_change_is_issued_by_a_worker_and_listed_on_the_notice_page(client, legal, announced, background):
-    from subprocessors.views.notices import REPORT_QUEUED
+    from subprocessors.changes.views_notices import REPORT_QUEUED
 
     login(client, legal)
     response = client.get(_url(announced), follow=True)
@@ -356,8 +358,8 @@ def test_a_large_change_is_issued_by_a_worker_and_listed_on_the_notice_page(clie
 
 
 def test_broker_down_issues_nothing_and_says_so(client, legal, announced, background, monkeypatch):
-    from subprocessors import tasks
-    from subprocessors.services.reports import REPORT_QUEUE_FAILED
+    from subprocessors.changes import tasks
+    from subprocessors.changes.reports import REPORT_QUEUE_FAILED
 
     def down(*args, **kwargs):
         raise ConnectionError("broker unreachable")

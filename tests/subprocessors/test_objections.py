@@ -4,10 +4,12 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from portal.errors import ApplicationError
-from portal.models import AuditEvent, Organisation, OutboundEmail
-from subprocessors.models import Objection, ObjectionMessage
-from subprocessors.services.objections import (
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from portal.delivery.models import OutboundEmail
+from portal.organisations.models import Organisation
+from subprocessors.objections.models import Objection, ObjectionMessage
+from subprocessors.objections.services import (
     OBJECTION_DUPLICATE,
     OBJECTION_GROUNDS_SHORT,
     objection_create,
@@ -191,7 +193,7 @@ def test_consultation_thread_emails_the_other_side_and_moves_status(client, memb
 
 
 def test_unresolved_objection_lets_an_admin_confirm_termination(client, member, org, org_admin, change, legal):
-    from dpa.models import Obligation
+    from portal.deadlines.models import Obligation
 
     with time_machine.travel(DAY_BEFORE_2359 - dt.timedelta(days=3), tick=False):
         objection = objection_create(change=change, organisation=org, grounds=GROUNDS, actor=member)
@@ -226,7 +228,7 @@ def test_unresolved_objection_lets_an_admin_confirm_termination(client, member, 
 
 
 def test_customer_cannot_set_staff_outcomes(member, org, change):
-    from portal.errors import ApplicationError
+    from portal.core.errors import ApplicationError
 
     with time_machine.travel(DAY_BEFORE_2359 - dt.timedelta(days=3), tick=False):
         objection = objection_create(change=change, organisation=org, grounds=GROUNDS, actor=member)

@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from subprocessors.demo import load_demo
-from subprocessors.models import Subprocessor
-from subprocessors.services.subprocessors import subprocessor_update
+from subprocessors.listing.demo import load_demo
+from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.services import subprocessor_update
 from tests.auth import login
 from tests.subprocessors.factories import SubprocessorFactory, make_subprocessor
 
@@ -222,4 +222,4 @@ def test_visitor_with_pending_messages_gets_a_fresh_page(client, db):
     client.cookies["messages"] = "pending"
     response = client.get(URL)
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == "subprocessors/list.html"  # rendered for this visitor
+    assert [t.name for t in response.templates][0] == "listing/list.html"  # rendered for this visitor

@@ -3,12 +3,12 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from portal.errors import ApplicationError
-from portal.models import AuditEvent
-from subprocessors.models import Subprocessor, SubprocessorRevision
-from subprocessors.selectors import history_revisions, last_updated, subprocessors_as_of, subprocessors_at
-from subprocessors.services.cache import public_list_version
-from subprocessors.services.subprocessors import NOTICE_REQUIRED, subprocessor_create, subprocessor_update
+from portal.audit.models import AuditEvent
+from portal.core.errors import ApplicationError
+from subprocessors.listing.cache import public_list_version
+from subprocessors.listing.models import Subprocessor, SubprocessorRevision
+from subprocessors.listing.selectors import history_revisions, last_updated, subprocessors_as_of, subprocessors_at
+from subprocessors.listing.services import NOTICE_REQUIRED, subprocessor_create, subprocessor_update
 from tests.subprocessors.factories import make_subprocessor, sp_data
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,9 @@
 import pytest
 from django.urls import reverse
 
-from portal.models import AuditEvent
-from subprocessors.models import Subprocessor, SubprocessorRevision
-from subprocessors.services.subprocessors import NOTICE_REQUIRED
+from portal.audit.models import AuditEvent
+from subprocessors.listing.models import Subprocessor, SubprocessorRevision
+from subprocessors.listing.services import NOTICE_REQUIRED
 from tests.auth import login
 from tests.factories import UserFactory
 from tests.subprocessors.factories import SubprocessorFactory, make_subprocessor

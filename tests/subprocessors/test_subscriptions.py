@@ -7,10 +7,11 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from portal.models import AuditEvent, OutboundEmail
-from portal.services.outbox import email_queue_raw
-from subprocessors.models import Subscriber
-from subprocessors.services.subscriptions import (
+from portal.audit.models import AuditEvent
+from portal.delivery.models import OutboundEmail
+from portal.delivery.outbox import email_queue_raw
+from subprocessors.changes.models import Subscriber
+from subprocessors.changes.subscriptions import (
     LINK_EXPIRED,
     LINK_INVALID,
     subscriber_confirm_url,
@@ -19,8 +20,8 @@ from subprocessors.services.subscriptions import (
     subscriber_unsubscribe_url,
     subscribers_purge_unconfirmed,
 )
-from subprocessors.tasks import subscribers_purge_task
-from subprocessors.views.subscriptions import RATE_LIMITED, SUBSCRIBE_SENT
+from subprocessors.changes.tasks import subscribers_purge_task
+from subprocessors.changes.views_subscriptions import RATE_LIMITED, SUBSCRIBE_SENT
 from tests.subprocessors.factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
@@ -223,4 +224,4 @@ def test_purge_deletes_only_stale_pending_subscriptions():
 
 def test_purge_is_on_the_beat_schedule():
     entries = {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "subprocessors.tasks.subscribers_purge_task" in entries
+    assert "subprocessors.changes.tasks.subscribers_purge_task" in entries

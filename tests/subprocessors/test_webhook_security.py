@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from standardwebhooks import Webhook as StandardWebhook
 
-from portal.errors import ApplicationError
-from subprocessors.webhook_security import (
+from portal.core.errors import ApplicationError
+from portal.delivery.webhook_security import (
     URL_NOT_HTTPS,
     URL_PRIVATE,
     URL_UNRESOLVABLE,

@@ -11,19 +11,14 @@ import pytest
 import urllib3
 from django.urls import reverse
 
-from subprocessors.models import Webhook, WebhookDelivery
-from subprocessors.services.webhooks import (
+from portal.delivery.webhook_transport import CONNECTION_FAILED, TIMED_OUT, TLS_CERTIFICATE_INVALID, TLS_FAILED
+from subprocessors.changes.models import Webhook, WebhookDelivery
+from subprocessors.changes.webhooks import (
     REFUSED_ADDRESS,
     REFUSED_UNRESOLVABLE,
     REFUSED_URL,
     webhook_deliver,
     webhook_register,
-)
-from subprocessors.webhook_transport import (
-    CONNECTION_FAILED,
-    TIMED_OUT,
-    TLS_CERTIFICATE_INVALID,
-    TLS_FAILED,
 )
 from tests.auth import login
 from tests.support import free_port
@@ -238,7 +233,7 @@ def test_customer_visible_errors_are_fixed_texts_without_exception_details(
     else:
         handler.answers = [302]
     try:
-        with caplog.at_level(logging.WARNING, logger="subprocessors.webhook_transport"):
+        with caplog.at_level(logging.WARNING, logger="portal.delivery.webhook_transport"):
             delivery = _deliver(_delivery(org, url))
     finally:
         if listener:

@@ -6,15 +6,10 @@ import time_machine
 from django.urls import reverse
 from standardwebhooks import Webhook as StandardWebhook
 
-from portal.models import AuditEvent
-from subprocessors.models import Webhook, WebhookDelivery
-from subprocessors.services.webhooks import (
-    REFUSED_ADDRESS,
-    webhook_deliver,
-    webhook_deliveries_create,
-    webhook_due_ids,
-)
-from subprocessors.webhook_security import URL_PRIVATE
+from portal.audit.models import AuditEvent
+from portal.delivery.webhook_security import URL_PRIVATE
+from subprocessors.changes.models import Webhook, WebhookDelivery
+from subprocessors.changes.webhooks import REFUSED_ADDRESS, webhook_deliver, webhook_deliveries_create, webhook_due_ids
 from tests.auth import login
 from tests.subprocessors.change_factories import make_change
 from tests.subprocessors.test_webhook_security import _readme_snippet
@@ -113,7 +108,7 @@ def test_failed_delivery_is_retried_with_backoff_then_succeeds(receiver, org):
 
 
 def test_delivery_gives_up_after_the_last_attempt(receiver, org):
-    from subprocessors.services.webhooks import MAX_ATTEMPTS
+    from subprocessors.changes.webhooks import MAX_ATTEMPTS
 
     handler, url = receiver
     handler.answers = [500] * MAX_ATTEMPTS
@@ -163,8 +158,8 @@ def test_admin_sees_deliveries_with_status_codes(client, org_admin, org, other_o
 def test_announce_and_withdraw_call_every_active_webhook_once(
     org, other_org, legal, django_capture_on_commit_callbacks
 ):
-    from subprocessors.services.changes import change_announce, change_withdraw
-    from subprocessors.services.fanout import change_fanout
+    from subprocessors.changes.fanout import change_fanout
+    from subprocessors.changes.services import change_announce, change_withdraw
 
     Webhook.objects.create(organisation=org, url="https://93.184.215.14/a", secret="s")
     Webhook.objects.create(organisation=other_org, url="https://93.184.215.14/b", secret="s")
@@ -193,12 +188,12 @@ def test_the_change_a_delivery_is_about_hears_of_it_in_the_same_transaction(
 ):
     from django.db import connection
 
-    from portal.services import delivery_events
-    from subprocessors.webhook_security import webhook_secret_new
+    from portal.delivery import events_bus as delivery_events
+    from portal.delivery.webhook_security import webhook_secret_new
 
     monkeypatch.setattr(delivery_events, "_webhook_delivered", {})
     seen = []
-    delivery_events.on_webhook_delivered("subprocessors.SubprocessorChange")(
+    delivery_events.on_webhook_delivered("changes.SubprocessorChange")(
         lambda row: seen.append((row.change_id, row.status, row.delivered_at, connection.in_atomic_block))
     )
     _, url = receiver
@@ -208,5 +203,5 @@ def test_the_change_a_delivery_is_about_hears_of_it_in_the_same_transaction(
         webhook_deliveries_create(change=change, event="subprocessor_change.announced")
     delivery = WebhookDelivery.objects.get()
     assert delivery.idempotency_key == f"webhook:{delivery.webhook_id}:subprocessor_change.announced:{change.pk}"
-    assert (delivery.ref_type, delivery.ref_id) == ("subprocessors.SubprocessorChange", str(change.pk))
+    assert (delivery.ref_type, delivery.ref_id) == ("changes.SubprocessorChange", str(change.pk))
     assert seen == [(change.pk, "succeeded", delivery.delivered_at, True)]

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from subprocessors.windows import earliest_effective_date, objection_deadline, objection_window_open
+from subprocessors.changes.windows import earliest_effective_date, objection_deadline, objection_window_open
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = dt.UTC

@@ -1,0 +1,56 @@
+"""The DPA app's stored evidence files, for the integrity sweep and `verify_evidence_files`
+(registered with portal.evidence.files in DpaConfig.ready)."""
+
+from collections.abc import Iterator
+
+from dpa.signing.models import DpaExecution
+from portal.evidence.files import EvidenceFile, evidence_source
+from portal.trust.models import TrustDocumentVersion
+
+
+def execution_file_label(execution: DpaExecution, *, executed: bool) -> str:
+    kind = "executed DPA" if executed else "DPA agreement for signature"
+    return f"{kind} {execution.version.label} ({execution.organisation.name})"
+
+
+def document_file_label(version: TrustDocumentVersion) -> str:
+    return f"trust document “{version.document.title}” version {version.version}"
+
+
+@evidence_source("executed DPAs")
+def executed_dpa_files() -> Iterator[EvidenceFile]:
+    rows = DpaExecution.objects.filter(status=DpaExecution.Status.EXECUTED).select_related("organisation", "version")
+    for execution in rows.order_by("id").iterator(chunk_size=500):
+        yield EvidenceFile(
+            path=execution.executed_path,
+            sha256=execution.executed_sha256,
+            what=execution_file_label(execution, executed=True),
+            target=execution,
+            organisation=execution.organisation,
+        )
+
+
+@evidence_source("agreements awaiting signature")
+def open_agreement_files() -> Iterator[EvidenceFile]:
+    rows = DpaExecution.objects.filter(status__in=DpaExecution.OPEN_STATUSES).select_related("organisation", "version")
+    for execution in rows.order_by("id").iterator(chunk_size=500):
+        yield EvidenceFile(
+            path=execution.agreement_path,
+            sha256=execution.agreement_sha256,
+            what=execution_file_label(execution, executed=False),
+            target=execution,
+            organisation=execution.organisation,
+        )
+
+
+@evidence_source("trust document versions")
+def trust_document_files() -> Iterator[EvidenceFile]:
+    rows = TrustDocumentVersion.objects.select_related("document").order_by("id")
+    for version in rows.iterator(chunk_size=500):
+        yield EvidenceFile(
+            path=version.file.name,
+            sha256=version.sha256,
+            what=document_file_label(version),
+            target=version.document,
+            storage=version.file.storage,
+        )

@@ -1,0 +1,124 @@
+"""Legal staff pages for DPA versions (draft, edit, publish, preview) and executions (countersign, decline)."""
+
+from django.contrib import messages
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from dpa.signing.evidence import execution_file_label
+from dpa.signing.filters import ExecutionFilter
+from dpa.signing.forms import CountersignForm, DeclineForm
+from dpa.signing.models import DpaExecution
+from dpa.signing.pdf import annex_as_of_label
+from dpa.signing.register import REGISTER_HEADER, dpa_register_issue, register_csv_rows
+from dpa.signing.selectors import staff_executions
+from dpa.signing.services import countersign_refusal, dpa_execution_countersign, dpa_execution_decline
+from dpa.versions.views import pdf_response
+from portal.audit.services import audit_record
+from portal.core.csv import csv_response
+from portal.core.errors import ApplicationError
+from portal.core.forms import form_error
+from portal.evidence.files import read_verified
+from portal.evidence.views import issued_report_response
+from portal.organisations.permissions import legal_required
+from portal.staff.tables import Table
+
+EXECUTION_COLUMNS = {
+    "organisation": ("organisation__name", "-created_at"),
+    "version": ("version__created_at", "organisation__name"),
+    "status": ("status", "-created_at"),
+    "requested": ("created_at",),
+    "executed": (F("executed_at"),),
+}
+
+
+@legal_required("signing.view_dpaexecution")
+def execution_list(request):
+    filterset = ExecutionFilter(request.GET or None, queryset=staff_executions())
+    table = Table.build(
+        request, filterset.qs, columns=EXECUTION_COLUMNS, default="-requested", noun=("agreement", "agreements")
+    )
+    return render(request, "signing/staff/execution_list.html", {"form": filterset.form, "table": table})
+
+
+@legal_required("signing.view_dpaexecution")
+def execution_register_pdf(request):
+    """The signed-DPA register (PDF), issued as evidence: stored, recorded with its SHA-256 and audited."""
+    try:
+        report, content = dpa_register_issue(actor=request.user, request=request)
+    except ApplicationError as exc:  # signing configured but failing: nothing is issued unsigned
+        messages.error(request, exc.message)
+        return redirect("staff_dpa_executions")
+    return issued_report_response(report, content, f"dpa-register-{report.issued_at:%Y%m%d-%H%M%S}.pdf")
+
+
+@legal_required("signing.view_dpaexecution")
+def execution_register_csv(request):
+    audit_record(action="dpa.register_exported", actor=request.user, request=request, details={"format": "csv"})
+    return csv_response("dpa-register.csv", REGISTER_HEADER, register_csv_rows())
+
+
+@legal_required("signing.view_dpaexecution")
+def execution_detail(request, public_id):
+    execution = get_object_or_404(
+        DpaExecution.objects.select_related("organisation", "version", "requested_by", "countersigned_by"),
+        public_id=public_id,
+    )
+    action = request.POST.get("action")
+    countersign_form = CountersignForm(request.POST if action == "countersign" else None)
+    decline_form = DeclineForm(request.POST if action == "decline" else None)
+    if request.method == "POST":
+        if not request.user.has_perm("signing.change_dpaexecution"):
+            messages.error(request, "You may view DPAs but not sign or decline them.")
+            return redirect("staff_dpa_execution", public_id=public_id)
+        try:
+            if action == "countersign" and countersign_form.is_valid():
+                dpa_execution_countersign(
+                    execution=execution, actor=request.user, request=request, **countersign_form.cleaned_data
+                )
+                messages.success(request, "Countersigned. The executed PDF is stored and the customer is told.")
+                return redirect("staff_dpa_execution", public_id=public_id)
+            if action == "decline" and decline_form.is_valid():
+                dpa_execution_decline(
+                    execution=execution,
+                    side=DpaExecution.Side.PROCESSOR,
+                    reason=decline_form.cleaned_data["reason"],
+                    actor=request.user,
+                    request=request,
+                )
+                messages.success(request, "Declined. The customer is told why.")
+                return redirect("staff_dpa_execution", public_id=public_id)
+        except ApplicationError as exc:
+            form_error(decline_form if action == "decline" else countersign_form, exc)
+        execution.refresh_from_db()
+    return render(
+        request,
+        "signing/staff/execution_detail.html",
+        {
+            "execution": execution,
+            "countersign_form": countersign_form,
+            "decline_form": decline_form,
+            "countersign_refusal": countersign_refusal(execution),
+            "annex_as_of": annex_as_of_label(execution.annex_as_of) if execution.annex_as_of else "",
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@legal_required("signing.view_dpaexecution")
+def execution_pdf(request, public_id):
+    execution = get_object_or_404(DpaExecution.objects.select_related("version", "organisation"), public_id=public_id)
+    executed = bool(execution.executed_path)
+    path = execution.executed_path or execution.agreement_path
+    if not path:
+        raise Http404
+    content = read_verified(
+        path=path,
+        sha256=execution.executed_sha256 if executed else execution.agreement_sha256,
+        what=execution_file_label(execution, executed=executed),
+        target=execution,
+        organisation=execution.organisation,
+        request=request,
+    )
+    kind = "executed" if executed else "for-signature"
+    return pdf_response(content, f"dpa-{execution.version.label}-{execution.organisation.public_id}-{kind}.pdf")

@@ -1,0 +1,159 @@
+"""Drafting and publishing DPA versions. Publishing freezes the text, supersedes the previous version and tells
+every enterprise customer."""
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from dpa.versions.models import CONTENT_FIELDS, VERSION_IMMUTABLE, DpaVersion
+from portal.audit.services import audit_record, diff, snapshot
+from portal.core.errors import ApplicationError
+from portal.delivery.outbox import email_queue
+from portal.organisations.models import Organisation
+
+NO_CLAUSES = "The text needs at least one clause: start each clause with a '## Heading' line."
+ALREADY_PUBLISHED = "Version {label} is already {status}."
+
+
+def _check_body(body: str) -> None:
+    from dpa.versions.clauses import split_clauses
+
+    if not any(c.kind == "clause" for c in split_clauses(body)):
+        raise ApplicationError(NO_CLAUSES, field="body")
+
+
+@transaction.atomic
+def dpa_version_create(
+    *, label: str, body: str, change_summary: str, effective_date, actor, title: str | None = None, request=None
+) -> DpaVersion:
+    """`title` is optional (the API does not require it): without one the model's default title is used."""
+    _check_body(body)
+    version = DpaVersion(
+        label=label.strip(),
+        title=DpaVersion._meta.get_field("title").get_default() if title is None else title.strip(),
+        body=body,
+        change_summary=change_summary.strip(),
+        effective_date=effective_date,
+    )
+    version.full_clean()
+    version.save()
+    audit_record(
+        action="dpa.version_drafted",
+        actor=actor,
+        target=version,
+        request=request,
+        details={"after": snapshot(version, ["label", "title", "change_summary", "effective_date"])},
+    )
+    return version
+
+
+@transaction.atomic
+def dpa_version_update(*, version: DpaVersion, data: dict, actor, request=None) -> DpaVersion:
+    version = DpaVersion.objects.select_for_update().get(pk=version.pk)
+    if not version.is_draft:
+        raise ApplicationError(VERSION_IMMUTABLE.format(label=version.label, status=version.status))
+    fields = [f for f in data if f in CONTENT_FIELDS]
+    if "body" in data:
+        _check_body(data["body"])
+    before = snapshot(version, fields)
+    for name in fields:
+        value = data[name]
+        setattr(version, name, value.strip() if isinstance(value, str) and name != "body" else value)
+    version.full_clean()
+    version.save()
+    changes = diff(before, snapshot(version, fields))
+    if changes["after"]:
+        audit_record(action="dpa.version_edited", actor=actor, target=version, request=request, details=changes)
+    return version
+
+
+def current_version() -> DpaVersion | None:
+    return DpaVersion.objects.filter(status=DpaVersion.Status.PUBLISHED).first()
+
+
+@transaction.atomic
+def dpa_version_publish(*, version: DpaVersion, actor, request=None) -> DpaVersion:
+    # Lock every non-draft row too, so two publishes cannot both supersede the same version.
+    list(DpaVersion.objects.select_for_update().exclude(status=DpaVersion.Status.DRAFT).values_list("pk"))
+    version = DpaVersion.objects.select_for_update().get(pk=version.pk)
+    if not version.is_draft:
+        raise ApplicationError(ALREADY_PUBLISHED.format(label=version.label, status=version.get_status_display()))
+    _check_body(version.body)
+    now = timezone.now()
+    previous = DpaVersion.objects.filter(status=DpaVersion.Status.PUBLISHED).first()
+    if previous is not None:
+        previous.status = DpaVersion.Status.SUPERSEDED
+        previous.superseded_at = now
+        previous.save(update_fields=["status", "superseded_at", "updated_at"])
+        audit_record(
+            action="dpa.version_superseded",
+            actor=actor,
+            target=previous,
+            request=request,
+            details={"label": previous.label, "superseded_by": version.label},
+        )
+    version.status = DpaVersion.Status.PUBLISHED
+    version.published_at = now
+    version.published_by = actor if getattr(actor, "is_authenticated", False) else None
+    version.save(update_fields=["status", "published_at", "published_by", "updated_at"])
+    audit_record(
+        action="dpa.version_published",
+        actor=actor,
+        target=version,
+        request=request,
+        details={
+            "label": version.label,
+            "effective_date": version.effective_date.isoformat(),
+            "supersedes": previous.label if previous else None,
+            "body_sha256": _body_hash(version),
+        },
+    )
+    _notify_enterprise_customers(version, previous)
+    transaction.on_commit(lambda: _prerender(version.pk))
+    return version
+
+
+def _prerender(version_id: int) -> None:
+    import logging
+
+    from dpa.versions.tasks import dpa_render_informational_task
+
+    try:
+        dpa_render_informational_task.delay(version_id)
+    except Exception as exc:  # noqa: BLE001 - broker down: the first download renders the PDF instead
+        logging.getLogger(__name__).warning("Could not enqueue the DPA PDF render: %s", exc)
+
+
+def _body_hash(version: DpaVersion) -> str:
+    import hashlib
+
+    return hashlib.sha256(version.body.encode()).hexdigest()
+
+
+def _notify_enterprise_customers(version: DpaVersion, previous: DpaVersion | None) -> int:
+    from django.conf import settings
+
+    diff_url = ""
+    if previous is not None:
+        diff_url = settings.SITE_URL + reverse("dpa_diff") + f"?from={previous.label}&to={version.label}"
+    orgs = Organisation.objects.filter(tier=Organisation.Tier.ENTERPRISE).exclude(privacy_contact_email="")
+    count = 0
+    for org in orgs.order_by("pk").iterator():
+        email_queue(
+            key=f"dpa-published:{version.public_id}:{org.public_id}",
+            to=org.privacy_contact_email,
+            template="dpa_version_published",
+            context={
+                "version": version,
+                "previous": previous,
+                "processor_name": settings.PORTAL_PROCESSOR_NAME,
+                "organisation": org,
+                "diff_url": diff_url,
+                "version_url": settings.SITE_URL + reverse("dpa_version_detail", args=[version.label]),
+                "sign_url": settings.SITE_URL + reverse("organisation_detail", args=[org.public_id]) + "#dpa",
+            },
+            organisation=org,
+            ref=version,
+        )
+        count += 1
+    return count

@@ -1,0 +1,20 @@
+from django.db.models import QuerySet
+
+from portal.audit.models import AuditEvent
+
+
+def audit_events(*, filters: dict) -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.order_by("-id")
+    if filters.get("action"):
+        qs = qs.filter(action__icontains=filters["action"])
+    if filters.get("actor"):
+        qs = qs.filter(actor_label__icontains=filters["actor"])
+    if filters.get("target_type"):
+        qs = qs.filter(target_type__icontains=filters["target_type"])
+    if filters.get("organisation"):
+        qs = qs.filter(organisation_id=filters["organisation"].pk)
+    if filters.get("since"):
+        qs = qs.filter(created_at__date__gte=filters["since"])
+    if filters.get("until"):
+        qs = qs.filter(created_at__date__lte=filters["until"])
+    return qs

@@ -1,0 +1,85 @@
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from portal.audit.checkpoints import audit_checkpoint_latest, audit_checkpoint_write
+from portal.audit.forms import AuditFilterForm
+from portal.audit.selectors import audit_events
+from portal.audit.services import audit_record
+from portal.core.csv import csv_response
+from portal.core.errors import ApplicationError
+from portal.organisations.permissions import legal_required
+from portal.staff.tables import Table, valid_filters
+
+AUDIT_COLUMNS = {"time": ("id",), "actor": ("actor_label",), "action": ("action",), "target": ("target_type",)}
+
+
+@legal_required("audit.view_auditevent")
+def audit_list(request):
+    form = AuditFilterForm(request.GET or None)
+    table = Table.build(
+        request,
+        audit_events(filters=valid_filters(form)),
+        columns=AUDIT_COLUMNS,
+        default="-time",
+        noun=("event", "events"),
+    )
+    return render(
+        request,
+        "audit/staff/audit_list.html",
+        {"form": form, "table": table, "checkpoint": audit_checkpoint_latest()},
+    )
+
+
+@legal_required("audit.view_auditevent")
+@require_POST
+def audit_checkpoint(request):
+    """Seal the log as it is now: a signed checkpoint outside the database, emailed to the legal lead."""
+    try:
+        checkpoint = audit_checkpoint_write(trigger="staff", actor=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    except OSError:
+        messages.error(request, "The checkpoint could not be stored: the checkpoint storage is not writable.")
+    else:
+        messages.success(
+            request,
+            f"Checkpoint written: {checkpoint.data['row_count']} rows, emailed to {settings.PORTAL_LEGAL_LEAD_EMAIL}.",
+        )
+    return redirect("staff_audit")
+
+
+@legal_required("audit.export_auditevent")
+def audit_export(request):
+    form = AuditFilterForm(request.GET or None)
+    qs = audit_events(filters=valid_filters(form)).order_by("id")
+    audit_record(action="audit.exported", actor=request.user, request=request, details={"filters": request.GET.dict()})
+    rows = (
+        (
+            e.id,
+            e.created_at.isoformat(),
+            e.actor_label,
+            e.action,
+            e.target_type,
+            e.target_id,
+            e.organisation_id or "",
+            e.ip or "",
+            e.details,
+            e.hash,
+        )
+        for e in qs.iterator(chunk_size=2000)
+    )
+    header = [
+        "id",
+        "time_utc",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "organisation_id",
+        "ip",
+        "details",
+        "sha256",
+    ]
+    return csv_response("audit-log.csv", header, rows)

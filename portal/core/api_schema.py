@@ -1,0 +1,87 @@
+"""The OpenAPI schema class (REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS). Its own module: DRF imports the pagination in
+portal.core.api while drf-spectacular imports DRF's generics, so the two cannot share one."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent, build_bearer_security_scheme_object
+from rest_framework import permissions
+from rest_framework.authentication import SessionAuthentication
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"detail": {"type": "string", "description": "Why the request was not answered."}},
+    "required": ["detail"],
+}
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Field name (or `detail`, or `non_field_errors`) mapped to its messages; some rule errors add "
+    "context fields, e.g. an objection past its window adds `deadline`.",
+    "additionalProperties": {},
+    "minProperties": 1,
+}
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}}
+_OPEN = (permissions.AllowAny,)
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """`Authorization: Token <key>` (portal.organisations.authentication, django-rest-knox underneath)."""
+
+    target_class = "portal.organisations.authentication.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix=self.target.authenticate_header(None)
+        )
+
+
+class PortalAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, plus the error answers DRF and our exception handler give per operation:
+    400 for a rejected body, filter or page parameter; 401 for missing or invalid credentials; 403 for a caller
+    without the permission (or a session request without its CSRF token); 404 for an unknown path id or page; 415
+    for a body in an undocumented media type; 413 for a body over its limit (portal.core.request_limits); 429 when
+    throttled. Codes an operation documents itself (with @extend_schema) are kept as they are."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        params = operation.get("parameters", [])
+        for param in params:
+            if param["in"] == "query" and not param.get("required"):
+                # DRF reads an empty optional query value (`?country=`, as an HTML form sends it) as not given, and
+                # so does our pagination: say so, or clients and the contract test expect a 400.
+                param["allowEmptyValue"] = True
+        unsafe = self.method not in permissions.SAFE_METHODS
+        authenticators = self.view.get_authenticators()
+        guarded = not all(isinstance(p, _OPEN) for p in self.view.get_permissions())
+        errors = {}
+        paginated = bool(self._is_list_view() and self._get_paginator())
+        if unsafe or paginated or any(p["in"] == "query" for p in params):
+            errors["400"] = ("The request was not valid; each field names its problem.", VALIDATION_ERROR_SCHEMA)
+        if authenticators:
+            errors["401"] = ("Missing or invalid credentials (`Authorization: Token <key>`).", ERROR_SCHEMA)
+        if guarded or (unsafe and any(isinstance(a, SessionAuthentication) for a in authenticators)):
+            errors["403"] = ("The caller may not do this; `detail` says why.", ERROR_SCHEMA)
+        if paginated or any(p["in"] == "path" for p in params):
+            errors["404"] = ("No such object, or no such page.", ERROR_SCHEMA)
+        if "requestBody" in operation:
+            errors["415"] = ("The body's Content-Type is not one of those documented here.", ERROR_SCHEMA)
+            errors["413"] = ("The body is larger than this operation accepts; `detail` gives the limit.", ERROR_SCHEMA)
+        if self.view.get_throttles():
+            errors["429"] = ("Too many requests from this client; retry after `Retry-After` seconds.", ERROR_SCHEMA)
+        responses = operation["responses"]
+        for code, (description, schema) in errors.items():
+            if code in responses:
+                continue
+            responses[code] = {"content": {"application/json": {"schema": self._error_ref(schema)}}}
+            responses[code]["description"] = description
+            if code == "429":
+                responses[code]["headers"] = RETRY_AFTER
+        return operation
+
+    def _error_ref(self, schema):
+        name = "ValidationError" if schema is VALIDATION_ERROR_SCHEMA else "Error"
+        component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name)
+        self.registry.register_on_missing(component)
+        return component.ref

@@ -1,0 +1,30 @@
+from django.apps import apps
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from portal.organisations.permissions import is_legal
+
+
+def _nav(attribute: str) -> list[dict]:
+    """Each app config lists `(position, label, url name)` triples; the menu shows them by position."""
+    items = []
+    for config in apps.get_app_configs():
+        for position, label, url_name in getattr(config, attribute, ()):
+            try:
+                items.append((position, {"label": label, "url": reverse(url_name)}))
+            except NoReverseMatch:
+                continue
+    return [item for _, item in sorted(items, key=lambda pair: pair[0])]
+
+
+def portal(request):
+    user = getattr(request, "user", None)
+    return {
+        "PORTAL_NAME": settings.PORTAL_NAME,
+        "PROCESSOR_NAME": settings.PORTAL_PROCESSOR_NAME,
+        "SUPPORT_EMAIL": settings.PORTAL_SUPPORT_EMAIL,
+        "TIME_ZONE_NAME": settings.PORTAL_TIME_ZONE,
+        "is_legal_staff": is_legal(user) if user is not None else False,
+        "main_nav": _nav("nav_items"),
+        "staff_nav": _nav("staff_nav_items") if request.path.startswith("/staff/") else [],
+    }

@@ -1,0 +1,51 @@
+"""The project's serializer bases: single-line text refuses control characters in the API as in the forms."""
+
+from rest_framework import serializers
+
+from portal.core.validators import validate_single_line
+
+TEXTAREA = "textarea.html"
+
+
+def single_line_text(value) -> None:
+    """validate_single_line for serializers. A function, not the RegexValidator itself, so that drf-spectacular
+    does not turn it into a `pattern` that response bodies (read through the same components) would be held to."""
+    validate_single_line(value)
+
+
+def is_single_line_serializer_field(field: serializers.Field) -> bool:
+    """A writable text field that is not multi-line. ModelSerializer gives a model TextField the textarea style;
+    a declared multi-line field is a TextField below."""
+    return (
+        isinstance(field, serializers.CharField)
+        and not field.read_only
+        and field.style.get("base_template") != TEXTAREA
+    )
+
+
+class TextField(serializers.CharField):
+    """Multi-line text (a reason, a message): newlines allowed."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("style", {"base_template": TEXTAREA})
+        super().__init__(**kwargs)
+
+
+class SingleLineTextMixin:
+    """Every writable text field that is not multi-line refuses control characters (400 with the field's
+    message). tests/portal/test_single_line.py fails for a project serializer without it."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            if is_single_line_serializer_field(field):
+                field.validators.append(single_line_text)
+        return fields
+
+
+class PortalSerializer(SingleLineTextMixin, serializers.Serializer):
+    pass
+
+
+class PortalModelSerializer(SingleLineTextMixin, serializers.ModelSerializer):
+    pass

@@ -1,0 +1,4 @@
+from .calendar import CalendarOverride
+from .obligations import Obligation, ObligationReminder
+
+__all__ = ["CalendarOverride", "Obligation", "ObligationReminder"]

@@ -1,0 +1,22 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+
+from portal.delivery.models import OutboundEmail
+
+# The admin's own login form asks for a password only; send it through the portal's login (allauth), which asks
+# for the second factor. Staff pages and the admin then also require that this login passed MFA (middleware).
+admin.site.login = secure_admin_login(admin.site.login)
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ("id", "to_email", "subject", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status", "template")
+    search_fields = ("to_email", "subject", "idempotency_key")
+    readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

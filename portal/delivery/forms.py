@@ -1,0 +1,10 @@
+from django import forms
+
+from portal.core.forms import PortalForm
+from portal.delivery.models import OutboundEmail
+
+
+class OutboxFilterForm(PortalForm):
+    status = forms.ChoiceField(choices=[("", "Any status"), *OutboundEmail.Status.choices], required=False)
+    to = forms.CharField(required=False, label="Recipient contains")
+    template = forms.CharField(required=False)

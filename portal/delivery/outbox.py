@@ -1,0 +1,195 @@
+"""The transactional email outbox.
+
+`email_queue` (and `email_queue_raw`, `email_queue_many` for pre-rendered messages in bulk) writes OutboundEmail
+rows in the caller's transaction and enqueues delivery on commit. `outbox_deliver` sends one row through the
+delivery engine (`portal.delivery.services`): at most once per claim, a row marked sent is never sent again, and a
+row whose worker died mid-send stays `sending` until the sweep puts it back after OUTBOX_STUCK_AFTER. Every
+attempt carries the row's Message-ID, so a receiver can drop a copy re-sent after such a crash.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+
+from portal.core import enqueue
+from portal.delivery import services as delivery
+from portal.delivery.models import OutboundEmail
+from portal.delivery.services import Attempt
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = (30, 60, 120, 240, 300)  # capped: no task waits in the broker longer than 5 minutes
+
+
+def render_email(template: str, context: dict) -> tuple[str, str, str]:
+    """Render templates/emails/<template>.subject.txt, .txt and .html (the last optional)."""
+    ctx = {"site_url": settings.SITE_URL, "portal_name": settings.PORTAL_NAME, **context}
+    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", ctx).split())
+    text = render_to_string(f"emails/{template}.txt", ctx)
+    try:
+        html = render_to_string(f"emails/{template}.html", ctx)
+    except Exception:  # noqa: BLE001 - the HTML part is optional
+        html = ""
+    return subject, text, html
+
+
+@dataclass(frozen=True)
+class EmailDraft:
+    """A rendered email to queue; `key` is its idempotency key."""
+
+    key: str
+    to: str
+    subject: str
+    text: str
+    html: str = ""
+    headers: dict = field(default_factory=dict)
+    template: str = ""
+    organisation_id: int | None = None
+    ref_type: str = ""
+    ref_id: str = ""
+
+    def row(self) -> OutboundEmail:
+        return OutboundEmail(
+            idempotency_key=self.key,
+            to_email=self.to,
+            subject=self.subject[:300],
+            body_text=self.text,
+            body_html=self.html,
+            headers=self.headers or {},
+            template=self.template,
+            organisation_id=self.organisation_id,
+            ref_type=self.ref_type,
+            ref_id=self.ref_id,
+        )
+
+
+def email_queue_many(*, drafts: Sequence[EmailDraft], batch_size: int = 1000) -> list[OutboundEmail]:
+    """Queue many rendered emails in one INSERT per `batch_size`, once per idempotency key: a key already queued
+    returns its first row (not sent again). Returns the rows in the order of `drafts`; new ones are delivered after
+    the caller's commit."""
+    if not drafts:
+        return []
+    for tries_left in (1, 0):
+        existing = OutboundEmail.objects.in_bulk([d.key for d in drafts], field_name="idempotency_key")
+        new = [d.row() for d in {d.key: d for d in drafts if d.key not in existing}.values()]
+        try:
+            with transaction.atomic():
+                OutboundEmail.objects.bulk_create(new, batch_size=batch_size)
+            break
+        except IntegrityError:
+            # Another transaction queued one of these keys since the lookup: look again and create the rest.
+            if not tries_left:
+                raise
+    enqueue.emails_deliver([row.pk for row in new])
+    rows = {**existing, **{row.idempotency_key: row for row in new}}
+    return [rows[d.key] for d in drafts]
+
+
+def email_queue(
+    *,
+    key: str,
+    to: str,
+    template: str,
+    context: dict,
+    organisation=None,
+    ref=None,
+    headers: dict | None = None,
+) -> OutboundEmail:
+    """Queue one email, once per idempotency key: a second call with the same key returns the first row."""
+    existing = OutboundEmail.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    subject, text, html = render_email(template, context)
+    draft = EmailDraft(
+        key=key,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        headers=headers or {},
+        template=template,
+        organisation_id=organisation.pk if organisation is not None else None,
+        ref_type=ref._meta.label if ref is not None else "",
+        ref_id=str(ref.pk) if ref is not None else "",
+    )
+    return email_queue_many(drafts=[draft])[0]
+
+
+def email_queue_raw(*, key: str, to: str, subject: str, text: str, html: str = "", headers=None) -> OutboundEmail:
+    """Queue an already-rendered message (used for allauth's emails)."""
+    return email_queue_many(
+        drafts=[EmailDraft(key=key, to=to, subject=subject, text=text, html=html, headers=headers or {})]
+    )[0]
+
+
+def email_enqueue_many(ids: list[int]) -> None:
+    """Deliver rows that are already written, after the caller's commit."""
+    enqueue.emails_deliver(ids)
+
+
+def _build_message(row: OutboundEmail) -> EmailMultiAlternatives:
+    headers = {"Message-ID": row.message_id, **row.headers}
+    msg = EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[row.to_email],
+        headers=headers,
+    )
+    if row.body_html:
+        msg.attach_alternative(row.body_html, "text/html")
+    return msg
+
+
+def _send(row: OutboundEmail) -> Attempt:
+    try:
+        _build_message(row).send(fail_silently=False)
+    except Exception as exc:  # noqa: BLE001 - any backend failure is recorded on the row and retried
+        logger.warning("Email %s attempt %s failed: %s", row.pk, row.attempts, exc)
+        return Attempt(error=f"{type(exc).__name__}: {exc}"[:2000])
+    return Attempt()
+
+
+EMAIL = delivery.Channel(
+    kind="email",
+    model=OutboundEmail,
+    send=_send,
+    backoff=BACKOFF_SECONDS,
+    max_attempts=lambda: settings.OUTBOX_MAX_ATTEMPTS,
+    stuck_after=lambda: settings.OUTBOX_STUCK_AFTER,
+)
+
+
+def outbox_deliver(*, email_id: int) -> str:
+    """Send one queued row. Returns "sent", "retry", "failed", or "skipped" if there was nothing to do."""
+    result = delivery.deliver(EMAIL, email_id)
+    return "sent" if result == delivery.DELIVERED else result
+
+
+def outbox_due_ids(*, limit: int = 1000) -> list[int]:
+    """Rows a lost task left behind: queued and due, or stuck in `sending` past OUTBOX_STUCK_AFTER."""
+    return delivery.due_ids(EMAIL, limit=limit)
+
+
+def outbox_retry_countdown(*, email_id: int) -> int | None:
+    """When to try a row again that `outbox_deliver` left for a retry (None: the sweep sends it when due)."""
+    return delivery.retry_countdown(EMAIL, email_id)
+
+
+@transaction.atomic
+def outbox_retry(*, email: OutboundEmail, actor, request=None) -> OutboundEmail:
+    from portal.audit.services import audit_record
+    from portal.core.errors import ApplicationError
+
+    email = OutboundEmail.objects.select_for_update().get(pk=email.pk)
+    if email.status != OutboundEmail.Status.FAILED:
+        raise ApplicationError("Only failed emails can be retried.")
+    delivery.delivery_restart(EMAIL, row=email)
+    audit_record(action="outbox.retry", actor=actor, target=email, request=request, details={"to": email.to_email})
+    enqueue.emails_deliver([email.pk])
+    return email

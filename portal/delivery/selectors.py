@@ -1,0 +1,25 @@
+from django.db.models import QuerySet
+
+from portal.delivery.models import OutboundEmail
+
+
+def outbox_emails(*, filters: dict) -> QuerySet[OutboundEmail]:
+    qs = OutboundEmail.objects.order_by("-id").only(
+        "id",
+        "to_email",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "template",
+        "created_at",
+        "sent_at",
+        "updated_at",
+    )
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("to"):
+        qs = qs.filter(to_email__icontains=filters["to"])
+    if filters.get("template"):
+        qs = qs.filter(template__icontains=filters["template"])
+    return qs

@@ -1,0 +1,65 @@
+from django.contrib import messages
+from django.db.models import Count, F
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from portal.core.errors import ApplicationError
+from portal.core.redirects import safe_next
+from portal.delivery.forms import OutboxFilterForm
+from portal.delivery.models import OutboundEmail
+from portal.delivery.outbox import outbox_retry
+from portal.delivery.selectors import outbox_emails
+from portal.organisations.permissions import legal_required
+from portal.staff.tables import Table, valid_filters
+
+OUTBOX_COLUMNS = {
+    "created": ("created_at",),
+    "to": ("to_email",),
+    "status": ("status",),
+    "attempts": ("attempts",),
+    "sent": (F("sent_at"),),
+}
+
+
+def failed_emails_panel() -> dict:
+    failed = OutboundEmail.objects.filter(status=OutboundEmail.Status.FAILED)
+    return {
+        "key": "failed-emails",
+        "order": 60,
+        "title": "Failed emails",
+        "count": failed.count(),
+        "alert": "",
+        "url": reverse("staff_outbox") + "?status=failed",
+        "link_text": "Email outbox",
+        "template": "delivery/staff/panels/failed_emails.html",
+        "rows": list(failed.select_related("organisation").order_by("-updated_at", "-id")[:5]),
+        "empty": "Every email was delivered or is still being retried.",
+    }
+
+
+@legal_required("delivery.view_outboundemail")
+def outbox_list(request):
+    form = OutboxFilterForm(request.GET or None)
+    counts = dict(OutboundEmail.objects.values_list("status").order_by().annotate(n=Count("id")))
+    table = Table.build(
+        request,
+        outbox_emails(filters=valid_filters(form)),
+        columns=OUTBOX_COLUMNS,
+        default="-created",
+        noun=("email", "emails"),
+    )
+    return render(request, "delivery/staff/outbox_list.html", {"form": form, "table": table, "counts": counts})
+
+
+@legal_required("delivery.retry_outboundemail")
+@require_POST
+def outbox_retry_view(request, pk):
+    email = get_object_or_404(OutboundEmail, pk=pk)
+    try:
+        outbox_retry(email=email, actor=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Email to {email.to_email} queued again.")
+    return redirect(safe_next(request, "staff_outbox"))

@@ -1,0 +1,30 @@
+from django.db.models import Count, QuerySet
+from django.http import Http404
+
+from portal.organisations.models import Membership, Organisation
+
+
+def memberships_for_user(user) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("organisation").order_by("organisation__name")
+
+
+def membership_for(user, organisation_public_id) -> Membership:
+    """The user's membership of an organisation; 404 — exactly like a missing one — when not a member."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    membership = (
+        Membership.objects.select_related("organisation")
+        .filter(user=user, organisation__public_id=organisation_public_id)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def organisation_members(organisation: Organisation) -> QuerySet[Membership]:
+    return Membership.objects.filter(organisation=organisation).select_related("user").order_by("user__email")
+
+
+def staff_organisations() -> QuerySet[Organisation]:
+    return Organisation.objects.annotate(member_count=Count("memberships")).order_by("name")

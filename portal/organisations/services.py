@@ -1,0 +1,158 @@
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal.audit.services import audit_record, diff, snapshot
+from portal.core.errors import ApplicationError
+from portal.delivery.outbox import email_queue
+from portal.organisations.models import Invitation, Membership, Organisation
+
+CONTACT_FIELDS = ["privacy_contact_email", "breach_contact_name", "breach_contact_email", "breach_contact_phone"]
+INVITATION_VALID_FOR = timedelta(days=14)
+
+LAST_ADMIN = "An organisation needs at least one admin. Make someone else admin first."
+INVITE_WRONG_EMAIL = "This invitation was sent to {email}. Sign in with that address to accept it."
+INVITE_EXPIRED = "This invitation has expired. Ask an admin of the organisation for a new one."
+ALREADY_MEMBER = "{email} is already a member of this organisation."
+
+
+@transaction.atomic
+def organisation_create(*, name: str, creator, request=None, **fields) -> Organisation:
+    org = Organisation(name=name.strip(), **fields)
+    org.full_clean()
+    org.save()
+    Membership.objects.create(user=creator, organisation=org, role=Membership.Role.ADMIN)
+    audit_record(
+        action="organisation.created",
+        actor=creator,
+        target=org,
+        organisation=org,
+        request=request,
+        details={"after": snapshot(org, ["name", "tier", "email_domain", *CONTACT_FIELDS])},
+    )
+    return org
+
+
+@transaction.atomic
+def organisation_update(*, organisation: Organisation, actor, data: dict, request=None) -> Organisation:
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    fields = list(data)
+    before = snapshot(organisation, fields)
+    for field, value in data.items():
+        setattr(organisation, field, value)
+    organisation.full_clean()
+    organisation.save()
+    changes = diff(before, snapshot(organisation, fields))
+    if changes["after"]:
+        action = "organisation.tier_changed" if "tier" in changes["after"] else "organisation.updated"
+        audit_record(
+            action=action, actor=actor, target=organisation, organisation=organisation, request=request, details=changes
+        )
+    return organisation
+
+
+@transaction.atomic
+def invitation_create(*, organisation: Organisation, email: str, role: str, actor, request=None) -> Invitation:
+    email = email.strip().lower()
+    if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
+        raise ApplicationError(ALREADY_MEMBER.format(email=email), field="email")
+    Invitation.objects.filter(organisation=organisation, email=email, accepted_at__isnull=True).delete()
+    invitation = Invitation.objects.create(
+        organisation=organisation,
+        email=email,
+        role=role,
+        invited_by=actor,
+        expires_at=timezone.now() + INVITATION_VALID_FOR,
+    )
+    audit_record(
+        action="organisation.member_invited",
+        actor=actor,
+        target=invitation,
+        organisation=organisation,
+        request=request,
+        details={"email": email, "role": role},
+    )
+    email_queue(
+        key=f"invitation:{invitation.token}",
+        to=email,
+        template="invitation",
+        context={"invitation": invitation, "organisation": organisation, "inviter": actor},
+        organisation=organisation,
+        ref=invitation,
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user, request=None) -> Membership:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        membership = Membership.objects.filter(user=user, organisation=invitation.organisation).first()
+        if membership:
+            return membership
+        raise ApplicationError("This invitation has already been used.")
+    if invitation.expires_at < timezone.now():
+        raise ApplicationError(INVITE_EXPIRED)
+    if user.email.lower() != invitation.email.lower():
+        raise ApplicationError(INVITE_WRONG_EMAIL.format(email=invitation.email))
+    membership, _ = Membership.objects.get_or_create(
+        user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at", "updated_at"])
+    audit_record(
+        action="organisation.member_joined",
+        actor=user,
+        target=membership,
+        organisation=invitation.organisation,
+        request=request,
+        details={"email": user.email, "role": membership.role},
+    )
+    return membership
+
+
+def _ensure_other_admin(membership: Membership) -> None:
+    others = Membership.objects.filter(organisation=membership.organisation, role=Membership.Role.ADMIN).exclude(
+        pk=membership.pk
+    )
+    if membership.role == Membership.Role.ADMIN and not others.exists():
+        raise ApplicationError(LAST_ADMIN)
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, role: str, actor, request=None) -> Membership:
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if role not in Membership.Role.values:
+        raise ApplicationError("Choose a valid role.", field="role")
+    if role == membership.role:
+        return membership
+    if role != Membership.Role.ADMIN:
+        _ensure_other_admin(membership)
+    before = membership.role
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    audit_record(
+        action="organisation.member_role_changed",
+        actor=actor,
+        target=membership,
+        organisation=membership.organisation,
+        request=request,
+        details={"email": membership.user.email, "before": {"role": before}, "after": {"role": role}},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor, request=None) -> None:
+    membership = Membership.objects.select_for_update().select_related("user", "organisation").get(pk=membership.pk)
+    _ensure_other_admin(membership)
+    audit_record(
+        action="organisation.member_removed",
+        actor=actor,
+        target=membership,
+        organisation=membership.organisation,
+        request=request,
+        details={"email": membership.user.email, "role": membership.role},
+    )
+    membership.delete()

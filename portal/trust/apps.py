@@ -1,0 +1,33 @@
+from django.apps import AppConfig
+
+
+class TrustConfig(AppConfig):
+    """The trust portal: NDA, access requests and their decisions, auto-approval rules, trust documents."""
+
+    name = "portal.trust"
+    label = "trust"
+    verbose_name = "Trust portal access"
+    nav_items = ((30, "Documents", "trust_home"),)
+    staff_nav_items = (
+        (30, "Access requests", "staff_access_queue"),
+        (31, "Auto-approval rules", "staff_access_rules"),
+        (32, "NDA versions", "staff_nda_versions"),
+        (33, "Trust documents", "staff_documents"),
+    )
+
+    def staff_panels(self, request):
+        from django.utils import timezone
+
+        from portal.trust.staff_panels import access_panel
+
+        return [access_panel(timezone.now())]
+
+    def organisation_sections(self, request, membership):
+        from portal.trust.views import organisation_sections
+
+        return organisation_sections(request, membership)
+
+    def load_demo(self):
+        from portal.trust.demo import load_access_demo
+
+        load_access_demo()

@@ -1,0 +1,32 @@
+from django.urls import path
+
+from portal.trust import api as access_api
+from portal.trust import views as access
+from portal.trust import views_staff as staff_access
+
+urlpatterns = [
+    path("trust/", access.trust_home, name="trust_home"),
+    path("trust/request/", access.access_request, name="access_request"),
+    path("trust/access/", access.access_status, name="access_status"),
+    path("trust/documents/<uuid:public_id>/download/", access.document_file, name="trust_document_file"),
+    path("staff/access/", staff_access.queue, name="staff_access_queue"),
+    path("staff/access/bulk-approve/", staff_access.bulk_approve, name="staff_access_bulk_approve"),
+    path("staff/access/rules/", staff_access.rules, name="staff_access_rules"),
+    path("staff/access/nda/", staff_access.nda_versions, name="staff_nda_versions"),
+    path("staff/access/<uuid:public_id>/", staff_access.detail, name="staff_access_detail"),
+    path("staff/documents/", staff_access.documents, name="staff_documents"),
+    path("staff/documents/<uuid:public_id>/", staff_access.document_detail, name="staff_document_detail"),
+    path("api/v1/access-requests/", access_api.AccessRequestListCreate.as_view(), name="api_access_requests"),
+    path(
+        "api/v1/access-requests/<uuid:public_id>/approve",
+        access_api.AccessRequestApprove.as_view(),
+        name="api_access_request_approve",
+    ),
+    path(
+        "api/v1/access-requests/<uuid:public_id>/deny",
+        access_api.AccessRequestDeny.as_view(),
+        name="api_access_request_deny",
+    ),
+    path("api/v1/nda/", access_api.NdaView.as_view(), name="api_nda"),
+    path("api/v1/documents/", access_api.DocumentList.as_view(), name="api_documents"),
+]

@@ -1,0 +1,35 @@
+from django.apps import AppConfig
+
+
+class ChangesConfig(AppConfig):
+    """Sub-processor changes and their notice: subscribers, webhooks, fan-out, the 10-business-day rule."""
+
+    name = "subprocessors.changes"
+    label = "changes"
+    verbose_name = "Sub-processor changes"
+    staff_nav_items = (
+        (20, "Sub-processor changes", "staff_change_list"),
+        (21, "Webhook deliveries", "staff_webhook_deliveries"),
+    )
+
+    def ready(self):
+        from portal.delivery.events_bus import on_email_delivered
+        from subprocessors.changes.notices import notice_delivered
+
+        # When a notice of a change reaches an address: the time the 10-business-day rule checks.
+        on_email_delivered("changes.SubprocessorChange")(notice_delivered)
+
+    def staff_panels(self, request):
+        from subprocessors.changes.staff_panels import staff_panels
+
+        return staff_panels(request)
+
+    def organisation_sections(self, request, membership):
+        from subprocessors.changes.organisation import organisation_sections
+
+        return organisation_sections(request, membership)
+
+    def load_demo(self):
+        from subprocessors.changes.demo import load_demo
+
+        load_demo()

@@ -1,0 +1,166 @@
+from django import forms
+from django.utils import timezone
+
+from portal.core.forms import PortalForm
+from portal.organisations.models import Organisation
+from subprocessors.changes.models import SubprocessorChange
+from subprocessors.changes.windows import earliest_effective_date
+from subprocessors.listing.forms_staff import SubprocessorForm
+from subprocessors.listing.models import Subprocessor
+from subprocessors.objections.models import Objection
+from subprocessors.objections.services import GROUNDS_MIN_LENGTH
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ChangeForm(PortalForm):
+    kind = forms.ChoiceField(choices=SubprocessorChange.Kind.choices)
+    subprocessor = forms.ModelChoiceField(
+        queryset=Subprocessor.objects.exclude(status=Subprocessor.Status.RETIRED).order_by("name"),
+        required=False,
+        help_text="The sub-processor concerned. For a new or replacing one, leave this empty to create it below.",
+    )
+    replaces = forms.ModelChoiceField(
+        queryset=Subprocessor.objects.filter(status=Subprocessor.Status.ACTIVE).order_by("name"),
+        required=False,
+        help_text="For a replacement only: the active sub-processor it replaces.",
+    )
+    modification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="For a modification: what changes."
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="Shown to customers in the notice and on the public page."
+    )
+    effective_date = forms.DateField(widget=DATE_WIDGET)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["effective_date"].initial = earliest_effective_date("add", timezone.now())
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") in NEEDS_EXISTING and not data.get("subprocessor"):
+            self.add_error("subprocessor", "Choose the active sub-processor this change concerns.")
+        return data
+
+    @property
+    def creates_subprocessor(self) -> bool:
+        """An addition or replacement without a chosen row: the proposed row is created with the change."""
+        return self.cleaned_data.get("kind") not in NEEDS_EXISTING and not self.cleaned_data.get("subprocessor")
+
+
+NEEDS_EXISTING = (SubprocessorChange.Kind.REMOVE, SubprocessorChange.Kind.MODIFY)
+
+
+class NewSubprocessorForm(SubprocessorForm):
+    """The proposed sub-processor an addition or replacement brings, created in the same step as the change."""
+
+    class Meta(SubprocessorForm.Meta):
+        fields = (
+            "slug",
+            "name",
+            "legal_entity",
+            "category",
+            "purpose",
+            "processes_customer_data",
+            "customer_data_note",
+            "location",
+            "hq_country",
+            "processing_region",
+            "eea_only",
+            "retains_prompts",
+            "trains_on_data",
+            "website",
+        )
+
+
+class ChangeEditForm(PortalForm):
+    """What can still change in a draft: the wording customers will see and the planned date."""
+
+    modification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="For a modification: what changes."
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="Shown to customers in the notice and on the public page."
+    )
+    effective_date = forms.DateField(widget=DATE_WIDGET)
+
+
+class AnnounceForm(PortalForm):
+    effective_date = forms.DateField(
+        widget=DATE_WIDGET, help_text="Suggested: the earliest date the 10-business-day notice allows."
+    )
+
+
+class PostponeForm(PortalForm):
+    effective_date = forms.DateField(
+        widget=DATE_WIDGET,
+        label="New effective date",
+        help_text="At least 10 business days from today: everyone is notified again.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why is the change postponed?",
+        help_text="Sent to everyone in the new notice.",
+    )
+
+
+class AlternateContactForm(PortalForm):
+    """Send the notice to another address of an organisation whose privacy contact keeps failing."""
+
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), empty_label=None)
+    email = forms.CharField(label="Other address", max_length=254, help_text="The notice goes to this address now.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why this address?",
+        help_text="Recorded in the audit log (e.g. the privacy contact's mailbox does not exist).",
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        self.fields["organisation"].to_field_name = "public_id"
+
+
+class WithdrawForm(PortalForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why is the change withdrawn?",
+        help_text="Sent to everyone notified.",
+    )
+
+
+class ObjectionForm(PortalForm):
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), empty_label=None)
+    grounds = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        label="Data-protection grounds",
+        min_length=GROUNDS_MIN_LENGTH,
+        help_text=f"Why this change affects the protection of personal data you control (at least "
+        f"{GROUNDS_MIN_LENGTH} characters).",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Objections come with the enterprise plan's signed DPA (SPEC: who uses it); the service refuses others too.
+        self.fields["organisation"].queryset = Organisation.objects.filter(
+            memberships__user=user, tier=Organisation.Tier.ENTERPRISE
+        ).order_by("name")
+        self.fields["organisation"].to_field_name = "public_id"
+
+
+class MessageForm(PortalForm):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Message")
+
+
+class ObjectionStatusForm(PortalForm):
+    status = forms.ChoiceField(
+        choices=[(s, label) for s, label in Objection.Status.choices if s != Objection.Status.RECEIVED]
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Note to the customer")
+
+
+class WebhookForm(PortalForm):
+    url = forms.CharField(label="URL", max_length=500, help_text="An HTTPS address that accepts JSON POST requests.")
+    description = forms.CharField(max_length=200, required=False)

@@ -1,0 +1,20 @@
+from django.db import migrations
+
+from portal.core.migration_utils import grant_legal
+
+# What the `legal` group may do in this app (staff pages check these; MFA is checked on top).
+LEGAL_PERMISSIONS = ['changes.add_subprocessorchange', 'changes.announce_subprocessorchange', 'changes.change_subprocessorchange', 'changes.change_webhookdelivery', 'changes.view_subprocessorchange', 'changes.view_subscriber', 'changes.view_webhookdelivery']
+
+
+def forwards(apps, schema_editor):
+    grant_legal(apps, LEGAL_PERMISSIONS)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("changes", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

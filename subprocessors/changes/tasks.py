@@ -1,0 +1,83 @@
+from celery import shared_task
+from django.utils import timezone
+
+from portal.celery import RETRY_ON_TRANSIENT_ERRORS
+from portal.deadlines.calendar import local_date
+from subprocessors.changes.subscriptions import subscribers_purge_unconfirmed
+
+
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def change_fanout_task(change_id: int, notice: str) -> int:
+    from subprocessors.changes.fanout import change_fanout
+
+    return change_fanout(change_id=change_id, notice=notice)
+
+
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def change_fanout_sweep() -> int:
+    from subprocessors.changes.fanout import changes_with_unfinished_fanout
+
+    pending = changes_with_unfinished_fanout()
+    for change_id, notice in pending:
+        change_fanout_task.delay(change_id, notice)
+    return len(pending)
+
+
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def changes_make_effective() -> int:
+    """Beat: make due changes effective, or hold those whose notice is incomplete (idempotent)."""
+    from subprocessors.changes.notices import change_notice_deadlines_fill
+    from subprocessors.changes.selectors import changes_due
+    from subprocessors.changes.services import change_make_effective
+
+    now = timezone.now()
+    change_notice_deadlines_fill()
+    return sum(change_make_effective(change=change, now=now) for change in changes_due(day=local_date(now)))
+
+
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def objection_reminders() -> int:
+    from subprocessors.objections.services import objection_reminders_send
+
+    return objection_reminders_send()
+
+
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def webhook_deliver_task(delivery_id: int) -> str:
+    from subprocessors.changes.webhooks import webhook_deliver, webhook_retry_countdown
+
+    result = webhook_deliver(delivery_id=delivery_id)
+    if result == "retry":
+        countdown = webhook_retry_countdown(delivery_id=delivery_id)
+        if countdown is not None:  # longer waits: the sweep finds the row when it is due
+            webhook_deliver_task.apply_async((delivery_id,), countdown=countdown)
+    return result
+
+
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def webhook_sweep() -> int:
+    from subprocessors.changes.webhooks import webhook_due_ids
+
+    ids = webhook_due_ids()
+    for pk in ids:
+        webhook_deliver_task.delay(pk)
+    return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def subscribers_purge_task() -> int:
+    """Beat, hourly: delete subscriptions left unconfirmed for 7 days (idempotent; a missed run is caught up)."""
+    return subscribers_purge_unconfirmed()
+
+
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def notice_proof_issue_task(change_id: int, user_id: int) -> str:
+    """Issue the proof-of-notice report of a change too large to render within a request."""
+    from django.contrib.auth import get_user_model
+
+    from subprocessors.changes.models import SubprocessorChange
+    from subprocessors.changes.reports import notice_proof_issue
+
+    change = SubprocessorChange.objects.select_related("subprocessor", "replaces").get(pk=change_id)
+    report, _ = notice_proof_issue(change=change, actor=get_user_model().objects.get(pk=user_id))
+    return report.sha256

@@ -1,0 +1,203 @@
+"""Staff pages for a change's notice: proof of notice (page and CSV), postponement, alternate contacts."""
+
+from django.contrib import messages
+from django.db.models import F
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from portal.audit.services import audit_record
+from portal.core.csv import csv_response
+from portal.core.errors import ApplicationError
+from portal.evidence.models import IssuedReport
+from portal.evidence.selectors import issued_reports_about
+from portal.evidence.views import issued_report_response
+from portal.organisations.permissions import legal_required
+from portal.staff.tables import Table
+from subprocessors.changes.filters import NoticeFilter
+from subprocessors.changes.forms import AlternateContactForm, PostponeForm
+from subprocessors.changes.notices import change_notice_alternate, change_postpone
+from subprocessors.changes.reports import notice_proof_issue, notice_proof_prepared_in_background, notice_proof_queue
+from subprocessors.changes.selectors import (
+    change_notice_counts,
+    change_notice_gap_organisations,
+    change_notice_proof,
+    notice_email_outcome,
+    recipient_notice_in_time,
+)
+from subprocessors.changes.views import ANNOUNCE, VIEW, change_action, change_by_public_id
+
+NOTICE_COLUMNS = {
+    "recipient": ("email",),
+    "role": ("role", "email"),
+    "sent": (F("announce_email__sent_at"), "email"),
+    "delivered": (F("notice_delivered_at"), "email"),
+}
+NOTICE_PAGE_SIZE = 100
+REPORT_QUEUED = (
+    "The proof-of-notice report is being prepared: with this many addresses it takes a minute or two. "
+    "Reload this page to find it under “Issued reports”."
+)
+
+
+@legal_required(VIEW)
+def change_notice(request, public_id):
+    change = change_by_public_id(public_id)
+    filterset = NoticeFilter(request.GET or None, queryset=change_notice_proof(change=change), change=change)
+    table = Table.build(
+        request,
+        filterset.qs,
+        columns=NOTICE_COLUMNS,
+        default="recipient",
+        noun=("recipient", "recipients"),
+        page_size=NOTICE_PAGE_SIZE,
+    )
+    rows = []
+    for r in table.page:
+        announce = notice_email_outcome(r.announce_email)
+        rows.append(
+            {
+                "recipient": r,
+                "announce": announce,
+                "postpone": notice_email_outcome(r.postpone_email),
+                "withdraw": notice_email_outcome(r.withdraw_email),
+                "on_time": recipient_notice_in_time(r, change),
+                # kept for the page's "Sent" column
+                "sent": announce["sent_at"],
+                "why": announce["why"] or ("not created yet (fan-out in progress)" if r.announce_email is None else ""),
+            }
+        )
+    return render(
+        request,
+        "changes/staff/change_notice.html",
+        {
+            "change": change,
+            "form": filterset.form,
+            "table": table,
+            "rows": rows,
+            "counts": change_notice_counts(change=change),
+            "issued_reports": issued_reports_about(subject=change, kind=IssuedReport.Kind.NOTICE_PROOF),
+        },
+    )
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""
+
+
+@legal_required(VIEW)
+def change_notice_export(request, public_id):
+    change = change_by_public_id(public_id)
+    audit_record(action="subprocessor_change.notice_exported", actor=request.user, target=change, request=request)
+    deadline = change.objection_deadline.isoformat()
+    announced = _iso(change.announced_at)
+    notice_deadline = _iso(change.notice_deadline_at)
+
+    def rows():
+        for r in change_notice_proof(change=change).iterator(chunk_size=2000):
+            announce, postpone, withdraw = (
+                notice_email_outcome(r.announce_email),
+                notice_email_outcome(r.postpone_email),
+                notice_email_outcome(r.withdraw_email),
+            )
+            on_time = recipient_notice_in_time(r, change)
+            yield (
+                r.email,
+                r.get_role_display(),
+                r.organisation_names,
+                announced,
+                change.effective_date.isoformat(),
+                deadline,
+                notice_deadline,
+                _iso(announce["queued_at"]),
+                _iso(announce["sent_at"]),
+                _iso(announce["failed_at"]),
+                announce["why"] if r.announce_email else "not created yet (fan-out in progress)",
+                announce["message_id"],
+                r.postpone_round or "",
+                _iso(postpone["queued_at"]),
+                _iso(postpone["sent_at"]),
+                _iso(postpone["failed_at"]),
+                postpone["why"],
+                postpone["message_id"],
+                _iso(r.notice_delivered_at),
+                "" if on_time is None else ("yes" if on_time else "no"),
+                _iso(withdraw["sent_at"]),
+                withdraw["why"],
+                withdraw["message_id"],
+                r.added_by.email if r.added_by_id else "",
+            )
+
+    header = [
+        "recipient",
+        "role",
+        "organisations",
+        "announced_at",
+        "effective_date",
+        "objection_deadline",
+        "notice_deadline",
+        "queued_at",
+        "sent_at",
+        "failed_at",
+        "not_sent_reason",
+        "message_id",
+        "postponement",
+        "postponement_queued_at",
+        "postponement_sent_at",
+        "postponement_failed_at",
+        "postponement_not_sent_reason",
+        "postponement_message_id",
+        "notice_delivered_at",
+        "delivered_in_time",
+        "withdrawal_sent_at",
+        "withdrawal_not_sent_reason",
+        "withdrawal_message_id",
+        "added_by",
+    ]
+    return csv_response(f"notice-{change.public_id}.csv", header, rows())
+
+
+@legal_required(VIEW)
+def change_notice_report(request, public_id):
+    """The proof-of-notice report (PDF), issued as evidence: stored, recorded with its SHA-256 and audited."""
+    change = change_by_public_id(public_id)
+    try:
+        if notice_proof_prepared_in_background(change=change):
+            notice_proof_queue(change=change, actor=request.user)
+            messages.info(request, REPORT_QUEUED)
+            return redirect("staff_change_notice", public_id=change.public_id)
+        report, content = notice_proof_issue(change=change, actor=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("staff_change_notice", public_id=change.public_id)
+    return issued_report_response(report, content, f"proof-of-notice-{change.public_id}.pdf")
+
+
+@legal_required(ANNOUNCE)
+@require_POST
+def change_postpone_view(request, public_id):
+    change = change_by_public_id(public_id)
+    return change_action(
+        request,
+        change,
+        form=PostponeForm(request.POST, prefix="postpone"),
+        form_name="postpone_form",
+        act=lambda data: change_postpone(change=change, actor=request.user, request=request, **data),
+        success="Postponed. Everyone is notified of the new date; the hold lifts when they are.",
+    )
+
+
+@legal_required(ANNOUNCE)
+@require_POST
+def change_alternate_view(request, public_id):
+    change = change_by_public_id(public_id)
+    organisations = change_notice_gap_organisations(change=change)
+    return change_action(
+        request,
+        change,
+        form=AlternateContactForm(request.POST, organisations=organisations, prefix="alternate"),
+        form_name="alternate_form",
+        act=lambda data: change_notice_alternate(change=change, actor=request.user, request=request, **data),
+        success=lambda recipient, data: (
+            f"The notice is on its way to {recipient.email} for {data['organisation'].name}."
+        ),
+    )

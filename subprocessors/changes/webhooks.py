@@ -1,0 +1,223 @@
+"""Customer webhooks: registration (HTTPS, public addresses only), signed deliveries, retries with backoff.
+
+Deliveries go through the delivery engine (`portal.delivery.services`), the same claim / back-off / sweep loop as
+emails, with `_send` as the step that signs and POSTs one delivery; when a delivery about a change is delivered or
+finally fails, handlers registered with `on_webhook_delivered` / `on_webhook_failed` hear of it.
+"""
+
+import datetime as dt
+import json
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from portal.audit.services import audit_record
+from portal.core.errors import ApplicationError
+from portal.delivery import services as engine
+from portal.delivery.webhook_security import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    URL_UNRESOLVABLE,
+    webhook_resolve,
+    webhook_secret_new,
+    webhook_signature_headers,
+    webhook_target,
+)
+from portal.delivery.webhook_transport import DeliveryFailed, webhook_post
+from subprocessors.changes import enqueue
+from subprocessors.changes.models import SubprocessorChange, Webhook, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+# Seconds before attempt n+1; after the last one the delivery is failed. Long waits are rows the sweep finds.
+RETRY_BACKOFF_SECONDS = (30, 120, 600, 1800, 3600, 10800)
+MAX_ATTEMPTS = len(RETRY_BACKOFF_SECONDS) + 1
+STUCK_AFTER = dt.timedelta(minutes=5)
+WEBHOOK_DUPLICATE = "This URL is already registered for your organisation."
+WEBHOOK_LIMIT = "An organisation can register at most {n} webhooks."
+MAX_WEBHOOKS_PER_ORG = 10
+# What a delivery's attempt log says when the URL is refused at send time; the address stays in the server log.
+REFUSED_ADDRESS = "refused: address not allowed"
+REFUSED_UNRESOLVABLE = "host name does not resolve"
+REFUSED_URL = "refused: URL not allowed"
+
+
+@transaction.atomic
+def webhook_register(*, organisation, url: str, description: str = "", actor, request=None) -> Webhook:
+    url = url.strip()
+    webhook_resolve(url)
+    active = Webhook.objects.select_for_update().filter(organisation=organisation, active=True)
+    if active.filter(url=url).exists():
+        raise ApplicationError(WEBHOOK_DUPLICATE, field="url")
+    if active.count() >= MAX_WEBHOOKS_PER_ORG:
+        raise ApplicationError(WEBHOOK_LIMIT.format(n=MAX_WEBHOOKS_PER_ORG), field="url")
+    webhook = Webhook(
+        organisation=organisation,
+        url=url,
+        description=description.strip(),
+        secret=webhook_secret_new(),
+        created_by=actor,
+    )
+    webhook.full_clean()
+    webhook.save()
+    audit_record(
+        action="webhook.registered",
+        actor=actor,
+        target=webhook,
+        organisation=organisation,
+        request=request,
+        details={"url": url},
+    )
+    return webhook
+
+
+@transaction.atomic
+def webhook_deactivate(*, webhook: Webhook, actor, request=None) -> Webhook:
+    webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
+    if webhook.active:
+        webhook.active = False
+        webhook.save(update_fields=["active", "updated_at"])
+        audit_record(
+            action="webhook.removed",
+            actor=actor,
+            target=webhook,
+            organisation=webhook.organisation_id,
+            request=request,
+            details={"url": webhook.url},
+        )
+    return webhook
+
+
+@transaction.atomic
+def webhook_delivery_retry(*, delivery: WebhookDelivery, actor, request=None) -> WebhookDelivery:
+    """Staff send a failed delivery again once the customer's endpoint is fixed: a fresh round of attempts."""
+    delivery = WebhookDelivery.objects.select_for_update().select_related("webhook").get(pk=delivery.pk)
+    if delivery.status != WebhookDelivery.Status.FAILED:
+        raise ApplicationError("Only failed deliveries can be retried.")
+    if not delivery.webhook.active:
+        raise ApplicationError("The webhook was removed by the customer; its deliveries cannot be retried.")
+    engine.delivery_restart(WEBHOOK, row=delivery)
+    audit_record(
+        action="webhook.delivery_retried",
+        actor=actor,
+        target=delivery,
+        organisation=delivery.webhook.organisation_id,
+        request=request,
+        details={"url": delivery.webhook.url, "event": delivery.event},
+    )
+    enqueue.webhook_deliveries_deliver([delivery.pk])
+    return delivery
+
+
+def change_payload(change: SubprocessorChange, event: str) -> dict:
+    """The change as `GET /api/v1/subprocessor-changes/` shows it: the full notice (who the sub-processor is, where
+    it processes, the dates and how to object) and its state (held, postponed)."""
+    from subprocessors.changes.api import SubprocessorChangeSerializer
+
+    return {"event": event, "change": SubprocessorChangeSerializer(change).data}
+
+
+def webhook_deliveries_create(*, change: SubprocessorChange, event: str) -> int:
+    """One delivery per active webhook for this event of the change's current postponement round (idempotent);
+    sent after the caller's commit."""
+    payload = change_payload(change, event)
+    round_ = change.postponements
+    rows = [
+        WebhookDelivery(
+            idempotency_key=f"webhook:{pk}:{event}:{change.pk}" + (f":round-{round_}" if round_ else ""),
+            webhook_id=pk,
+            event=event,
+            change=change,
+            payload=payload,
+            notice_round=round_,
+            ref_type=SubprocessorChange._meta.label,
+            ref_id=str(change.pk),
+        )
+        for pk in Webhook.objects.filter(active=True).values_list("id", flat=True)
+    ]
+    WebhookDelivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    ids = list(
+        WebhookDelivery.objects.filter(
+            change=change, event=event, notice_round=round_, status=WebhookDelivery.Status.PENDING, attempts=0
+        ).values_list("id", flat=True)
+    )
+    enqueue.webhook_deliveries_deliver(ids)
+    return len(rows)
+
+
+def delivery_body(delivery: WebhookDelivery) -> bytes:
+    return json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _send(delivery: WebhookDelivery) -> engine.Attempt:
+    """Sign and POST one delivery; the attempt log gets its status code or a fixed reason, never raw texts."""
+    webhook = delivery.webhook
+    status_code, error = None, ""
+    if not webhook.active:
+        error = "Webhook was removed."
+    else:
+        try:
+            # one resolution, every address checked, and the POST goes to a checked address (no rebinding)
+            target = webhook_target(webhook.url)
+            body = delivery_body(delivery)
+            msg_id = str(delivery.delivery_id)
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": f"{settings.PORTAL_NAME} webhooks",
+                EVENT_HEADER: delivery.event,
+                DELIVERY_HEADER: msg_id,
+                **webhook_signature_headers(webhook.secret, body, int(timezone.now().timestamp()), msg_id),
+            }
+            status_code = webhook_post(
+                target=target, body=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+            )
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+        except ApplicationError as exc:
+            error = _refusal(exc)
+            logger.warning("Webhook delivery %s to %s refused: %s", delivery.pk, webhook.url, exc.message)
+        except DeliveryFailed as exc:
+            error = exc.reason
+    entry = {"at": timezone.now().isoformat(), "status_code": status_code, "error": error}
+    return engine.Attempt(
+        error=error,
+        give_up=not webhook.active,
+        fields={"attempt_log": [*delivery.attempt_log, entry], "last_status_code": status_code},
+    )
+
+
+def _refusal(exc: ApplicationError) -> str:
+    if "address" in exc.extra:
+        return REFUSED_ADDRESS
+    if exc.message == URL_UNRESOLVABLE:
+        return REFUSED_UNRESOLVABLE
+    return REFUSED_URL
+
+
+WEBHOOK = engine.Channel(
+    kind="webhook",
+    model=WebhookDelivery,
+    send=_send,
+    backoff=RETRY_BACKOFF_SECONDS,
+    max_attempts=lambda: MAX_ATTEMPTS,
+    stuck_after=lambda: STUCK_AFTER,
+    select_related=("webhook",),
+)
+
+
+def webhook_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
+    """Attempt one delivery. Returns "succeeded", "retry", "failed" or "skipped"."""
+    result = engine.deliver(WEBHOOK, delivery_id, now=now)
+    return "succeeded" if result == engine.DELIVERED else result
+
+
+def webhook_due_ids(*, limit: int = 500) -> list[int]:
+    """Deliveries whose retry is due, or stuck in `sending` after a lost worker."""
+    return engine.due_ids(WEBHOOK, limit=limit)
+
+
+def webhook_retry_countdown(*, delivery_id: int) -> int | None:
+    """When to try a delivery again that `webhook_deliver` left for a retry (None: the sweep sends it when due)."""
+    return engine.retry_countdown(WEBHOOK, delivery_id)

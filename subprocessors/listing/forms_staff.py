@@ -1,0 +1,68 @@
+from django import forms
+from django.utils import timezone
+
+from portal.core.forms import PortalModelForm
+from portal.deadlines.calendar import local_date
+from subprocessors.listing.models import Subprocessor
+
+EDIT_FIELDS = (
+    "name",
+    "legal_entity",
+    "category",
+    "purpose",
+    "processes_customer_data",
+    "customer_data_note",
+    "location",
+    "hq_country",
+    "processing_region",
+    "eea_only",
+    "retains_prompts",
+    "trains_on_data",
+    "website",
+    "status",
+    "engaged_since",
+    "retired_on",
+    "position",
+)
+
+
+class SubprocessorForm(PortalModelForm):
+    class Meta:
+        model = Subprocessor
+        fields = ("slug", *EDIT_FIELDS)
+        widgets = {
+            "engaged_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "retired_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "hq_country": forms.TextInput(attrs={"size": 3, "autocapitalize": "characters"}),
+            "processing_region": forms.TextInput(attrs={"size": 3, "autocapitalize": "characters"}),
+        }
+        help_texts = {
+            "slug": "Part of the public URL and API; it cannot be changed later.",
+            "hq_country": "ISO 3166-1 alpha-2 code, e.g. NL, FR, US.",
+            "processing_region": "ISO 3166-1 alpha-2 code, or EU for EU-wide processing.",
+            "status": "Adding an active processor of customer data goes through a change notice.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["slug"]
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if slug == "new":
+            raise forms.ValidationError("“new” is reserved; choose another slug.")
+        return slug
+
+    def clean(self):
+        data = super().clean()
+        # Retiring without a date means today; filled in before the model's constraints are checked.
+        if data.get("status") == Subprocessor.Status.RETIRED and not data.get("retired_on"):
+            data["retired_on"] = local_date(timezone.now())
+        return data
+
+    def clean_hq_country(self):
+        return self.cleaned_data["hq_country"].strip().upper()
+
+    def clean_processing_region(self):
+        return self.cleaned_data["processing_region"].strip().upper()

@@ -1,0 +1,43 @@
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from portal.deadlines.calendar import local_date
+from subprocessors.changes.feeds import ListChangesFeed
+from subprocessors.listing.cache import public_list_version
+from subprocessors.listing.exports import list_csv, list_pdf
+from subprocessors.listing.forms import ListFilterForm
+
+_feed = ListChangesFeed()
+
+
+@require_GET
+def feed(request):
+    key = f"subprocessors:feed:{public_list_version()}"
+    cached = cache.get(key)
+    if cached is None:
+        response = _feed(request)
+        cached = (response.content, response["Content-Type"])
+        cache.set(key, cached, 3600)
+    return HttpResponse(cached[0], content_type=cached[1])
+
+
+@require_GET
+def export_csv(request):
+    form = ListFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        errors = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in form.errors.items())
+        return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(list_csv(filters=form.filters()), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="subprocessors-{local_date(timezone.now()).isoformat()}.csv"'
+    )
+    return response
+
+
+@require_GET
+def export_pdf(request):
+    response = HttpResponse(list_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="subprocessors-{local_date(timezone.now()).isoformat()}.pdf"'
+    return response

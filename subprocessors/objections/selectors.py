@@ -1,0 +1,29 @@
+from django.db.models import Count, Max, QuerySet
+from django.db.models.functions import Coalesce, Greatest
+
+from subprocessors.changes.models import SubprocessorChange
+from subprocessors.objections.models import Objection
+
+
+def change_objections(*, change: SubprocessorChange) -> QuerySet[Objection]:
+    return change.objections.select_related("organisation", "raised_by").order_by("created_at")
+
+
+def objection_status_counts(*, change: SubprocessorChange) -> dict[str, int]:
+    counts = dict(change.objections.values_list("status").order_by().annotate(n=Count("id")))
+    return {label: counts.get(value, 0) for value, label in Objection.Status.choices}
+
+
+def organisation_objections(*, organisation) -> QuerySet[Objection]:
+    return (
+        Objection.objects.filter(organisation=organisation)
+        .select_related("change__subprocessor", "change__replaces", "raised_by")
+        .order_by("-created_at")
+    )
+
+
+def organisation_objections_with_activity(*, organisation) -> QuerySet[Objection]:
+    """The organisation's objections with `last_activity`: the later of its last message and its last change."""
+    return organisation_objections(organisation=organisation).annotate(
+        last_activity=Greatest("updated_at", Coalesce(Max("messages__created_at"), "updated_at")),
+    )

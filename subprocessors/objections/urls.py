@@ -1,0 +1,13 @@
+from django.urls import path
+
+from subprocessors.objections import views as objections
+
+urlpatterns = [
+    path("subprocessors/changes/<uuid:public_id>/object/", objections.change_object, name="change_object"),
+    path("org/<uuid:public_id>/objections/", objections.objection_list, name="objection_list"),
+    path(
+        "org/<uuid:public_id>/objections/<uuid:objection_id>/",
+        objections.objection_detail,
+        name="objection_detail",
+    ),
+]
