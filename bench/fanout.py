@@ -62,14 +62,13 @@ def main() -> None:
 
 
 def run() -> None:
-    from portal.core import enqueue
-    from portal.delivery import outbox
+    from portal.delivery import enqueue, outbox
     from portal.delivery.models import OutboundEmail
     from portal.organisations.models import Organisation
     from subprocessors.changes import fanout
-    from subprocessors.changes.models import SubprocessorChange, Subscriber
+    from subprocessors.changes.models import SubprocessorChange
     from subprocessors.changes.services import change_announce
-    from subprocessors.listing.models import Subprocessor
+    from subprocessors.listing.models import Subprocessor, Subscriber
 
     # Delivery is measured separately below: the fan-out only writes rows (as in production, where the
     # worker delivers them afterwards).

@@ -35,8 +35,8 @@ def guard_redis_channel_close() -> None:
     them (redelivered after the visibility timeout; the database rows are swept anyway).
     """
     try:
-        from kombu.transport import redis as kombu_redis
-        from redis.exceptions import ConnectionError as RedisConnectionError
+        from kombu.transport import redis as kombu_redis  # noqa: PLC0415 - optional: only with a Redis broker
+        from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: PLC0415 - same
     except ImportError:  # no Redis transport installed
         return
     original = kombu_redis.Channel._connparams

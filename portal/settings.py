@@ -53,8 +53,8 @@ INSTALLED_APPS = [
     # Lower apps first: an app imports only from apps above it in this list (see README, Architecture).
     "portal.core",
     "portal.audit",
-    "portal.organisations",
     "portal.delivery",
+    "portal.organisations",
     "portal.deadlines",
     "portal.evidence",
     "portal.staff",
@@ -83,7 +83,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.core.middleware.MfaSessionMiddleware",
     # near the end, so its process_exception sees a view's exception first: a missing or altered evidence file is a 503
-    "portal.core.middleware.EvidenceIntegrityMiddleware",
+    "portal.evidence.middleware.EvidenceIntegrityMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -166,7 +166,7 @@ WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Private files (trust documents, rendered PDFs) live outside any URL; views stream them after checks.
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "private")))
-# Signed audit-log checkpoints (portal.audit.checkpoints) are kept apart from the database they vouch for:
+# Signed audit-log checkpoints (portal.evidence.checkpoints) are kept apart from the database they vouch for:
 # a directory by default; point the `audit_checkpoints` alias at write-once storage (an S3 bucket with object lock).
 AUDIT_CHECKPOINT_ROOT = Path(
     env("AUDIT_CHECKPOINT_ROOT", default=str(PRIVATE_STORAGE_ROOT.parent / "audit-checkpoints"))
@@ -258,14 +258,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "subprocessors-objection-reminders": {
-        "task": "subprocessors.changes.tasks.objection_reminders",
+        "task": "subprocessors.objections.tasks.objection_reminders",
         "schedule": 3600.0,
     },
     "subprocessors-fanout-sweep": {"task": "subprocessors.changes.tasks.change_fanout_sweep", "schedule": 300.0},
     "subprocessors-webhook-sweep": {"task": "subprocessors.changes.tasks.webhook_sweep", "schedule": 60.0},
     "evidence-files-verify": {"task": "portal.evidence.tasks.evidence_files_sweep", "schedule": 86400.0},
     # Every day, whether or not the log grew: a checkpoint is what reveals deleted newest rows.
-    "audit-checkpoint": {"task": "portal.audit.tasks.audit_checkpoint_task", "schedule": crontab(hour=3, minute=17)},
+    "audit-checkpoint": {"task": "portal.evidence.tasks.audit_checkpoint_task", "schedule": crontab(hour=3, minute=17)},
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
@@ -336,7 +336,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status`; name each enum after its model so the public contract reads well.
     "ENUM_NAME_OVERRIDES": {
         "SubprocessorStatusEnum": "subprocessors.listing.models.Subprocessor.Status",
-        "SubscriberStatusEnum": "subprocessors.changes.models.subscribers.Subscriber.Status",
+        "SubscriberStatusEnum": "subprocessors.listing.models.Subscriber.Status",
         "DpaVersionStatusEnum": "dpa.versions.models.DpaVersion.Status",
         "DpaExecutionStatusEnum": "dpa.signing.models.DpaExecution.Status",
         "AccessRequestStatusEnum": "portal.trust.models.AccessRequest.Status",
@@ -347,7 +347,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Security --------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# How to find the client's address behind reverse proxies (portal.audit.services.client_ip and allauth's
+# How to find the client's address behind reverse proxies (portal.core.clients.client_ip and allauth's
 # rate limits): the number of proxies that append to X-Forwarded-For, or one header a proxy sets.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="") or None

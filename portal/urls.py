@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from portal import views as public
 from portal.core import health, metrics
 from portal.core import views as errors
-from portal.core import views_public as public
 
 handler400 = errors.bad_request
 handler403 = errors.permission_denied
@@ -15,7 +15,6 @@ handler500 = errors.server_error
 
 APPS = [
     "portal.organisations",
-    "portal.audit",
     "portal.delivery",
     "portal.deadlines",
     "portal.evidence",

@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from dpa.breaches.selectors import incident_awareness_changes, incident_notifications, incident_timeline
 from dpa.breaches.services import breach_contact_point
+from portal.evidence.signing import sign_pdf
 
 
 def _no_fetching():
     """The report's CSS is inline: WeasyPrint may fetch nothing (no network, no local files)."""
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher  # noqa: PLC0415 - WeasyPrint loads only when it is used
 
     class RefuseAll(URLFetcher):
         def fetch(self, url, headers=None):
@@ -53,9 +54,7 @@ def breach_report_html(*, incident) -> str:
 
 def breach_report_pdf(*, incident) -> bytes:
     """The report, signed by us (a PAdES approval signature) when a signing certificate is configured."""
-    from weasyprint import HTML
-
-    from portal.evidence.signing import sign_pdf
+    from weasyprint import HTML  # noqa: PLC0415 - WeasyPrint loads only when it is used
 
     pdf = HTML(string=breach_report_html(incident=incident), url_fetcher=_no_fetching()).write_pdf()
     reason = f"Breach evidence report: {incident.title} ({settings.PORTAL_PROCESSOR_NAME})"

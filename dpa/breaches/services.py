@@ -37,6 +37,7 @@ from portal.deadlines.models import Obligation
 from portal.deadlines.obligations import obligation_create, obligation_due_at, obligation_reschedule
 from portal.delivery.outbox import email_queue
 from portal.organisations.models import Organisation
+from subprocessors.listing.selectors import subprocessors_as_of
 
 ACK_SALT = "dpa.breach-ack"
 # Fields staff edit freely; the awareness time has its own rules (breach_awareness_change).
@@ -134,7 +135,6 @@ def breach_affected_organisations(
     if scope == BreachIncident.Scope.SUBPROCESSOR:
         if subprocessor is None:
             raise ApplicationError(SUBPROCESSOR_REQUIRED, field="subprocessor")
-        from subprocessors.listing.selectors import subprocessors_as_of
 
         day = local_date(aware_at or timezone.now())
         if subprocessor.pk not in {s.pk for s in subprocessors_as_of(day)}:

@@ -10,7 +10,7 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.urls import reverse
 
 from dpa.breaches.models import DELIVERED_STATES, BreachIncident, BreachNotification
-from portal.staff.panels import alert
+from portal.core.panels import alert
 
 ROWS = 5
 

@@ -28,12 +28,12 @@ from dpa.breaches.services import (
 )
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
+from portal.core.permissions import legal_required
+from portal.core.tables import Table
 from portal.evidence.models import IssuedReport
 from portal.evidence.reports import report_issue
 from portal.evidence.signing import SigningFailed
 from portal.evidence.views import issued_report_response
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table
 
 SEVERITY_RANK = Case(
     *(When(severity=value, then=Value(rank)) for rank, value in enumerate(BreachIncident.Severity.values)),

@@ -1,14 +1,17 @@
 """DRF endpoints for DPA versions (public reads, legal writes), execution requests and verification."""
 
 import hashlib
+from dataclasses import asdict
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from dpa.signing.forms import upload_pdf_content
 from dpa.signing.models import DpaExecution
 from dpa.signing.selectors import executed_by_sha256
 from dpa.signing.services import ExecutionNotAllowed, dpa_execution_request
@@ -17,6 +20,7 @@ from portal.core.ratelimit import rate_limited
 from portal.core.request_limits import request_limits
 from portal.core.serializers import PortalModelSerializer, PortalSerializer
 from portal.evidence.selectors import issued_report_by_sha256
+from portal.evidence.signatures import verify_pdf
 from portal.organisations.models import Membership
 
 VERIFY_UPLOAD_RATE_LIMITED = "Too many file verifications from your network. Please try again in a few minutes."
@@ -106,10 +110,6 @@ class VerifySerializer(PortalSerializer):
     )
 
     def validate_file(self, upload):
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
-        from dpa.signing.forms import upload_pdf_content
-
         try:
             self.pdf_content = upload_pdf_content(upload)
         except DjangoValidationError as exc:
@@ -200,10 +200,6 @@ class VerifyResultSerializer(PortalSerializer):
 
 
 def _signature_check(content: bytes) -> dict:
-    from dataclasses import asdict
-
-    from portal.evidence.signatures import verify_pdf
-
     check = verify_pdf(content)
     return {
         "verdict": check.verdict,

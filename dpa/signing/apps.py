@@ -10,8 +10,7 @@ class SigningConfig(AppConfig):
     staff_nav_items = ((41, "Signed DPAs", "staff_dpa_executions"),)
 
     def ready(self):
-        # Registers the stored evidence files (executed DPAs, agreements awaiting signature, trust documents)
-        # with the integrity sweep.
+        # Registers the stored evidence files (executed DPAs, agreements awaiting signature) with the sweep.
         from dpa.signing import evidence  # noqa: F401
 
     def staff_panels(self, request):
@@ -25,3 +24,8 @@ class SigningConfig(AppConfig):
         from dpa.signing.views import organisation_section
 
         return [organisation_section(request, membership)]
+
+    def load_demo(self):
+        from dpa.signing.demo import load_demo
+
+        load_demo()

@@ -1,20 +1,15 @@
-"""The DPA app's stored evidence files, for the integrity sweep and `verify_evidence_files`
-(registered with portal.evidence.files in DpaConfig.ready)."""
+"""Agreements for signature and executed DPAs as stored evidence, for the integrity sweep and
+`verify_evidence_files` (SigningConfig.ready)."""
 
 from collections.abc import Iterator
 
 from dpa.signing.models import DpaExecution
 from portal.evidence.files import EvidenceFile, evidence_source
-from portal.trust.models import TrustDocumentVersion
 
 
 def execution_file_label(execution: DpaExecution, *, executed: bool) -> str:
     kind = "executed DPA" if executed else "DPA agreement for signature"
     return f"{kind} {execution.version.label} ({execution.organisation.name})"
-
-
-def document_file_label(version: TrustDocumentVersion) -> str:
-    return f"trust document “{version.document.title}” version {version.version}"
 
 
 @evidence_source("executed DPAs")
@@ -40,17 +35,4 @@ def open_agreement_files() -> Iterator[EvidenceFile]:
             what=execution_file_label(execution, executed=False),
             target=execution,
             organisation=execution.organisation,
-        )
-
-
-@evidence_source("trust document versions")
-def trust_document_files() -> Iterator[EvidenceFile]:
-    rows = TrustDocumentVersion.objects.select_related("document").order_by("id")
-    for version in rows.iterator(chunk_size=500):
-        yield EvidenceFile(
-            path=version.file.name,
-            sha256=version.sha256,
-            what=document_file_label(version),
-            target=version.document,
-            storage=version.file.storage,
         )

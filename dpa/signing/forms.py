@@ -5,6 +5,7 @@ from django.conf import settings
 
 from portal.core.forms import PortalForm
 from portal.core.request_limits import size_label
+from portal.evidence.signatures import UnusablePdf, open_pdf
 
 
 class ExecutionRequestForm(PortalForm):
@@ -74,7 +75,6 @@ class VerifyForm(PortalForm):
 def upload_pdf_content(upload) -> bytes:
     """The bytes of an uploaded PDF to verify, or a ValidationError saying why it cannot be checked (too large,
     empty, not a PDF, encrypted, damaged). Used by the verify page and the API."""
-    from portal.evidence.signatures import UnusablePdf, open_pdf
 
     # RequestLimitMiddleware refuses a larger body before it is read; this holds wherever the form is used.
     if upload.size > settings.DPA_VERIFY_MAX_BYTES:

@@ -1,173 +1,37 @@
-"""The one renderer for DPA documents (WeasyPrint).
+"""The executed DPA: the signed agreement plus the signature page, sealed (PAdES) and stored once.
 
-Every PDF is named by the SHA-256 of everything that goes into it (templates, text, Annex 1 rows, controller
-name, watermark), rendered once and kept in the default storage; downloads are served from there.
-"""
+The agreement itself is rendered by dpa.versions.pdf; this module only adds what signing adds."""
 
 import datetime as dt
 import hashlib
 import io
-import json
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.serializers.json import DjangoJSONEncoder
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from dpa.signing.evidence import execution_file_label
 from dpa.signing.models import DpaExecution
-from dpa.versions.annex import AnnexSnapshot, annex_as_data, annex_subprocessors
-from dpa.versions.clauses import split_clauses
-from dpa.versions.models import DpaVersion
+from dpa.versions.pdf import SIGNATURE_TEMPLATE, annex_as_of_label, html_to_pdf
 from portal.deadlines.calendar import portal_tz
 from portal.evidence.files import read_verified
+from portal.evidence.signing import sign_pdf
 
-INFORMATIONAL_WATERMARK = "Informational copy — not executed"
-AGREEMENT_TEMPLATE = "signing/pdf/agreement.html"
-SIGNATURE_TEMPLATE = "signing/pdf/signature_page.html"
-STYLESHEET = "signing/pdf/agreement.css"
-CACHE_DIR = "dpa/pdf"
 EXECUTED_DIR = "dpa/executed"
+
+
 AGREEMENT_FILE_CHANGED = (
     "The stored agreement no longer matches the SHA-256 the customer signed, so it cannot be executed. "
     "Ask the operator to restore the file."
 )
 
 
-class FetchRefused(ValueError):
-    pass
-
-
-def _static_only_fetcher():
-    """Only our own static files may be pulled into a PDF; anything else (file:, http:, data:) is refused."""
-    import mimetypes
-
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class StaticOnlyFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            return url_fetcher(url, response_class=URLFetcherResponse, guess=mimetypes.guess_type)
-
-    return StaticOnlyFetcher(allowed_protocols=("static",))
-
-
-def url_fetcher(url: str, *, response_class=None, guess=None):
-    prefix = "static:"
-    if url.startswith(prefix):
-        path = finders.find(url[len(prefix) :].lstrip("/"))
-        if path and response_class is not None:
-            with open(path, "rb") as fh:
-                body = fh.read()
-            return response_class(url, body, {"Content-Type": guess(path)[0] or "application/octet-stream"})
-    raise FetchRefused(f"PDF rendering does not fetch {url!r}")
-
-
-def _template_source(name: str) -> str:
-    return get_template(name).template.source
-
-
-def _html_to_pdf(html: str) -> bytes:
-    from weasyprint import CSS, HTML
-
-    fetcher = _static_only_fetcher()
-    css = CSS(string=_template_source(STYLESHEET), url_fetcher=fetcher)
-    return HTML(string=html, url_fetcher=fetcher, base_url="static:/").write_pdf(stylesheets=[css])
-
-
-@dataclass
-class StoredPdf:
-    path: str
-    content_hash: str
-    cached: bool
-
-    def read(self) -> bytes:
-        with default_storage.open(self.path, "rb") as fh:
-            return fh.read()
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.read()).hexdigest()
-
-
-def _digest(inputs: dict) -> str:
-    canonical = json.dumps(inputs, sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _store_once(path: str, render) -> bool:
-    """Write `render()` to `path` unless it is there already. Returns True when it was cached."""
-    if default_storage.exists(path):
-        return True
-    saved = default_storage.save(path, ContentFile(render()))
-    if saved != path:  # another process stored the same content meanwhile: keep theirs
-        default_storage.delete(saved)
-    return False
-
-
-def annex_as_of_label(moment: dt.datetime) -> str:
-    """How Annex 1 names its as-of moment, in the portal's time zone: "30 November 2026, 10:14 CET"."""
-    return dateformat.format(timezone.localtime(moment, portal_tz()), "j F Y, H:i T")
-
-
-def agreement_inputs(
-    version: DpaVersion, *, controller_name: str = "", watermark: str = "", annex: AnnexSnapshot | None = None
-) -> dict:
-    """Everything that goes into the PDF. Without `annex`, Annex 1 is the list on the effective date (the
-    informational copies); with it, the list at the moment it was taken (the agreement for signature)."""
-    return {
-        "templates": [_template_source(AGREEMENT_TEMPLATE), _template_source(STYLESHEET)],
-        "processor": settings.PORTAL_PROCESSOR_NAME,
-        "label": version.label,
-        "title": version.title,
-        "body": version.body,
-        "effective_date": version.effective_date,
-        "annex": annex.rows if annex else annex_as_data(annex_subprocessors(version.effective_date)),
-        "annex_as_of": annex_as_of_label(annex.as_of) if annex else "",
-        "controller": controller_name,
-        "watermark": watermark,
-    }
-
-
-def _render_agreement(version: DpaVersion, inputs: dict) -> bytes:
-    clauses = split_clauses(version.body)
-    annexes = [i for i, c in enumerate(clauses, start=1) if c.kind == "annex"]
-    html = render_to_string(
-        AGREEMENT_TEMPLATE,
-        {
-            "version": version,
-            "clauses": clauses,
-            "annex_position": annexes[0] if annexes else None,
-            "annex_rows": inputs["annex"],
-            "annex_as_of": inputs["annex_as_of"],
-            "processor_name": inputs["processor"],
-            "controller_name": inputs["controller"],
-            "watermark": inputs["watermark"],
-        },
-    )
-    return _html_to_pdf(html)
-
-
-def version_pdf(
-    version: DpaVersion, *, controller_name: str = "", watermark: str = "", annex: AnnexSnapshot | None = None
-) -> StoredPdf:
-    """The version's PDF (for one controller, or generic; optionally watermarked; Annex 1 from `annex` when
-    given), from the cache if rendered."""
-    inputs = agreement_inputs(version, controller_name=controller_name, watermark=watermark, annex=annex)
-    digest = _digest(inputs)
-    path = f"{CACHE_DIR}/{digest}.pdf"
-    cached = _store_once(path, lambda: _render_agreement(version, inputs))
-    return StoredPdf(path=path, content_hash=digest, cached=cached)
-
-
-def informational_pdf(version: DpaVersion) -> StoredPdf:
-    return version_pdf(version, watermark=INFORMATIONAL_WATERMARK)
+_written: ContextVar[list[str] | None] = ContextVar("evidence_files_written", default=None)
 
 
 def executed_seal_reason(execution: DpaExecution) -> str:
@@ -181,7 +45,6 @@ def executed_pdf_seal(execution: DpaExecution, content: bytes) -> bytes:
     """The final executed file: `content` (agreement + signature page, with both parties' signature records)
     sealed by our certification signature (PAdES, DocMDP "no changes"), appended as an incremental update so the
     rendered bytes stay a prefix. Unsigned when no signing certificate is configured."""
-    from portal.evidence.signing import sign_pdf
 
     return sign_pdf(content, reason=executed_seal_reason(execution), certify=True)
 
@@ -191,7 +54,7 @@ def executed_pdf_render(execution: DpaExecution, *, request=None, actor=None) ->
     executed_pdf_seal).
 
     A stored agreement that no longer has the SHA-256 the customer signed raises EvidenceIntegrityError."""
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfReader, PdfWriter  # noqa: PLC0415 - pypdf loads only when it is used
 
     tz = portal_tz()
     html = render_to_string(
@@ -219,7 +82,7 @@ def executed_pdf_render(execution: DpaExecution, *, request=None, actor=None) ->
         request=request,
         actor=actor,
     )
-    signature = _html_to_pdf(html)
+    signature = html_to_pdf(html)
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(agreement)))
     writer.append(PdfReader(io.BytesIO(signature)))
@@ -227,9 +90,6 @@ def executed_pdf_render(execution: DpaExecution, *, request=None, actor=None) ->
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-_written: ContextVar[list[str] | None] = ContextVar("evidence_files_written", default=None)
 
 
 @contextmanager
@@ -268,12 +128,12 @@ def executed_pdf_store(execution: DpaExecution, content: bytes) -> tuple[str, st
 
 
 def pdf_page_count(content: bytes) -> int:
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # noqa: PLC0415 - pypdf loads only when it is used
 
     return len(PdfReader(io.BytesIO(content)).pages)
 
 
 def pdf_text(content: bytes) -> str:
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # noqa: PLC0415 - pypdf loads only when it is used
 
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)

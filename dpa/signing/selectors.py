@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from dpa.signing.models import DpaExecution
+from dpa.signing.services import token_hash
 
 
 def _base() -> QuerySet[DpaExecution]:
@@ -29,8 +30,6 @@ def open_execution(organisation) -> DpaExecution | None:
 
 
 def execution_for_token(token: str) -> DpaExecution | None:
-    from dpa.signing.services import token_hash
-
     if not token or len(token) > 100:
         return None
     return _base().filter(token_hash=token_hash(token)).first()

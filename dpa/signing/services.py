@@ -11,13 +11,23 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dpa.signing.models import DpaExecution
+from dpa.signing.pdf import (
+    AGREEMENT_FILE_CHANGED,
+    evidence_files_kept_only_on_success,
+    executed_pdf_render,
+    executed_pdf_seal,
+    executed_pdf_store,
+)
 from dpa.versions.annex import annex_at
 from dpa.versions.models import DpaVersion
-from portal.audit.services import Actor, audit_record, client_ip
+from dpa.versions.pdf import version_pdf
+from portal.audit.services import Actor, audit_record
+from portal.core.clients import client_ip
 from portal.core.errors import ApplicationError
+from portal.core.permissions import is_legal
 from portal.delivery.outbox import email_queue
+from portal.evidence.files import EvidenceIntegrityError, integrity_failure_record
 from portal.organisations.models import Membership, Organisation
-from portal.organisations.permissions import is_legal
 
 SIGNATORY_LINK_VALID_FOR = timedelta(days=14)
 
@@ -96,7 +106,6 @@ def countersign_refusal(execution: DpaExecution) -> str | None:
 
 def _prepare_agreement(execution: DpaExecution) -> None:
     """Render the agreement for signature with Annex 1 as of now and record exactly what went into the annex."""
-    from dpa.signing.pdf import version_pdf
 
     annex = annex_at(timezone.now())
     agreement = version_pdf(execution.version, controller_name=execution.organisation.name, annex=annex)
@@ -319,8 +328,6 @@ def dpa_execution_countersign(
 ) -> DpaExecution:
     """Legal countersigns; the executed PDF is stored and recorded in one go: if the transaction fails (a lost
     connection at commit included), the file is removed again and a retry starts clean."""
-    from dpa.signing.pdf import AGREEMENT_FILE_CHANGED, evidence_files_kept_only_on_success
-    from portal.evidence.files import EvidenceIntegrityError, integrity_failure_record
 
     try:
         with evidence_files_kept_only_on_success():
@@ -343,7 +350,6 @@ def dpa_execution_countersign(
 def _countersign(
     *, execution: DpaExecution, actor, typed_name: str, title: str, confirms_authority: bool, request=None
 ) -> DpaExecution:
-    from dpa.signing.pdf import executed_pdf_render, executed_pdf_seal, executed_pdf_store
 
     if not is_legal(actor):
         raise ExecutionNotAllowed(COUNTERSIGN_LEGAL_ONLY)

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 from dpa.signing.evidence import execution_file_label
 from dpa.signing.forms import DeclineForm, ExecutionRequestForm, SignForm
 from dpa.signing.models import DpaExecution
-from dpa.signing.pdf import annex_as_of_label
 from dpa.signing.selectors import execution_for_token, execution_in_force, executions_for_organisation, open_execution
 from dpa.signing.services import (
     ANNEX_CHANGED,
@@ -28,9 +27,11 @@ from dpa.signing.services import (
     signatory_actor,
     signing_refusal,
 )
+from dpa.versions.pdf import annex_as_of_label
 from dpa.versions.selectors import current_version
 from dpa.versions.views import pdf_response
-from portal.audit.services import audit_record, client_ip
+from portal.audit.services import audit_record
+from portal.core.clients import client_ip
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
 from portal.evidence.files import read_verified

@@ -9,19 +9,19 @@ from dpa.signing.evidence import execution_file_label
 from dpa.signing.filters import ExecutionFilter
 from dpa.signing.forms import CountersignForm, DeclineForm
 from dpa.signing.models import DpaExecution
-from dpa.signing.pdf import annex_as_of_label
 from dpa.signing.register import REGISTER_HEADER, dpa_register_issue, register_csv_rows
 from dpa.signing.selectors import staff_executions
 from dpa.signing.services import countersign_refusal, dpa_execution_countersign, dpa_execution_decline
+from dpa.versions.pdf import annex_as_of_label
 from dpa.versions.views import pdf_response
 from portal.audit.services import audit_record
 from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
+from portal.core.permissions import legal_required
+from portal.core.tables import Table
 from portal.evidence.files import read_verified
 from portal.evidence.views import issued_report_response
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table
 
 EXECUTION_COLUMNS = {
     "organisation": ("organisation__name", "-created_at"),

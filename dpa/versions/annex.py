@@ -6,6 +6,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
+from subprocessors.listing.selectors import subprocessors_as_of, subprocessors_at
+
 
 @dataclass(frozen=True)
 class AnnexRow:
@@ -47,8 +49,6 @@ def _rows(subprocessors) -> list[AnnexRow]:
 
 
 def annex_subprocessors(day: dt.date) -> list[AnnexRow]:
-    from subprocessors.listing.selectors import subprocessors_as_of
-
     return _rows(subprocessors_as_of(day))
 
 
@@ -58,7 +58,6 @@ def annex_as_data(rows: list[AnnexRow]) -> list[dict]:
 
 def annex_at(moment: dt.datetime) -> AnnexSnapshot:
     """Annex 1 as of `moment`: the sub-processors in force then (every change recorded at or before it)."""
-    from subprocessors.listing.selectors import subprocessors_at
 
     return AnnexSnapshot(as_of=moment, rows=annex_as_data(_rows(subprocessors_at(moment))))
 

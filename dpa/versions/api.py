@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from dpa.versions.models import DpaVersion
 from dpa.versions.selectors import public_versions, staff_versions
 from dpa.versions.services import dpa_version_create, dpa_version_publish, dpa_version_update
+from portal.core.permissions import IsLegalStaff, is_staff_verified
 from portal.core.serializers import PortalModelSerializer
-from portal.organisations.permissions import IsLegalStaff, is_staff_verified
 
 LABEL_PARAMETER = OpenApiParameter(
     "label",

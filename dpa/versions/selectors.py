@@ -4,13 +4,13 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from dpa.versions.models import DpaVersion
-from portal.organisations.permissions import is_staff_verified
+from portal.core.permissions import is_staff_verified
+from portal.trust.selectors import is_enterprise_member, user_can_open
 
 
 def can_read_dpa(user) -> bool:
     """Full text, diff and the informational PDF: approved trust-portal users and legal staff, and members of
     enterprise organisations (they are asked to sign each new version, so they must be able to read it)."""
-    from portal.trust.selectors import is_enterprise_member, user_can_open
 
     if not getattr(user, "is_authenticated", False):
         return False

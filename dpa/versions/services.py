@@ -1,10 +1,15 @@
 """Drafting and publishing DPA versions. Publishing freezes the text, supersedes the previous version and tells
 every enterprise customer."""
 
+import hashlib
+
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from dpa.versions import enqueue
+from dpa.versions.clauses import split_clauses
 from dpa.versions.models import CONTENT_FIELDS, VERSION_IMMUTABLE, DpaVersion
 from portal.audit.services import audit_record, diff, snapshot
 from portal.core.errors import ApplicationError
@@ -16,8 +21,6 @@ ALREADY_PUBLISHED = "Version {label} is already {status}."
 
 
 def _check_body(body: str) -> None:
-    from dpa.versions.clauses import split_clauses
-
     if not any(c.kind == "clause" for c in split_clauses(body)):
         raise ApplicationError(NO_CLAUSES, field="body")
 
@@ -109,30 +112,15 @@ def dpa_version_publish(*, version: DpaVersion, actor, request=None) -> DpaVersi
         },
     )
     _notify_enterprise_customers(version, previous)
-    transaction.on_commit(lambda: _prerender(version.pk))
+    transaction.on_commit(lambda: enqueue.informational_pdf_render(version.pk))
     return version
 
 
-def _prerender(version_id: int) -> None:
-    import logging
-
-    from dpa.versions.tasks import dpa_render_informational_task
-
-    try:
-        dpa_render_informational_task.delay(version_id)
-    except Exception as exc:  # noqa: BLE001 - broker down: the first download renders the PDF instead
-        logging.getLogger(__name__).warning("Could not enqueue the DPA PDF render: %s", exc)
-
-
 def _body_hash(version: DpaVersion) -> str:
-    import hashlib
-
     return hashlib.sha256(version.body.encode()).hexdigest()
 
 
 def _notify_enterprise_customers(version: DpaVersion, previous: DpaVersion | None) -> int:
-    from django.conf import settings
-
     diff_url = ""
     if previous is not None:
         diff_url = settings.SITE_URL + reverse("dpa_diff") + f"?from={previous.label}&to={version.label}"

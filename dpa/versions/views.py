@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from dpa.versions.clauses import diff_clauses, split_clauses
+from dpa.versions.pdf import informational_pdf
 from dpa.versions.selectors import can_read_dpa, current_version, public_version, public_versions
 from portal.audit.services import audit_record
 
@@ -53,8 +54,6 @@ def version_detail(request, label):
 
 
 def version_pdf(request, label):
-    from dpa.signing.pdf import informational_pdf
-
     version = public_version(label)
     refused = _require_reader(request)
     if refused:

@@ -6,16 +6,18 @@ from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from dpa.versions import sample_dpa
 from dpa.versions.clauses import split_clauses
 from dpa.versions.forms import DpaVersionForm
 from dpa.versions.models import DpaVersion
+from dpa.versions.pdf import INFORMATIONAL_WATERMARK, version_pdf
 from dpa.versions.selectors import staff_versions
 from dpa.versions.services import dpa_version_create, dpa_version_publish, dpa_version_update
 from dpa.versions.views import pdf_response
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table
+from portal.core.permissions import legal_required
+from portal.core.tables import Table
 
 VERSION_COLUMNS = {
     "version": ("created_at",),
@@ -35,8 +37,6 @@ def version_list(request):
 
 @legal_required("versions.add_dpaversion")
 def version_new(request):
-    from dpa.versions import sample_dpa
-
     initial = {}
     latest = DpaVersion.objects.order_by("-created_at").first()
     if latest is not None:
@@ -98,8 +98,6 @@ def version_publish(request, label):
 
 @legal_required("versions.view_dpaversion")
 def version_preview(request, label):
-    from dpa.signing.pdf import INFORMATIONAL_WATERMARK, version_pdf
-
     version = get_object_or_404(DpaVersion, label=label)
     watermark = "Draft — not in force" if version.is_draft else INFORMATIONAL_WATERMARK
     content = version_pdf(version, watermark=watermark).read()

@@ -7,3 +7,6 @@ class AuditConfig(AppConfig):
     name = "portal.audit"
     label = "audit"
     verbose_name = "Audit log"
+
+    def ready(self):
+        from portal.audit import checks  # noqa: F401  (registers the audit-key deployment check)

@@ -38,7 +38,7 @@ class AuditEvent(models.Model):
     `hash` = HMAC-SHA256 with the audit chain key named by `key_id` over `prev_hash` and the row's canonical content
     (portal.audit.keys). Editing a row breaks its HMAC, deleting one breaks the link at the next row, and
     without the key, which is never in the database, nobody can compute a valid replacement chain. Deleting the
-    newest rows is caught by the signed checkpoints kept outside the database (portal.audit.checkpoints).
+    newest rows is caught by the signed checkpoints kept outside the database (portal.evidence.checkpoints).
     The actor is kept as plain id + label so that deleting a user never rewrites history.
     """
 

@@ -1,10 +1,8 @@
 """Writing the tamper-evident audit log. Every state change of legal weight calls `audit_record`
 inside the same transaction as the change."""
 
-import ipaddress
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 from django.forms.models import model_to_dict
@@ -12,36 +10,13 @@ from django.utils import timezone
 
 from portal.audit.keys import audit_current_key, audit_known_keys
 from portal.audit.models import AuditEvent
+from portal.core.clients import client_ip
 
 # Arbitrary constant: the advisory-lock key that serialises appends to the chain on PostgreSQL.
 _AUDIT_LOCK_KEY = 0x41554449
 
 
-def client_ip(request) -> str | None:
-    """The client's address as recorded for NDAs, signatures, downloads and rate limits.
-
-    Behind a reverse proxy REMOTE_ADDR is the proxy. With ALLAUTH_TRUSTED_CLIENT_IP_HEADER set (env
-    TRUSTED_CLIENT_IP_HEADER, e.g. CF-Connecting-IP) that header is used; with ALLAUTH_TRUSTED_PROXY_COUNT = n
-    (env TRUSTED_PROXY_COUNT) the n-th X-Forwarded-For entry from the right, the one our own proxies appended.
-    Entries further left are set by the client and never trusted. The same settings drive allauth's limits.
-    """
-    if request is None:
-        return None
-    header = settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER
-    count = settings.ALLAUTH_TRUSTED_PROXY_COUNT
-    candidate = None
-    if header:
-        candidate = request.headers.get(header, "")
-    elif count > 0:
-        hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
-        if len(hops) >= count:
-            candidate = hops[-count]
-    if candidate:
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            pass  # a malformed header falls back to the connection's address
-    return request.META.get("REMOTE_ADDR") or None
+_MAX_LISTED = 20
 
 
 def snapshot(instance: Model, fields: list[str] | None = None) -> dict:
@@ -205,9 +180,6 @@ class ChainReport:
             "configured, so they cannot be checked: add that retired key to AUDIT_CHAIN_OLD_KEYS."
             for key_id, run in self.unknown_keys.items()
         ]
-
-
-_MAX_LISTED = 20
 
 
 def audit_verify_chain(batch_size: int = 2000) -> ChainReport:

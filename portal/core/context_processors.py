@@ -2,7 +2,7 @@ from django.apps import apps
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from portal.organisations.permissions import is_legal
+from portal.core.permissions import is_legal
 
 
 def _nav(attribute: str) -> list[dict]:

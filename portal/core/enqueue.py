@@ -1,17 +1,26 @@
-"""Celery is reached from services only through here (STYLE rule 7): after the caller's commit, and without
-failing the caller when the broker is down — the rows are in the database and the beat sweeps send them later."""
+"""Celery is reached from services only through here and the apps' `enqueue` modules (STYLE rule 7): after the
+caller's commit, and without failing the caller when the broker is down — the rows are in the database and the beat
+sweeps send them later."""
 
 import logging
 from collections.abc import Sequence
 
+from celery import current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue_each_on_commit(task, ids: Sequence[int], *, what: str) -> None:
-    """After the commit, enqueue `task(pk)` for each id; stop at the first broker error (one is enough to know
-    the broker is down, and a request must not wait for each row)."""
+def task(name: str):
+    """The Celery task registered as `name`. Services enqueue through their app's `enqueue` module, which names the
+    task instead of importing it, so no service imports a tasks module (the tasks modules import the services).
+    Every app's tasks module is imported at start-up (CoreConfig.ready), so the name is always registered."""
+    return current_app.tasks[name]
+
+
+def enqueue_each_on_commit(task_name: str, ids: Sequence[int], *, what: str) -> None:
+    """After the commit, enqueue the task `task_name` with each id; stop at the first broker error (one is enough
+    to know the broker is down, and a request must not wait for each row)."""
     ids = list(ids)
     if not ids:
         return
@@ -19,15 +28,9 @@ def enqueue_each_on_commit(task, ids: Sequence[int], *, what: str) -> None:
     def send():
         for n, pk in enumerate(ids):
             try:
-                task.delay(pk)
+                task(task_name).delay(pk)
             except Exception as exc:  # noqa: BLE001 - broker down: the rows are safe, the sweep sends them later
                 logger.warning("Could not enqueue %s %s (%s); the sweep will send them", len(ids) - n, what, exc)
                 return
 
     transaction.on_commit(send)
-
-
-def emails_deliver(ids: Sequence[int]) -> None:
-    from portal.delivery.tasks import outbox_deliver_task
-
-    enqueue_each_on_commit(outbox_deliver_task, ids, what="email(s)")

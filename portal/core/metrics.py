@@ -23,9 +23,9 @@ from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
-from portal.delivery.models import OutboundEmail
-
 Sample = tuple[str, str, float, dict[str, str]]
+
+
 _providers: list[Callable[[], Iterable[Sample]]] = []
 
 
@@ -100,8 +100,3 @@ def delivery_gauges(model, *, channel: str) -> Iterable[Sample]:
 
 def _labels(channel: str, status: str) -> dict[str, str]:
     return {"channel": channel, "status": status}
-
-
-@gauges
-def email_gauges():
-    yield from delivery_gauges(OutboundEmail, channel="email")

@@ -1,12 +1,6 @@
 from django.shortcuts import redirect
 
-from portal.organisations.permissions import (
-    is_legal,
-    is_mfa_verified,
-    mark_mfa_verified,
-    mfa_next_step,
-    session_passed_mfa,
-)
+from portal.core.permissions import is_legal, is_mfa_verified, mark_mfa_verified, mfa_next_step, session_passed_mfa
 
 STAFF_PREFIXES = ("/staff/", "/admin/")
 
@@ -27,24 +21,3 @@ class MfaSessionMiddleware:
             if user.is_authenticated and (is_legal(user) or user.is_staff) and not is_mfa_verified(user):
                 return redirect(mfa_next_step(request))
         return self.get_response(request)
-
-
-class EvidenceIntegrityMiddleware:
-    """A view that asked for a stored evidence file that is missing or altered answers 503 with a clear page (JSON
-    under /api/) instead of a 500 or the file. The failure is recorded here if the view's transaction kept it from
-    being recorded when it was found (see portal.evidence.files)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_exception(self, request, exception):
-        from portal.core.views import evidence_unavailable
-        from portal.evidence.files import EvidenceIntegrityError, integrity_failure_record
-
-        if not isinstance(exception, EvidenceIntegrityError):
-            return None
-        integrity_failure_record(error=exception)
-        return evidence_unavailable(request, exception)

@@ -4,7 +4,7 @@ import time
 
 from django.core.cache import cache
 
-from portal.audit.services import client_ip
+from portal.core.clients import client_ip
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

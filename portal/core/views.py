@@ -7,6 +7,7 @@ first, then as a self-contained page without context processors or static files,
 
 import logging
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
@@ -71,7 +72,6 @@ def too_many_requests(request, exception=None):
 
 def evidence_unavailable(request, error) -> HttpResponse:
     """A stored evidence file was missing or altered (portal.evidence.files): 503, never its bytes."""
-    from django.conf import settings
 
     template = EVIDENCE_MISSING if error.missing else EVIDENCE_ALTERED
     message = template.format(support=settings.PORTAL_SUPPORT_EMAIL)

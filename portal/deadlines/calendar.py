@@ -24,6 +24,8 @@ from dateutil.easter import easter
 from django.conf import settings
 from django.db.models import Q
 
+from portal.deadlines.models import CalendarOverride
+
 # Why a day is closed (or a listed holiday open), as the business-calendar page explains it.
 PUBLIC_HOLIDAY = "public holiday"
 SINGLE_DATE = "single-date override"
@@ -98,7 +100,6 @@ class _Overrides:
 
 def _overrides(first: dt.date, last: dt.date) -> _Overrides:
     """The single-date overrides in [first, last] and every yearly rule, in one query."""
-    from portal.deadlines.models import CalendarOverride
 
     rows = CalendarOverride.objects.filter(
         Q(date__range=(first, last)) | Q(recurrence=CalendarOverride.Recurrence.YEARLY)

@@ -2,10 +2,13 @@
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+from portal.core.permissions import has_mfa, is_legal
 
 PRODID = "-//Trust Portal//Obligation register//EN"
 FEED_SALT = "dpa.obligations-ics"
@@ -22,9 +25,6 @@ def obligations_feed_token(user) -> str:
 
 def obligations_feed_user(token: str):
     """The legal user a calendar subscription link belongs to, or None (tampered, revoked, no longer legal)."""
-    from django.contrib.auth import get_user_model
-
-    from portal.organisations.permissions import has_mfa, is_legal
 
     try:
         payload = signing.loads(token, salt=FEED_SALT)

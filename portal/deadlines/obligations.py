@@ -15,13 +15,12 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dpa.breaches.models import BreachNotification
 from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
+from portal.core.permissions import LEGAL_GROUP
 from portal.deadlines.calendar import add_business_days, end_of_local_day, local_date
 from portal.deadlines.models import Obligation, ObligationReminder
 from portal.delivery.outbox import email_queue
-from portal.organisations.permissions import LEGAL_GROUP
 
 BREACH_NOTICE_WINDOW = dt.timedelta(hours=48)
 BUSINESS_DAY_RULES = {
@@ -205,7 +204,8 @@ def obligation_remind(*, obligation_id: int, now: dt.datetime | None = None) -> 
         done = set(obligation.reminders.values_list("stage", flat=True))
         notification = None
         if obligation.kind == Obligation.Kind.BREACH_NOTIFICATION:
-            notification = BreachNotification.objects.filter(obligation=obligation).select_related("incident").first()
+            # The breach register links its notification to this obligation (reverse one-to-one, none if unlinked).
+            notification = getattr(obligation, "breach_notification", None)
         staff = None
         for stage in obligation_stages_due(obligation, now=now):
             if stage in done:

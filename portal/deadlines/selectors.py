@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.deadlines.models import Obligation, ObligationReminder
+from portal.deadlines.obligations import REMINDER_STAGES
 
 DUE_SOON = dt.timedelta(days=2)
 REMINDER_HORIZON = dt.timedelta(hours=24)
@@ -12,7 +13,6 @@ REMINDER_HORIZON = dt.timedelta(hours=24)
 
 def obligations_needing_reminders(*, now: dt.datetime | None = None) -> QuerySet[Obligation]:
     """Open obligations with a reminder stage due and not yet recorded: one query, empty on most beat ticks."""
-    from portal.deadlines.obligations import REMINDER_STAGES
 
     now = now or timezone.now()
     # Stages are nested (24h ⊂ 12h ⊂ …), so "stages due" is a count compared with the stages recorded.

@@ -3,9 +3,9 @@ import datetime as dt
 from django.db.models import Count, Q
 from django.urls import reverse
 
+from portal.core.panels import alert
 from portal.deadlines.models import Obligation
 from portal.deadlines.selectors import DUE_SOON
-from portal.staff.panels import alert
 
 ROWS = 5
 

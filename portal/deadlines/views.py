@@ -11,13 +11,13 @@ from portal.audit.services import audit_record
 from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
+from portal.core.permissions import legal_required
+from portal.core.tables import Table, valid_filters
 from portal.deadlines.forms import ObligationCompleteForm, ObligationFilterForm, ObligationForm
 from portal.deadlines.ics import obligations_feed_token, obligations_feed_user, obligations_ics
 from portal.deadlines.models import Obligation
 from portal.deadlines.obligations import obligation_complete, obligation_create
 from portal.deadlines.selectors import DUE_SOON, obligation_counts, obligation_register
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table, valid_filters
 
 BREACH_COMPLETES_WHEN_DELIVERED = (
     "A breach notification completes when its email is delivered: send it from its incident."

@@ -4,12 +4,12 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from portal.core.permissions import legal_required
+from portal.core.tables import Table
 from portal.deadlines.calendar import add_business_days, calendar_days, local_date
 from portal.deadlines.forms_calendar import CalendarOverrideForm
 from portal.deadlines.models import CalendarOverride
 from portal.deadlines.services import calendar_override_add, calendar_override_remove
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table
 
 CALENDAR_COLUMNS = {"date": ("date",), "kind": ("kind", "date")}
 

@@ -5,13 +5,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from portal.core.errors import ApplicationError
+from portal.core.permissions import legal_required
 from portal.core.redirects import safe_next
+from portal.core.tables import Table, valid_filters
 from portal.delivery.forms import OutboxFilterForm
 from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import outbox_retry
 from portal.delivery.selectors import outbox_emails
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table, valid_filters
 
 OUTBOX_COLUMNS = {
     "created": ("created_at",),

@@ -13,6 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.conf import settings
 
 KEY_FILE = "signing-key.pem"
 CERT_FILE = "signing-cert.pem"
@@ -148,8 +149,6 @@ def make_demo_signing(directory: Path | str, *, processor: str | None = None) ->
     if all(path.exists() for path in paths.values()):
         return DemoSigning(directory=directory, created=False, **paths)
     if processor is None:
-        from django.conf import settings
-
         processor = settings.PORTAL_PROCESSOR_NAME
     directory.mkdir(parents=True, exist_ok=True)
     ca = make_ca(processor=processor)

@@ -4,8 +4,8 @@ when their bytes still match the SHA-256 recorded when they were stored.
 `open_verified` reads the file once, hashing it in chunks into a spooled temporary file, and returns that copy: what
 is served is exactly what was hashed, never a second read of a file that may have changed in between. A changed or
 missing file raises `EvidenceIntegrityError` after an `evidence.integrity_failed` audit row is committed and the
-legal lead is emailed (once per file per day); `portal.core.middleware.EvidenceIntegrityMiddleware` answers the request
-with a 503 page.
+legal lead is emailed (once per file per day); `EvidenceIntegrityMiddleware` (portal.evidence.middleware)
+answers the request with a 503 page.
 
 The audit row must outlive the caller's transaction. Requests are not atomic (ATOMIC_REQUESTS is off), so a
 download records the failure at once, in its own committed transaction. Called inside a transaction, the failure is

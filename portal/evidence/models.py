@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from portal.audit.models import AppendOnlyError, AppendOnlyQuerySet
 
@@ -63,7 +64,6 @@ class IssuedReport(models.Model):
     @property
     def description(self) -> str:
         """What the verification page says about a file with this hash."""
-        from django.utils import timezone
 
         kind = self.get_kind_display()
         at = timezone.localtime(self.issued_at)

@@ -29,8 +29,8 @@ logger = logging.getLogger(__name__)
 
 def html_to_pdf(html: str) -> bytes:
     """Render a report with WeasyPrint. Its CSS is inline: nothing may be fetched (no network, no local files)."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    from weasyprint import HTML  # noqa: PLC0415 - WeasyPrint loads only when it is used
+    from weasyprint.urls import URLFetcher  # noqa: PLC0415 - WeasyPrint loads only when it is used
 
     class RefuseAll(URLFetcher):
         def fetch(self, url, headers=None):
@@ -41,8 +41,8 @@ def html_to_pdf(html: str) -> bytes:
 
 def pdf_is_signed(content: bytes) -> bool:
     """The PDF carries at least one embedded (PAdES) signature."""
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.pdf_utils.misc import PdfError  # noqa: PLC0415 - pyHanko loads only when it is used
+    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415 - pyHanko loads only when it is used
 
     try:
         return bool(PdfFileReader(io.BytesIO(content), strict=False).embedded_signatures)

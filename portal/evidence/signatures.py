@@ -86,8 +86,8 @@ class PdfVerification:
 
 def open_pdf(data: bytes):
     """A pyHanko reader for `data`, or UnusablePdf saying why not."""
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.pdf_utils.misc import PdfError  # noqa: PLC0415 - pyHanko loads only when it is used
+    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415 - pyHanko loads only when it is used
 
     if not data:
         raise UnusablePdf("The file is empty.")
@@ -133,7 +133,7 @@ def _material():
 
 
 def _check(sig, material) -> SignatureFacts:
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import validate_pdf_signature  # noqa: PLC0415 - pyHanko loads only when it is used
 
     try:
         status = signing.run_outside_event_loop(
@@ -184,8 +184,8 @@ def _modified(status) -> tuple[bool, str]:
     """Changed after signing, and how. Unchanged: the signature covers the whole file, or only validation info
     (DSS, document timestamps: PAdES B-LT/LTA) was added in later revisions. Anything else, bytes appended
     without forming a revision included, is a change: the file is not the one that was signed."""
-    from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko.sign.diff_analysis import ModificationLevel  # noqa: PLC0415 - pyHanko loads only when it is used
+    from pyhanko.sign.validation.status import SignatureCoverageLevel  # noqa: PLC0415 - pyHanko loads only when it is used
 
     level = status.modification_level
     name = MODIFICATIONS.get(level.name, "other") if level is not None else "unknown"

@@ -23,8 +23,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
 from portal.core.errors import ApplicationError
+from portal.evidence.demo import CERT_FILE, CHAIN_FILE, KEY_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +93,6 @@ def signing_config() -> SigningConfig | None:
 
 
 def _demo_config(directory: Path) -> SigningConfig | None:
-    from portal.evidence.demo import CERT_FILE, CHAIN_FILE, KEY_FILE
-
     paths = [directory / name for name in (KEY_FILE, CERT_FILE, CHAIN_FILE)]
     if not all(p.exists() for p in paths):
         return None
@@ -137,11 +137,11 @@ def _read(path: str, what: str) -> bytes:
 
 
 def load_material(config: SigningConfig) -> SigningMaterial:
-    from asn1crypto import keys
-    from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives import serialization
-    from pyhanko.sign.signers import SimpleSigner
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
+    from asn1crypto import keys  # noqa: PLC0415 - asn1crypto loads only when it is used
+    from asn1crypto import x509 as asn1_x509  # noqa: PLC0415 - asn1crypto loads only when it is used
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - cryptography loads only when it is used
+    from pyhanko.sign.signers import SimpleSigner  # noqa: PLC0415 - pyHanko loads only when it is used
+    from pyhanko_certvalidator.registry import SimpleCertificateStore  # noqa: PLC0415 - pyHanko loads only when it is used
 
     if config.key.lower().endswith(PKCS12_SUFFIXES):
         key, cert, bundled = _load_pkcs12(config)
@@ -180,7 +180,7 @@ def _passphrase(config: SigningConfig) -> bytes | None:
 
 
 def _load_pkcs12(config: SigningConfig):
-    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: PLC0415 - cryptography loads only when it is used
 
     data = _read(config.key, "PORTAL_SIGNING_KEY")
     try:
@@ -200,7 +200,7 @@ def _load_pkcs12(config: SigningConfig):
 
 
 def _load_pem_key(config: SigningConfig):
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - cryptography loads only when it is used
 
     data = _read(config.key, "PORTAL_SIGNING_KEY")
     try:
@@ -230,7 +230,7 @@ def _load_pem_cert(config: SigningConfig):
 
 
 def _load_pem_certs(path: str, what: str) -> list:
-    from cryptography import x509
+    from cryptography import x509  # noqa: PLC0415 - cryptography loads only when it is used
 
     data = _read(path, what)
     try:
@@ -270,8 +270,8 @@ def is_ours(cert, material: SigningMaterial | None) -> bool:
 
 
 def _tsa_certs() -> list:
-    from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives import serialization
+    from asn1crypto import x509 as asn1_x509  # noqa: PLC0415 - asn1crypto loads only when it is used
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - cryptography loads only when it is used
 
     paths = [p for p in settings.PORTAL_TSA_CHAIN if p]
     certs = [c for path in paths for c in _load_pem_certs(path, "PORTAL_TSA_CHAIN file")]
@@ -281,7 +281,7 @@ def _tsa_certs() -> list:
 def validation_context(material: SigningMaterial | None = None, *, for_signing: bool = False):
     """Trust anchors: our chain's roots (and the TSA's, PORTAL_TSA_CHAIN). Verification works offline
     (soft-fail on revocation); signing B-LT fetches revocation information and insists on it."""
-    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator import ValidationContext  # noqa: PLC0415 - pyHanko loads only when it is used
 
     material = material if material is not None else signing_material()
     tsa = _tsa_certs()
@@ -301,7 +301,7 @@ def timestamper():
     """The RFC 3161 client for PORTAL_TSA_URL, or None (no timestamps). Tests replace this function."""
     if not settings.PORTAL_TSA_URL:
         return None
-    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper  # noqa: PLC0415 - pyHanko loads only when it is used
 
     return RequestsHTTPTimeStamper(settings.PORTAL_TSA_URL, timeout=settings.PORTAL_TSA_TIMEOUT_SECONDS)
 
@@ -330,8 +330,8 @@ def sign_pdf(data: bytes, *, reason: str, certify: bool = False, location: str =
 def _sign_pdf(
     data: bytes, material: SigningMaterial, *, reason: str, certify: bool, location: str, tsa, long_term: bool
 ) -> bytes:
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415 - pyHanko loads only when it is used
+    from pyhanko.sign import fields, signers  # noqa: PLC0415 - pyHanko loads only when it is used
 
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     meta = signers.PdfSignatureMetadata(
@@ -351,7 +351,7 @@ def _sign_pdf(
 
 
 def _new_field_name(writer) -> str:
-    from pyhanko.sign.fields import enumerate_sig_fields
+    from pyhanko.sign.fields import enumerate_sig_fields  # noqa: PLC0415 - pyHanko loads only when it is used
 
     taken = {name for name, _value, _ref in enumerate_sig_fields(writer)}
     return next(f"{FIELD_PREFIX}{n}" for n in range(1, len(taken) + 2) if f"{FIELD_PREFIX}{n}" not in taken)
@@ -375,8 +375,7 @@ def sign_data(data: bytes) -> bytes | None:
     material = signing_material()
     if material is None:
         return None
-    from django.utils import timezone
-    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes  # noqa: PLC0415 - pyHanko loads only when it is used
 
     coro = material.signer.async_sign_general_data(
         data,
@@ -395,8 +394,8 @@ def sign_data(data: bytes) -> bytes | None:
 
 def verify_data(data: bytes, signature: bytes) -> DataVerification:
     """Check a `sign_data` signature: intact over `data`, by a certificate chaining to our trust anchors."""
-    from asn1crypto import cms
-    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+    from asn1crypto import cms  # noqa: PLC0415 - asn1crypto loads only when it is used
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms  # noqa: PLC0415 - pyHanko loads only when it is used
 
     try:
         content_info = cms.ContentInfo.load(signature)

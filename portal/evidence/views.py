@@ -2,9 +2,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 
+from portal.core.permissions import legal_required
 from portal.evidence.models import IssuedReport
 from portal.evidence.reports import KIND_PERMISSIONS, issued_report_content
-from portal.organisations.permissions import legal_required
 
 
 def issued_report_response(report, content: bytes, filename: str) -> HttpResponse:

@@ -5,7 +5,7 @@ from allauth import app_settings as allauth_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import PermissionDenied
 
-from portal.audit.services import client_ip
+from portal.core.clients import client_ip
 from portal.delivery.outbox import email_queue_raw
 
 

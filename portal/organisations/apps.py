@@ -10,3 +10,12 @@ class OrganisationsConfig(AppConfig):
 
     def ready(self):
         from portal.organisations import receivers  # noqa: F401  (revokes tokens on password change, MFA removal)
+
+    def load_demo(self):
+        from portal.organisations import demo
+
+        logins = demo.load()
+        return [
+            f"Logins (password for all: {demo.DEMO_PASSWORD}):",
+            *(f"  {email:32} {what}" for email, what in logins),
+        ]

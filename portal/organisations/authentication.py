@@ -7,8 +7,8 @@ from knox.auth import TokenAuthentication
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS
 
-from portal.audit.services import client_ip
-from portal.organisations.permissions import is_legal, mark_mfa_verified
+from portal.core.clients import client_ip
+from portal.core.permissions import is_legal, mark_mfa_verified
 from portal.organisations.tokens import api_token_problem, api_token_revoke, api_token_touch
 
 # DRF's old tokens were 40 hex characters stored in plain text; they were invalidated when tokens became hashed.

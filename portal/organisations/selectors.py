@@ -1,6 +1,9 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 from django.http import Http404
 
+from portal.core.permissions import LEGAL_GROUP
 from portal.organisations.models import Membership, Organisation
 
 
@@ -28,3 +31,11 @@ def organisation_members(organisation: Organisation) -> QuerySet[Membership]:
 
 def staff_organisations() -> QuerySet[Organisation]:
     return Organisation.objects.annotate(member_count=Count("memberships")).order_by("name")
+
+
+def legal_recipients() -> list[str]:
+    emails = set(
+        get_user_model().objects.filter(groups__name=LEGAL_GROUP, is_active=True).values_list("email", flat=True)
+    )
+    emails.add(settings.PORTAL_LEGAL_LEAD_EMAIL)
+    return sorted(e.lower() for e in emails if e)

@@ -18,8 +18,8 @@ from django.utils.crypto import salted_hmac
 
 from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
+from portal.core.permissions import is_legal, is_staff_verified
 from portal.organisations.models import ApiToken
-from portal.organisations.permissions import is_legal, is_staff_verified
 
 FINGERPRINT_SALT = "portal.core.api-token.password"
 TOKEN_NAME_REQUIRED = "Give the token a name, e.g. the script or system that will use it."

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -59,7 +60,6 @@ def _extra_sections(request, membership) -> list[dict]:
     `label` with either `html` or a `text` linking to `href` (`attention` marks it). The portal stays
     ignorant of the apps' models.
     """
-    from django.apps import apps
 
     sections = []
     for config in apps.get_app_configs():

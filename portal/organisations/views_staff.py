@@ -1,13 +1,13 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
+from portal.core.permissions import legal_required
+from portal.core.tables import Table
 from portal.organisations.filters import OrganisationFilter
 from portal.organisations.forms import TierForm
 from portal.organisations.models import Organisation
-from portal.organisations.permissions import legal_required
 from portal.organisations.selectors import organisation_members, staff_organisations
 from portal.organisations.services import organisation_update
-from portal.staff.tables import Table
 
 ORGANISATION_COLUMNS = {"name": ("name",), "tier": ("tier", "name"), "members": ("member_count", "name")}
 

@@ -9,12 +9,12 @@ from django.views.decorators.http import require_POST
 
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
+from portal.core.permissions import is_legal, legal_required
 from portal.core.redirects import safe_next
+from portal.core.tables import Table, valid_filters
 from portal.organisations import tokens as token_services
 from portal.organisations.forms import ApiTokenFilterForm, ApiTokenForm
 from portal.organisations.models import ApiToken
-from portal.organisations.permissions import is_legal, legal_required
-from portal.staff.tables import Table, valid_filters
 
 TOKEN_COLUMNS = {
     "owner": ("user__email", "created"),

@@ -2,7 +2,7 @@ from django.apps import apps
 from django.shortcuts import render
 from django.utils import timezone
 
-from portal.organisations.permissions import legal_required
+from portal.core.permissions import legal_required
 
 
 @legal_required()

@@ -9,11 +9,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.audit.services import client_ip
 from portal.core.api_schema import ERROR_SCHEMA
+from portal.core.clients import client_ip
+from portal.core.permissions import IsLegalStaff
 from portal.core.serializers import PortalModelSerializer, PortalSerializer, TextField
 from portal.organisations.models import Organisation
-from portal.organisations.permissions import IsLegalStaff
 from portal.trust.models import AccessRequest, GrantLevel
 from portal.trust.selectors import access_queue, access_requests_for_user, current_nda, documents_for
 from portal.trust.services import access_request_approve, access_request_deny, access_request_submit

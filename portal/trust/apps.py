@@ -15,6 +15,9 @@ class TrustConfig(AppConfig):
         (33, "Trust documents", "staff_documents"),
     )
 
+    def ready(self):
+        from portal.trust import evidence  # noqa: F401  (trust document files join the integrity sweep)
+
     def staff_panels(self, request):
         from django.utils import timezone
 

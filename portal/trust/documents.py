@@ -2,6 +2,7 @@
 (every download audited; NDA-level PDFs stamped with the downloader's email and the date)."""
 
 import hashlib
+import io
 import re
 import unicodedata
 
@@ -11,11 +12,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from dpa.signing.evidence import document_file_label
 from portal.audit.services import Actor, audit_record
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import local_date
 from portal.evidence.files import open_verified
+from portal.trust.evidence import document_file_label
 from portal.trust.models import AccessLevel, TrustDocument, TrustDocumentVersion
 from portal.trust.selectors import active_access_for, user_can_open
 from portal.trust.stamping import stamp_pdf
@@ -50,9 +51,7 @@ def _read_checked(upload) -> bytes:
     if not data.startswith(b"%PDF-"):
         raise ApplicationError(NOT_PDF, field="file")
     try:
-        import io
-
-        from pypdf import PdfReader
+        from pypdf import PdfReader  # noqa: PLC0415 - pypdf loads only when it is used
 
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted or len(reader.pages) == 0:

@@ -1,10 +1,12 @@
 """Reads for trust-portal access: who may open what, the staff queue, due follow-ups."""
 
-from django.db.models import QuerySet
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from portal.core.permissions import is_staff_verified
 from portal.organisations.models import Membership, Organisation
-from portal.organisations.permissions import is_staff_verified
 from portal.trust.models import AccessLevel, AccessRequest, GrantLevel, NdaVersion, TrustDocument
 
 LEVELS = tuple(AccessLevel.values)
@@ -92,8 +94,6 @@ def access_queue(*, filters: dict | None = None) -> QuerySet[AccessRequest]:
     if status != "all":
         qs = qs.filter(status=status)
     if filters.get("q"):
-        from django.db.models import Q
-
         q = filters["q"]
         qs = qs.filter(Q(user__email__icontains=q) | Q(company__icontains=q))
     if filters.get("tier"):
@@ -124,8 +124,6 @@ def requests_to_escalate(now=None) -> QuerySet[AccessRequest]:
 
 
 def grants_to_warn(now=None, *, days: int) -> QuerySet[AccessRequest]:
-    from datetime import timedelta
-
     now = now or timezone.now()
     return AccessRequest.objects.filter(
         status=AccessRequest.Status.APPROVED,

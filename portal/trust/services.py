@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from portal.audit.services import Actor, audit_record
 from portal.core.errors import ApplicationError
+from portal.core.permissions import LEGAL_GROUP
 from portal.deadlines.calendar import add_business_days, end_of_local_day, local_date, start_of_local_day
 from portal.delivery.outbox import email_queue
 from portal.organisations.models import Membership, Organisation
-from portal.organisations.permissions import LEGAL_GROUP
 from portal.trust.models import AccessRequest, AutoApprovalRule, GrantLevel, NdaVersion
 from portal.trust.selectors import current_nda
 

@@ -3,7 +3,7 @@ import datetime as dt
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from portal.staff.panels import alert
+from portal.core.panels import alert
 from portal.trust.models import AccessRequest
 
 ROWS = 5

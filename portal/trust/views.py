@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
-from portal.audit.services import client_ip
+from portal.core.clients import client_ip
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
 from portal.trust.documents import document_download

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
+from portal.core.permissions import legal_required
+from portal.core.tables import Table, valid_filters
 from portal.deadlines.calendar import local_date
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table, valid_filters
 from portal.trust.documents import document_create, document_replace, document_retire, document_update
 from portal.trust.filters import DocumentFilter
 from portal.trust.forms import (

@@ -20,14 +20,11 @@ class ChangesConfig(AppConfig):
         on_email_delivered("changes.SubprocessorChange")(notice_delivered)
 
     def staff_panels(self, request):
-        from subprocessors.changes.staff_panels import staff_panels
+        from django.utils import timezone
 
-        return staff_panels(request)
+        from subprocessors.changes.staff_panels import webhooks_panel
 
-    def organisation_sections(self, request, membership):
-        from subprocessors.changes.organisation import organisation_sections
-
-        return organisation_sections(request, membership)
+        return [webhooks_panel(timezone.now())]
 
     def load_demo(self):
         from subprocessors.changes.demo import load_demo

@@ -2,10 +2,11 @@
 
 from django.utils import timezone
 
-from portal.organisations.models import Membership, Organisation
 from subprocessors.changes.models import SubprocessorChange
+from subprocessors.changes.services import change_announce, change_create
 from subprocessors.changes.windows import earliest_effective_date
 from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.services import subprocessor_create
 
 PROPOSED = {
     "name": "Nordlicht Inference GmbH",
@@ -27,10 +28,6 @@ PROPOSED = {
 
 
 def load_demo() -> None:
-    from subprocessors.changes.services import change_announce, change_create
-    from subprocessors.listing.services import subprocessor_create
-    from subprocessors.objections.services import objection_create, objection_message_post
-
     if SubprocessorChange.objects.exists():
         return
     actor = None
@@ -46,19 +43,3 @@ def load_demo() -> None:
         actor=actor,
     )
     change_announce(change=change, effective_date=None, actor=actor, now=now)
-    org = Organisation.objects.filter(tier=Organisation.Tier.ENTERPRISE).order_by("name").first()
-    member = Membership.objects.filter(organisation=org).select_related("user").order_by("role").first()
-    if member is not None:
-        objection = objection_create(
-            change=change,
-            organisation=org,
-            grounds="Our hospital contracts require a transfer impact assessment for every new AI provider; "
-            "please share Nordlicht's technical and organisational measures before it is engaged.",
-            actor=member.user,
-        )
-        objection_message_post(
-            objection=objection,
-            body="We will share the TOMs and the audit report this week.",
-            actor=None,
-            from_staff=True,
-        )

@@ -5,15 +5,17 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
-from portal.core.enqueue import enqueue_each_on_commit
+from portal.core.enqueue import enqueue_each_on_commit, task
 
 logger = logging.getLogger(__name__)
 
+WEBHOOK_DELIVER = "subprocessors.changes.tasks.webhook_deliver_task"
+FANOUT = "subprocessors.changes.tasks.change_fanout_task"
+NOTICE_PROOF = "subprocessors.changes.tasks.notice_proof_issue_task"
+
 
 def webhook_deliveries_deliver(ids: Sequence[int]) -> None:
-    from subprocessors.changes.tasks import webhook_deliver_task
-
-    enqueue_each_on_commit(webhook_deliver_task, ids, what="webhook deliveries")
+    enqueue_each_on_commit(WEBHOOK_DELIVER, ids, what="webhook deliveries")
 
 
 def change_fanout(change_id: int, notice: str) -> None:
@@ -21,10 +23,8 @@ def change_fanout(change_id: int, notice: str) -> None:
     in the database and the beat sweep resumes it."""
 
     def send():
-        from subprocessors.changes.tasks import change_fanout_task
-
         try:
-            change_fanout_task.delay(change_id, notice)
+            task(FANOUT).delay(change_id, notice)
         except Exception as exc:  # noqa: BLE001 - broker down: the sweep resumes the fan-out from the database
             logger.warning("Could not enqueue fan-out of change %s (%r); the sweep resumes it", change_id, exc)
 
@@ -34,10 +34,9 @@ def change_fanout(change_id: int, notice: str) -> None:
 def notice_proof_prepare(change_id: int, user_id: int) -> bool:
     """Have a worker issue the proof-of-notice report of a large change. Nothing is written before, so there is no
     commit to wait for; False when the broker cannot be reached (the person asking is told to try again)."""
-    from subprocessors.changes.tasks import notice_proof_issue_task
 
     try:
-        notice_proof_issue_task.delay(change_id, user_id)
+        task(NOTICE_PROOF).delay(change_id, user_id)
     except Exception as exc:  # noqa: BLE001 - broker down: nothing was recorded, the request can be repeated
         logger.warning("Could not enqueue the proof-of-notice report of change %s (%r)", change_id, exc)
         return False

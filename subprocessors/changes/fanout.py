@@ -23,8 +23,10 @@ from django.utils import timezone
 from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import EmailDraft, email_queue_many, render_email
 from portal.organisations.models import Membership, Organisation
-from subprocessors.changes.models import ChangeRecipient, RecipientOrganisation, SubprocessorChange, Subscriber
-from subprocessors.changes.subscriptions import subscriber_unsubscribe_url
+from subprocessors.changes.models import ChangeRecipient, RecipientOrganisation, SubprocessorChange
+from subprocessors.changes.webhooks import webhook_deliveries_create
+from subprocessors.listing.models import Subscriber
+from subprocessors.listing.subscriptions import subscriber_unsubscribe_url
 
 NOTICES = ("announce", "postpone", "withdraw")
 # OutboundEmail.template of the emails that tell a recipient about the change (the 10-business-day rule counts
@@ -98,7 +100,6 @@ def change_recipients_record(*, change: SubprocessorChange) -> int:
     Idempotent. A postponement clears `recipients_recorded_at`, so this runs again: addresses that are new since
     get a row, rows whose address now serves more get their role and organisations updated, nobody is removed.
     Returns the number of new rows."""
-    from subprocessors.changes.webhooks import webhook_deliveries_create
 
     if change.recipients_recorded_at is not None:
         return 0

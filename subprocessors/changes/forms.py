@@ -7,10 +7,11 @@ from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.windows import earliest_effective_date
 from subprocessors.listing.forms_staff import SubprocessorForm
 from subprocessors.listing.models import Subprocessor
-from subprocessors.objections.models import Objection
-from subprocessors.objections.services import GROUNDS_MIN_LENGTH
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+NEEDS_EXISTING = (SubprocessorChange.Kind.REMOVE, SubprocessorChange.Kind.MODIFY)
 
 
 class ChangeForm(PortalForm):
@@ -48,9 +49,6 @@ class ChangeForm(PortalForm):
     def creates_subprocessor(self) -> bool:
         """An addition or replacement without a chosen row: the proposed row is created with the change."""
         return self.cleaned_data.get("kind") not in NEEDS_EXISTING and not self.cleaned_data.get("subprocessor")
-
-
-NEEDS_EXISTING = (SubprocessorChange.Kind.REMOVE, SubprocessorChange.Kind.MODIFY)
 
 
 class NewSubprocessorForm(SubprocessorForm):
@@ -129,36 +127,6 @@ class WithdrawForm(PortalForm):
         label="Why is the change withdrawn?",
         help_text="Sent to everyone notified.",
     )
-
-
-class ObjectionForm(PortalForm):
-    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), empty_label=None)
-    grounds = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}),
-        label="Data-protection grounds",
-        min_length=GROUNDS_MIN_LENGTH,
-        help_text=f"Why this change affects the protection of personal data you control (at least "
-        f"{GROUNDS_MIN_LENGTH} characters).",
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Objections come with the enterprise plan's signed DPA (SPEC: who uses it); the service refuses others too.
-        self.fields["organisation"].queryset = Organisation.objects.filter(
-            memberships__user=user, tier=Organisation.Tier.ENTERPRISE
-        ).order_by("name")
-        self.fields["organisation"].to_field_name = "public_id"
-
-
-class MessageForm(PortalForm):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Message")
-
-
-class ObjectionStatusForm(PortalForm):
-    status = forms.ChoiceField(
-        choices=[(s, label) for s, label in Objection.Status.choices if s != Objection.Status.RECEIVED]
-    )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Note to the customer")
 
 
 class WebhookForm(PortalForm):

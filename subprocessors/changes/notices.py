@@ -25,8 +25,12 @@ from portal.core.errors import ApplicationError
 from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import email_enqueue_many, email_queue
 from portal.organisations.models import Organisation
+from portal.organisations.selectors import legal_recipients
 from subprocessors.changes import enqueue
-from subprocessors.changes.models import ChangeRecipient, RecipientOrganisation, SubprocessorChange
+from subprocessors.changes.fanout import NOTICE_TEMPLATES, alternate_notice_create
+from subprocessors.changes.models import CHANGE_FIELDS, ChangeRecipient, RecipientOrganisation, SubprocessorChange
+from subprocessors.changes.selectors import notice_gap_links, notice_gaps_for
+from subprocessors.changes.webhooks import webhook_deliveries_create
 from subprocessors.changes.windows import KINDS_NEEDING_NOTICE, earliest_effective_date, notice_deadline
 from subprocessors.listing.cache import invalidate_public_list
 
@@ -48,7 +52,6 @@ POSTPONE_FIELDS = ["status", "effective_date", "notice_deadline_at", "held_at"]
 
 def notice_delivered(email: OutboundEmail) -> None:
     """Delivery event for emails about a change: the first delivery of a notice to an address (idempotent)."""
-    from subprocessors.changes.fanout import NOTICE_TEMPLATES
 
     if email.template not in NOTICE_TEMPLATES or not email.sent_at or not email.ref_id.isdigit():
         return
@@ -82,7 +85,6 @@ def change_notice_complete(change: SubprocessorChange) -> bool:
     """Every enterprise organisation among the change's recipients had a notice delivered to one of its addresses
     before the notice deadline of the current date. Only additions and replacements need it. The caller holds
     the change's lock and has stored its deadline."""
-    from subprocessors.changes.selectors import notice_gap_links
 
     if change.kind not in KINDS_NEEDING_NOTICE:
         return True
@@ -95,9 +97,6 @@ def change_hold(*, change: SubprocessorChange, now: dt.datetime) -> None:
     """The date came with the notice incomplete: hold the change, record why, tell legal staff and webhooks.
 
     The caller holds the change's lock and checked it is announced."""
-    from subprocessors.changes.selectors import notice_gaps_for
-    from subprocessors.changes.webhooks import webhook_deliveries_create
-    from subprocessors.objections.services import legal_recipients
 
     listed, counts = notice_gaps_for(change_ids=[change.pk], per_change=100)
     missing = sorted({link.organisation.name for link in listed.get(change.pk, [])})
@@ -145,8 +144,6 @@ def change_postpone(
     """Move an announced or held change to a later date, at least 10 business days away for an addition or a
     replacement, and notify everyone again (new customers since the announcement included). The objection
     window runs to the new date."""
-    from subprocessors.changes.services import CHANGE_FIELDS
-    from subprocessors.changes.webhooks import webhook_deliveries_create
 
     now = now or timezone.now()
     change = (
@@ -208,7 +205,6 @@ def change_notice_alternate(
 ) -> ChangeRecipient:
     """Send the notice, as it stands now, to another address of an organisation whose contact keeps failing.
     The address then counts for that organisation like its privacy contact."""
-    from subprocessors.changes.fanout import alternate_notice_create
 
     change = (
         SubprocessorChange.objects.select_for_update(of=("self",))

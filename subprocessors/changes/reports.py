@@ -12,6 +12,7 @@ from portal.deadlines.calendar import local_date
 from portal.evidence.models import IssuedReport
 from portal.evidence.reports import html_to_pdf, report_issue
 from portal.evidence.signing import sign_pdf
+from subprocessors.changes.enqueue import notice_proof_prepare
 from subprocessors.changes.models import ChangeRecipient, SubprocessorChange
 from subprocessors.changes.selectors import (
     change_notice_counts,
@@ -110,7 +111,6 @@ def notice_proof_prepared_in_background(*, change: SubprocessorChange) -> bool:
 
 def notice_proof_queue(*, change: SubprocessorChange, actor) -> None:
     """Have a worker issue the report of a large change; it appears on the notice page when ready."""
-    from subprocessors.changes.enqueue import notice_proof_prepare
 
     if change.announced_at is None:
         raise ApplicationError(CHANGE_NOT_ANNOUNCED_FOR_REPORT)

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from portal.organisations.models import Organisation
@@ -12,7 +12,6 @@ from subprocessors.changes.models import (
     WebhookDelivery,
 )
 from subprocessors.changes.windows import KINDS_NEEDING_NOTICE
-from subprocessors.objections.models import Objection
 
 PUBLIC_STATUSES = (
     SubprocessorChange.Status.ANNOUNCED,
@@ -28,7 +27,7 @@ PENDING_STATUSES = (SubprocessorChange.Status.ANNOUNCED, SubprocessorChange.Stat
 _EMAIL_FIELDS = ("status", "sent_at", "created_at", "updated_at", "last_error", "attempts", "message_id")
 
 
-def _with_parties(qs: QuerySet) -> QuerySet:
+def with_parties(qs: QuerySet) -> QuerySet:
     return qs.select_related("subprocessor", "replaces")
 
 
@@ -42,7 +41,7 @@ def changes_due(*, day: dt.date) -> QuerySet[SubprocessorChange]:
 def upcoming_changes() -> list[SubprocessorChange]:
     """Announced and held changes not yet effective, soonest first (the public page's "Upcoming changes")."""
     return list(
-        _with_parties(SubprocessorChange.objects.filter(status__in=PENDING_STATUSES)).order_by("effective_date", "id")
+        with_parties(SubprocessorChange.objects.filter(status__in=PENDING_STATUSES)).order_by("effective_date", "id")
     )
 
 
@@ -118,7 +117,7 @@ def change_notice_gap_organisations(*, change: SubprocessorChange) -> QuerySet[O
 
 
 def public_changes(*, status: str | None = None) -> QuerySet[SubprocessorChange]:
-    qs = _with_parties(SubprocessorChange.objects.filter(status__in=PUBLIC_STATUSES))
+    qs = with_parties(SubprocessorChange.objects.filter(status__in=PUBLIC_STATUSES))
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-effective_date", "-id")
@@ -127,7 +126,7 @@ def public_changes(*, status: str | None = None) -> QuerySet[SubprocessorChange]
 def staff_changes() -> QuerySet[SubprocessorChange]:
     """Every change with its objection counts; the staff list filters and sorts it further."""
     open_q = Q(objections__status__in=("received", "in_consultation"))
-    qs = _with_parties(SubprocessorChange.objects.all()).annotate(
+    qs = with_parties(SubprocessorChange.objects.all()).annotate(
         objection_count=Count("objections", distinct=True),
         open_objection_count=Count("objections", filter=open_q, distinct=True),
     )
@@ -213,19 +212,6 @@ def webhook_deliveries(*, organisation) -> QuerySet[WebhookDelivery]:
         WebhookDelivery.objects.filter(webhook__organisation=organisation)
         .select_related("webhook")
         .order_by("-created_at", "-id")
-    )
-
-
-def upcoming_changes_for_organisation(*, organisation) -> list[SubprocessorChange]:
-    """Announced or held, not yet effective changes with `org_objections`: this organisation's objections, newest
-    first.
-
-    Two queries whatever the number of changes or objections."""
-    mine = Objection.objects.filter(organisation=organisation).order_by("-created_at", "-id")
-    return list(
-        _with_parties(SubprocessorChange.objects.filter(status__in=PENDING_STATUSES))
-        .prefetch_related(Prefetch("objections", queryset=mine, to_attr="org_objections"))
-        .order_by("effective_date", "id")
     )
 
 

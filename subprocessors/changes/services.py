@@ -11,11 +11,13 @@ from portal.audit.services import Actor, audit_record, snapshot
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import local_date
 from subprocessors.changes import enqueue
-from subprocessors.changes.models import SubprocessorChange
+from subprocessors.changes.models import CHANGE_FIELDS, SubprocessorChange
+from subprocessors.changes.notices import change_hold, change_notice_complete, change_notice_deadline_set
+from subprocessors.changes.webhooks import webhook_deliveries_create
 from subprocessors.changes.windows import KINDS_NEEDING_NOTICE, earliest_effective_date, notice_deadline
 from subprocessors.listing.cache import invalidate_public_list
 from subprocessors.listing.models import Subprocessor
-from subprocessors.listing.services import subprocessor_update
+from subprocessors.listing.services import subprocessor_create, subprocessor_update
 
 CHANGE_DATE_TOO_EARLY = (
     "The effective date must be on or after {earliest:%A %d %B %Y}: changes that add or replace a sub-processor "
@@ -31,9 +33,6 @@ CHANGE_REPLACE_NEEDS_BOTH = "A replacement names the new sub-processor and the a
 CHANGE_REMOVE_NEEDS_ACTIVE = "Only an active sub-processor can be removed or modified."
 CHANGE_WITHDRAW_REASON = "Say why the change is withdrawn; customers and subscribers receive this text."
 CHANGE_OPEN_EXISTS = "{name} already has a scheduled change; withdraw it or wait until it takes effect."
-
-
-CHANGE_FIELDS = ["kind", "subprocessor", "replaces", "modification", "reason", "status", "effective_date"]
 
 
 def _validate_parties(*, kind: str, subprocessor: Subprocessor, replaces: Subprocessor | None) -> None:
@@ -96,7 +95,6 @@ def change_create(
 @transaction.atomic
 def change_create_with_subprocessor(*, subprocessor_data: dict, actor, request=None, **change) -> SubprocessorChange:
     """An addition or replacement together with the proposed row it brings, in one transaction."""
-    from subprocessors.listing.services import subprocessor_create
 
     subprocessor = subprocessor_create(
         data={**subprocessor_data, "status": Subprocessor.Status.PROPOSED}, actor=actor, request=request
@@ -201,7 +199,6 @@ def change_withdraw(
     *, change: SubprocessorChange, reason: str, actor, request=None, now: dt.datetime | None = None
 ) -> SubprocessorChange:
     """Withdraw an announced or held change; everyone who received the announcement or a postponement is told."""
-    from subprocessors.changes.webhooks import webhook_deliveries_create
 
     now = now or timezone.now()
     change = (
@@ -242,8 +239,6 @@ def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None
     (e.g. the organisation left the enterprise plan); otherwise legal staff postpone or withdraw it.
 
     Idempotent: returns True only when the change took effect now."""
-    from subprocessors.changes.notices import change_hold, change_notice_complete, change_notice_deadline_set
-    from subprocessors.changes.webhooks import webhook_deliveries_create
 
     now = now or timezone.now()
     change = (

@@ -1,22 +1,26 @@
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from portal.celery import RETRY_ON_TRANSIENT_ERRORS
 from portal.deadlines.calendar import local_date
-from subprocessors.changes.subscriptions import subscribers_purge_unconfirmed
+from subprocessors.changes.fanout import change_fanout, changes_with_unfinished_fanout
+from subprocessors.changes.models import SubprocessorChange
+from subprocessors.changes.notices import change_notice_deadlines_fill
+from subprocessors.changes.reports import notice_proof_issue
+from subprocessors.changes.selectors import changes_due
+from subprocessors.changes.services import change_make_effective
+from subprocessors.changes.webhooks import webhook_deliver, webhook_due_ids, webhook_retry_countdown
+from subprocessors.listing.subscriptions import subscribers_purge_unconfirmed
 
 
 @shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def change_fanout_task(change_id: int, notice: str) -> int:
-    from subprocessors.changes.fanout import change_fanout
-
     return change_fanout(change_id=change_id, notice=notice)
 
 
 @shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def change_fanout_sweep() -> int:
-    from subprocessors.changes.fanout import changes_with_unfinished_fanout
-
     pending = changes_with_unfinished_fanout()
     for change_id, notice in pending:
         change_fanout_task.delay(change_id, notice)
@@ -26,26 +30,14 @@ def change_fanout_sweep() -> int:
 @shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def changes_make_effective() -> int:
     """Beat: make due changes effective, or hold those whose notice is incomplete (idempotent)."""
-    from subprocessors.changes.notices import change_notice_deadlines_fill
-    from subprocessors.changes.selectors import changes_due
-    from subprocessors.changes.services import change_make_effective
 
     now = timezone.now()
     change_notice_deadlines_fill()
     return sum(change_make_effective(change=change, now=now) for change in changes_due(day=local_date(now)))
 
 
-@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
-def objection_reminders() -> int:
-    from subprocessors.objections.services import objection_reminders_send
-
-    return objection_reminders_send()
-
-
 @shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def webhook_deliver_task(delivery_id: int) -> str:
-    from subprocessors.changes.webhooks import webhook_deliver, webhook_retry_countdown
-
     result = webhook_deliver(delivery_id=delivery_id)
     if result == "retry":
         countdown = webhook_retry_countdown(delivery_id=delivery_id)
@@ -56,8 +48,6 @@ def webhook_deliver_task(delivery_id: int) -> str:
 
 @shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def webhook_sweep() -> int:
-    from subprocessors.changes.webhooks import webhook_due_ids
-
     ids = webhook_due_ids()
     for pk in ids:
         webhook_deliver_task.delay(pk)
@@ -73,10 +63,6 @@ def subscribers_purge_task() -> int:
 @shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def notice_proof_issue_task(change_id: int, user_id: int) -> str:
     """Issue the proof-of-notice report of a change too large to render within a request."""
-    from django.contrib.auth import get_user_model
-
-    from subprocessors.changes.models import SubprocessorChange
-    from subprocessors.changes.reports import notice_proof_issue
 
     change = SubprocessorChange.objects.select_related("subprocessor", "replaces").get(pk=change_id)
     report, _ = notice_proof_issue(change=change, actor=get_user_model().objects.get(pk=user_id))

@@ -2,20 +2,13 @@ from django.urls import path
 
 from subprocessors.changes import api as changes_api
 from subprocessors.changes import views as changes
+from subprocessors.changes import views_feed
 from subprocessors.changes import views_notices as notices
 from subprocessors.changes import views_staff_webhooks as staff_webhooks
-from subprocessors.changes import views_subscriptions as subscriptions
 from subprocessors.changes import views_webhooks as webhooks
 
 urlpatterns = [
-    path("subprocessors/subscribe/", subscriptions.subscribe, name="subprocessors_subscribe"),
-    path("subprocessors/subscribe/sent/", subscriptions.subscribe_sent, name="subprocessors_subscribe_sent"),
-    path(
-        "subprocessors/subscribe/confirm/<str:token>/",
-        subscriptions.subscribe_confirm,
-        name="subprocessors_subscribe_confirm",
-    ),
-    path("subprocessors/unsubscribe/<str:token>/", subscriptions.unsubscribe, name="subprocessors_unsubscribe"),
+    path("subprocessors/feed/", views_feed.feed, name="subprocessors_feed"),
     path("org/<uuid:public_id>/webhooks/", webhooks.webhook_list, name="webhook_list"),
     path("org/<uuid:public_id>/webhooks/<uuid:webhook_id>/remove/", webhooks.webhook_remove, name="webhook_remove"),
     path("staff/subprocessor-changes/", changes.change_list, name="staff_change_list"),
@@ -54,13 +47,7 @@ urlpatterns = [
         notices.change_notice_export,
         name="staff_change_notice_export",
     ),
-    path("staff/objections/<uuid:public_id>/", changes.staff_objection_detail, name="staff_objection_detail"),
     path("api/v1/subprocessor-changes/", changes_api.SubprocessorChangeList.as_view(), name="api_change_list"),
-    path(
-        "api/v1/subprocessor-changes/<uuid:public_id>/objections/",
-        changes_api.ObjectionCreate.as_view(),
-        name="api_change_objections",
-    ),
     path("staff/webhook-deliveries/", staff_webhooks.delivery_list, name="staff_webhook_deliveries"),
     path(
         "staff/webhook-deliveries/<uuid:delivery_id>/retry/",

@@ -1,8 +1,9 @@
-"""Staff pages for sub-processor changes: schedule, announce, withdraw, objections. Notice (proof, postponement,
-alternate contacts) is in views/notices.py."""
+"""Staff pages for sub-processor changes: schedule, announce, withdraw. Notice (proof, postponement, alternate
+contacts) is in views_notices.py; the objections card comes from the objections app."""
 
 import datetime as dt
 
+from django.apps import apps
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,17 +11,15 @@ from django.views.decorators.http import require_POST
 
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table
+from portal.core.permissions import legal_required
+from portal.core.tables import Table
 from subprocessors.changes.filters import ChangeFilter
 from subprocessors.changes.forms import (
     AlternateContactForm,
     AnnounceForm,
     ChangeEditForm,
     ChangeForm,
-    MessageForm,
     NewSubprocessorForm,
-    ObjectionStatusForm,
     PostponeForm,
     WithdrawForm,
 )
@@ -40,14 +39,15 @@ from subprocessors.changes.services import (
     change_withdraw,
 )
 from subprocessors.changes.windows import earliest_effective_date
-from subprocessors.objections.models import Objection
-from subprocessors.objections.selectors import change_objections, objection_status_counts
-from subprocessors.objections.services import objection_message_post, objection_set_status
 
 VIEW = "changes.view_subprocessorchange"
+
+
 ADD = "changes.add_subprocessorchange"
+
+
 ANNOUNCE = "changes.announce_subprocessorchange"
-DECIDE = "objections.decide_objection"
+
 
 COLUMNS = {
     "subprocessor": ("subprocessor__name", "-created_at"),
@@ -57,6 +57,8 @@ COLUMNS = {
     "objections": ("open_objection_count", "objection_count"),
     "created": ("created_at",),
 }
+
+
 GAPS_SHOWN = 50
 
 
@@ -151,8 +153,12 @@ def detail_context(change, **extra):
         "withdraw_form": WithdrawForm(),
         "postpone_form": PostponeForm(initial={"effective_date": later}, prefix="postpone"),
         "counts": change_notice_counts(change=change) if change.announced_at else None,
-        "objections": change_objections(change=change),
-        "objection_counts": objection_status_counts(change=change),
+        # Other apps add their sections (the objections to this change) through AppConfig.change_detail_sections.
+        "sections": [
+            section
+            for config in apps.get_app_configs()
+            for section in getattr(config, "change_detail_sections", lambda change: [])(change)
+        ],
         "pending": pending,
     }
     if change.announced_at and pending:
@@ -215,62 +221,3 @@ def change_withdraw_view(request, public_id):
         act=lambda data: change_withdraw(change=change, reason=data["reason"], actor=request.user, request=request),
         success="Withdrawn. Everyone who was notified receives the withdrawal.",
     )
-
-
-def _objection(public_id) -> Objection:
-    return get_object_or_404(
-        Objection.objects.select_related("change__subprocessor", "change__replaces", "organisation", "raised_by"),
-        public_id=public_id,
-    )
-
-
-def _objection_context(objection, **extra):
-    context = {
-        "objection": objection,
-        "thread": objection.messages.select_related("author"),
-        "message_form": MessageForm(),
-        "status_form": ObjectionStatusForm(),
-    }
-    context.update(extra)
-    return context
-
-
-@legal_required("objections.view_objection")
-def staff_objection_detail(request, public_id):
-    objection = _objection(public_id)
-    if request.method == "POST":
-        return _staff_objection_post(request, objection)
-    return render(request, "objections/staff/objection_detail.html", _objection_context(objection))
-
-
-@legal_required(DECIDE)
-def _staff_objection_post(request, objection):
-    if "body" in request.POST:
-        form = MessageForm(request.POST)
-        extra = {"message_form": form}
-        if form.is_valid():
-            try:
-                objection_message_post(
-                    objection=objection,
-                    body=form.cleaned_data["body"],
-                    actor=request.user,
-                    from_staff=True,
-                    request=request,
-                )
-            except ApplicationError as exc:
-                form_error(form, exc)
-            else:
-                messages.success(request, "Message sent to the customer.")
-                return redirect("staff_objection_detail", public_id=objection.public_id)
-    else:
-        form = ObjectionStatusForm(request.POST)
-        extra = {"status_form": form}
-        if form.is_valid():
-            try:
-                objection_set_status(objection=objection, actor=request.user, request=request, **form.cleaned_data)
-            except ApplicationError as exc:
-                form_error(form, exc)
-            else:
-                messages.success(request, "Status saved; the customer was told.")
-                return redirect("staff_objection_detail", public_id=objection.public_id)
-    return render(request, "objections/staff/objection_detail.html", _objection_context(objection, **extra), status=400)

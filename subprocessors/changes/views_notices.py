@@ -8,11 +8,11 @@ from django.views.decorators.http import require_POST
 from portal.audit.services import audit_record
 from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
+from portal.core.permissions import legal_required
+from portal.core.tables import Table
 from portal.evidence.models import IssuedReport
 from portal.evidence.selectors import issued_reports_about
 from portal.evidence.views import issued_report_response
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table
 from subprocessors.changes.filters import NoticeFilter
 from subprocessors.changes.forms import AlternateContactForm, PostponeForm
 from subprocessors.changes.notices import change_notice_alternate, change_postpone

@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from portal.core.errors import ApplicationError
+from portal.core.permissions import legal_required
 from portal.core.redirects import safe_next
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table
+from portal.core.tables import Table
 from subprocessors.changes.filters import DeliveryFilter
 from subprocessors.changes.models import WebhookDelivery
 from subprocessors.changes.webhooks import webhook_delivery_retry

@@ -27,6 +27,7 @@ from portal.delivery.webhook_security import (
 )
 from portal.delivery.webhook_transport import DeliveryFailed, webhook_post
 from subprocessors.changes import enqueue
+from subprocessors.changes.api import SubprocessorChangeSerializer
 from subprocessors.changes.models import SubprocessorChange, Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -114,7 +115,6 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery, actor, request=None) ->
 def change_payload(change: SubprocessorChange, event: str) -> dict:
     """The change as `GET /api/v1/subprocessor-changes/` shows it: the full notice (who the sub-processor is, where
     it processes, the dates and how to object) and its state (held, postponed)."""
-    from subprocessors.changes.api import SubprocessorChangeSerializer
 
     return {"event": event, "change": SubprocessorChangeSerializer(change).data}
 

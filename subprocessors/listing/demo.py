@@ -7,6 +7,7 @@ import datetime as dt
 
 from portal.deadlines.calendar import portal_tz
 from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.services import subprocessor_create
 
 LIST_DATE = dt.date(2026, 5, 4)
 
@@ -220,8 +221,6 @@ def demo_rows() -> list[dict]:
 
 
 def load_demo() -> None:
-    from subprocessors.listing.services import subprocessor_create
-
     at = dt.datetime.combine(LIST_DATE, dt.time(9, 0), tzinfo=portal_tz())
     existing = set(Subprocessor.objects.values_list("slug", flat=True))
     for data in demo_rows():

@@ -16,6 +16,7 @@ from portal.deadlines.calendar import local_date
 from subprocessors.listing.cache import public_list_version
 from subprocessors.listing.selectors import last_updated, public_subprocessors
 from subprocessors.listing.serializers import PUBLIC_FIELDS
+from subprocessors.listing.views import group_rows
 
 CACHE_SECONDS = 86400
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "|", "%")
@@ -51,7 +52,7 @@ def list_csv(*, filters: dict | None = None) -> bytes:
 
 def _refuse_all_fetcher():
     """The snapshot's CSS is inline and it has no images: WeasyPrint may fetch nothing (no network, no files)."""
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher  # noqa: PLC0415 - WeasyPrint loads only when it is used
 
     class RefuseAll(URLFetcher):
         def fetch(self, url, headers=None):
@@ -61,8 +62,6 @@ def _refuse_all_fetcher():
 
 
 def list_pdf_html() -> str:
-    from subprocessors.listing.views import group_rows
-
     now = timezone.now()
     rows = list(public_subprocessors())
     return render_to_string(
@@ -84,7 +83,7 @@ def list_pdf() -> bytes:
     key = f"subprocessors:pdf:{public_list_version()}:{local_date(timezone.now()).isoformat()}"
     data = cache.get(key)
     if data is None:
-        from weasyprint import HTML
+        from weasyprint import HTML  # noqa: PLC0415 - WeasyPrint loads only when it is used
 
         data = HTML(string=list_pdf_html(), url_fetcher=_refuse_all_fetcher()).write_pdf()
         cache.set(key, data, CACHE_SECONDS)

@@ -1,26 +1,10 @@
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from portal.deadlines.calendar import local_date
-from subprocessors.changes.feeds import ListChangesFeed
-from subprocessors.listing.cache import public_list_version
 from subprocessors.listing.exports import list_csv, list_pdf
 from subprocessors.listing.forms import ListFilterForm
-
-_feed = ListChangesFeed()
-
-
-@require_GET
-def feed(request):
-    key = f"subprocessors:feed:{public_list_version()}"
-    cached = cache.get(key)
-    if cached is None:
-        response = _feed(request)
-        cached = (response.content, response["Content-Type"])
-        cache.set(key, cached, 3600)
-    return HttpResponse(cached[0], content_type=cached[1])
 
 
 @require_GET

@@ -5,12 +5,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table
-from subprocessors.changes.models import Subscriber
+from portal.core.permissions import legal_required
+from portal.core.tables import Table
 from subprocessors.listing.filters import SubprocessorFilter
 from subprocessors.listing.forms_staff import SubprocessorForm
-from subprocessors.listing.models import Subprocessor, SubprocessorRevision
+from subprocessors.listing.models import Subprocessor, SubprocessorRevision, Subscriber
 from subprocessors.listing.services import subprocessor_create, subprocessor_update
 
 # "table" is the public list's own order: by table, then the position staff gave each row.

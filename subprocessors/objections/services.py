@@ -3,40 +3,68 @@
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
+from portal.deadlines.calendar import add_business_days, local_date, portal_tz
+from portal.deadlines.obligations import obligation_create
 from portal.delivery.outbox import email_queue
 from portal.organisations.models import Membership
-from portal.organisations.permissions import LEGAL_GROUP
+from portal.organisations.selectors import legal_recipients
 from subprocessors.changes.models import SubprocessorChange
-from subprocessors.changes.windows import objection_deadline
+from subprocessors.changes.windows import REMINDER_BUSINESS_DAYS, objection_deadline
 from subprocessors.objections.models import Objection, ObjectionMessage
 
 GROUNDS_MIN_LENGTH = 40
+
+
 OBJECTION_CLOSED = "Objections to this change closed at {deadline:%d %B %Y %H:%M} ({tz})."
+
+
 OBJECTION_NOT_ANNOUNCED = "Objections can only be made to an announced change."
+
+
 OBJECTION_DUPLICATE = "Your organisation already has an open objection to this change; add to its thread instead."
+
+
 OBJECTION_GROUNDS_SHORT = (
     f"Explain the data-protection grounds of the objection in at least {GROUNDS_MIN_LENGTH} characters."
 )
+
+
 OBJECTION_NOT_MEMBER = "You are not a member of that organisation."
+
+
 OBJECTION_NOT_ENTERPRISE = (
     "{organisation} is on the self-serve plan. Objections are filed under a mutually signed DPA, which comes with "
     "the enterprise plan; contact {support} to upgrade."
 )
+
+
 OBJECTION_BAD_TRANSITION = "An objection that is {current} cannot become {target}."
+
+
 OBJECTION_THREAD_CLOSED = "This objection is closed; the thread is read-only."
+
+
 OBJECTION_MESSAGE_EMPTY = "Write a message."
+
+
 TERMINATION_NOT_UNRESOLVED = "Termination can be confirmed only when the objection ended unresolved."
+
+
 TERMINATION_ALREADY = "Termination was already confirmed."
+
+
 TERMINATION_ADMIN_ONLY = "Only an admin of the organisation can confirm termination."
 
+
 S = Objection.Status
+
+
 TRANSITIONS = {
     S.RECEIVED: {S.IN_CONSULTATION, S.WITHDRAWN, S.ACCOMMODATED, S.UNRESOLVED},
     S.IN_CONSULTATION: {S.WITHDRAWN, S.ACCOMMODATED, S.UNRESOLVED},
@@ -44,17 +72,7 @@ TRANSITIONS = {
 
 
 def _deadline_text(deadline: dt.datetime) -> str:
-    from portal.deadlines.calendar import portal_tz
-
     return OBJECTION_CLOSED.format(deadline=deadline.astimezone(portal_tz()), tz=settings.PORTAL_TIME_ZONE)
-
-
-def legal_recipients() -> list[str]:
-    emails = set(
-        get_user_model().objects.filter(groups__name=LEGAL_GROUP, is_active=True).values_list("email", flat=True)
-    )
-    emails.add(settings.PORTAL_LEGAL_LEAD_EMAIL)
-    return sorted(e.lower() for e in emails if e)
 
 
 def _customer_recipients(objection: Objection) -> list[str]:
@@ -250,8 +268,6 @@ def objection_confirm_termination(*, objection: Objection, actor, request=None) 
 
 
 def _start_deletion_obligation(objection: Objection, *, actor, at: dt.datetime, request=None) -> None:
-    from portal.deadlines.obligations import obligation_create
-
     obligation_create(
         kind="deletion_after_termination",
         organisation=objection.organisation,
@@ -265,8 +281,6 @@ def _start_deletion_obligation(objection: Objection, *, actor, at: dt.datetime, 
 
 def objection_reminders_send(*, now: dt.datetime | None = None) -> int:
     """Email legal staff 2 business days before the effective date of a change with open objections (once)."""
-    from portal.deadlines.calendar import add_business_days, local_date
-    from subprocessors.changes.windows import REMINDER_BUSINESS_DAYS
 
     now = now or timezone.now()
     today = local_date(now)

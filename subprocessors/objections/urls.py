@@ -1,5 +1,6 @@
 from django.urls import path
 
+from subprocessors.objections import api, views_staff
 from subprocessors.objections import views as objections
 
 urlpatterns = [
@@ -9,5 +10,11 @@ urlpatterns = [
         "org/<uuid:public_id>/objections/<uuid:objection_id>/",
         objections.objection_detail,
         name="objection_detail",
+    ),
+    path("staff/objections/<uuid:public_id>/", views_staff.staff_objection_detail, name="staff_objection_detail"),
+    path(
+        "api/v1/subprocessor-changes/<uuid:public_id>/objections/",
+        api.ObjectionCreate.as_view(),
+        name="api_change_objections",
     ),
 ]

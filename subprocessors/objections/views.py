@@ -9,9 +9,9 @@ from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
 from portal.organisations.models import Membership, Organisation
 from portal.organisations.selectors import membership_for
-from subprocessors.changes.forms import MessageForm, ObjectionForm
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.windows import objection_window_open
+from subprocessors.objections.forms import MessageForm, ObjectionForm
 from subprocessors.objections.models import Objection
 from subprocessors.objections.selectors import organisation_objections
 from subprocessors.objections.services import (

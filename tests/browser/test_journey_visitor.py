@@ -6,8 +6,8 @@ import re
 import pytest
 
 from portal.delivery.models import OutboundEmail
-from subprocessors.changes.models import Subscriber
 from subprocessors.listing.demo import load_demo
+from subprocessors.listing.models import Subscriber
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -53,7 +53,7 @@ def test_visitor_filters_subscribes_confirms_and_unsubscribes(live_server, page,
     assert Subscriber.objects.get(email="reader@news.example").status == "confirmed"
 
     # and unsubscribes from the link a notice carries
-    from subprocessors.changes.subscriptions import subscriber_unsubscribe_url
+    from subprocessors.listing.subscriptions import subscriber_unsubscribe_url
 
     unsubscribe = subscriber_unsubscribe_url(Subscriber.objects.get(email="reader@news.example"))
     page.goto(live_server.url + re.sub(r"^https?://[^/]+", "", unsubscribe))

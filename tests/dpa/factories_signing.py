@@ -34,9 +34,10 @@ def published_version(**kwargs) -> DpaVersion:
 
 def memoize_pdf(monkeypatch):
     """Render each distinct HTML once per test session (WeasyPrint takes a second or two per document)."""
-    from dpa.signing import pdf
+    from dpa.signing import pdf as signing_pdf
+    from dpa.versions import pdf
 
-    real = pdf._html_to_pdf
+    real = pdf.html_to_pdf
     calls = []
 
     def memo(html: str) -> bytes:
@@ -46,5 +47,6 @@ def memoize_pdf(monkeypatch):
             _RENDERED[key] = real(html)
         return _RENDERED[key]
 
-    monkeypatch.setattr(pdf, "_html_to_pdf", memo)
+    monkeypatch.setattr(pdf, "html_to_pdf", memo)
+    monkeypatch.setattr(signing_pdf, "html_to_pdf", memo)
     return calls

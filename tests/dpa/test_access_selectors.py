@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from portal.organisations.permissions import mark_mfa_verified
+from portal.core.permissions import mark_mfa_verified
 from portal.trust.models import AccessRequest
 from portal.trust.selectors import active_access_for, user_can_open
 from tests.dpa.factories import AccessRequestFactory, grant

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dpa.signing import pdf
+from dpa.versions import pdf as versions_pdf
 from dpa.versions.annex import annex_subprocessors
 from portal.audit.models import AuditEvent
 from subprocessors.listing.services import subprocessor_update
@@ -29,7 +30,7 @@ def _at(day: dt.date, hour: int = 12):
 
 def test_informational_pdf_has_cover_toc_numbered_clauses_page_numbers_and_watermark(memo_pdf):
     version = published_version(label="2026.1")
-    content = pdf.informational_pdf(version).read()
+    content = versions_pdf.informational_pdf(version).read()
     text = pdf.pdf_text(content)
     pages = pdf.pdf_page_count(content)
     assert content.startswith(b"%PDF")
@@ -46,15 +47,15 @@ def test_informational_pdf_has_cover_toc_numbered_clauses_page_numbers_and_water
 
 def test_pdf_is_rendered_once_per_content_and_served_from_storage(memo_pdf):
     version = published_version(label="2026.1")
-    first = pdf.informational_pdf(version)
-    second = pdf.informational_pdf(version)
+    first = versions_pdf.informational_pdf(version)
+    second = versions_pdf.informational_pdf(version)
     assert not first.cached
     assert second.cached
     assert first.path == second.path
     assert len(memo_pdf) == 1
     assert default_storage.exists(first.path)
     # A different watermark is different content: a different file.
-    assert pdf.version_pdf(version).path != first.path
+    assert versions_pdf.version_pdf(version).path != first.path
 
 
 def test_annex_1_is_the_list_as_it_stood_on_the_effective_date(memo_pdf):
@@ -70,7 +71,7 @@ def test_annex_1_is_the_list_as_it_stood_on_the_effective_date(memo_pdf):
     make_subprocessor(name="Latecomer", slug="latecomer", at=_at(dt.date(2026, 2, 1)))
     version = published_version(label="2026.1", effective_date=dt.date(2026, 1, 1))
     # when
-    text = " ".join(pdf.pdf_text(pdf.informational_pdf(version).read()).split())
+    text = " ".join(pdf.pdf_text(versions_pdf.informational_pdf(version).read()).split())
     # then
     rows = annex_subprocessors(dt.date(2026, 1, 1))
     assert sorted(r.name for r in rows) == ["Hetzner", "Mistral AI"]
@@ -100,8 +101,8 @@ def test_informational_download_needs_approved_access_and_is_audited(client, mem
 
 def test_url_fetcher_refuses_files_and_network():
     for url in ("file:///etc/passwd", "http://169.254.169.254/latest", "https://example.com/x.png"):
-        with pytest.raises(pdf.FetchRefused):
-            pdf._static_only_fetcher().fetch(url)
+        with pytest.raises(versions_pdf.FetchRefused):
+            versions_pdf._static_only_fetcher().fetch(url)
 
 
 def test_staff_preview_of_a_draft_is_marked_draft(client, legal, memo_pdf):
@@ -117,4 +118,4 @@ def test_publishing_renders_the_informational_copy_after_commit(run_on_commit, l
 
     version = DpaVersionFactory(label="2027.1")
     run_on_commit(dpa_version_publish, version=version, actor=legal)
-    assert pdf.informational_pdf(version).cached
+    assert versions_pdf.informational_pdf(version).cached

@@ -3,6 +3,7 @@ a list change before signing means a new document to review, and the executed PD
 Also: no signature or countersignature once the organisation has left the enterprise plan."""
 
 import datetime as dt
+import hashlib
 import io
 import re
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from dpa.signing.services import (
     dpa_execution_request,
     dpa_execution_sign,
 )
+from dpa.versions import pdf as versions_pdf
 from dpa.versions.annex import annex_sha256
 from portal.audit.models import AuditEvent
 from portal.core.errors import ApplicationError
@@ -179,7 +181,7 @@ def test_agreement_lists_the_sub_processors_in_force_when_prepared_not_on_the_ef
 
 
 def test_informational_copy_keeps_the_list_of_the_effective_date(clock, version, listed):
-    text = _text(pdf.informational_pdf(version).read())
+    text = _text(versions_pdf.informational_pdf(version).read())
     assert "Sub-processors as at 1 January 2026" in text
     assert "No sub-processors were engaged on that date." in text
 
@@ -192,7 +194,7 @@ def test_sign_page_shows_the_annex_date_and_carries_the_hash_of_the_agreement(
     assert _shown_hash(page) == execution.agreement_sha256
     assert "Sub-processors as of 30 November 2026, 10:14 CET" in page
     download = client.get(reverse("dpa_sign_pdf", args=[token])).content
-    assert pdf.hashlib.sha256(download).hexdigest() == execution.agreement_sha256
+    assert hashlib.sha256(download).hexdigest() == execution.agreement_sha256
 
 
 def test_opening_the_page_again_with_an_unchanged_list_keeps_the_document(client, clock, org_admin, org, version):
@@ -336,7 +338,7 @@ def test_executed_pdf_carries_the_annex_the_customer_signed_after_a_later_list_c
     # then the executed PDF starts with the signed agreement, page for page, and its annex text is the signed one
     with default_storage.open(execution.executed_path, "rb") as fh:
         executed = fh.read()
-    assert pdf.hashlib.sha256(executed).hexdigest() == execution.executed_sha256
+    assert hashlib.sha256(executed).hexdigest() == execution.executed_sha256
     signed_pages = PdfReader(io.BytesIO(signed_agreement)).pages
     executed_pages = PdfReader(io.BytesIO(executed)).pages
     assert len(executed_pages) == len(signed_pages) + 1

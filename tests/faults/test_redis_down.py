@@ -13,8 +13,9 @@ from django.utils import timezone
 from portal.deadlines.calendar import add_business_days, local_date
 from portal.delivery.models import OutboundEmail
 from portal.delivery.tasks import outbox_sweep
-from subprocessors.changes.models import SubprocessorChange, Subscriber
+from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.tasks import change_fanout_sweep
+from subprocessors.listing.models import Subscriber
 from tests.auth import login
 from tests.factories import OrganisationFactory
 from tests.subprocessors.change_factories import make_change

@@ -19,9 +19,9 @@ from portal.deadlines.calendar import add_business_days, local_date
 from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import email_queue_raw
 from portal.delivery.tasks import outbox_sweep
-from subprocessors.changes.models import Subscriber
 from subprocessors.changes.services import change_announce
 from subprocessors.changes.tasks import change_fanout_sweep
+from subprocessors.listing.models import Subscriber
 from tests.subprocessors.change_factories import make_change
 from tests.support import celery_broker, celery_worker, redis_server, smtp_sink, wait_for, worker_env
 

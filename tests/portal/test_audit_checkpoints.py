@@ -14,16 +14,16 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from portal.audit.checkpoints import (
+from portal.audit.keys import audit_current_key
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record
+from portal.evidence import signing
+from portal.evidence.checkpoints import (
     audit_checkpoint_write,
     audit_checkpoints,
     audit_checkpoints_verify,
     checkpoint_storage,
 )
-from portal.audit.keys import audit_current_key
-from portal.audit.models import AuditEvent
-from portal.audit.services import audit_record
-from portal.evidence import signing
 from tests.auth import login
 from tests.portal.test_audit import attacker
 from tests.portal.test_settings import ROOT, deploy_check, production_env
@@ -233,10 +233,10 @@ def test_an_auditor_verifies_a_checkpoint_with_openssl(test_pki, tmp_path):
 def test_beat_writes_a_checkpoint_every_day():
     from celery.schedules import crontab
 
-    from portal.audit.tasks import audit_checkpoint_task
+    from portal.evidence.tasks import audit_checkpoint_task
 
     entry = django_settings.CELERY_BEAT_SCHEDULE["audit-checkpoint"]
-    assert entry["task"] == "portal.audit.tasks.audit_checkpoint_task"
+    assert entry["task"] == "portal.evidence.tasks.audit_checkpoint_task"
     assert isinstance(entry["schedule"], crontab)
     assert entry["schedule"].hour == {3}
     assert entry["schedule"].day_of_week == set(range(7))

@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from portal.audit.services import client_ip
+from portal.core.clients import client_ip
 
 
 def _request(remote="10.0.0.5", **headers):

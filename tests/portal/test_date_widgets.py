@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 
 from dpa.versions.forms import DpaVersionForm
-from portal.audit.forms import AuditFilterForm
 from portal.deadlines.forms_calendar import CalendarOverrideForm
+from portal.staff.forms import AuditFilterForm
 from portal.trust.forms import ApproveForm, DocumentForm
 from subprocessors.listing.forms_staff import SubprocessorForm
 

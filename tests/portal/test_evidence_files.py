@@ -16,9 +16,9 @@ from django.db import transaction
 from django.test import RequestFactory
 
 from portal.audit.models import AuditEvent
-from portal.core.middleware import EvidenceIntegrityMiddleware
 from portal.delivery.models import OutboundEmail
 from portal.evidence import files as ef
+from portal.evidence.middleware import EvidenceIntegrityMiddleware
 from portal.evidence.tasks import evidence_files_sweep
 from portal.trust import documents as docs
 from tests.dpa.conftest import pdf_upload

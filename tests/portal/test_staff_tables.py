@@ -391,7 +391,7 @@ def test_row_count_is_shown(staff, name):
 
 @pytest.mark.parametrize("name", FILTERED)
 def test_pagination_links_keep_filters_and_sort(staff, name, monkeypatch):
-    monkeypatch.setattr("portal.staff.tables.PAGE_SIZE", 2)
+    monkeypatch.setattr("portal.core.tables.PAGE_SIZE", 2)
     monkeypatch.setattr("subprocessors.changes.views_notices.NOTICE_PAGE_SIZE", 2)
     spec = SPECS[name]
     labels = [spec.make(i) for i in range(3)]

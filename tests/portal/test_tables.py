@@ -3,10 +3,10 @@ from django.db.models import F
 from django.template import Context, Template, TemplateSyntaxError
 from django.test import RequestFactory
 
-from portal.audit.forms import AuditFilterForm
+from portal.core.tables import Table, valid_filters
 from portal.delivery.models import OutboundEmail
 from portal.organisations.models import Organisation
-from portal.staff.tables import Table, valid_filters
+from portal.staff.forms import AuditFilterForm
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,6 @@
 import factory
 
-from subprocessors.changes.models import Subscriber
-from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.models import Subprocessor, Subscriber
 
 
 class SubprocessorFactory(factory.django.DjangoModelFactory):

@@ -7,8 +7,9 @@ from django.db.models import Count
 from portal.delivery.models import OutboundEmail
 from subprocessors.changes import fanout
 from subprocessors.changes.fanout import change_fanout
-from subprocessors.changes.models import ChangeRecipient, Subscriber
+from subprocessors.changes.models import ChangeRecipient
 from subprocessors.changes.services import change_announce
+from subprocessors.listing.models import Subscriber
 from tests.subprocessors.change_factories import bulk_organisations, make_change
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ from django.utils import timezone
 from portal.audit.models import AuditEvent
 from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import email_queue_raw
-from subprocessors.changes.models import Subscriber
-from subprocessors.changes.subscriptions import (
+from subprocessors.changes.tasks import subscribers_purge_task
+from subprocessors.listing.models import Subscriber
+from subprocessors.listing.subscriptions import (
     LINK_EXPIRED,
     LINK_INVALID,
     subscriber_confirm_url,
@@ -20,8 +21,7 @@ from subprocessors.changes.subscriptions import (
     subscriber_unsubscribe_url,
     subscribers_purge_unconfirmed,
 )
-from subprocessors.changes.tasks import subscribers_purge_task
-from subprocessors.changes.views_subscriptions import RATE_LIMITED, SUBSCRIBE_SENT
+from subprocessors.listing.views_subscriptions import RATE_LIMITED, SUBSCRIBE_SENT
 from tests.subprocessors.factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db

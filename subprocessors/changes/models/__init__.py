@@ -1,5 +1,11 @@
-from .changes import ChangeRecipient, RecipientOrganisation, SubprocessorChange
-from .subscribers import Subscriber
+from .changes import CHANGE_FIELDS, ChangeRecipient, RecipientOrganisation, SubprocessorChange
 from .webhooks import Webhook, WebhookDelivery
 
-__all__ = ["ChangeRecipient", "RecipientOrganisation", "Subscriber", "SubprocessorChange", "Webhook", "WebhookDelivery"]
+__all__ = [
+    "CHANGE_FIELDS",
+    "ChangeRecipient",
+    "RecipientOrganisation",
+    "SubprocessorChange",
+    "Webhook",
+    "WebhookDelivery",
+]

@@ -4,6 +4,10 @@ from django.conf import settings
 from django.db import models
 
 from portal.core.models import BaseModel
+from subprocessors.changes.windows import objection_deadline
+
+# The fields an audit snapshot of a change records (its "before" and "after").
+CHANGE_FIELDS = ["kind", "subprocessor", "replaces", "modification", "reason", "status", "effective_date"]
 
 
 class SubprocessorChange(BaseModel):
@@ -105,7 +109,6 @@ class SubprocessorChange(BaseModel):
     @property
     def objection_deadline(self):
         """Runs to the current effective date: a postponement moves it with the date."""
-        from subprocessors.changes.windows import objection_deadline
 
         return objection_deadline(self.effective_date)
 
@@ -135,7 +138,7 @@ class ChangeRecipient(BaseModel):
     )
     organisation_names = models.TextField(blank=True)
     subscriber = models.ForeignKey(
-        "changes.Subscriber", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "listing.Subscriber", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     announce_email = models.ForeignKey(
         "delivery.OutboundEmail", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -3,7 +3,7 @@ from django.db import migrations
 from portal.core.migration_utils import grant_legal
 
 # What the `legal` group may do in this app (staff pages check these; MFA is checked on top).
-LEGAL_PERMISSIONS = ['listing.add_subprocessor', 'listing.change_subprocessor', 'listing.view_subprocessor', 'listing.view_subprocessorrevision']
+LEGAL_PERMISSIONS = ['listing.view_subscriber', 'listing.add_subprocessor', 'listing.change_subprocessor', 'listing.view_subprocessor', 'listing.view_subprocessorrevision']
 
 
 def forwards(apps, schema_editor):

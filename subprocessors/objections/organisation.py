@@ -6,14 +6,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.organisations.models import Membership
-from subprocessors.changes.selectors import (
-    organisation_webhooks_with_last_delivery,
-    upcoming_changes_for_organisation,
-    webhook_is_failing,
-)
+from subprocessors.changes.selectors import organisation_webhooks_with_last_delivery, webhook_is_failing
 from subprocessors.changes.windows import objection_window_open
 from subprocessors.objections.models import OPEN_STATUSES, Objection
-from subprocessors.objections.selectors import organisation_objections_with_activity
+from subprocessors.objections.selectors import organisation_objections_with_activity, upcoming_changes_for_organisation
 
 RECENT_OBJECTIONS = 20
 

@@ -5,3 +5,7 @@ def alert(*pairs) -> str:
     """("3 overdue", …) from (count, words) pairs, skipping zeros."""
     it = iter(pairs)
     return ", ".join(f"{n} {words}" for n, words in zip(it, it, strict=True) if n)
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

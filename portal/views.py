@@ -1,3 +1,4 @@
+from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
@@ -10,8 +11,6 @@ def home(request):
 
 
 def healthz(request):
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.audit.checkpoints import audit_checkpoints_verify
 from portal.audit.services import audit_verify_chain
+from portal.evidence.checkpoints import audit_checkpoints_verify
 
 
 class Command(BaseCommand):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from portal.audit.services import Actor, audit_record
 from portal.core.errors import ApplicationError
 from portal.delivery.outbox import email_queue
-from subprocessors.changes.models import Subscriber
+from subprocessors.listing.models import Subscriber
 
 CONFIRM_VALID_FOR = dt.timedelta(days=7)
 CONFIRM_SALT = "subprocessors.subscriber.confirm"

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.html import format_html
 
-from portal.staff.tables import Table
+from portal.core.tables import Table
 
 register = template.Library()
 

@@ -5,20 +5,20 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.core.errors import ApplicationError
 from portal.core.ratelimit import rate_limited
-from subprocessors.changes.subscriptions import subscriber_confirm, subscriber_subscribe, subscriber_unsubscribe
 from subprocessors.listing.forms import SubscribeForm
+from subprocessors.listing.subscriptions import subscriber_confirm, subscriber_subscribe, subscriber_unsubscribe
 
 
 @require_http_methods(["GET", "POST"])
 def subscribe_confirm(request, token: str):
     # GET only shows a button: mail scanners that follow links must not confirm on someone's behalf.
     if request.method == "GET":
-        return render(request, "changes/subscribe_confirm.html", {"token": token})
+        return render(request, "listing/subscribe_confirm.html", {"token": token})
     try:
         subscriber_confirm(token=token, request=request)
     except ApplicationError as exc:
-        return render(request, "changes/subscribe_confirm.html", {"error": exc.message}, status=400)
-    return render(request, "changes/subscribe_confirm.html", {"confirmed": True})
+        return render(request, "listing/subscribe_confirm.html", {"error": exc.message}, status=400)
+    return render(request, "listing/subscribe_confirm.html", {"confirmed": True})
 
 
 # One-click unsubscribe (RFC 8058): mail clients POST here without a CSRF token; the signed token is the secret.
@@ -26,12 +26,12 @@ def subscribe_confirm(request, token: str):
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
     if request.method == "GET":
-        return render(request, "changes/unsubscribe.html", {"token": token})
+        return render(request, "listing/unsubscribe.html", {"token": token})
     try:
         subscriber_unsubscribe(token=token, request=request)
     except ApplicationError as exc:
-        return render(request, "changes/unsubscribe.html", {"error": exc.message}, status=400)
-    return render(request, "changes/unsubscribe.html", {"done": True})
+        return render(request, "listing/unsubscribe.html", {"error": exc.message}, status=400)
+    return render(request, "listing/unsubscribe.html", {"done": True})
 
 
 SUBSCRIBE_SENT = (
@@ -50,15 +50,15 @@ def subscribe(request):
     form = SubscribeForm(request.POST or None)
     if request.method == "POST":
         if rate_limited(request, scope="subprocessors.subscribe", rate=settings.SUBPROCESSORS_SUBSCRIBE_RATE):
-            return render(request, "changes/subscribe.html", {"form": form, "error": RATE_LIMITED}, status=429)
+            return render(request, "listing/subscribe.html", {"form": form, "error": RATE_LIMITED}, status=429)
         if form.is_valid():
             subscriber_subscribe(email=form.cleaned_data["email"], request=request)
             # The same answer whether the address is new, pending or already confirmed.
             return redirect("subprocessors_subscribe_sent")
-        return render(request, "changes/subscribe.html", {"form": form}, status=400)
-    return render(request, "changes/subscribe.html", {"form": form})
+        return render(request, "listing/subscribe.html", {"form": form}, status=400)
+    return render(request, "listing/subscribe.html", {"form": form})
 
 
 @require_GET
 def subscribe_sent(request):
-    return render(request, "changes/subscribe.html", {"sent": SUBSCRIBE_SENT})
+    return render(request, "listing/subscribe.html", {"sent": SUBSCRIBE_SENT})

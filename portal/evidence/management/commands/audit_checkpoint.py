@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.audit.checkpoints import audit_checkpoint_write
 from portal.core.errors import ApplicationError
+from portal.evidence.checkpoints import audit_checkpoint_write
 
 
 class Command(BaseCommand):

@@ -3,14 +3,14 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from portal.audit.checkpoints import audit_checkpoint_latest, audit_checkpoint_write
-from portal.audit.forms import AuditFilterForm
 from portal.audit.selectors import audit_events
 from portal.audit.services import audit_record
 from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
-from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table, valid_filters
+from portal.core.permissions import legal_required
+from portal.core.tables import Table, valid_filters
+from portal.evidence.checkpoints import audit_checkpoint_latest, audit_checkpoint_write
+from portal.staff.forms import AuditFilterForm
 
 AUDIT_COLUMNS = {"time": ("id",), "actor": ("actor_label",), "action": ("action",), "target": ("target_type",)}
 
@@ -27,7 +27,7 @@ def audit_list(request):
     )
     return render(
         request,
-        "audit/staff/audit_list.html",
+        "staff/audit_list.html",
         {"form": form, "table": table, "checkpoint": audit_checkpoint_latest()},
     )
 
