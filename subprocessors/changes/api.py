@@ -1,4 +1,4 @@
-"""Public API of announced changes, and objections for signed-in customers."""
+"""Public API of announced changes (the same notice the webhooks carry, see payloads.py)."""
 
 from django.conf import settings
 from django.urls import reverse
@@ -7,12 +7,8 @@ from rest_framework import generics, permissions, serializers
 
 from portal.core.serializers import PortalModelSerializer, PortalSerializer
 from subprocessors.changes.models import SubprocessorChange
+from subprocessors.changes.payloads import OBJECTION_TERMS
 from subprocessors.changes.selectors import PUBLIC_STATUSES, public_changes
-
-OBJECTION_TERMS = (
-    "Enterprise customers with a signed DPA, on data-protection grounds, until the deadline (00:00 local time on "
-    "the effective date)."
-)
 
 
 class _PartySerializer(PortalSerializer):

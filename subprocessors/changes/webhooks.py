@@ -27,8 +27,8 @@ from portal.delivery.webhook_security import (
 )
 from portal.delivery.webhook_transport import DeliveryFailed, webhook_post
 from subprocessors.changes import enqueue
-from subprocessors.changes.api import SubprocessorChangeSerializer
 from subprocessors.changes.models import SubprocessorChange, Webhook, WebhookDelivery
+from subprocessors.changes.payloads import change_payload
 
 logger = logging.getLogger(__name__)
 
@@ -110,13 +110,6 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery, actor, request=None) ->
     )
     enqueue.webhook_deliveries_deliver([delivery.pk])
     return delivery
-
-
-def change_payload(change: SubprocessorChange, event: str) -> dict:
-    """The change as `GET /api/v1/subprocessor-changes/` shows it: the full notice (who the sub-processor is, where
-    it processes, the dates and how to object) and its state (held, postponed)."""
-
-    return {"event": event, "change": SubprocessorChangeSerializer(change).data}
 
 
 def webhook_deliveries_create(*, change: SubprocessorChange, event: str) -> int:

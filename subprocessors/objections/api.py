@@ -1,4 +1,4 @@
-"""Public API of announced changes, and objections for signed-in customers."""
+"""API: an enterprise customer files an objection to an announced change."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -15,11 +15,6 @@ from subprocessors.objections.services import (
     OBJECTION_GROUNDS_SHORT,
     OBJECTION_NOT_MEMBER,
     objection_create,
-)
-
-OBJECTION_TERMS = (
-    "Enterprise customers with a signed DPA, on data-protection grounds, until the deadline (00:00 local time on "
-    "the effective date)."
 )
 
 
