@@ -28,7 +28,7 @@ def guard_redis_channel_close() -> None:
     still running (acks_late) and needs a Redis client for that, which kombu builds from the detached connection:
     `AttributeError: 'NoneType' object has no attribute 'hostname'`. That is not a connection error, so Celery
     treats it as fatal and the worker exits with status 1. It happens whenever a task is running at the moment
-    Redis goes away (kombu 5.7, redis-py 8; `tests/portal/test_broker_reconnect.py` reproduces it).
+    Redis goes away (kombu 5.7, redis-py 8; `tests/core/test_broker_reconnect.py` reproduces it).
 
     Raising a connection error instead lets kombu and Celery treat it like the failure it is: the close goes on,
     the worker reconnects once Redis is back, and the unacknowledged messages stay where a restarted Redis keeps

@@ -1,7 +1,7 @@
 """What the DPA app puts on the staff home: each panel is a count, how many are late, and the most urgent rows.
 
 Every panel costs two queries (one aggregate, one slice of rows with its relations joined), whatever the
-number of rows, so the home page's query count is constant (tests/portal/test_staff_home.py asserts it).
+number of rows, so the home page's query count is constant (tests/staff/test_staff_home.py asserts it).
 """
 
 import datetime as dt

@@ -9,7 +9,7 @@ class SingleLineTextMixin:
     """Every text field of the form that is not a Textarea refuses control characters (validate_single_line).
 
     Added when the form is cleaned, so fields a subclass adds or changes in __init__ are covered too. The
-    project's forms derive from PortalForm or PortalModelForm; tests/portal/test_single_line.py fails for one
+    project's forms derive from PortalForm or PortalModelForm; tests/core/test_single_line.py fails for one
     that does not.
     """
 

@@ -33,7 +33,7 @@ class TextField(serializers.CharField):
 
 class SingleLineTextMixin:
     """Every writable text field that is not multi-line refuses control characters (400 with the field's
-    message). tests/portal/test_single_line.py fails for a project serializer without it."""
+    message). tests/core/test_single_line.py fails for a project serializer without it."""
 
     def get_fields(self):
         fields = super().get_fields()

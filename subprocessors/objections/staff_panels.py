@@ -1,8 +1,8 @@
 """What the sub-processor app puts on the staff home: announced and held changes (notice incomplete first, then
 open objections), failed webhooks.
 
-A constant number of queries per panel whatever the number of rows (asserted in tests/portal/test_staff_home.py
-and tests/subprocessors/test_change_hold.py).
+A constant number of queries per panel whatever the number of rows (asserted in tests/staff/test_staff_home.py
+and tests/changes/test_change_hold.py).
 """
 
 import datetime as dt

@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 from dpa.versions import sample_dpa
 from dpa.versions.models import DpaVersion
 from tests.auth import login, user_token
-from tests.dpa.factories import AccessRequestFactory, NdaVersionFactory
-from tests.subprocessors.factories import SubprocessorFactory
+from tests.listing.factories import SubprocessorFactory
+from tests.trust.factories import AccessRequestFactory, NdaVersionFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -43,10 +43,10 @@ from subprocessors.changes.models import SubprocessorChange
 from subprocessors.listing.models import Subprocessor
 from subprocessors.listing.selectors import PUBLIC_STATUSES
 from tests.auth import staff_token, user_token
-from tests.dpa.factories import AccessRequestFactory, grant
-from tests.dpa.factories_signing import DpaVersionFactory
-from tests.factories import UserFactory
-from tests.subprocessors.change_factories import make_change
+from tests.changes.factories import make_change
+from tests.organisations.factories import UserFactory
+from tests.signing.factories import DpaVersionFactory
+from tests.trust.factories import AccessRequestFactory, grant
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 
-from tests.dpa.factories import NdaVersionFactory
-from tests.factories import PASSWORD, UserFactory
+from tests.organisations.factories import PASSWORD, UserFactory
+from tests.trust.factories import NdaVersionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

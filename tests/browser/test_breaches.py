@@ -8,8 +8,8 @@ from django.utils import timezone
 from dpa.breaches.models import BreachNotification
 from dpa.breaches.services import breach_ack_token, breach_notification_send
 from tests.auth import login
-from tests.dpa.factories import make_incident, refuse_every_attempt
-from tests.factories import OrganisationFactory, UserFactory, make_legal
+from tests.breaches.factories import make_incident, refuse_every_attempt
+from tests.organisations.factories import OrganisationFactory, UserFactory, make_legal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -10,11 +10,11 @@ from dpa.breaches.models import BreachNotification
 from portal.organisations.models import Membership
 from subprocessors.changes.models import Webhook, WebhookDelivery
 from subprocessors.objections.models import Objection
+from tests.breaches.factories import make_incident, mark_delivered
 from tests.browser.helpers import sign_in
-from tests.dpa.factories import make_incident, mark_delivered
-from tests.dpa.factories_signing import published_version
-from tests.factories import MembershipFactory
-from tests.subprocessors.change_factories import make_change
+from tests.changes.factories import make_change
+from tests.organisations.factories import MembershipFactory
+from tests.signing.factories import published_version
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

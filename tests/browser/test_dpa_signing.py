@@ -3,8 +3,8 @@ import pytest
 from dpa.signing.models import DpaExecution
 from dpa.versions.models import DpaVersion
 from portal.organisations.models import Membership
-from tests.dpa.factories_signing import published_version
-from tests.factories import MembershipFactory
+from tests.organisations.factories import MembershipFactory
+from tests.signing.factories import published_version
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

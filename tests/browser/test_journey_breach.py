@@ -10,7 +10,7 @@ from django.utils import timezone
 from dpa.breaches.models import BreachIncident, BreachNotification
 from portal.delivery.models import OutboundEmail
 from tests.browser.helpers import emailed_path, sign_in
-from tests.factories import OrganisationFactory, UserFactory, make_legal
+from tests.organisations.factories import OrganisationFactory, UserFactory, make_legal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -10,8 +10,8 @@ from dpa.signing.models import DpaExecution
 from portal.delivery.models import OutboundEmail
 from portal.organisations.models import Membership
 from tests.browser.helpers import emailed_path, sign_in
-from tests.dpa.factories_signing import published_version
-from tests.factories import MembershipFactory, UserFactory, make_legal
+from tests.organisations.factories import MembershipFactory, UserFactory, make_legal
+from tests.signing.factories import published_version
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

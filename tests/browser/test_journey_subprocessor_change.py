@@ -16,8 +16,8 @@ from subprocessors.changes.windows import earliest_effective_date
 from subprocessors.listing.models import Subprocessor
 from subprocessors.objections.models import Objection
 from tests.browser.helpers import emailed_path, sign_in
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
-from tests.subprocessors.change_factories import make_change, notice_gaps, proposed
+from tests.changes.factories import make_change, notice_gaps, proposed
+from tests.organisations.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -10,9 +10,8 @@ from portal.delivery.models import OutboundEmail
 from portal.trust import documents as docs
 from portal.trust.models import AccessRequest
 from tests.browser.helpers import emailed_path, sign_in
-from tests.dpa.conftest import pdf_upload
-from tests.dpa.factories import NdaVersionFactory
-from tests.factories import UserFactory, make_legal
+from tests.organisations.factories import UserFactory, make_legal
+from tests.trust.factories import NdaVersionFactory, pdf_upload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

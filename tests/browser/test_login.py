@@ -1,6 +1,6 @@
 import pytest
 
-from tests.factories import PASSWORD, MembershipFactory
+from tests.organisations.factories import PASSWORD, MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

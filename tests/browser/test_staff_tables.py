@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from tests.browser.helpers import sign_in
-from tests.factories import UserFactory, make_legal
-from tests.portal.test_staff_tables import SPECS
+from tests.organisations.factories import UserFactory, make_legal
+from tests.staff.test_staff_tables import SPECS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -18,8 +18,8 @@ from dpa.breaches.services import breach_notification_send
 from portal.deadlines.models import ObligationReminder
 from portal.deadlines.tasks import obligation_reminders_sweep
 from portal.delivery.models import OutboundEmail
-from tests.dpa.factories import make_incident
-from tests.factories import OrganisationFactory
+from tests.breaches.factories import make_incident
+from tests.organisations.factories import OrganisationFactory
 from tests.support import celery_broker, celery_worker, redis_server, smtp_sink, wait_for, worker_env
 
 pytestmark = [pytest.mark.faults, pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -17,8 +17,8 @@ from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.tasks import change_fanout_sweep
 from subprocessors.listing.models import Subscriber
 from tests.auth import login
-from tests.factories import OrganisationFactory
-from tests.subprocessors.change_factories import make_change
+from tests.changes.factories import make_change
+from tests.organisations.factories import OrganisationFactory
 from tests.support import celery_broker, celery_worker, redis_server, smtp_sink, wait_for, worker_env
 
 pytestmark = [pytest.mark.faults, pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

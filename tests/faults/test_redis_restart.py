@@ -22,7 +22,7 @@ from portal.delivery.tasks import outbox_sweep
 from subprocessors.changes.services import change_announce
 from subprocessors.changes.tasks import change_fanout_sweep
 from subprocessors.listing.models import Subscriber
-from tests.subprocessors.change_factories import make_change
+from tests.changes.factories import make_change
 from tests.support import celery_broker, celery_worker, redis_server, smtp_sink, wait_for, worker_env
 
 pytestmark = [pytest.mark.faults, pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -45,7 +45,7 @@ PUBLIC = {
 }
 
 # Prefixes not walked here, with the reason: the admin needs is_staff + MFA (middleware, tested in
-# tests/portal/test_staff.py); allauth's views are tested in tests/portal/test_accounts.py; the schema and
+# tests/staff/test_staff.py); allauth's views are tested in tests/organisations/test_accounts.py; the schema and
 # API docs are public by design.
 SKIP_PREFIXES = ("admin/", "accounts/", "api/schema/", "api/docs/")
 # API operations only legal staff may call (every /staff/ and /admin/ URL is staff-only too).
@@ -85,7 +85,7 @@ def _proposed_subprocessor(world):
 
 def _access_request(world):
     from portal.trust.models import AccessRequest
-    from tests.dpa.factories import AccessRequestFactory
+    from tests.trust.factories import AccessRequestFactory
 
     req = AccessRequest.objects.filter(user=world.admin).first() or AccessRequestFactory(
         user=world.admin, organisation=world.org, company=MARKER, reason=MARKER
@@ -163,7 +163,7 @@ def _dpa_version(world):
 
     version = DpaVersion.objects.filter(label="2026.1").first()
     if version is None:
-        from tests.dpa.factories_signing import published_version
+        from tests.signing.factories import published_version
 
         version = published_version(label="2026.1")
     return {"label": version.label}
@@ -324,7 +324,7 @@ SAMPLES = {
 
 # --- Sub-processor changes, objections and webhooks (issue 4) ---------------------------------------------
 def _change(world):
-    from tests.subprocessors.change_factories import make_change
+    from tests.changes.factories import make_change
 
     if not hasattr(world, "change"):
         world.change = make_change(status="announced")

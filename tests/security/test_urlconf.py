@@ -12,9 +12,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from portal.delivery.outbox import email_queue_raw
 from portal.organisations.models import Organisation
 from tests.auth import login
-from tests.dpa.factories_signing import DpaVersionFactory
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
+from tests.organisations.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
 from tests.security.samples import MARKER, PUBLIC, SAMPLES, SKIP_PREFIXES, STAFF_API
+from tests.signing.factories import DpaVersionFactory
 
 pytestmark = pytest.mark.django_db
 
