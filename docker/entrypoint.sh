@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One image, one role per container:
-#   web       gunicorn on 0.0.0.0:$PORT (8000); refuses to start without the collected static files
+#   web       gunicorn on 0.0.0.0:$PORT (8000) with docker/gunicorn.conf.py; refuses to start without the collected
+#             static files
 #   worker    Celery worker (emails, webhooks, change fan-outs, PDFs)
 #   beat      Celery beat, the periodic sweeps; run exactly ONE beat for the whole site
 #   migrate   apply database migrations, then exit (run before starting a new release)
@@ -23,10 +24,24 @@ static_manifest() {
   fi
 }
 
+# gunicorn's processes each count requests in files here and /metrics adds the files up; files of an earlier start
+# (a restarted container keeps its /tmp) would be counted again, so the directory starts empty.
+metrics_dir() {
+  export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/portal-prometheus}"
+  mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+  find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -type f -name '*.db' -delete
+}
+
+# Only web serves /metrics. Elsewhere the variable (e.g. from .env) would point at a directory the container does not
+# have, and the first database query would fail on its missing metrics file.
+if [ "$role" != web ]; then unset PROMETHEUS_MULTIPROC_DIR; fi
+
 case "$role" in
   web)
     static_manifest
+    metrics_dir
     exec gunicorn portal.wsgi \
+      --config docker/gunicorn.conf.py \
       --bind "0.0.0.0:${PORT:-8000}" \
       --workers "${WEB_CONCURRENCY:-3}" \
       --threads "${GUNICORN_THREADS:-1}" \

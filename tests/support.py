@@ -30,8 +30,9 @@ class SinkHandler:
     A message to an address in `hold_for` is held (the sender waits for the server's answer) until `release` is
     set: a worker stays in the middle of a send for as long as a test needs."""
 
-    def __init__(self, refuse_every: int = 0, refuse_ratio: float = 0.0, seed: int = 7):
+    def __init__(self, refuse_every: int = 0, refuse_ratio: float = 0.0, seed: int = 7, delay: float = 0.0):
         self.messages: list = []
+        self.delay = delay  # seconds each message takes to be accepted, like a real mail server
         self.refuse_every = refuse_every
         self.refuse_ratio = refuse_ratio
         self.random = random.Random(seed)
@@ -42,6 +43,8 @@ class SinkHandler:
         self.release = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.hold_for.intersection(envelope.rcpt_tos):
             self.holding.set()
             while not self.release.is_set():
@@ -56,8 +59,8 @@ class SinkHandler:
 
 
 @contextmanager
-def smtp_sink(refuse_every: int = 0, refuse_ratio: float = 0.0):
-    handler = SinkHandler(refuse_every, refuse_ratio)
+def smtp_sink(refuse_every: int = 0, refuse_ratio: float = 0.0, delay: float = 0.0):
+    handler = SinkHandler(refuse_every, refuse_ratio, delay=delay)
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
@@ -113,8 +116,9 @@ def worker_env(*, smtp_port: int, queue: str, redis_url: str) -> dict:
 
 
 @contextmanager
-def celery_worker(env: dict, queue: str, concurrency: int = 1):
-    """A real worker in its own process group, so a test can SIGKILL it with all its pool processes."""
+def celery_worker(env: dict, queue: str, concurrency: int = 1, name: str = ""):
+    """A real worker in its own process group, so a test can SIGKILL it with all its pool processes. Give workers
+    that run at the same time a `name` each, so remote control (ping, stats) can tell them apart."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -134,6 +138,7 @@ def celery_worker(env: dict, queue: str, concurrency: int = 1):
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            *(["-n", f"{name}@%h"] if name else []),
         ],
         cwd=ROOT,
         env=env,
