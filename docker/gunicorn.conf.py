@@ -34,6 +34,6 @@ def on_starting(server):
 def child_exit(server, worker):
     """In the master, after a worker exited (normally, killed, or replaced after a timeout)."""
     if _metrics_dir():
-        from prometheus_client import multiprocess
+        from prometheus_client import multiprocess  # noqa: PLC0415 - gunicorn config: only with the metrics dir set
 
         multiprocess.mark_process_dead(worker.pid)

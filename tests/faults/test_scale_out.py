@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from portal.deadlines.calendar import add_business_days, local_date
 from portal.celery import app as celery_app
+from portal.deadlines.calendar import add_business_days, local_date
 from portal.delivery.models import OutboundEmail
 from portal.delivery.tasks import outbox_sweep
 from subprocessors.changes.models import ChangeRecipient
