@@ -6,7 +6,7 @@ from portal.organisations.models import Organisation
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.windows import earliest_effective_date
 from subprocessors.listing.forms_staff import SubprocessorForm
-from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.models import DESCRIPTION_FIELDS, Subprocessor
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -55,22 +55,7 @@ class NewSubprocessorForm(SubprocessorForm):
     """The proposed sub-processor an addition or replacement brings, created in the same step as the change."""
 
     class Meta(SubprocessorForm.Meta):
-        fields = (
-            "slug",
-            "name",
-            "legal_entity",
-            "category",
-            "purpose",
-            "processes_customer_data",
-            "customer_data_note",
-            "location",
-            "hq_country",
-            "processing_region",
-            "eea_only",
-            "retains_prompts",
-            "trains_on_data",
-            "website",
-        )
+        fields = DESCRIPTION_FIELDS
 
 
 class ChangeEditForm(PortalForm):

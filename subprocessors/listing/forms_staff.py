@@ -3,27 +3,9 @@ from django.utils import timezone
 
 from portal.core.forms import PortalModelForm
 from portal.deadlines.calendar import local_date
-from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.models import DESCRIPTION_FIELDS, LIFECYCLE_FIELDS, Subprocessor
 
-EDIT_FIELDS = (
-    "name",
-    "legal_entity",
-    "category",
-    "purpose",
-    "processes_customer_data",
-    "customer_data_note",
-    "location",
-    "hq_country",
-    "processing_region",
-    "eea_only",
-    "retains_prompts",
-    "trains_on_data",
-    "website",
-    "status",
-    "engaged_since",
-    "retired_on",
-    "position",
-)
+EDIT_FIELDS = (*DESCRIPTION_FIELDS, *LIFECYCLE_FIELDS, "position")
 
 
 class SubprocessorForm(PortalModelForm):

@@ -89,10 +89,9 @@ class Subprocessor(BaseModel):
         return self.category != self.Category.CONTROLLER_DATA or self.processes_customer_data
 
 
-# Fields copied into every revision's snapshot (everything a visitor or the API can see).
-SNAPSHOT_FIELDS = (
+# What a visitor is told about a sub-processor (the list, the API, the change notice, the staff forms): one list.
+DESCRIPTION_FIELDS = (
     "name",
-    "slug",
     "legal_entity",
     "category",
     "purpose",
@@ -105,11 +104,12 @@ SNAPSHOT_FIELDS = (
     "retains_prompts",
     "trains_on_data",
     "website",
-    "status",
-    "engaged_since",
-    "retired_on",
-    "position",
 )
+LIFECYCLE_FIELDS = ("status", "engaged_since", "retired_on")
+
+
+# Fields copied into every revision's snapshot (everything a visitor or the API can see).
+SNAPSHOT_FIELDS = ("name", "slug", *DESCRIPTION_FIELDS[1:], *LIFECYCLE_FIELDS, "position")
 
 
 class SubprocessorRevision(models.Model):

@@ -4,28 +4,10 @@ from rest_framework import serializers
 from portal.core.serializers import PortalModelSerializer, PortalSerializer
 from subprocessors.listing.countries import COUNTRIES, REGIONS
 from subprocessors.listing.forms import COUNTRY_INVALID
-from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.models import DESCRIPTION_FIELDS, LIFECYCLE_FIELDS, Subprocessor
 
 # The public contract of GET /api/v1/subprocessors/: add fields only, never rename or remove them.
-PUBLIC_FIELDS = (
-    "slug",
-    "name",
-    "legal_entity",
-    "category",
-    "purpose",
-    "processes_customer_data",
-    "customer_data_note",
-    "location",
-    "hq_country",
-    "processing_region",
-    "eea_only",
-    "retains_prompts",
-    "trains_on_data",
-    "website",
-    "status",
-    "engaged_since",
-    "retired_on",
-)
+PUBLIC_FIELDS = ("slug", *DESCRIPTION_FIELDS, *LIFECYCLE_FIELDS)
 
 
 @extend_schema_field(
