@@ -55,7 +55,7 @@ class NewSubprocessorForm(SubprocessorForm):
     """The proposed sub-processor an addition or replacement brings, created in the same step as the change."""
 
     class Meta(SubprocessorForm.Meta):
-        fields = DESCRIPTION_FIELDS
+        fields = ("slug", *DESCRIPTION_FIELDS)
 
 
 class ChangeEditForm(PortalForm):
