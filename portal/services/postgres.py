@@ -25,6 +25,10 @@ TOOL_MISSING = (
     "container image has them), in a version at least as new as the database server."
 )
 TOOL_FAILED = "{tool} failed (exit status {status}): {detail}"
+VERSION_HINT = (
+    "{tool} must be at least as new as the database server: install the client tools of the server's major version "
+    "(postgresql-client-NN from apt.postgresql.org) or run the backup where they are."
+)
 NO_DATABASE_NAME = "The database URL names no database: give it as postgres://user:password@host:5432/NAME."
 CANNOT_CONNECT = "Cannot connect to the target database {name}: {detail}. Create it first (createdb {name})."
 # Relations in the schemas a restore writes to: a new database made with createdb has none.
@@ -85,6 +89,8 @@ def _run(tool: str, args: list[str], settings: dict) -> str:
     )
     if result.returncode != 0:
         detail = result.stderr.strip() or result.stdout.strip() or "no message"
+        if "version mismatch" in detail:
+            detail += f" {VERSION_HINT.format(tool=tool)}"
         raise ApplicationError(TOOL_FAILED.format(tool=tool, status=result.returncode, detail=detail))
     return result.stdout
 
