@@ -160,7 +160,7 @@ def backup_create(*, dest: Path, say: Callable[[str], None] = lambda line: None)
     if dest.exists():
         raise ApplicationError(DEST_EXISTS.format(dest=dest))
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))  # mode 0700: owner only
     try:
         files = _copy_out("audit_checkpoints", staging)
         say(f"Audit checkpoints: {len(files)} files.")
@@ -208,14 +208,19 @@ def backup_create(*, dest: Path, say: Callable[[str], None] = lambda line: None)
 
 
 def _write_archive(staging: Path, dest: Path) -> None:
+    """The archive is readable by its owner only, like the staging directory (personal data and signed contracts)."""
     partial = dest.with_name(dest.name + ".partial")
     mode = "w" if dest.name.endswith(".tar") else "w:gz"
-    with tarfile.open(partial, mode) as tar:
-        tar.add(staging / MANIFEST, arcname=MANIFEST)
-        tar.add(staging / DUMP, arcname=DUMP)
-        if (staging / FILES).exists():
-            tar.add(staging / FILES, arcname=FILES)
-    os.replace(partial, dest)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh, tarfile.open(fileobj=fh, mode=mode) as tar:
+            tar.add(staging / MANIFEST, arcname=MANIFEST)
+            tar.add(staging / DUMP, arcname=DUMP)
+            if (staging / FILES).exists():
+                tar.add(staging / FILES, arcname=FILES)
+        os.replace(partial, dest)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 # --- reading a backup back ------------------------------------------------------------------------------------------

@@ -181,6 +181,7 @@ def test_a_backup_restores_into_an_empty_database_and_the_restored_portal_verifi
     out = _backup(archive)
     # then the archive holds the dump and every file, each with its hash and size in the manifest
     assert f"Backup written to {archive}" in out
+    assert archive.stat().st_mode & 0o777 == 0o600  # personal data and signed contracts: the owner only
     with tarfile.open(archive) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))
         members = set(tar.getnames())
@@ -258,6 +259,7 @@ def test_a_backup_from_a_bucket_restores_into_another_bucket(s3_endpoint, legal,
     audit_checkpoint_write(trigger="command")
     files_before = {alias: _stored(alias) for alias in backups.STORAGE_ALIASES}
     _backup(tmp_path / "backup")
+    assert (tmp_path / "backup").stat().st_mode & 0o777 == 0o700
 
     fresh = make_bucket(s3_endpoint)
     use_bucket(settings, fresh)
