@@ -300,9 +300,20 @@ def test_a_damaged_backup_is_refused_and_nothing_changes(document, target, setti
     assert _stored("audit_checkpoints") == {}
 
 
-def test_an_unlisted_or_missing_file_is_refused_too(document, target, settings, tmp_path):
+def test_an_unlisted_or_missing_file_or_a_newer_release_is_refused_too(document, target, settings, tmp_path):
     backup = tmp_path / "backup"
     _backup(backup)
+    # a backup from a newer release: migrations this one does not have
+    newer = tmp_path / "newer"
+    shutil.copytree(backup, newer)
+    manifest = json.loads((newer / "manifest.json").read_text())
+    manifest["migrations"]["dpa"] = "9999_from_the_future"
+    (newer / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(
+        CommandError, match=r"newer release of the portal \(0\.1\.0; migrations this one does not have: "
+    ):
+        _restore(newer, target)
+    assert target.relations() == 0
     (backup / "files" / "default" / "planted.pdf").write_bytes(b"%PDF-1.7 not from the portal")
     (backup / "files" / "default" / document.file.name).unlink()
     _fresh_storage(settings, tmp_path, "new-machine")

@@ -48,9 +48,9 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         except OSError as exc:
             raise CommandError(f"The restore stopped: {exc}") from exc
-        self.stdout.write("Checking the restored portal:")
         with postgres.default_database(result.database):
             self._migrate_if_behind()
+            self.stdout.write("Checking the restored portal:")
             outcomes = {name: self._check(command) for name, command in CHECKS}
             if outcomes["audit log"]:
                 backup_restore_record(result=result, checks=outcomes)
