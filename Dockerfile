@@ -37,6 +37,11 @@ RUN SECRET_KEY="$BUILD_SECRET_KEY" AUDIT_CHAIN_KEY="$BUILD_SECRET_KEY" DEBUG=0 S
  && test -s /app/staticfiles/staticfiles.json
 
 FROM base AS runtime
+# pg_dump and pg_restore for `manage.py backup` / `restore`. Debian bookworm ships the PostgreSQL 15 client, which
+# dumps servers up to version 15 only (README "Backup and restore").
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-client \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 portal \
  && useradd --system --uid 10001 --gid portal --home-dir /app --no-create-home --shell /usr/sbin/nologin portal \
  && mkdir -p /var/lib/portal/private /var/lib/portal/beat \

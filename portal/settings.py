@@ -171,6 +171,21 @@ PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "
 AUDIT_CHECKPOINT_ROOT = Path(
     env("AUDIT_CHECKPOINT_ROOT", default=str(PRIVATE_STORAGE_ROOT.parent / "audit-checkpoints"))
 )
+# Or both in an S3-compatible bucket (portal/object_storage.py), so several web and worker containers share them.
+PRIVATE_STORAGE_BUCKET = env("PRIVATE_STORAGE_BUCKET", default="")
+AUDIT_CHECKPOINT_BUCKET = env("AUDIT_CHECKPOINT_BUCKET", default=PRIVATE_STORAGE_BUCKET)
+_S3 = {
+    "endpoint_url": env("PRIVATE_STORAGE_ENDPOINT_URL", default=""),
+    "region": env("PRIVATE_STORAGE_REGION", default=""),
+    "access_key_id": env("PRIVATE_STORAGE_ACCESS_KEY_ID", default=""),
+    "secret_access_key": env("PRIVATE_STORAGE_SECRET_ACCESS_KEY", default=""),
+    "encryption": env("PRIVATE_STORAGE_ENCRYPTION", default=""),
+    "kms_key_id": env("PRIVATE_STORAGE_KMS_KEY_ID", default=""),
+    "acl": env("PRIVATE_STORAGE_ACL", default="private"),
+    "addressing_style": env("PRIVATE_STORAGE_ADDRESSING_STYLE", default=""),
+}
+PRIVATE_STORAGE_PREFIX = env("PRIVATE_STORAGE_PREFIX", default="private")
+AUDIT_CHECKPOINT_PREFIX = env("AUDIT_CHECKPOINT_PREFIX", default="audit-checkpoints")
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -186,6 +201,21 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+if PRIVATE_STORAGE_BUCKET or AUDIT_CHECKPOINT_BUCKET:
+    from portal.object_storage import check_prefixes, s3_storage
+
+    if PRIVATE_STORAGE_BUCKET:
+        STORAGES["default"] = s3_storage(bucket=PRIVATE_STORAGE_BUCKET, prefix=PRIVATE_STORAGE_PREFIX, **_S3)
+    if AUDIT_CHECKPOINT_BUCKET:
+        STORAGES["audit_checkpoints"] = s3_storage(
+            bucket=AUDIT_CHECKPOINT_BUCKET, prefix=AUDIT_CHECKPOINT_PREFIX, **_S3
+        )
+    check_prefixes(
+        bucket=PRIVATE_STORAGE_BUCKET,
+        prefix=PRIVATE_STORAGE_PREFIX,
+        checkpoint_bucket=AUDIT_CHECKPOINT_BUCKET,
+        checkpoint_prefix=AUDIT_CHECKPOINT_PREFIX,
+    )
 # Nothing is ever served from MEDIA_URL: uploaded files live in PRIVATE_STORAGE_ROOT (see STORAGES).
 MEDIA_URL = "/_no-public-media/"
 MEDIA_ROOT = BASE_DIR / "no-public-media"

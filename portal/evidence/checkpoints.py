@@ -125,10 +125,17 @@ def _email(checkpoint: Checkpoint) -> None:
 def audit_checkpoints() -> list[Checkpoint]:
     """Every stored checkpoint, oldest first."""
     storage = checkpoint_storage()
-    if not storage.exists(""):
-        return []
-    names = sorted(n for n in storage.listdir("")[1] if n.startswith(PREFIX) and n.endswith(".json"))
+    names = sorted(n for n in _stored_names(storage) if n.startswith(PREFIX) and n.endswith(".json"))
     return [_load(storage, name) for name in names]
+
+
+def _stored_names(storage) -> list[str]:
+    """The file names at the storage's top level. A directory not created yet holds none; a bucket prefix has no
+    `exists()` of its own (an S3 "folder" is not an object), so the listing is the only test that works for both."""
+    try:
+        return storage.listdir("")[1]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def _load(storage, name: str) -> Checkpoint:
@@ -178,10 +185,9 @@ def audit_checkpoints_verify() -> CheckpointReport:
             _check_against_log(checkpoint, count, last_id, report)
     report.latest = checkpoints[-1] if checkpoints else None
     names = {c.name for c in checkpoints}
-    if storage.exists(""):
-        for orphan in sorted(n for n in storage.listdir("")[1] if n.endswith(SIGNATURE_SUFFIX)):
-            if orphan.removesuffix(SIGNATURE_SUFFIX) not in names:
-                report.problems.append(f"{orphan} has no checkpoint next to it: the checkpoint file was deleted.")
+    for orphan in sorted(n for n in _stored_names(storage) if n.endswith(SIGNATURE_SUFFIX)):
+        if orphan.removesuffix(SIGNATURE_SUFFIX) not in names:
+            report.problems.append(f"{orphan} has no checkpoint next to it: the checkpoint file was deleted.")
     return report
 
 
