@@ -44,7 +44,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 portal \
  && useradd --system --uid 10001 --gid portal --home-dir /app --no-create-home --shell /usr/sbin/nologin portal \
- && mkdir -p /var/lib/portal/private /var/lib/portal/beat \
+ && mkdir -p /var/lib/portal/private /var/lib/portal/audit-checkpoints /var/lib/portal/beat \
  && chown -R portal:portal /var/lib/portal
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app

@@ -71,10 +71,12 @@ def test_compose_health_checks_and_volumes():
     assert "pg_isready" in services["db"]["healthcheck"]["test"]
     assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
     assert "inspect ping" in services["worker"]["healthcheck"]["test"][1]
-    # the private files are shared by web (uploads) and worker (rendered PDFs); the database and beat's schedule persist
-    assert set(config["volumes"]) == {"db-data", "private", "beat-state"}
-    assert "private:/var/lib/portal/private" in services["web"]["volumes"]
-    assert "private:/var/lib/portal/private" in services["worker"]["volumes"]
+    # the private files are shared by web (uploads) and worker (rendered PDFs), and so are the signed audit
+    # checkpoints (daily by the worker, on demand by staff); the database and beat's schedule persist
+    assert set(config["volumes"]) == {"db-data", "private", "audit-checkpoints", "beat-state"}
+    for role in ("web", "worker"):
+        assert "private:/var/lib/portal/private" in services[role]["volumes"]
+        assert "audit-checkpoints:/var/lib/portal/audit-checkpoints" in services[role]["volumes"]
     assert services["db"]["volumes"] == ["db-data:/var/lib/postgresql/data"]
     assert services["beat"]["volumes"] == ["beat-state:/var/lib/portal/beat"]
     assert "deploy" not in services["beat"]  # exactly one beat: never replicated

@@ -192,7 +192,9 @@ def test_a_backup_restores_into_an_empty_database_and_the_restored_portal_verifi
     assert manifest["database"]["file"] == "database.dump"
     assert "database.dump" in members
     assert len(manifest["database"]["sha256"]) == 64
-    assert {"audit", "organisations", "trust", "signing", "breaches", "listing", "changes"} <= set(manifest["migrations"])
+    assert {"audit", "organisations", "trust", "signing", "breaches", "listing", "changes"} <= set(
+        manifest["migrations"]
+    )
     listed = {(f["storage"], f["name"]): f for f in manifest["files"]}
     assert set(listed) == {(alias, name) for alias, found in files_before.items() for name in found}
     execution, version = portal["execution"], portal["document"].current_version
@@ -215,12 +217,12 @@ def test_a_backup_restores_into_an_empty_database_and_the_restored_portal_verifi
     assert "All 2 evidence files match their recorded SHA-256" in out  # the executed DPA and the document
     assert "Restore complete: the audit log and every evidence file verify." in out
     # and the rows are in the target database, with the restore itself recorded last
-    assert target.query("SELECT status, executed_sha256 FROM dpa_dpaexecution") == [
+    assert target.query("SELECT status, executed_sha256 FROM signing_dpaexecution") == [
         (DpaExecution.Status.EXECUTED, execution.executed_sha256)
     ]
-    assert target.query("SELECT sha256 FROM dpa_trustdocumentversion") == [(version.sha256,)]
-    assert target.query("SELECT count(*) FROM portal_auditevent") == [(audit_rows + 1,)]
-    [(action, details)] = target.query("SELECT action, details FROM portal_auditevent ORDER BY id DESC LIMIT 1")
+    assert target.query("SELECT sha256 FROM trust_trustdocumentversion") == [(version.sha256,)]
+    assert target.query("SELECT count(*) FROM audit_auditevent") == [(audit_rows + 1,)]
+    [(action, details)] = target.query("SELECT action, details FROM audit_auditevent ORDER BY id DESC LIMIT 1")
     assert action == "backup.restored"
     assert details["checks"] == {"audit log": True, "evidence files": True}
     assert details["backup_created_at"] == manifest["created_at"]
@@ -332,12 +334,12 @@ def test_a_database_that_is_not_empty_or_files_that_differ_are_refused_unless_fo
     _backup(backup)
     _fresh_storage(settings, tmp_path, "new-machine")
     _restore(backup, target)
-    restored_rows = target.query("SELECT count(*) FROM portal_auditevent")
+    restored_rows = target.query("SELECT count(*) FROM audit_auditevent")
 
     # restoring over the restored database is refused, and changes nothing
     with pytest.raises(CommandError, match=r"The target database \S+ on \S+ is not empty \(\d+ tables"):
         _restore(backup, target)
-    assert target.query("SELECT count(*) FROM portal_auditevent") == restored_rows
+    assert target.query("SELECT count(*) FROM audit_auditevent") == restored_rows
 
     # a stored file that differs from the backup's copy is refused before the (new, empty) database is touched
     target.recreate()
@@ -356,7 +358,7 @@ def test_a_database_that_is_not_empty_or_files_that_differ_are_refused_unless_fo
     # and replaces what a non-empty database holds of the backup
     out = _restore(backup, target, "--force")
     assert "Restore complete" in out
-    assert target.query("SELECT count(*) FROM portal_auditevent") == restored_rows
+    assert target.query("SELECT count(*) FROM audit_auditevent") == restored_rows
 
 
 def test_backup_refuses_sqlite_with_a_clear_message(tmp_path):
@@ -382,5 +384,5 @@ def test_a_restore_whose_checks_fail_exits_non_zero(document, target, settings, 
         _restore(tmp_path / "backup", target)
     # then the data is there, but the command fails on the audit log check and says so
     assert "The backup was restored, but the audit log check failed" in str(failed.value)
-    assert target.query("SELECT count(*) FROM dpa_trustdocumentversion") == [(1,)]
-    assert not target.query("SELECT id FROM portal_auditevent WHERE action = 'backup.restored'")
+    assert target.query("SELECT count(*) FROM trust_trustdocumentversion") == [(1,)]
+    assert not target.query("SELECT id FROM audit_auditevent WHERE action = 'backup.restored'")

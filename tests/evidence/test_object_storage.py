@@ -191,7 +191,7 @@ def test_an_executed_dpa_is_rendered_into_the_bucket_and_a_deleted_object_is_ref
     event = AuditEvent.objects.get(action=FAILED_ACTION)
     assert event.details["missing"] is True
     assert event.details["path"] == execution.executed_path
-    assert event.target_type == "dpa.DpaExecution"
+    assert event.target_type == "signing.DpaExecution"
     assert _verify_evidence_files_exit_code(monkeypatch) == 1
 
 

@@ -191,14 +191,14 @@ def test_demo_files_are_used_only_with_debug(tmp_path, settings, unsigned):
 
 
 def test_deploy_check_warns_about_unsigned_evidence(unsigned):
-    from portal.core.checks import evidence_signing
+    from portal.evidence.checks import evidence_signing
 
     assert [w.id for w in evidence_signing(None)] == ["portal.W020"]
     assert "evidence PDFs will be unsigned" in evidence_signing(None)[0].msg
 
 
 def test_deploy_check_reports_broken_configuration(settings, tmp_path):
-    from portal.core.checks import evidence_signing
+    from portal.evidence.checks import evidence_signing
 
     settings.PORTAL_SIGNING_KEY = str(tmp_path / "nope.p12")
     [error] = evidence_signing(None)
