@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One image, one role per container:
 #   web       gunicorn on 0.0.0.0:$PORT (8000) with docker/gunicorn.conf.py; refuses to start without the collected
-#             static files
+#             static files (no access log: the portal logs each request)
 #   worker    Celery worker (emails, webhooks, change fan-outs, PDFs)
 #   beat      Celery beat, the periodic sweeps; run exactly ONE beat for the whole site
 #   migrate   apply database migrations, then exit (run before starting a new release)
 #   manage.py ARGS...   any management command, e.g. `manage.py createsuperuser`
 #   anything else is run as given (e.g. `bash`)
 # Extra arguments after a role go to its program, e.g. `web --bind 127.0.0.1:8765`.
+# Logs: JSON lines on stderr (LOG_FORMAT, LOG_LEVEL); Celery's text banner is left out (--quiet).
 set -euo pipefail
 cd "$(dirname "$0")/.."  # /app
 
@@ -49,19 +50,18 @@ case "$role" in
       --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-30}" \
       --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
       --worker-tmp-dir /dev/shm \
-      --access-logfile - \
       --error-logfile - \
       "$@"
     ;;
   worker)
-    exec celery -A portal worker \
+    exec celery -A portal --quiet worker \
       --loglevel "${LOG_LEVEL:-INFO}" \
       --concurrency "${CELERY_CONCURRENCY:-2}" \
       "$@"
     ;;
   beat)
     # The schedule file must survive restarts (a volume) and belong to the single beat process.
-    exec celery -A portal beat \
+    exec celery -A portal --quiet beat \
       --loglevel "${LOG_LEVEL:-INFO}" \
       --schedule "${BEAT_SCHEDULE_DIR:-/var/lib/portal/beat}/celerybeat-schedule" \
       "$@"

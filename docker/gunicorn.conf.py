@@ -2,6 +2,10 @@
 `gunicorn portal.wsgi --config docker/gunicorn.conf.py` with its sizing flags (WEB_CONCURRENCY, GUNICORN_TIMEOUT, ...).
 Outside the image, e.g. under systemd, start it the same way with PROMETHEUS_MULTIPROC_DIR set.
 
+Logs: no access log, the portal writes one line for every request itself, with its request id, user and
+organisation (portal.request_log). gunicorn's own lines (workers booting, a worker timing out) go to stderr in the
+portal's format: JSON unless DEBUG is on or LOG_FORMAT says otherwise, like the application's.
+
 Several gunicorn processes and one /metrics: with PROMETHEUS_MULTIPROC_DIR set, prometheus_client keeps each
 process's counters and histograms in files of that directory and /metrics adds up the files of every process
 (portal/core/metrics.py), whichever process answers the scrape. So the directory must start empty (a previous run's
@@ -11,6 +15,18 @@ stay, so totals never go down when gunicorn replaces a worker after a timeout).
 
 import glob
 import os
+
+import environ
+
+from portal.logs import default_format, gunicorn_logconfig
+
+env = environ.Env()
+accesslog = None
+errorlog = "-"
+logconfig_dict = gunicorn_logconfig(
+    log_format=env("LOG_FORMAT", default=default_format(debug=env.bool("DEBUG", default=False))),
+    level=env("LOG_LEVEL", default="INFO"),
+)
 
 
 def _metrics_dir() -> str:

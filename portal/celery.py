@@ -5,6 +5,8 @@ from celery import Celery
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
+from portal.task_log import connect_task_logging
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 # Every task retries by itself, within seconds, when the database or the broker is briefly unreachable (a dropped
@@ -58,3 +60,5 @@ guard_redis_channel_close()
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# One JSON line per task run; the worker and beat keep Django's LOGGING instead of Celery's plain-text setup.
+connect_task_logging()

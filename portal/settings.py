@@ -4,6 +4,7 @@ With nothing set the portal runs with SQLite, Celery tasks in-process and email 
 Production sets DATABASE_URL, REDIS_URL, EMAIL_URL (or the SMTP variables), SECRET_KEY and ALLOWED_HOSTS.
 """
 
+import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+
+from portal import logs, observability
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # early, so redirects, static files and refused bodies get their line and X-Request-ID too
+    "portal.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -513,15 +518,18 @@ ACCESS_FREEMAIL_DOMAINS = env.list(
     ],
 )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # WeasyPrint logs every layout step at INFO (DPA PDFs).
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-    },
-}
+# --- Logs and error reports (portal.logs, portal.request_log, portal.task_log, portal.observability) ---------
+# One JSON object a line on stderr (`console`: readable lines, the default with DEBUG); one line per request and per
+# task run, with request_id, user_id and organisation_id; no addresses, emails or query strings.
+LOG_FORMAT = env("LOG_FORMAT", default=logs.default_format(debug=DEBUG))
+LOGGING = logs.logging_config(log_format=LOG_FORMAT, level=env("LOG_LEVEL", default="INFO"))
+logs.configure_structlog()
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True  # checked and replaced when malformed by RequestLogMiddleware
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG  # the line at the end says it all
+# Sentry only with a DSN; personal data is scrubbed before anything is sent.
+observability.sentry_init(
+    dsn=env("SENTRY_DSN", default=""),
+    environment=env("SENTRY_ENVIRONMENT", default=""),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=None),
+)

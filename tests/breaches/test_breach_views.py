@@ -29,7 +29,7 @@ from tests.organisations.factories import MembershipFactory, OrganisationFactory
 from tests.trust.factories import FILLED
 
 pytestmark = pytest.mark.django_db
-FAILING = "tests.portal.test_outbox.FailingBackend"
+FAILING = "tests.delivery.test_outbox.FailingBackend"
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ pytestmark = pytest.mark.django_db
 AMS = ZoneInfo("Europe/Amsterdam")
 T0 = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
 DEADLINE = T0 + dt.timedelta(hours=48)
-FAILING = "tests.portal.test_outbox.FailingBackend"
+FAILING = "tests.delivery.test_outbox.FailingBackend"
 
 
 def notice(incident, org) -> BreachNotification:

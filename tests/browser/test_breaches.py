@@ -73,7 +73,7 @@ def test_failed_delivery_is_red_and_resent_to_another_address(live_server, page,
     legal = make_legal(UserFactory(email="counsel@processor.example"))
     org = OrganisationFactory(name="Acme Health B.V.", breach_contact_email="gone@acme.example")
     incident = make_incident(organisations=[org], aware_at=timezone.now() - dt.timedelta(hours=3), actor=legal)
-    settings.EMAIL_BACKEND = "tests.portal.test_outbox.FailingBackend"
+    settings.EMAIL_BACKEND = "tests.delivery.test_outbox.FailingBackend"
     notification = breach_notification_send(notification=BreachNotification.objects.get(incident=incident), actor=legal)
     refuse_every_attempt(notification.email_id)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

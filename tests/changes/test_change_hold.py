@@ -43,7 +43,7 @@ AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY = dt.datetime(2026, 12, 14, 10, 0, tzinfo=AMS)  # 10 business days before Tuesday 29 December
 EFFECTIVE = dt.date(2026, 12, 29)
 ON_THE_DAY = dt.datetime(2026, 12, 29, 0, 5, tzinfo=AMS)
-REFUSING = "tests.subprocessors.change_factories.RefusingBackend"
+REFUSING = "tests.changes.factories.RefusingBackend"
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ MANIFEST_STORAGE = {"BACKEND": "portal.core.staticfiles.PortalStaticFilesStorage
 
 @pytest.fixture
 def failing_client(settings):
-    settings.ROOT_URLCONF = "tests.portal.error_urls"
+    settings.ROOT_URLCONF = "tests.core.error_urls"
     return Client(raise_request_exception=False)
 
 

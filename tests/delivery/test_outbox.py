@@ -70,7 +70,7 @@ def test_second_delivery_of_a_sent_row_sends_nothing(org, run_on_commit, mailout
 
 
 def test_failing_smtp_retries_with_backoff_then_marks_failed(org, settings, mailoutbox):
-    settings.EMAIL_BACKEND = "tests.portal.test_outbox.FailingBackend"
+    settings.EMAIL_BACKEND = "tests.delivery.test_outbox.FailingBackend"
     settings.OUTBOX_MAX_ATTEMPTS = 3
     row = _queue(org)
     start = timezone.now()
@@ -161,7 +161,7 @@ def test_the_thing_an_email_is_about_hears_of_its_delivery(org, events, mailoutb
 
 
 def test_a_failed_attempt_is_not_an_event_and_the_final_failure_is(org, events, settings):
-    settings.EMAIL_BACKEND = "tests.portal.test_outbox.FailingBackend"
+    settings.EMAIL_BACKEND = "tests.delivery.test_outbox.FailingBackend"
     settings.OUTBOX_MAX_ATTEMPTS = 2
     row = _queue_about(org)
     assert outbox_deliver(email_id=row.pk) == "retry"
@@ -189,7 +189,7 @@ def test_a_handler_error_leaves_the_email_unrecorded_rather_than_half_recorded(o
 
 
 def test_every_attempt_carries_the_same_message_id(org, settings, mailoutbox):
-    settings.EMAIL_BACKEND = "tests.portal.test_outbox.FailingBackend"
+    settings.EMAIL_BACKEND = "tests.delivery.test_outbox.FailingBackend"
     row = _queue(org)
     outbox_deliver(email_id=row.pk)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
