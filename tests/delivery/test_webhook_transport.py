@@ -1,6 +1,5 @@
 """Delivery connects to the address that was checked, presents the host name, and shows only fixed texts."""
 
-import importlib
 import logging
 import re
 import socket
@@ -262,23 +261,3 @@ def test_webhook_pages_show_the_fixed_text(client, org, org_admin, legal, settin
         assert "Errno" not in page
         assert "NewConnectionError" not in page
         assert "Connection refused" not in page
-
-
-def test_migration_scrubs_raw_errors_recorded_before_fixed_texts(org):
-    from django.apps import apps
-
-    forwards = importlib.import_module("subprocessors.migrations.0004_scrub_webhook_errors").forwards
-    raw = "ConnectionError: HTTPConnectionPool(host='10.0.0.7', port=8080): Max retries exceeded"
-    old = _delivery(org, "https://hooks.example/a")
-    WebhookDelivery.objects.filter(pk=old.pk).update(
-        last_error=raw,
-        attempt_log=[{"at": "2026-11-01T00:00:00", "status_code": None, "error": raw}, {"error": "HTTP 500"}],
-    )
-    kept = _delivery(org, "https://hooks.example/b")
-    WebhookDelivery.objects.filter(pk=kept.pk).update(last_error="HTTP 503", attempt_log=[{"error": "HTTP 503"}])
-    forwards(apps, None)
-    old.refresh_from_db()
-    kept.refresh_from_db()
-    assert old.last_error == "connection failed"
-    assert [entry["error"] for entry in old.attempt_log] == ["connection failed", "HTTP 500"]
-    assert (kept.last_error, kept.attempt_log) == ("HTTP 503", [{"error": "HTTP 503"}])
