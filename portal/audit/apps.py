@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class AuditConfig(AppConfig):
@@ -7,3 +8,8 @@ class AuditConfig(AppConfig):
     name = "portal.audit"
     label = "audit"
     verbose_name = "Audit log"
+
+    def ready(self):
+        # Every app declares its event types in its `events` module; importing them all here (as the admin finds
+        # `admin` modules) lets the log label rows of apps above this one without importing them.
+        autodiscover_modules("events")
