@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from portal.core import enqueue
+from portal.delivery import events
 from portal.delivery import services as delivery
 from portal.delivery.models import OutboundEmail
 from portal.delivery.services import Attempt
@@ -183,13 +184,12 @@ def outbox_retry_countdown(*, email_id: int) -> int | None:
 
 @transaction.atomic
 def outbox_retry(*, email: OutboundEmail, actor, request=None) -> OutboundEmail:
-    from portal.audit.services import audit_record
     from portal.core.errors import ApplicationError
 
     email = OutboundEmail.objects.select_for_update().get(pk=email.pk)
     if email.status != OutboundEmail.Status.FAILED:
         raise ApplicationError("Only failed emails can be retried.")
     delivery.delivery_restart(EMAIL, row=email)
-    audit_record(action="outbox.retry", actor=actor, target=email, request=request, details={"to": email.to_email})
+    events.outbox_email_retried(email=email, actor=actor, request=request)
     enqueue.emails_deliver([email.pk])
     return email
