@@ -5,8 +5,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from dpa.versions import events
 from dpa.versions.models import CONTENT_FIELDS, VERSION_IMMUTABLE, DpaVersion
-from portal.audit.services import audit_record, diff, snapshot
+from portal.audit.services import diff, snapshot
 from portal.core.errors import ApplicationError
 from portal.delivery.outbox import email_queue
 from portal.organisations.models import Organisation
@@ -37,13 +38,7 @@ def dpa_version_create(
     )
     version.full_clean()
     version.save()
-    audit_record(
-        action="dpa.version_drafted",
-        actor=actor,
-        target=version,
-        request=request,
-        details={"after": snapshot(version, ["label", "title", "change_summary", "effective_date"])},
-    )
+    events.dpa_version_drafted(version=version, actor=actor, request=request)
     return version
 
 
@@ -63,7 +58,7 @@ def dpa_version_update(*, version: DpaVersion, data: dict, actor, request=None) 
     version.save()
     changes = diff(before, snapshot(version, fields))
     if changes["after"]:
-        audit_record(action="dpa.version_edited", actor=actor, target=version, request=request, details=changes)
+        events.dpa_version_edited(version=version, changes=changes, actor=actor, request=request)
     return version
 
 
@@ -85,29 +80,12 @@ def dpa_version_publish(*, version: DpaVersion, actor, request=None) -> DpaVersi
         previous.status = DpaVersion.Status.SUPERSEDED
         previous.superseded_at = now
         previous.save(update_fields=["status", "superseded_at", "updated_at"])
-        audit_record(
-            action="dpa.version_superseded",
-            actor=actor,
-            target=previous,
-            request=request,
-            details={"label": previous.label, "superseded_by": version.label},
-        )
+        events.dpa_version_superseded(version=previous, superseded_by=version, actor=actor, request=request)
     version.status = DpaVersion.Status.PUBLISHED
     version.published_at = now
     version.published_by = actor if getattr(actor, "is_authenticated", False) else None
     version.save(update_fields=["status", "published_at", "published_by", "updated_at"])
-    audit_record(
-        action="dpa.version_published",
-        actor=actor,
-        target=version,
-        request=request,
-        details={
-            "label": version.label,
-            "effective_date": version.effective_date.isoformat(),
-            "supersedes": previous.label if previous else None,
-            "body_sha256": _body_hash(version),
-        },
-    )
+    events.dpa_version_published(version=version, previous=previous, actor=actor, request=request)
     _notify_enterprise_customers(version, previous)
     transaction.on_commit(lambda: _prerender(version.pk))
     return version
@@ -122,12 +100,6 @@ def _prerender(version_id: int) -> None:
         dpa_render_informational_task.delay(version_id)
     except Exception as exc:  # noqa: BLE001 - broker down: the first download renders the PDF instead
         logging.getLogger(__name__).warning("Could not enqueue the DPA PDF render: %s", exc)
-
-
-def _body_hash(version: DpaVersion) -> str:
-    import hashlib
-
-    return hashlib.sha256(version.body.encode()).hexdigest()
 
 
 def _notify_enterprise_customers(version: DpaVersion, previous: DpaVersion | None) -> int:
