@@ -7,10 +7,9 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit.services import Actor, audit_record, snapshot
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import local_date
-from subprocessors.changes import enqueue
+from subprocessors.changes import enqueue, events
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.windows import KINDS_NEEDING_NOTICE, earliest_effective_date, notice_deadline
 from subprocessors.listing.cache import invalidate_public_list
@@ -31,9 +30,6 @@ CHANGE_REPLACE_NEEDS_BOTH = "A replacement names the new sub-processor and the a
 CHANGE_REMOVE_NEEDS_ACTIVE = "Only an active sub-processor can be removed or modified."
 CHANGE_WITHDRAW_REASON = "Say why the change is withdrawn; customers and subscribers receive this text."
 CHANGE_OPEN_EXISTS = "{name} already has a scheduled change; withdraw it or wait until it takes effect."
-
-
-CHANGE_FIELDS = ["kind", "subprocessor", "replaces", "modification", "reason", "status", "effective_date"]
 
 
 def _validate_parties(*, kind: str, subprocessor: Subprocessor, replaces: Subprocessor | None) -> None:
@@ -83,13 +79,7 @@ def change_create(
     )
     change.full_clean()
     change.save()
-    audit_record(
-        action="subprocessor_change.created",
-        actor=actor,
-        target=change,
-        request=request,
-        details={"after": snapshot(change, CHANGE_FIELDS)},
-    )
+    events.change_created(change=change, actor=actor, request=request)
     return change
 
 
@@ -119,17 +109,11 @@ def change_update(
     change = _draft(change)
     if not reason.strip():
         raise ApplicationError("Give the reason customers will read.", field="reason")
-    before = snapshot(change, CHANGE_FIELDS)
+    before = events.change_snapshot(change)
     change.reason, change.modification, change.effective_date = reason.strip(), modification.strip(), effective_date
     change.full_clean()
     change.save(update_fields=["reason", "modification", "effective_date", "updated_at"])
-    audit_record(
-        action="subprocessor_change.updated",
-        actor=actor,
-        target=change,
-        request=request,
-        details={"before": before, "after": snapshot(change, CHANGE_FIELDS)},
-    )
+    events.change_updated(change=change, before=before, actor=actor, request=request)
     return change
 
 
@@ -137,13 +121,7 @@ def change_update(
 def change_delete(*, change: SubprocessorChange, actor, request=None) -> None:
     """Delete a draft nobody was told about. A proposed row created for it stays, for a later change."""
     change = _draft(change)
-    audit_record(
-        action="subprocessor_change.deleted",
-        actor=actor,
-        target=change,
-        request=request,
-        details={"before": snapshot(change, CHANGE_FIELDS)},
-    )
+    events.change_deleted(change=change, actor=actor, request=request)
     change.delete()
 
 
@@ -172,25 +150,13 @@ def change_announce(
             field="effective_date",
             extra={"earliest_effective_date": earliest.isoformat()},
         )
-    before = snapshot(change, CHANGE_FIELDS)
+    before = events.change_snapshot(change)
     change.effective_date = effective_date
     change.notice_deadline_at = notice_deadline(effective_date)
     change.status = SubprocessorChange.Status.ANNOUNCED
     change.announced_at = now
     change.save(update_fields=["effective_date", "notice_deadline_at", "status", "announced_at", "updated_at"])
-    audit_record(
-        action="subprocessor_change.announced",
-        actor=actor,
-        target=change,
-        request=request,
-        details={
-            "before": before,
-            "after": snapshot(change, CHANGE_FIELDS),
-            "announced_at": now.isoformat(),
-            "objection_deadline": change.objection_deadline.isoformat(),
-            "notice_deadline": change.notice_deadline_at.isoformat(),
-        },
-    )
+    events.change_announced(change=change, before=before, actor=actor, request=request)
     transaction.on_commit(invalidate_public_list)
     enqueue.change_fanout(change.pk, "announce")
     return change
@@ -218,17 +184,7 @@ def change_withdraw(
     change.withdrawn_at = now
     change.withdrawal_reason = reason.strip()
     change.save(update_fields=["status", "withdrawn_at", "withdrawal_reason", "updated_at"])
-    audit_record(
-        action="subprocessor_change.withdrawn",
-        actor=actor,
-        target=change,
-        request=request,
-        details={
-            "before": {"status": before},
-            "after": {"status": "withdrawn"},
-            "reason": change.withdrawal_reason,
-        },
-    )
+    events.change_withdrawn(change=change, before_status=before, actor=actor, request=request)
     webhook_deliveries_create(change=change, event="subprocessor_change.withdrawn")
     transaction.on_commit(invalidate_public_list)
     enqueue.change_fanout(change.pk, "withdraw")
@@ -260,7 +216,7 @@ def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None
             change_hold(change=change, now=now)
         return False
     was = change.status
-    actor = Actor(label="system (change takes effect)")
+    actor = events.TAKES_EFFECT
     note = f"Sub-processor change {change.pk} took effect"
     authorised_by = f"change notice {change.pk}, announced {change.announced_at:%Y-%m-%d}"
     at = max(now, change.announced_at)
@@ -290,16 +246,7 @@ def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None
     change.status = SubprocessorChange.Status.EFFECTIVE
     change.effective_at = now
     change.save(update_fields=["status", "effective_at", "updated_at"])
-    audit_record(
-        action="subprocessor_change.effective",
-        actor=actor,
-        target=change,
-        details={
-            "before": {"status": was},
-            "after": {"status": "effective"},
-            "notice_deadline": change.notice_deadline_at.isoformat(),
-        },
-    )
+    events.change_effective(change=change, before_status=was)
     webhook_deliveries_create(change=change, event="subprocessor_change.effective")
     transaction.on_commit(invalidate_public_list)
     return True
