@@ -210,6 +210,7 @@ def breach_notification_resend(*, notification: BreachNotification, to: str, act
     notification.save()
     events.breach_notification_resent(
         notification=notification,
+        row=row,
         previous_to=previous_to,
         failed_email_id=failed_email_id,
         actor=actor,

@@ -107,12 +107,12 @@ def breach_notification_created(
 def breach_notification_queued(
     *,
     notification: BreachNotification,
+    row: OutboundEmail,
     contact_point: dict,
     actor: AuditActor,
     request: HttpRequest | None = None,
 ) -> AuditEvent:
-    """The first notice went to the outbox, with exactly what it says (`contents`) and whom to contact."""
-    row = notification.email
+    """The first notice went to the outbox (`row`), with exactly what it says (`contents`) and whom to contact."""
     return audit_record(
         action=BREACH_NOTIFICATION_QUEUED.action,
         actor=actor,
@@ -137,13 +137,13 @@ def breach_notification_queued(
 def breach_notification_resent(
     *,
     notification: BreachNotification,
+    row: OutboundEmail,
     previous_to: str,
     failed_email_id: int | None,
     actor: AuditActor,
     request: HttpRequest | None = None,
 ) -> AuditEvent:
-    """A failed notice went out again as a new email (`previous_to`: the address that refused it)."""
-    row = notification.email
+    """A failed notice went out again as a new email (`row`; `previous_to`: the address that refused it)."""
     return audit_record(
         action=BREACH_NOTIFICATION_RESENT.action,
         actor=actor,

@@ -428,7 +428,7 @@ def breach_notification_send(*, notification: BreachNotification, actor, request
     notification.full_clean()
     notification.save()
     events.breach_notification_queued(
-        notification=notification, contact_point=breach_contact_point(), actor=actor, request=request
+        notification=notification, row=row, contact_point=breach_contact_point(), actor=actor, request=request
     )
     return notification
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from portal.audit.event_types import event_type
 from portal.audit.models import AuditEvent
 from portal.audit.services import Actor, AuditActor, audit_record, snapshot
+from portal.organisations.models import Organisation
 from subprocessors.changes.models import ChangeRecipient, SubprocessorChange, Subscriber, Webhook, WebhookDelivery
 
 CHANGE_CREATED = event_type("subprocessor_change.created", "Sub-processor change drafted")
@@ -176,14 +177,14 @@ def change_effective(*, change: SubprocessorChange, before_status: str) -> Audit
 def change_alternate_contact_added(
     *,
     change: SubprocessorChange,
+    organisation: Organisation,
     recipient: ChangeRecipient,
     instead_of: list[str],
     reason: str,
     actor: AuditActor,
     request: HttpRequest | None = None,
 ) -> AuditEvent:
-    """`instead_of`: the organisation's addresses whose notices failed."""
-    organisation = recipient.organisation
+    """`recipient`: the new address of `organisation`; `instead_of`: its addresses whose notices failed."""
     return audit_record(
         action=CHANGE_ALTERNATE_CONTACT.action,
         actor=actor,

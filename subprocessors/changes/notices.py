@@ -218,7 +218,13 @@ def change_notice_alternate(
     recipient.announce_email = notice
     recipient.save(update_fields=["announce_email", "updated_at"])
     events.change_alternate_contact_added(
-        change=change, recipient=recipient, instead_of=failing, reason=reason, actor=actor, request=request
+        change=change,
+        organisation=organisation,
+        recipient=recipient,
+        instead_of=failing,
+        reason=reason,
+        actor=actor,
+        request=request,
     )
     email_enqueue_many([notice.pk])
     return recipient

@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 
-from portal.audit.event_types import event_type
+from portal.audit.event_types import AuditEventType, event_type
 from portal.audit.models import AuditEvent
 from portal.audit.services import AuditActor, audit_record
 from subprocessors.listing.models import SubprocessorRevision
@@ -12,7 +12,7 @@ SUBPROCESSOR_ADDED = event_type("subprocessor.added", "Sub-processor added to th
 SUBPROCESSOR_CHANGED = event_type("subprocessor.changed", "Sub-processor entry changed")
 SUBPROCESSOR_RETIRED = event_type("subprocessor.retired", "Sub-processor removed from the list")
 
-_BY_KIND = {
+_BY_KIND: dict[str, AuditEventType] = {
     SubprocessorRevision.Kind.ADDED: SUBPROCESSOR_ADDED,
     SubprocessorRevision.Kind.CHANGED: SUBPROCESSOR_CHANGED,
     SubprocessorRevision.Kind.RETIRED: SUBPROCESSOR_RETIRED,
