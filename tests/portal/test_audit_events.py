@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
@@ -89,6 +90,23 @@ def test_every_action_is_declared_once_with_a_label():
 def test_every_events_module_declares_its_types():
     for path in _events_modules():
         assert _calls(path, "event_type"), f"{path.relative_to(ROOT)} declares no event type"
+
+
+def test_events_modules_import_only_their_own_app_and_lower_apps():
+    apps = [name for name in settings.INSTALLED_APPS if name.split(".")[0] in ("portal", "dpa", "subprocessors")]
+
+    def app_of(module: str) -> str | None:
+        return next((app for app in apps if module == app or module.startswith(app + ".")), None)
+
+    upward = []
+    for path in _events_modules():
+        own = app_of(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported = app_of(node.module)
+                if imported is not None and apps.index(imported) > apps.index(own):
+                    upward.append(f"{own} imports {node.module}")
+    assert upward == []
 
 
 def test_declaring_an_action_twice_stops_the_start_up():
