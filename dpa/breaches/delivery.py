@@ -18,9 +18,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from dpa.breaches import events
 from dpa.breaches.models import BreachFollowUp, BreachNotification
 from dpa.breaches.services import breach_notice_check, breach_notice_queue
-from portal.audit.services import Actor, audit_record
 from portal.core.errors import ApplicationError
 from portal.deadlines.obligations import obligation_complete
 from portal.delivery.events_bus import on_email_delivered, on_email_failed
@@ -29,8 +29,6 @@ from portal.delivery.outbox import email_queue
 
 NOTICE_TEMPLATE = "dpa/breach_notice"
 FOLLOWUP_TEMPLATE = "dpa/breach_followup"
-DELIVERED_BY = Actor(label="outbox: the mail server accepted the email")
-FAILED_BY = Actor(label="outbox: the mail server refused every attempt")
 
 RESEND_NOT_FAILED = "Only a notification whose delivery failed can be sent again."
 RESEND_BAD_ADDRESS = "Enter a valid email address."
@@ -75,23 +73,9 @@ def notice_delivered(row: OutboundEmail) -> None:
             obligation=notification.obligation,
             evidence=breach_delivery_evidence(notification),
             completed_at=notification.delivered_at,
-            actor=DELIVERED_BY,
+            actor=events.DELIVERED_BY,
         )
-    audit_record(
-        action="breach.notification_delivered",
-        actor=DELIVERED_BY,
-        target=notification,
-        organisation=notification.organisation,
-        details={
-            "incident": notification.incident_id,
-            "to": row.to_email,
-            "email": row.pk,
-            "delivered_at": notification.delivered_at,
-            "message_id": row.message_id,
-            "deadline": notification.deadline,
-            "on_time": notification.on_time,
-        },
-    )
+    events.breach_notification_delivered(notification=notification, row=row)
 
 
 def notice_failed(row: OutboundEmail) -> None:
@@ -108,21 +92,7 @@ def notice_failed(row: OutboundEmail) -> None:
     notification.full_clean()
     notification.save()
     _alert_legal_lead(notification=notification, row=row, followup=None)
-    audit_record(
-        action="breach.notification_failed",
-        actor=FAILED_BY,
-        target=notification,
-        organisation=notification.organisation,
-        details={
-            "incident": notification.incident_id,
-            "to": row.to_email,
-            "email": row.pk,
-            "attempts": row.attempts,
-            "error": row.last_error,
-            "deadline": notification.deadline,
-            "alerted": settings.PORTAL_LEGAL_LEAD_EMAIL,
-        },
-    )
+    events.breach_notification_failed(notification=notification, row=row)
 
 
 def _followup_for(row: OutboundEmail, *, legacy: bool = False):
@@ -142,21 +112,7 @@ def followup_delivered(row: OutboundEmail, *, legacy: bool = False) -> None:
     followup.delivered_message_id = row.message_id
     followup.email = row
     followup.save()
-    notification = followup.notification
-    audit_record(
-        action="breach.followup_delivered",
-        actor=DELIVERED_BY,
-        target=notification,
-        organisation=notification.organisation,
-        details={
-            "incident": notification.incident_id,
-            "number": followup.number,
-            "to": row.to_email,
-            "email": row.pk,
-            "delivered_at": followup.delivered_at,
-            "message_id": row.message_id,
-        },
-    )
+    events.breach_followup_delivered(followup=followup, row=row)
 
 
 def followup_failed(row: OutboundEmail, *, legacy: bool = False) -> None:
@@ -169,20 +125,7 @@ def followup_failed(row: OutboundEmail, *, legacy: bool = False) -> None:
     followup.save()
     notification = followup.notification
     _alert_legal_lead(notification=notification, row=row, followup=followup)
-    audit_record(
-        action="breach.followup_failed",
-        actor=FAILED_BY,
-        target=notification,
-        organisation=notification.organisation,
-        details={
-            "incident": notification.incident_id,
-            "number": followup.number,
-            "to": row.to_email,
-            "email": row.pk,
-            "error": row.last_error,
-            "alerted": settings.PORTAL_LEGAL_LEAD_EMAIL,
-        },
-    )
+    events.breach_followup_failed(followup=followup, row=row)
 
 
 def _alert_legal_lead(*, notification: BreachNotification, row: OutboundEmail, followup) -> None:
@@ -265,23 +208,12 @@ def breach_notification_resend(*, notification: BreachNotification, to: str, act
     notification.queued_by = actor if getattr(actor, "is_authenticated", False) else None
     notification.full_clean()
     notification.save()
-    audit_record(
-        action="breach.notification_resent",
+    events.breach_notification_resent(
+        notification=notification,
+        row=row,
+        previous_to=previous_to,
+        failed_email_id=failed_email_id,
         actor=actor,
-        target=notification,
-        organisation=organisation,
         request=request,
-        details={
-            "incident": notification.incident_id,
-            "to": to,
-            "previous_to": previous_to,
-            "failed_email": failed_email_id,
-            "email": row.pk,
-            "message_id": row.message_id,
-            "queued_at": now,
-            "deadline": notification.deadline,
-            "pending_blocks": notification.pending_at_send,
-            "contents": notification.incident.blocks(),
-        },
     )
     return notification

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from dpa.breaches import events
 from dpa.breaches.models import (
     BLOCKS,
     DELIVERED_STATES,
@@ -30,7 +31,7 @@ from dpa.breaches.models import (
     BreachIncident,
     BreachNotification,
 )
-from portal.audit.services import Actor, audit_record, diff, snapshot
+from portal.audit.services import Actor, diff, snapshot
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import local_date
 from portal.deadlines.models import Obligation
@@ -169,19 +170,7 @@ def _notification_add(*, incident: BreachIncident, organisation: Organisation, a
         request=request,
     )
     notification.save(update_fields=["obligation", "updated_at"])
-    audit_record(
-        action="breach.notification_created",
-        actor=actor,
-        target=notification,
-        organisation=organisation,
-        request=request,
-        details={
-            "incident": incident.pk,
-            "deadline": notification.deadline,
-            "recipient": email,
-            "recipient_is_fallback": fallback,
-        },
-    )
+    events.breach_notification_created(notification=notification, actor=actor, request=request)
     return notification, True
 
 
@@ -214,18 +203,7 @@ def breach_incident_create(
     _check_nature(incident)
     incident.full_clean()
     incident.save()
-    audit_record(
-        action="breach.incident_created",
-        actor=actor,
-        target=incident,
-        request=request,
-        details={
-            "incident": incident.pk,
-            "after": {**_incident_snapshot(incident), "aware_at": incident.aware_at},
-            "scope": scope,
-            "subprocessor": subprocessor.slug if incident.subprocessor else "",
-        },
-    )
+    events.breach_incident_created(incident=incident, after=_incident_snapshot(incident), actor=actor, request=request)
     for organisation in affected:
         _notification_add(incident=incident, organisation=organisation, actor=actor, request=request)
     return incident
@@ -286,21 +264,7 @@ def _awareness_change(
     )
     change.full_clean()
     change.save()
-    audit_record(
-        action="breach.awareness_changed",
-        actor=actor,
-        target=incident,
-        request=request,
-        details={
-            "incident": incident.pk,
-            "before": before,
-            "after": aware_at,
-            "earliest_before": earliest_before,
-            "earliest_after": incident.earliest_aware_at,
-            "reason": reason,
-            "fixed": locked,
-        },
-    )
+    events.breach_awareness_changed(change=change, fixed=locked, actor=actor, request=request)
     if incident.earliest_aware_at != earliest_before:
         deadline = breach_deadline(incident.earliest_aware_at)
         for notification in incident.notifications.select_related("obligation"):
@@ -333,13 +297,7 @@ def breach_incident_update(
     incident.save()
     changes = diff(before, _incident_snapshot(incident))
     if changes["after"]:
-        audit_record(
-            action="breach.incident_updated",
-            actor=actor,
-            target=incident,
-            request=request,
-            details={"incident": incident.pk, **changes},
-        )
+        events.breach_incident_updated(incident=incident, changes=changes, actor=actor, request=request)
     _awareness_change(incident=incident, aware_at=new_aware, reason=awareness_reason, actor=actor, request=request)
     return incident
 
@@ -469,24 +427,8 @@ def breach_notification_send(*, notification: BreachNotification, actor, request
     notification.email = row
     notification.full_clean()
     notification.save()
-    audit_record(
-        action="breach.notification_queued",
-        actor=actor,
-        target=notification,
-        organisation=notification.organisation,
-        request=request,
-        details={
-            "incident": incident.pk,
-            "to": email,
-            "recipient_is_fallback": fallback,
-            "deadline": notification.deadline,
-            "queued_at": now,
-            "email": row.pk,
-            "message_id": row.message_id,
-            "pending_blocks": notification.pending_at_send,
-            "contents": incident.blocks(),
-            "contact_point": breach_contact_point(),
-        },
+    events.breach_notification_queued(
+        notification=notification, row=row, contact_point=breach_contact_point(), actor=actor, request=request
     )
     return notification
 
@@ -545,23 +487,7 @@ def breach_followup_send(*, incident: BreachIncident, message: str, actor, reque
             ref=followup,
         )
         followup.save(update_fields=["email", "updated_at"])
-        audit_record(
-            action="breach.followup_queued",
-            actor=actor,
-            target=notification,
-            organisation=notification.organisation,
-            request=request,
-            details={
-                "incident": incident.pk,
-                "number": number,
-                "to": to,
-                "email": followup.email_id,
-                "message_id": followup.email.message_id,
-                "message": followup.message,
-                "pending_blocks": [b["key"] for b in incident.pending_blocks()],
-                "contents": followup.contents,
-            },
-        )
+        events.breach_followup_queued(followup=followup, incident=incident, to=to, actor=actor, request=request)
         followups.append(followup)
     return followups
 
@@ -587,12 +513,5 @@ def breach_acknowledge(
     notification.acknowledged_via = via
     notification.status = BreachNotification.Status.ACKNOWLEDGED
     notification.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledged_via", "status", "updated_at"])
-    audit_record(
-        action="breach.notification_acknowledged",
-        actor=actor,
-        target=notification,
-        organisation=notification.organisation,
-        request=request,
-        details={"incident": notification.incident_id, "via": via, "acknowledged_at": notification.acknowledged_at},
-    )
+    events.breach_notification_acknowledged(notification=notification, actor=actor, request=request)
     return notification, True

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from dpa.signing import events
 from dpa.signing.models import DpaExecution
 from dpa.signing.pdf import (
     AGREEMENT_FILE_CHANGED,
@@ -21,7 +22,7 @@ from dpa.signing.pdf import (
 from dpa.versions.annex import annex_at
 from dpa.versions.models import DpaVersion
 from dpa.versions.pdf import version_pdf
-from portal.audit.services import Actor, audit_record
+from portal.audit.services import Actor
 from portal.core.clients import client_ip
 from portal.core.errors import ApplicationError
 from portal.core.permissions import is_legal
@@ -116,15 +117,6 @@ def _prepare_agreement(execution: DpaExecution) -> None:
     execution.annex_sha256 = annex.sha256
 
 
-def _annex_details(execution: DpaExecution) -> dict:
-    return {
-        "agreement_sha256": execution.agreement_sha256,
-        "annex_as_of": execution.annex_as_of,
-        "annex_sha256": execution.annex_sha256,
-        "annex_subprocessors": len(execution.annex_rows or []),
-    }
-
-
 def _sign_url(token: str) -> str:
     return settings.SITE_URL + reverse("dpa_sign", args=[token])
 
@@ -172,20 +164,7 @@ def dpa_execution_request(
     _prepare_agreement(execution)
     execution.full_clean()
     execution.save()
-    audit_record(
-        action="dpa.execution_requested",
-        actor=actor,
-        target=execution,
-        organisation=organisation,
-        request=request,
-        details={
-            "version": version.label,
-            "signatory": {"name": execution.signatory_name, "title": execution.signatory_title},
-            "signatory_email": execution.signatory_email,
-            **_annex_details(execution),
-            "link_expires_at": execution.link_expires_at,
-        },
-    )
+    events.dpa_execution_requested(execution=execution, actor=actor, request=request)
     email_queue(
         key=f"dpa-sign-request:{execution.public_id}",
         to=execution.signatory_email,
@@ -228,7 +207,7 @@ def dpa_execution_agreement_refresh(*, execution: DpaExecution, request=None) ->
         or _annex_is_current(execution)
     ):
         return execution
-    before = _annex_details(execution)
+    before = events.annex_details(execution)
     _prepare_agreement(execution)
     execution.save(
         update_fields=[
@@ -240,14 +219,7 @@ def dpa_execution_agreement_refresh(*, execution: DpaExecution, request=None) ->
             "updated_at",
         ]
     )
-    audit_record(
-        action="dpa.agreement_regenerated",
-        actor=Actor(label="system (sub-processor list changed before signing)"),
-        target=execution,
-        organisation=execution.organisation,
-        request=request,
-        details={"version": execution.version.label, "before": before, "after": _annex_details(execution)},
-    )
+    events.dpa_agreement_regenerated(execution=execution, before=before, request=request)
     return execution
 
 
@@ -293,22 +265,7 @@ def dpa_execution_sign(
     execution.customer_signed_user_agent = (user_agent or "")[:500]
     execution.status = DpaExecution.Status.AWAITING_COUNTERSIGNATURE
     execution.save()
-    audit_record(
-        action="dpa.signed_by_customer",
-        actor=signatory_actor(execution),
-        target=execution,
-        organisation=execution.organisation,
-        request=request,
-        details={
-            "version": execution.version.label,
-            "name": execution.customer_signed_name,
-            "title": execution.signatory_title,
-            "signed_at": execution.customer_signed_at,
-            "ip": ip,
-            "user_agent": execution.customer_signed_user_agent,
-            **_annex_details(execution),
-        },
-    )
+    events.dpa_signed_by_customer(execution=execution, actor=signatory_actor(execution), ip=ip, request=request)
     email_queue(
         key=f"dpa-countersign:{execution.public_id}",
         to=settings.PORTAL_LEGAL_LEAD_EMAIL,
@@ -381,21 +338,7 @@ def _countersign(
     execution.executed_at = now
     execution.status = DpaExecution.Status.EXECUTED
     execution.save()
-    audit_record(
-        action="dpa.executed",
-        actor=actor,
-        target=execution,
-        organisation=execution.organisation,
-        request=request,
-        details={
-            "version": execution.version.label,
-            "countersigner": {"name": name, "title": execution.countersigner_title},
-            "customer_signatory": {"name": execution.customer_signed_name, "title": execution.signatory_title},
-            **_annex_details(execution),
-            "executed_sha256": execution.executed_sha256,
-            "executed_at": now,
-        },
-    )
+    events.dpa_executed(execution=execution, actor=actor, request=request)
     _notify_customer(execution, template="dpa_executed", key="executed")
     return execution
 
@@ -443,14 +386,7 @@ def dpa_execution_decline(*, execution: DpaExecution, side: str, reason: str, ac
     execution.decline_reason = reason
     execution.declined_by_label = actor.label if isinstance(actor, Actor) else getattr(actor, "email", "")
     execution.save()
-    audit_record(
-        action="dpa.execution_declined",
-        actor=actor,
-        target=execution,
-        organisation=execution.organisation,
-        request=request,
-        details={"side": side, "reason": reason, "version": execution.version.label},
-    )
+    events.dpa_execution_declined(execution=execution, actor=actor, request=request)
     if side == DpaExecution.Side.CUSTOMER:
         email_queue(
             key=f"dpa-declined:{execution.public_id}:legal",
@@ -473,11 +409,5 @@ def dpa_execution_expire(*, execution: DpaExecution, actor=None) -> bool:
         return False
     execution.status = DpaExecution.Status.EXPIRED
     execution.save()
-    audit_record(
-        action="dpa.execution_link_expired",
-        actor=actor,
-        target=execution,
-        organisation=execution.organisation,
-        details={"version": execution.version.label, "link_expired_at": execution.link_expires_at},
-    )
+    events.dpa_execution_link_expired(execution=execution, actor=actor)
     return True

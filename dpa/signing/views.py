@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dpa.signing import events
 from dpa.signing.evidence import execution_file_label
 from dpa.signing.forms import DeclineForm, ExecutionRequestForm, SignForm
 from dpa.signing.models import DpaExecution
@@ -30,7 +31,6 @@ from dpa.signing.services import (
 from dpa.versions.pdf import annex_as_of_label
 from dpa.versions.selectors import current_version
 from dpa.versions.views import pdf_response
-from portal.audit.services import audit_record
 from portal.core.clients import client_ip
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
@@ -241,12 +241,5 @@ def executed_pdf(request, public_id, execution_id):
         organisation=membership.organisation,
         request=request,
     )
-    audit_record(
-        action="dpa.executed_copy_downloaded",
-        actor=request.user,
-        target=execution,
-        organisation=membership.organisation,
-        request=request,
-        details={"version": execution.version.label, "sha256": execution.executed_sha256},
-    )
+    events.dpa_executed_copy_downloaded(execution=execution, actor=request.user, request=request)
     return pdf_response(content, f"dpa-{execution.version.label}-executed-{execution.executed_at:%Y%m%d}.pdf")

@@ -5,6 +5,7 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from dpa.signing import events
 from dpa.signing.evidence import execution_file_label
 from dpa.signing.filters import ExecutionFilter
 from dpa.signing.forms import CountersignForm, DeclineForm
@@ -14,7 +15,6 @@ from dpa.signing.selectors import staff_executions
 from dpa.signing.services import countersign_refusal, dpa_execution_countersign, dpa_execution_decline
 from dpa.versions.pdf import annex_as_of_label
 from dpa.versions.views import pdf_response
-from portal.audit.services import audit_record
 from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
@@ -54,7 +54,7 @@ def execution_register_pdf(request):
 
 @legal_required("signing.view_dpaexecution")
 def execution_register_csv(request):
-    audit_record(action="dpa.register_exported", actor=request.user, request=request, details={"format": "csv"})
+    events.dpa_register_exported(actor=request.user, request=request)
     return csv_response("dpa-register.csv", REGISTER_HEADER, register_csv_rows())
 
 

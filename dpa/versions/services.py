@@ -8,10 +8,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from dpa.versions import enqueue
+from dpa.versions import enqueue, events
 from dpa.versions.clauses import split_clauses
 from dpa.versions.models import CONTENT_FIELDS, VERSION_IMMUTABLE, DpaVersion
-from portal.audit.services import audit_record, diff, snapshot
+from portal.audit.services import diff, snapshot
 from portal.core.errors import ApplicationError
 from portal.delivery.outbox import email_queue
 from portal.organisations.models import Organisation
@@ -40,13 +40,7 @@ def dpa_version_create(
     )
     version.full_clean()
     version.save()
-    audit_record(
-        action="dpa.version_drafted",
-        actor=actor,
-        target=version,
-        request=request,
-        details={"after": snapshot(version, ["label", "title", "change_summary", "effective_date"])},
-    )
+    events.dpa_version_drafted(version=version, actor=actor, request=request)
     return version
 
 
@@ -66,7 +60,7 @@ def dpa_version_update(*, version: DpaVersion, data: dict, actor, request=None) 
     version.save()
     changes = diff(before, snapshot(version, fields))
     if changes["after"]:
-        audit_record(action="dpa.version_edited", actor=actor, target=version, request=request, details=changes)
+        events.dpa_version_edited(version=version, changes=changes, actor=actor, request=request)
     return version
 
 
@@ -88,29 +82,12 @@ def dpa_version_publish(*, version: DpaVersion, actor, request=None) -> DpaVersi
         previous.status = DpaVersion.Status.SUPERSEDED
         previous.superseded_at = now
         previous.save(update_fields=["status", "superseded_at", "updated_at"])
-        audit_record(
-            action="dpa.version_superseded",
-            actor=actor,
-            target=previous,
-            request=request,
-            details={"label": previous.label, "superseded_by": version.label},
-        )
+        events.dpa_version_superseded(version=previous, superseded_by=version, actor=actor, request=request)
     version.status = DpaVersion.Status.PUBLISHED
     version.published_at = now
     version.published_by = actor if getattr(actor, "is_authenticated", False) else None
     version.save(update_fields=["status", "published_at", "published_by", "updated_at"])
-    audit_record(
-        action="dpa.version_published",
-        actor=actor,
-        target=version,
-        request=request,
-        details={
-            "label": version.label,
-            "effective_date": version.effective_date.isoformat(),
-            "supersedes": previous.label if previous else None,
-            "body_sha256": _body_hash(version),
-        },
-    )
+    events.dpa_version_published(version=version, previous=previous, actor=actor, request=request)
     _notify_enterprise_customers(version, previous)
     transaction.on_commit(lambda: enqueue.informational_pdf_render(version.pk))
     return version

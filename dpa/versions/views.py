@@ -5,10 +5,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from dpa.versions import events
 from dpa.versions.clauses import diff_clauses, split_clauses
 from dpa.versions.pdf import informational_pdf
 from dpa.versions.selectors import can_read_dpa, current_version, public_version, public_versions
-from portal.audit.services import audit_record
 
 READ_REFUSED = "The full DPA text is for customers with approved trust-portal access."
 
@@ -59,13 +59,7 @@ def version_pdf(request, label):
     if refused:
         return refused
     content = informational_pdf(version).read()
-    audit_record(
-        action="dpa.informational_copy_downloaded",
-        actor=request.user,
-        target=version,
-        request=request,
-        details={"label": version.label},
-    )
+    events.dpa_informational_copy_downloaded(version=version, actor=request.user, request=request)
     return pdf_response(content, f"dpa-{version.label}-informational.pdf")
 
 

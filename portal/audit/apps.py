@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class AuditConfig(AppConfig):
@@ -10,3 +11,7 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         from portal.audit import checks  # noqa: F401  (registers the audit-key deployment check)
+
+        # Every app declares its event types in its `events` module; importing them all here (as the admin finds
+        # `admin` modules) lets the log label rows of apps above this one without importing them.
+        autodiscover_modules("events")

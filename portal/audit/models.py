@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from portal.audit.event_types import event_label
 from portal.audit.keys import audit_mac
 from portal.audit.triggers import Refuse, RefuseTruncate
 
@@ -97,6 +98,11 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events cannot be deleted.")
+
+    @property
+    def action_label(self) -> str:
+        """What staff read for `action`: its declared label, or the code itself when none is declared."""
+        return event_label(self.action)
 
     def content(self) -> dict:
         return {

@@ -1,12 +1,14 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from portal.audit.event_types import actions_labelled
 from portal.audit.models import AuditEvent
 
 
 def audit_events(*, filters: dict) -> QuerySet[AuditEvent]:
     qs = AuditEvent.objects.order_by("-id")
     if filters.get("action"):
-        qs = qs.filter(action__icontains=filters["action"])
+        text = filters["action"]
+        qs = qs.filter(Q(action__icontains=text) | Q(action__in=actions_labelled(text)))
     if filters.get("actor"):
         qs = qs.filter(actor_label__icontains=filters["actor"])
     if filters.get("target_type"):

@@ -1,13 +1,16 @@
-"""Writing the tamper-evident audit log. Every state change of legal weight calls `audit_record`
-inside the same transaction as the change."""
+"""Writing the tamper-evident audit log. Every state change of legal weight records an event through its app's
+`events.py` (one typed function per event type, see portal.audit.event_types), which calls `audit_record` inside
+the same transaction as the change."""
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
 from django.db.models import Model
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from portal.audit.event_types import AUDIT_KEY_ROTATED
 from portal.audit.keys import audit_current_key, audit_known_keys
 from portal.audit.models import AuditEvent
 from portal.core.clients import client_ip
@@ -39,6 +42,10 @@ class Actor:
 
     label: str
     user: object | None = None
+
+
+# Who an event is recorded for: a user (request.user included), an Actor, or None for "the system".
+AuditActor = Actor | AbstractBaseUser | AnonymousUser | None
 
 
 @transaction.atomic
@@ -73,7 +80,7 @@ def audit_record(
         # The first row keyed with a new key says so: the boundary of a rotation is itself in the chain.
         prev_hash = _append(
             AuditEvent(
-                action="audit.key_rotated",
+                action=AUDIT_KEY_ROTATED.action,
                 actor_label="system",
                 details={"from_key_id": last[1], "to_key_id": key_id},
             ),

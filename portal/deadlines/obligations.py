@@ -15,9 +15,9 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
 from portal.core.permissions import LEGAL_GROUP
+from portal.deadlines import events
 from portal.deadlines.calendar import add_business_days, end_of_local_day, local_date
 from portal.deadlines.models import Obligation, ObligationReminder
 from portal.delivery.outbox import email_queue
@@ -98,20 +98,7 @@ def obligation_create(
     )
     obligation.full_clean()
     obligation.save()
-    audit_record(
-        action="obligation.created",
-        actor=actor,
-        target=obligation,
-        organisation=organisation,
-        request=request,
-        details={
-            "kind": kind,
-            "title": obligation.title,
-            "source": source,
-            "received_at": received_at,
-            "due_at": obligation.due_at,
-        },
-    )
+    events.obligation_created(obligation=obligation, actor=actor, request=request)
     return obligation
 
 
@@ -123,14 +110,7 @@ def obligation_reschedule(*, obligation: Obligation, received_at: dt.datetime, a
     obligation.received_at = received_at
     obligation.due_at = obligation_due_at(kind=obligation.kind, received_at=received_at)
     obligation.save(update_fields=["received_at", "due_at", "updated_at"])
-    audit_record(
-        action="obligation.rescheduled",
-        actor=actor,
-        target=obligation,
-        organisation=obligation.organisation_id,
-        request=request,
-        details={"before": before, "after": {"received_at": obligation.received_at, "due_at": obligation.due_at}},
-    )
+    events.obligation_rescheduled(obligation=obligation, before=before, actor=actor, request=request)
     return obligation
 
 
@@ -151,21 +131,7 @@ def obligation_complete(
         obligation.evidence_file = evidence_file
     obligation.full_clean()
     obligation.save()
-    audit_record(
-        action="obligation.completed",
-        actor=actor,
-        target=obligation,
-        organisation=obligation.organisation_id,
-        request=request,
-        details={
-            "kind": obligation.kind,
-            "due_at": obligation.due_at,
-            "completed_at": obligation.completed_at,
-            "on_time": obligation.completed_at <= obligation.due_at,
-            "evidence": obligation.evidence,
-            "evidence_file": obligation.evidence_file.name if obligation.evidence_file else "",
-        },
-    )
+    events.obligation_completed(obligation=obligation, actor=actor, request=request)
     return obligation
 
 
@@ -234,16 +200,11 @@ def obligation_remind(*, obligation_id: int, now: dt.datetime | None = None) -> 
                     organisation=obligation.organisation,
                     ref=obligation,
                 )
-            audit_record(
-                action="obligation.overdue_alert" if stage == "overdue" else "obligation.reminder_sent",
-                target=obligation,
-                organisation=obligation.organisation_id,
-                details={
-                    "stage": stage,
-                    "due_at": obligation.due_at,
-                    "recipients": recipients,
-                    **({"incident": notification.incident_id} if notification is not None else {}),
-                },
+            events.obligation_reminded(
+                obligation=obligation,
+                stage=stage,
+                recipients=recipients,
+                incident_id=notification.incident_id if notification is not None else None,
             )
             sent.append(stage)
     return sent

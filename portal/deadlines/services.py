@@ -2,16 +2,8 @@ import datetime as dt
 
 from django.db import transaction
 
-from portal.audit.services import audit_record
+from portal.deadlines import events
 from portal.deadlines.models import CalendarOverride
-
-
-def _as_details(override: CalendarOverride) -> dict:
-    if override.recurrence == CalendarOverride.Recurrence.YEARLY:
-        when = {"recurrence": override.recurrence, "month": override.month, "day": override.day}
-    else:
-        when = {"recurrence": override.recurrence, "date": override.date.isoformat()}
-    return {**when, "kind": override.kind, "note": override.note}
 
 
 @transaction.atomic
@@ -30,23 +22,11 @@ def calendar_override_add(
     override = CalendarOverride(recurrence=recurrence, date=date, month=month, day=day, kind=kind, note=note)
     override.full_clean()
     override.save()
-    audit_record(
-        action="calendar.override_added",
-        actor=actor,
-        target=override,
-        request=request,
-        details={"after": _as_details(override)},
-    )
+    events.calendar_override_added(override=override, actor=actor, request=request)
     return override
 
 
 @transaction.atomic
 def calendar_override_remove(*, override: CalendarOverride, actor, request=None) -> None:
-    audit_record(
-        action="calendar.override_removed",
-        actor=actor,
-        target=override,
-        request=request,
-        details={"before": _as_details(override)},
-    )
+    events.calendar_override_removed(override=override, actor=actor, request=request)
     override.delete()

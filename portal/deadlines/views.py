@@ -7,12 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.audit.services import audit_record
 from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
 from portal.core.permissions import legal_required
 from portal.core.tables import Table, valid_filters
+from portal.deadlines import events
 from portal.deadlines.forms import ObligationCompleteForm, ObligationFilterForm, ObligationForm
 from portal.deadlines.ics import obligations_feed_token, obligations_feed_user, obligations_ics
 from portal.deadlines.models import Obligation
@@ -126,14 +126,7 @@ def obligation_evidence(request, public_id):
     obligation = get_object_or_404(Obligation, public_id=public_id)
     if not obligation.evidence_file:
         raise Http404
-    audit_record(
-        action="obligation.evidence_downloaded",
-        actor=request.user,
-        target=obligation,
-        organisation=obligation.organisation_id,
-        request=request,
-        details={"file": obligation.evidence_file.name},
-    )
+    events.obligation_evidence_downloaded(obligation=obligation, actor=request.user, request=request)
     return FileResponse(
         obligation.evidence_file.open("rb"),
         as_attachment=True,
@@ -150,7 +143,7 @@ def obligation_export_csv(request):
     _, filters = _filters(request)
     qs = obligation_register(filters=filters)
     now = timezone.now()
-    audit_record(action="obligation.register_exported", actor=request.user, request=request, details={"format": "csv"})
+    events.obligation_register_exported(actor=request.user, request=request)
 
     def rows():
         for o in qs.iterator(chunk_size=500):

@@ -16,9 +16,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
-from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
-from portal.delivery import enqueue
+from portal.delivery import enqueue, events
 from portal.delivery import services as delivery
 from portal.delivery.models import OutboundEmail
 from portal.delivery.services import Attempt
@@ -189,6 +188,6 @@ def outbox_retry(*, email: OutboundEmail, actor, request=None) -> OutboundEmail:
     if email.status != OutboundEmail.Status.FAILED:
         raise ApplicationError("Only failed emails can be retried.")
     delivery.delivery_restart(EMAIL, row=email)
-    audit_record(action="outbox.retry", actor=actor, target=email, request=request, details={"to": email.to_email})
+    events.outbox_email_retried(email=email, actor=actor, request=request)
     enqueue.emails_deliver([email.pk])
     return email

@@ -37,9 +37,8 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from portal.audit.services import Actor, audit_record
 from portal.core.errors import ApplicationError
-from portal.evidence import postgres
+from portal.evidence import events, postgres
 from portal.evidence.files import evidence_file_hash
 
 FORMAT = "trust-portal-backup"
@@ -414,9 +413,7 @@ def backup_restore_record(*, result: RestoreResult, checks: dict[str, bool]) -> 
 
     manifest = result.backup.manifest
     with transaction.atomic():
-        audit_record(
-            action="backup.restored",
-            actor=Actor(label="system (restore command)"),
+        events.backup_restored(
             details={
                 "backup_created_at": manifest["created_at"],
                 "backup_app_version": manifest["app_version"],

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from portal.audit.keys import audit_current_key, audit_known_keys, audit_mac
 from portal.audit.models import AuditEvent
-from portal.audit.services import audit_lock, audit_record
+from portal.audit.services import audit_lock
 from portal.delivery.outbox import email_queue
-from portal.evidence import signing
+from portal.evidence import events, signing
 
 STORAGE_ALIAS = "audit_checkpoints"
 PREFIX = "checkpoint-"
@@ -89,18 +89,7 @@ def audit_checkpoint_write(*, trigger: str, actor=None, request=None) -> Checkpo
         storage.save(name + SIGNATURE_SUFFIX, ContentFile(signature))
     checkpoint = Checkpoint(name=name, data=json.loads(raw), raw=raw, signature=signature)
     with transaction.atomic():
-        audit_record(
-            action="audit.checkpoint_written",
-            actor=actor,
-            request=request,
-            details={
-                "file": name,
-                "trigger": trigger,
-                "row_count": checkpoint.data["row_count"],
-                "head_id": checkpoint.data["head_id"],
-                "signed": signature is not None,
-            },
-        )
+        events.audit_checkpoint_written(checkpoint=checkpoint, trigger=trigger, actor=actor, request=request)
         _email(checkpoint)
     return checkpoint
 

@@ -27,11 +27,11 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from portal.audit.services import Actor, audit_record
+from portal.audit.services import Actor
 from portal.deadlines.calendar import local_date
 from portal.delivery.outbox import email_queue
+from portal.evidence import events
 
-FAILED_ACTION = "evidence.integrity_failed"
 CHUNK_BYTES = 64 * 1024
 SPOOL_MAX_BYTES = 8 * 1024 * 1024  # larger files spill to a temporary file on disk
 ALERT_TEMPLATE = "evidence_integrity_failed"
@@ -170,23 +170,7 @@ def integrity_failure_record(*, error: EvidenceIntegrityError) -> bool:
     who = _requested_by(request=request, actor=actor)
     now = timezone.now()
     with transaction.atomic(durable=True):
-        audit_record(
-            action=FAILED_ACTION,
-            actor=who,
-            target=ctx.get("target"),
-            organisation=ctx.get("organisation"),
-            request=request,
-            details={
-                "what": error.what,
-                "path": error.path,
-                "expected_sha256": error.expected,
-                "actual_sha256": error.actual,
-                "missing": error.missing,
-                "requested_by": who.label,
-                # the view, not the URL: a signatory link's URL carries its token, which is never stored
-                "view": _view_name(request),
-            },
-        )
+        events.evidence_integrity_failed(error=error, requested_by=who, view=_view_name(request), request=request)
         _alert_legal_lead(error=error, who=who.label, now=now)
     error.recorded = True
     return True

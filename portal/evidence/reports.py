@@ -13,7 +13,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.text import slugify
 
-from portal.audit.services import audit_record
+from portal.evidence import events
 from portal.evidence.files import read_verified
 from portal.evidence.models import IssuedReport
 
@@ -87,20 +87,7 @@ def report_issue(
                 issued_by=actor if getattr(actor, "is_authenticated", False) else None,
                 issued_by_label=getattr(actor, "email", "") or "system",
             )
-            audit_record(
-                action="report.issued",
-                actor=actor,
-                target=subject if subject is not None else report,
-                request=request,
-                details={
-                    "report": report.pk,
-                    "kind": kind,
-                    "sha256": sha,
-                    "bytes": len(content),
-                    "signed": report.signed,
-                    "path": path,
-                },
-            )
+            events.report_issued(report=report, subject=subject, actor=actor, request=request)
     except Exception:
         logger.exception("Recording issued report %s failed; removing %s", kind, path)
         default_storage.delete(path)
@@ -114,11 +101,5 @@ def issued_report_content(*, report: IssuedReport, actor, request=None) -> bytes
     content = read_verified(
         path=report.path, sha256=report.sha256, what=report.label, target=report, request=request, actor=actor
     )
-    audit_record(
-        action="report.downloaded",
-        actor=actor,
-        target=report,
-        request=request,
-        details={"kind": report.kind, "sha256": report.sha256},
-    )
+    events.report_downloaded(report=report, actor=actor, request=request)
     return content

@@ -3,12 +3,12 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit.services import audit_record, diff, snapshot
+from portal.audit.services import diff, snapshot
 from portal.core.errors import ApplicationError
 from portal.delivery.outbox import email_queue
+from portal.organisations import events
 from portal.organisations.models import Invitation, Membership, Organisation
 
-CONTACT_FIELDS = ["privacy_contact_email", "breach_contact_name", "breach_contact_email", "breach_contact_phone"]
 INVITATION_VALID_FOR = timedelta(days=14)
 
 LAST_ADMIN = "An organisation needs at least one admin. Make someone else admin first."
@@ -23,14 +23,7 @@ def organisation_create(*, name: str, creator, request=None, **fields) -> Organi
     org.full_clean()
     org.save()
     Membership.objects.create(user=creator, organisation=org, role=Membership.Role.ADMIN)
-    audit_record(
-        action="organisation.created",
-        actor=creator,
-        target=org,
-        organisation=org,
-        request=request,
-        details={"after": snapshot(org, ["name", "tier", "email_domain", *CONTACT_FIELDS])},
-    )
+    events.organisation_created(organisation=org, actor=creator, request=request)
     return org
 
 
@@ -45,10 +38,7 @@ def organisation_update(*, organisation: Organisation, actor, data: dict, reques
     organisation.save()
     changes = diff(before, snapshot(organisation, fields))
     if changes["after"]:
-        action = "organisation.tier_changed" if "tier" in changes["after"] else "organisation.updated"
-        audit_record(
-            action=action, actor=actor, target=organisation, organisation=organisation, request=request, details=changes
-        )
+        events.organisation_updated(organisation=organisation, changes=changes, actor=actor, request=request)
     return organisation
 
 
@@ -65,14 +55,7 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, acto
         invited_by=actor,
         expires_at=timezone.now() + INVITATION_VALID_FOR,
     )
-    audit_record(
-        action="organisation.member_invited",
-        actor=actor,
-        target=invitation,
-        organisation=organisation,
-        request=request,
-        details={"email": email, "role": role},
-    )
+    events.member_invited(invitation=invitation, actor=actor, request=request)
     email_queue(
         key=f"invitation:{invitation.token}",
         to=email,
@@ -101,14 +84,7 @@ def invitation_accept(*, invitation: Invitation, user, request=None) -> Membersh
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at", "updated_at"])
-    audit_record(
-        action="organisation.member_joined",
-        actor=user,
-        target=membership,
-        organisation=invitation.organisation,
-        request=request,
-        details={"email": user.email, "role": membership.role},
-    )
+    events.member_joined(membership=membership, user=user, request=request)
     return membership
 
 
@@ -132,14 +108,7 @@ def membership_set_role(*, membership: Membership, role: str, actor, request=Non
     before = membership.role
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
-    audit_record(
-        action="organisation.member_role_changed",
-        actor=actor,
-        target=membership,
-        organisation=membership.organisation,
-        request=request,
-        details={"email": membership.user.email, "before": {"role": before}, "after": {"role": role}},
-    )
+    events.member_role_changed(membership=membership, before=before, actor=actor, request=request)
     return membership
 
 
@@ -147,12 +116,5 @@ def membership_set_role(*, membership: Membership, role: str, actor, request=Non
 def membership_remove(*, membership: Membership, actor, request=None) -> None:
     membership = Membership.objects.select_for_update().select_related("user", "organisation").get(pk=membership.pk)
     _ensure_other_admin(membership)
-    audit_record(
-        action="organisation.member_removed",
-        actor=actor,
-        target=membership,
-        organisation=membership.organisation,
-        request=request,
-        details={"email": membership.user.email, "role": membership.role},
-    )
+    events.member_removed(membership=membership, actor=actor, request=request)
     membership.delete()

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
 from portal.core.permissions import is_legal, is_staff_verified
+from portal.organisations import events
 from portal.organisations.models import ApiToken
 
 FINGERPRINT_SALT = "portal.core.api-token.password"
@@ -50,16 +50,6 @@ def api_token_problem(token: ApiToken) -> str | None:
     return None
 
 
-def _details(token: ApiToken) -> dict:
-    return {
-        "name": token.name,
-        "prefix": token.prefix,
-        "scope": token.scope,
-        "staff": token.staff,
-        "expires": token.expiry.isoformat() if token.expiry else None,
-    }
-
-
 @transaction.atomic
 def api_token_create(*, user, name: str, scope: str, days: int, staff: bool, request=None) -> tuple[ApiToken, str]:
     """Mint a token for `user`; returns the row and the key (shown once, never stored)."""
@@ -89,14 +79,7 @@ def api_token_create(*, user, name: str, scope: str, days: int, staff: bool, req
         staff=staff,
         password_fingerprint=password_fingerprint(user),
     )
-    audit_record(
-        action="api_token.created",
-        actor=user,
-        target_type="organisations.ApiToken",
-        target_id=str(token.public_id),  # never the digest
-        request=request,
-        details=_details(token),
-    )
+    events.api_token_created(token=token, actor=user, request=request)
     return token, key
 
 
@@ -105,14 +88,7 @@ def api_token_revoke(*, token: ApiToken, actor, reason: str, request=None) -> No
     deleted, _ = ApiToken.objects.filter(pk=token.pk).delete()
     if not deleted:
         raise ApplicationError(TOKEN_ALREADY_REVOKED)
-    audit_record(
-        action="api_token.revoked",
-        actor=actor,
-        target_type="organisations.ApiToken",
-        target_id=str(token.public_id),
-        request=request,
-        details={**_details(token), "owner": token.user.email, "reason": reason},
-    )
+    events.api_token_revoked(token=token, reason=reason, actor=actor, request=request)
 
 
 @transaction.atomic

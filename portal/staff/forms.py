@@ -5,7 +5,7 @@ from portal.organisations.models import Organisation
 
 
 class AuditFilterForm(PortalForm):
-    action = forms.CharField(required=False)
+    action = forms.CharField(required=False, label="Action (code or label) contains")
     actor = forms.CharField(required=False, label="Actor email contains")
     target_type = forms.CharField(required=False)
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.all(), required=False)

@@ -3,8 +3,8 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from portal.audit import events
 from portal.audit.selectors import audit_events
-from portal.audit.services import audit_record
 from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
 from portal.core.permissions import legal_required
@@ -54,13 +54,14 @@ def audit_checkpoint(request):
 def audit_export(request):
     form = AuditFilterForm(request.GET or None)
     qs = audit_events(filters=valid_filters(form)).order_by("id")
-    audit_record(action="audit.exported", actor=request.user, request=request, details={"filters": request.GET.dict()})
+    events.audit_exported(actor=request.user, request=request, filters=request.GET.dict())
     rows = (
         (
             e.id,
             e.created_at.isoformat(),
             e.actor_label,
             e.action,
+            e.action_label,
             e.target_type,
             e.target_id,
             e.organisation_id or "",
@@ -75,6 +76,7 @@ def audit_export(request):
         "time_utc",
         "actor",
         "action",
+        "action_label",
         "target_type",
         "target_id",
         "organisation_id",

@@ -12,10 +12,10 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit.services import Actor, audit_record
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import local_date
 from portal.evidence.files import open_verified
+from portal.trust import events
 from portal.trust.evidence import document_file_label
 from portal.trust.models import AccessLevel, TrustDocument, TrustDocumentVersion
 from portal.trust.selectors import active_access_for, user_can_open
@@ -95,19 +95,7 @@ def document_create(
     doc.full_clean()
     doc.save()
     row = _add_version(document=doc, upload=upload, version=version, published_on=published_on, actor=actor)
-    audit_record(
-        action="document.created",
-        actor=actor,
-        target=doc,
-        request=request,
-        details={
-            "title": doc.title,
-            "category": category,
-            "access_level": access_level,
-            "version": row.version,
-            "sha256": row.sha256,
-        },
-    )
+    events.document_created(document=doc, version=row, actor=actor, request=request)
     return doc
 
 
@@ -118,13 +106,7 @@ def document_replace(*, document, upload, version, actor, published_on=None, req
         raise ApplicationError(RETIRED)
     before = doc.current_version.version if doc.current_version else None
     row = _add_version(document=doc, upload=upload, version=version, published_on=published_on, actor=actor)
-    audit_record(
-        action="document.replaced",
-        actor=actor,
-        target=doc,
-        request=request,
-        details={"before": {"version": before}, "after": {"version": row.version}, "sha256": row.sha256},
-    )
+    events.document_replaced(document=doc, before=before, version=row, actor=actor, request=request)
     return row
 
 
@@ -140,12 +122,12 @@ def document_update(*, document, data: dict, actor, request=None) -> TrustDocume
     after = {f: getattr(doc, f) for f in fields}
     changed = [f for f in fields if before[f] != after[f]]
     if changed:
-        audit_record(
-            action="document.updated",
+        events.document_updated(
+            document=doc,
+            before={f: before[f] for f in changed},
+            after={f: after[f] for f in changed},
             actor=actor,
-            target=doc,
             request=request,
-            details={"before": {f: before[f] for f in changed}, "after": {f: after[f] for f in changed}},
         )
     return doc
 
@@ -157,7 +139,7 @@ def document_retire(*, document, actor, request=None) -> TrustDocument:
         return doc
     doc.retired_at = timezone.now()
     doc.save(update_fields=["retired_at", "updated_at"])
-    audit_record(action="document.retired", actor=actor, target=doc, request=request, details={"title": doc.title})
+    events.document_retired(document=doc, actor=actor, request=request)
     return doc
 
 
@@ -197,19 +179,7 @@ def document_download(*, document: TrustDocument, user, request=None):
             content = stamp_pdf(original.read(), stamp_text(user, now))
     else:
         content = original
-    audit_record(
-        action="document.downloaded",
-        actor=user if getattr(user, "is_authenticated", False) else Actor(label="anonymous visitor"),
-        target=document,
-        organisation=grant.organisation_id if grant else None,
-        request=request,
-        details={
-            "title": document.title,
-            "version": version.version,
-            "access_level": document.access_level,
-            "stamped": stamped,
-            "email": getattr(user, "email", ""),
-            "grant": grant.reference if grant else None,
-        },
+    events.document_downloaded(
+        document=document, version=version, user=user, grant=grant, stamped=stamped, request=request
     )
     return content, version.filename

@@ -13,12 +13,13 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portal.audit.services import Actor, audit_record
+from portal.audit.services import Actor
 from portal.core.errors import ApplicationError
 from portal.core.permissions import LEGAL_GROUP
 from portal.deadlines.calendar import add_business_days, end_of_local_day, local_date, start_of_local_day
 from portal.delivery.outbox import email_queue
 from portal.organisations.models import Membership, Organisation
+from portal.trust import events
 from portal.trust.models import AccessRequest, AutoApprovalRule, GrantLevel, NdaVersion
 from portal.trust.selectors import current_nda
 
@@ -38,8 +39,6 @@ RULE_NOT_ENTERPRISE = "Auto-approval is only for enterprise organisations."
 RULE_NO_DOMAIN = "Set the organisation's email domain first (Staff → Organisations)."
 RULE_FREEMAIL = "{domain} is a free-mail domain; requests from it always go to the queue."
 RULE_EXISTS = "There is already a rule for {domain}."
-
-SYSTEM = Actor(label="system")
 
 
 def legal_staff_emails() -> list[str]:
@@ -80,17 +79,6 @@ def auto_rule_for(email: str) -> AutoApprovalRule | None:
     if rule is None or rule.organisation.tier != Organisation.Tier.ENTERPRISE:
         return None
     return rule
-
-
-def _details(req: AccessRequest) -> dict:
-    return {
-        "reference": req.reference,
-        "email": req.user.email,
-        "company": req.company,
-        "status": req.status,
-        "level": req.level,
-        "expires_at": req.expires_at.isoformat() if req.expires_at else None,
-    }
 
 
 @transaction.atomic
@@ -145,25 +133,11 @@ def access_request_submit(
             req.save()
     except IntegrityError as exc:  # a concurrent submit won the one-pending-request constraint
         raise ApplicationError(ALREADY_PENDING) from exc
-    audit_record(
-        action="access.requested",
-        actor=user,
-        target=req,
-        organisation=organisation,
-        request=request,
-        details={
-            **_details(req),
-            "nda_version": current.version,
-            "nda_accepted_at": now.isoformat(),
-            "nda_ip": ip,
-            "nda_user_agent": req.nda_user_agent,
-            "due_at": due_at.isoformat(),
-        },
-    )
+    events.access_requested(access_request=req, nda_ip=ip, request=request)
     _email_requester(req, event="acknowledged", template="access_acknowledged")
     rule = auto_rule_for(user.email)
     if rule is not None:
-        return _approve(req, level=rule.level, expires_at=default_expiry(now), note="", actor=SYSTEM, rule=rule)
+        return _approve(req, level=rule.level, expires_at=default_expiry(now), note="", actor=events.SYSTEM, rule=rule)
     for staff_email in legal_staff_emails():
         email_queue(
             key=f"access:{req.public_id}:staff:{staff_email}",
@@ -211,18 +185,8 @@ def _approve(req, *, level, expires_at, note, actor, rule=None, request=None) ->
     req.auto_rule = rule
     req.full_clean()
     req.save()
-    audit_record(
-        action="access.auto_approved" if rule else "access.approved",
-        actor=actor,
-        target=req,
-        organisation=req.organisation,
-        request=request,
-        details={
-            **_details(req),
-            "note": req.decision_note,
-            "rule": rule.domain if rule else None,
-            "superseded": [str(o.public_id) for o in superseded],
-        },
+    events.access_request_approved(
+        access_request=req, actor=actor, superseded=superseded, request=request, auto_rule=rule
     )
     _email_requester(req, event="approved", template="access_approved")
     req.user.__dict__.pop("_portal_active_access", None)
@@ -265,14 +229,7 @@ def access_request_deny(*, access_request: AccessRequest, reason: str, actor, re
     req.decided_by = actor
     req.full_clean()
     req.save()
-    audit_record(
-        action="access.denied",
-        actor=actor,
-        target=req,
-        organisation=req.organisation,
-        request=request,
-        details={**_details(req), "reason": reason},
-    )
+    events.access_request_denied(access_request=req, actor=actor, request=request)
     _email_requester(req, event="denied", template="access_denied")
     return req
 
@@ -306,14 +263,7 @@ def access_revoke(*, access_request: AccessRequest, reason: str, actor, request=
     req.ended_by = actor
     req.end_reason = reason
     req.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "updated_at"])
-    audit_record(
-        action="access.revoked",
-        actor=actor,
-        target=req,
-        organisation=req.organisation,
-        request=request,
-        details={**_details(req), "reason": reason},
-    )
+    events.access_revoked(access_request=req, actor=actor, request=request)
     _email_requester(req, event="revoked", template="access_revoked")
     return req
 
@@ -327,9 +277,7 @@ def access_request_escalate(*, access_request_id: int) -> bool:
         return False
     req.escalated_at = now
     req.save(update_fields=["escalated_at", "updated_at"])
-    audit_record(
-        action="access.escalated", actor=SYSTEM, target=req, details={**_details(req), "due_at": str(req.due_at)}
-    )
+    events.access_request_escalated(access_request=req)
     email_queue(
         key=f"access:{req.public_id}:escalated",
         to=settings.PORTAL_LEGAL_LEAD_EMAIL,
@@ -354,7 +302,7 @@ def access_expiry_warn(*, access_request_id: int) -> bool:
         return False
     req.expiry_warning_sent_at = now
     req.save(update_fields=["expiry_warning_sent_at", "updated_at"])
-    audit_record(action="access.expiry_warned", actor=SYSTEM, target=req, details=_details(req))
+    events.access_expiry_warned(access_request=req)
     _email_requester(req, event="expiry-warning", template="access_expiry_warning")
     return True
 
@@ -368,9 +316,7 @@ def access_expire(*, access_request_id: int) -> bool:
     req.status = AccessRequest.Status.EXPIRED
     req.ended_at = now
     req.save(update_fields=["status", "ended_at", "updated_at"])
-    audit_record(
-        action="access.expired", actor=SYSTEM, target=req, organisation=req.organisation, details=_details(req)
-    )
+    events.access_expired(access_request=req)
     return True
 
 
@@ -395,11 +341,7 @@ def access_digest_send() -> int:
             context={"requests": reqs},
         )
     AccessRequest.objects.filter(pk__in=[r.pk for r in reqs]).update(digest_sent_at=now, updated_at=now)
-    audit_record(
-        action="access.digest_sent",
-        actor=SYSTEM,
-        details={"requests": [r.reference for r in reqs], "recipients": legal_staff_emails()},
-    )
+    events.access_digest_sent(access_requests=reqs, recipients=legal_staff_emails())
     return len(reqs)
 
 
@@ -422,14 +364,7 @@ def auto_rule_create(*, organisation: Organisation, level: str, actor, request=N
     rule = AutoApprovalRule(organisation=organisation, domain=domain, level=level, created_by=actor)
     rule.full_clean()
     rule.save()
-    audit_record(
-        action="access.rule_created",
-        actor=actor,
-        target=rule,
-        organisation=organisation,
-        request=request,
-        details={"domain": domain, "level": level},
-    )
+    events.auto_rule_created(rule=rule, actor=actor, request=request)
     return rule
 
 
@@ -440,14 +375,7 @@ def auto_rule_set_active(*, rule: AutoApprovalRule, active: bool, actor, request
         return rule
     rule.active = active
     rule.save(update_fields=["active", "updated_at"])
-    audit_record(
-        action="access.rule_enabled" if active else "access.rule_disabled",
-        actor=actor,
-        target=rule,
-        organisation=rule.organisation_id,
-        request=request,
-        details={"domain": rule.domain, "level": rule.level},
-    )
+    events.auto_rule_switched(rule=rule, actor=actor, request=request)
     return rule
 
 
@@ -467,11 +395,5 @@ def nda_version_publish(*, version: str, title: str, body: str, actor, request=N
     nda = NdaVersion.objects.create(
         version=version, title=title.strip() or "Non-disclosure agreement", body=body, published_at=timezone.now()
     )
-    audit_record(
-        action="nda.published",
-        actor=actor,
-        target=nda,
-        request=request,
-        details={"version": nda.version, "previous": previous.version if previous else None},
-    )
+    events.nda_version_published(nda=nda, previous=previous, actor=actor, request=request)
     return nda

@@ -20,15 +20,14 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.audit.services import Actor, audit_record, snapshot
 from portal.core.errors import ApplicationError
 from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import email_enqueue_many, email_queue
 from portal.organisations.models import Organisation
 from portal.organisations.selectors import legal_recipients
-from subprocessors.changes import enqueue
+from subprocessors.changes import enqueue, events
 from subprocessors.changes.fanout import NOTICE_TEMPLATES, alternate_notice_create
-from subprocessors.changes.models import CHANGE_FIELDS, ChangeRecipient, RecipientOrganisation, SubprocessorChange
+from subprocessors.changes.models import ChangeRecipient, RecipientOrganisation, SubprocessorChange
 from subprocessors.changes.selectors import notice_gap_links, notice_gaps_for
 from subprocessors.changes.webhooks import webhook_deliveries_create
 from subprocessors.changes.windows import KINDS_NEEDING_NOTICE, earliest_effective_date, notice_deadline
@@ -46,8 +45,6 @@ ALTERNATE_NOT_RECIPIENT = "{organisation} is not among the organisations this ch
 ALTERNATE_BAD_EMAIL = "Enter a valid email address."
 ALTERNATE_EXISTS = "{email} already receives this change's notices."
 ALTERNATE_REASON = "Say why the notice goes to this address (e.g. the privacy contact's mailbox does not exist)."
-
-POSTPONE_FIELDS = ["status", "effective_date", "notice_deadline_at", "held_at"]
 
 
 def notice_delivered(email: OutboundEmail) -> None:
@@ -103,21 +100,7 @@ def change_hold(*, change: SubprocessorChange, now: dt.datetime) -> None:
     change.status = SubprocessorChange.Status.HELD
     change.held_at = now
     change.save(update_fields=["status", "held_at", "updated_at"])
-    audit_record(
-        action="subprocessor_change.held",
-        actor=Actor(label="system (notice incomplete on the effective date)"),
-        target=change,
-        details={
-            "before": {"status": "announced"},
-            "after": {"status": "held"},
-            "reason": "notice incomplete",
-            "effective_date": change.effective_date.isoformat(),
-            "notice_deadline": change.notice_deadline_at.isoformat(),
-            "recipients_recorded": change.recipients_recorded_at is not None,
-            "organisations_without_notice": counts.get(change.pk, 0),
-            "organisations": missing,
-        },
-    )
+    events.change_held(change=change, organisations_without_notice=counts.get(change.pk, 0), missing=missing)
     staff_url = settings.SITE_URL + reverse("staff_change_detail", args=[change.public_id])
     for address in legal_recipients():
         email_queue(
@@ -164,7 +147,7 @@ def change_postpone(
         )
     if effective_date <= change.effective_date:
         raise ApplicationError(CHANGE_POSTPONE_NOT_LATER.format(current=change.effective_date), field="effective_date")
-    before = snapshot(change, [*CHANGE_FIELDS, *POSTPONE_FIELDS])
+    before = events.change_postpone_snapshot(change)
     was_held = change.status == SubprocessorChange.Status.HELD
     change.previous_effective_date = change.effective_date
     change.effective_date = effective_date
@@ -179,20 +162,7 @@ def change_postpone(
     change.reminder_sent_at = None  # the objection reminder is due again before the new date
     change.full_clean()
     change.save()
-    audit_record(
-        action="subprocessor_change.postponed",
-        actor=actor,
-        target=change,
-        request=request,
-        details={
-            "before": before,
-            "after": snapshot(change, [*CHANGE_FIELDS, *POSTPONE_FIELDS]),
-            "was_held": was_held,
-            "reason": change.postponement_reason,
-            "postponement": change.postponements,
-            "objection_deadline": change.objection_deadline.isoformat(),
-        },
-    )
+    events.change_postponed(change=change, before=before, was_held=was_held, actor=actor, request=request)
     webhook_deliveries_create(change=change, event="subprocessor_change.postponed")
     transaction.on_commit(invalidate_public_list)
     enqueue.change_fanout(change.pk, "postpone")
@@ -244,20 +214,14 @@ def change_notice_alternate(
     notice = alternate_notice_create(change=change, recipient=recipient)
     recipient.announce_email = notice
     recipient.save(update_fields=["announce_email", "updated_at"])
-    audit_record(
-        action="subprocessor_change.alternate_contact",
-        actor=actor,
-        target=change,
+    events.change_alternate_contact_added(
+        change=change,
         organisation=organisation,
+        recipient=recipient,
+        instead_of=failing,
+        reason=reason,
+        actor=actor,
         request=request,
-        details={
-            "organisation": organisation.name,
-            "email": address,
-            "instead_of": failing,
-            "reason": reason.strip(),
-            "effective_date": change.effective_date.isoformat(),
-            "email_id": notice.pk,
-        },
     )
     email_enqueue_many([notice.pk])
     return recipient

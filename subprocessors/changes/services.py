@@ -7,11 +7,10 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit.services import Actor, audit_record, snapshot
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import local_date
-from subprocessors.changes import enqueue
-from subprocessors.changes.models import CHANGE_FIELDS, SubprocessorChange
+from subprocessors.changes import enqueue, events
+from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.notices import change_hold, change_notice_complete, change_notice_deadline_set
 from subprocessors.changes.webhooks import webhook_deliveries_create
 from subprocessors.changes.windows import KINDS_NEEDING_NOTICE, earliest_effective_date, notice_deadline
@@ -82,13 +81,7 @@ def change_create(
     )
     change.full_clean()
     change.save()
-    audit_record(
-        action="subprocessor_change.created",
-        actor=actor,
-        target=change,
-        request=request,
-        details={"after": snapshot(change, CHANGE_FIELDS)},
-    )
+    events.change_created(change=change, actor=actor, request=request)
     return change
 
 
@@ -117,17 +110,11 @@ def change_update(
     change = _draft(change)
     if not reason.strip():
         raise ApplicationError("Give the reason customers will read.", field="reason")
-    before = snapshot(change, CHANGE_FIELDS)
+    before = events.change_snapshot(change)
     change.reason, change.modification, change.effective_date = reason.strip(), modification.strip(), effective_date
     change.full_clean()
     change.save(update_fields=["reason", "modification", "effective_date", "updated_at"])
-    audit_record(
-        action="subprocessor_change.updated",
-        actor=actor,
-        target=change,
-        request=request,
-        details={"before": before, "after": snapshot(change, CHANGE_FIELDS)},
-    )
+    events.change_updated(change=change, before=before, actor=actor, request=request)
     return change
 
 
@@ -135,13 +122,7 @@ def change_update(
 def change_delete(*, change: SubprocessorChange, actor, request=None) -> None:
     """Delete a draft nobody was told about. A proposed row created for it stays, for a later change."""
     change = _draft(change)
-    audit_record(
-        action="subprocessor_change.deleted",
-        actor=actor,
-        target=change,
-        request=request,
-        details={"before": snapshot(change, CHANGE_FIELDS)},
-    )
+    events.change_deleted(change=change, actor=actor, request=request)
     change.delete()
 
 
@@ -170,25 +151,13 @@ def change_announce(
             field="effective_date",
             extra={"earliest_effective_date": earliest.isoformat()},
         )
-    before = snapshot(change, CHANGE_FIELDS)
+    before = events.change_snapshot(change)
     change.effective_date = effective_date
     change.notice_deadline_at = notice_deadline(effective_date)
     change.status = SubprocessorChange.Status.ANNOUNCED
     change.announced_at = now
     change.save(update_fields=["effective_date", "notice_deadline_at", "status", "announced_at", "updated_at"])
-    audit_record(
-        action="subprocessor_change.announced",
-        actor=actor,
-        target=change,
-        request=request,
-        details={
-            "before": before,
-            "after": snapshot(change, CHANGE_FIELDS),
-            "announced_at": now.isoformat(),
-            "objection_deadline": change.objection_deadline.isoformat(),
-            "notice_deadline": change.notice_deadline_at.isoformat(),
-        },
-    )
+    events.change_announced(change=change, before=before, actor=actor, request=request)
     transaction.on_commit(invalidate_public_list)
     enqueue.change_fanout(change.pk, "announce")
     return change
@@ -215,17 +184,7 @@ def change_withdraw(
     change.withdrawn_at = now
     change.withdrawal_reason = reason.strip()
     change.save(update_fields=["status", "withdrawn_at", "withdrawal_reason", "updated_at"])
-    audit_record(
-        action="subprocessor_change.withdrawn",
-        actor=actor,
-        target=change,
-        request=request,
-        details={
-            "before": {"status": before},
-            "after": {"status": "withdrawn"},
-            "reason": change.withdrawal_reason,
-        },
-    )
+    events.change_withdrawn(change=change, before_status=before, actor=actor, request=request)
     webhook_deliveries_create(change=change, event="subprocessor_change.withdrawn")
     transaction.on_commit(invalidate_public_list)
     enqueue.change_fanout(change.pk, "withdraw")
@@ -255,7 +214,7 @@ def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None
             change_hold(change=change, now=now)
         return False
     was = change.status
-    actor = Actor(label="system (change takes effect)")
+    actor = events.TAKES_EFFECT
     note = f"Sub-processor change {change.pk} took effect"
     authorised_by = f"change notice {change.pk}, announced {change.announced_at:%Y-%m-%d}"
     at = max(now, change.announced_at)
@@ -285,16 +244,7 @@ def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None
     change.status = SubprocessorChange.Status.EFFECTIVE
     change.effective_at = now
     change.save(update_fields=["status", "effective_at", "updated_at"])
-    audit_record(
-        action="subprocessor_change.effective",
-        actor=actor,
-        target=change,
-        details={
-            "before": {"status": was},
-            "after": {"status": "effective"},
-            "notice_deadline": change.notice_deadline_at.isoformat(),
-        },
-    )
+    events.change_effective(change=change, before_status=was)
     webhook_deliveries_create(change=change, event="subprocessor_change.effective")
     transaction.on_commit(invalidate_public_list)
     return True

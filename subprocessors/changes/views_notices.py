@@ -5,7 +5,6 @@ from django.db.models import F
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from portal.audit.services import audit_record
 from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
 from portal.core.permissions import legal_required
@@ -13,6 +12,7 @@ from portal.core.tables import Table
 from portal.evidence.models import IssuedReport
 from portal.evidence.selectors import issued_reports_about
 from portal.evidence.views import issued_report_response
+from subprocessors.changes import events
 from subprocessors.changes.filters import NoticeFilter
 from subprocessors.changes.forms import AlternateContactForm, PostponeForm
 from subprocessors.changes.notices import change_notice_alternate, change_postpone
@@ -87,7 +87,7 @@ def _iso(value) -> str:
 @legal_required(VIEW)
 def change_notice_export(request, public_id):
     change = change_by_public_id(public_id)
-    audit_record(action="subprocessor_change.notice_exported", actor=request.user, target=change, request=request)
+    events.change_notice_exported(change=change, actor=request.user, request=request)
     deadline = change.objection_deadline.isoformat()
     announced = _iso(change.announced_at)
     notice_deadline = _iso(change.notice_deadline_at)

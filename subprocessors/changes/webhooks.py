@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
 from portal.delivery import services as engine
 from portal.delivery.webhook_security import (
@@ -26,7 +25,7 @@ from portal.delivery.webhook_security import (
     webhook_target,
 )
 from portal.delivery.webhook_transport import DeliveryFailed, webhook_post
-from subprocessors.changes import enqueue
+from subprocessors.changes import enqueue, events
 from subprocessors.changes.models import SubprocessorChange, Webhook, WebhookDelivery
 from subprocessors.changes.payloads import change_payload
 
@@ -63,14 +62,7 @@ def webhook_register(*, organisation, url: str, description: str = "", actor, re
     )
     webhook.full_clean()
     webhook.save()
-    audit_record(
-        action="webhook.registered",
-        actor=actor,
-        target=webhook,
-        organisation=organisation,
-        request=request,
-        details={"url": url},
-    )
+    events.webhook_registered(webhook=webhook, actor=actor, request=request)
     return webhook
 
 
@@ -80,14 +72,7 @@ def webhook_deactivate(*, webhook: Webhook, actor, request=None) -> Webhook:
     if webhook.active:
         webhook.active = False
         webhook.save(update_fields=["active", "updated_at"])
-        audit_record(
-            action="webhook.removed",
-            actor=actor,
-            target=webhook,
-            organisation=webhook.organisation_id,
-            request=request,
-            details={"url": webhook.url},
-        )
+        events.webhook_removed(webhook=webhook, actor=actor, request=request)
     return webhook
 
 
@@ -100,14 +85,7 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery, actor, request=None) ->
     if not delivery.webhook.active:
         raise ApplicationError("The webhook was removed by the customer; its deliveries cannot be retried.")
     engine.delivery_restart(WEBHOOK, row=delivery)
-    audit_record(
-        action="webhook.delivery_retried",
-        actor=actor,
-        target=delivery,
-        organisation=delivery.webhook.organisation_id,
-        request=request,
-        details={"url": delivery.webhook.url, "event": delivery.event},
-    )
+    events.webhook_delivery_retried(delivery=delivery, actor=actor, request=request)
     enqueue.webhook_deliveries_deliver([delivery.pk])
     return delivery
 

@@ -6,9 +6,10 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit.services import Actor, audit_record
+from portal.audit.services import Actor
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import local_date
+from subprocessors.listing import events
 from subprocessors.listing.cache import invalidate_public_list
 from subprocessors.listing.models import INTERNAL_FIELDS, SNAPSHOT_FIELDS, Subprocessor, SubprocessorRevision
 
@@ -62,18 +63,7 @@ def _record(
         note=note[:300],
         **_actor_fields(actor),
     )
-    audit_record(
-        action=f"subprocessor.{'created' if not before else kind}",
-        actor=actor,
-        target=subprocessor,
-        request=request,
-        details={
-            "slug": subprocessor.slug,
-            "before": {k: before.get(k) for k in changed},
-            "after": {k: after[k] for k in changed},
-            **({"note": note} if note else {}),
-        },
-    )
+    events.subprocessor_revised(revision=revision, created=not before, note=note, actor=actor, request=request)
     invalidate_public_list()
     return revision
 

@@ -5,7 +5,6 @@ the pending subscription (CONFIRM_VALID_FOR); the unsubscribe token never expire
 working. Unsubscribing deletes the row: we keep no address we no longer need."""
 
 import datetime as dt
-import hashlib
 import uuid
 
 from django.conf import settings
@@ -14,9 +13,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.audit.services import Actor, audit_record
 from portal.core.errors import ApplicationError
 from portal.delivery.outbox import email_queue
+from subprocessors.listing import events
 from subprocessors.listing.models import Subscriber
 
 CONFIRM_VALID_FOR = dt.timedelta(days=7)
@@ -25,15 +24,6 @@ UNSUBSCRIBE_SALT = "subprocessors.subscriber.unsubscribe"
 
 LINK_INVALID = "This link is not valid. Copy the whole link from the email, or subscribe again."
 LINK_EXPIRED = "This confirmation link has expired. Subscribe again to get a new one."
-
-
-def _email_hash(email: str) -> str:
-    # Audit events outlive subscriptions; they keep a hash, never the address itself.
-    return hashlib.sha256(email.lower().encode()).hexdigest()[:16]
-
-
-def _subscriber_actor(subscriber: Subscriber) -> Actor:
-    return Actor(label=f"subscriber {_email_hash(subscriber.email)}")
 
 
 def subscriber_confirm_url(subscriber: Subscriber) -> str:
@@ -74,12 +64,7 @@ def subscriber_subscribe(*, email: str, request=None) -> Subscriber | None:
         context={"confirm_url": subscriber_confirm_url(subscriber), "valid_days": CONFIRM_VALID_FOR.days},
     )
     if created:
-        audit_record(
-            action="subscriber.requested",
-            actor=_subscriber_actor(subscriber),
-            target=subscriber,
-            request=request,
-        )
+        events.subscriber_requested(subscriber=subscriber, request=request)
     return subscriber
 
 
@@ -106,9 +91,7 @@ def subscriber_confirm(*, token: str, request=None) -> Subscriber:
         subscriber.status = Subscriber.Status.CONFIRMED
         subscriber.confirmed_at = timezone.now()
         subscriber.save(update_fields=["status", "confirmed_at", "updated_at"])
-        audit_record(
-            action="subscriber.confirmed", actor=_subscriber_actor(subscriber), target=subscriber, request=request
-        )
+        events.subscriber_confirmed(subscriber=subscriber, request=request)
     return subscriber
 
 
@@ -118,12 +101,7 @@ def subscriber_unsubscribe(*, token: str, request=None) -> bool:
     subscriber = _load(token, salt=UNSUBSCRIBE_SALT)
     if subscriber is None:
         return False
-    audit_record(
-        action="subscriber.unsubscribed",
-        actor=_subscriber_actor(subscriber),
-        target=subscriber,
-        request=request,
-    )
+    events.subscriber_unsubscribed(subscriber=subscriber, request=request)
     subscriber.delete()
     return True
 
@@ -136,5 +114,5 @@ def subscribers_purge_unconfirmed(*, now: dt.datetime | None = None) -> int:
     count = stale.count()
     if count:
         stale.delete()
-        audit_record(action="subscriber.purged", details={"count": count, "created_before": cutoff.isoformat()})
+        events.subscribers_purged(count=count, created_before=cutoff)
     return count

@@ -1,9 +1,7 @@
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 
-from subprocessors.changes.models import (
-    SubprocessorChange,
-)
+from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.selectors import PENDING_STATUSES, with_parties
 from subprocessors.objections.models import Objection
 

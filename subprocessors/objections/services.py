@@ -7,7 +7,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import add_business_days, local_date, portal_tz
 from portal.deadlines.obligations import obligation_create
@@ -16,6 +15,7 @@ from portal.organisations.models import Membership
 from portal.organisations.selectors import legal_recipients
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.windows import REMINDER_BUSINESS_DAYS, objection_deadline
+from subprocessors.objections import events
 from subprocessors.objections.models import Objection, ObjectionMessage
 
 GROUNDS_MIN_LENGTH = 40
@@ -139,14 +139,7 @@ def objection_create(
             objection.save()
     except IntegrityError:  # a concurrent objection won the race
         raise ApplicationError(OBJECTION_DUPLICATE)
-    audit_record(
-        action="objection.received",
-        actor=actor,
-        target=objection,
-        organisation=organisation,
-        request=request,
-        details={"change": change.pk, "grounds": grounds, "deadline": deadline.isoformat()},
-    )
+    events.objection_received(objection=objection, deadline=deadline, actor=actor, request=request)
     _notify(objection, key="received-legal", template="objection_received_legal", to=legal_recipients())
     _notify(objection, key="received-customer", template="objection_received", to=_customer_recipients(objection))
     return objection
@@ -170,22 +163,8 @@ def objection_message_post(
     if from_staff and objection.status == S.RECEIVED:
         objection.status = S.IN_CONSULTATION
         objection.save(update_fields=["status", "updated_at"])
-        audit_record(
-            action="objection.status",
-            actor=actor,
-            target=objection,
-            organisation=objection.organisation,
-            request=request,
-            details={"before": {"status": S.RECEIVED}, "after": {"status": S.IN_CONSULTATION}},
-        )
-    audit_record(
-        action="objection.message",
-        actor=actor,
-        target=objection,
-        organisation=objection.organisation,
-        request=request,
-        details={"message": message.pk, "from_staff": from_staff},
-    )
+        events.objection_status_changed(objection=objection, before=S.RECEIVED, actor=actor, request=request)
+    events.objection_message_posted(message=message, actor=actor, request=request)
     to = _customer_recipients(objection) if from_staff else legal_recipients()
     author = actor.email if actor is not None else ""
     _notify(
@@ -223,13 +202,8 @@ def objection_set_status(
     if status != S.IN_CONSULTATION:
         objection.closed_at = timezone.now()
     objection.save(update_fields=["status", "outcome_note", "closed_at", "updated_at"])
-    audit_record(
-        action="objection.status",
-        actor=actor,
-        target=objection,
-        organisation=objection.organisation,
-        request=request,
-        details={"before": {"status": current}, "after": {"status": status}, "note": objection.outcome_note},
+    events.objection_status_changed(
+        objection=objection, before=current, actor=actor, request=request, note=objection.outcome_note
     )
     to = legal_recipients() if by_customer else _customer_recipients(objection)
     _notify(objection, key=f"status-{status}", template="objection_status", to=to)
@@ -254,14 +228,7 @@ def objection_confirm_termination(*, objection: Objection, actor, request=None) 
     objection.termination_confirmed_at = now
     objection.termination_confirmed_by = actor
     objection.save(update_fields=["termination_confirmed_at", "termination_confirmed_by", "updated_at"])
-    audit_record(
-        action="objection.termination_confirmed",
-        actor=actor,
-        target=objection,
-        organisation=objection.organisation,
-        request=request,
-        details={"change": objection.change_id},
-    )
+    events.objection_termination_confirmed(objection=objection, actor=actor, request=request)
     _start_deletion_obligation(objection, actor=actor, at=now, request=request)
     _notify(objection, key="termination", template="objection_termination", to=legal_recipients())
     return objection
@@ -324,10 +291,6 @@ def objection_reminders_send(*, now: dt.datetime | None = None) -> int:
                 )
             change.reminder_sent_at = now
             change.save(update_fields=["reminder_sent_at", "updated_at"])
-            audit_record(
-                action="subprocessor_change.objection_reminder",
-                target=change,
-                details={"open_objections": len(open_objections)},
-            )
+            events.change_objection_reminder_sent(change=change, open_objections=len(open_objections))
             sent += 1
     return sent

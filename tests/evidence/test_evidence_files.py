@@ -18,6 +18,7 @@ from django.test import RequestFactory
 from portal.audit.models import AuditEvent
 from portal.delivery.models import OutboundEmail
 from portal.evidence import files as ef
+from portal.evidence.events import EVIDENCE_INTEGRITY_FAILED
 from portal.evidence.middleware import EvidenceIntegrityMiddleware
 from portal.evidence.tasks import evidence_files_sweep
 from portal.trust import documents as docs
@@ -25,7 +26,7 @@ from tests.trust.factories import pdf_upload
 
 pytestmark = pytest.mark.django_db
 
-FAILED = ef.FAILED_ACTION
+FAILED = EVIDENCE_INTEGRITY_FAILED.action
 
 
 def _store(content: bytes, name: str = "evidence/file.pdf") -> tuple[str, str]:

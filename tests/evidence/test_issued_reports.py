@@ -105,7 +105,7 @@ def test_when_recording_fails_the_stored_file_is_removed(legal, pdf, monkeypatch
     def broken(**kwargs):
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr(reports, "audit_record", broken)
+    monkeypatch.setattr(reports.events, "report_issued", broken)
     with pytest.raises(RuntimeError):
         _issue(pdf, legal)
     assert not IssuedReport.objects.exists()

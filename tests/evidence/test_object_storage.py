@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from portal.audit.models import AuditEvent
 from portal.evidence.checkpoints import audit_checkpoint_write
-from portal.evidence.files import FAILED_ACTION
+from portal.evidence.events import EVIDENCE_INTEGRITY_FAILED
 from portal.object_storage import PrivateS3Storage
 from portal.trust import documents as docs
 from tests.auth import login
@@ -149,7 +149,7 @@ def test_an_uploaded_trust_document_is_a_private_encrypted_object_served_only_af
     assert refused.status_code == 503
     assert ALTERED in _body(refused).decode()
     assert b"%PDF" not in _body(refused)
-    event = AuditEvent.objects.get(action=FAILED_ACTION)
+    event = AuditEvent.objects.get(action=EVIDENCE_INTEGRITY_FAILED.action)
     assert event.details["path"] == version.file.name
     assert event.details["expected_sha256"] == version.sha256
     assert event.details["actual_sha256"] == hashlib.sha256(stored + b"\n").hexdigest()
@@ -188,7 +188,7 @@ def test_an_executed_dpa_is_rendered_into_the_bucket_and_a_deleted_object_is_ref
     # then the download is refused as missing, audited, and the command fails
     assert refused.status_code == 503
     assert MISSING in _body(refused).decode()
-    event = AuditEvent.objects.get(action=FAILED_ACTION)
+    event = AuditEvent.objects.get(action=EVIDENCE_INTEGRITY_FAILED.action)
     assert event.details["missing"] is True
     assert event.details["path"] == execution.executed_path
     assert event.target_type == "signing.DpaExecution"

@@ -545,20 +545,20 @@ def test_a_countersignature_that_fails_to_commit_leaves_no_file_and_the_retry_wo
 ):
     from django.db import OperationalError
 
-    from dpa.signing import services as signing
+    from dpa.signing import events as signing_events
 
     execution, token = _request(org_admin, org)
     client.post(_sign_page(token), _sign_data(token), HTTP_USER_AGENT=UA)
     execution.refresh_from_db()
     # given the database connection drops after the executed PDF was written, before the transaction commits
-    real_audit = signing.audit_record
+    real_audit = signing_events.audit_record
 
     def lost_connection(**kwargs):
         if kwargs.get("action") == "dpa.executed":
             raise OperationalError("server closed the connection unexpectedly")
         return real_audit(**kwargs)
 
-    monkeypatch.setattr(signing, "audit_record", lost_connection)
+    monkeypatch.setattr(signing_events, "audit_record", lost_connection)
     moment = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
     countersign = {"actor": legal, "typed_name": "Lena Jansen", "title": "General Counsel", "confirms_authority": True}
     with time_machine.travel(moment, tick=False), pytest.raises(OperationalError):
@@ -568,7 +568,7 @@ def test_a_countersignature_that_fails_to_commit_leaves_no_file_and_the_retry_wo
     execution.refresh_from_db()
     assert execution.status == DpaExecution.Status.AWAITING_COUNTERSIGNATURE
     # and the same countersignature retried (same moment, same bytes) succeeds instead of FileExistsError
-    monkeypatch.setattr(signing, "audit_record", real_audit)
+    monkeypatch.setattr(signing_events, "audit_record", real_audit)
     with time_machine.travel(moment, tick=False):
         done = dpa_execution_countersign(execution=execution, **countersign)
     assert done.status == DpaExecution.Status.EXECUTED
