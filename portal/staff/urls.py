@@ -2,6 +2,8 @@ from django.urls import path
 
 from portal.staff import views
 
+app_name = "staff"
+
 urlpatterns = [
-    path("staff/", views.staff_home, name="staff_home"),
+    path("staff/", views.staff_home, name="home"),
 ]

@@ -119,7 +119,7 @@ def change_hold(*, change: SubprocessorChange, now: dt.datetime) -> None:
             "organisations": missing,
         },
     )
-    staff_url = settings.SITE_URL + reverse("staff_change_detail", args=[change.public_id])
+    staff_url = settings.SITE_URL + reverse("changes:staff_detail", args=[change.public_id])
     for address in legal_recipients():
         email_queue(
             key=f"change:{change.pk}:held:{change.effective_date.isoformat()}:{address}",
