@@ -212,7 +212,7 @@ def test_the_django_admin_refuses_an_organisation_name_with_a_line_break(client,
     make_legal(admin)
     organisation = OrganisationFactory(name="Acme B.V.")
     login(client, admin)
-    url = reverse("admin:portal_organisation_change", args=[organisation.pk])
+    url = reverse("admin:organisations_organisation_change", args=[organisation.pk])
     data = {
         "name": INJECTION,
         "tier": organisation.tier,
