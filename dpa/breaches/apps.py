@@ -7,7 +7,7 @@ class BreachesConfig(AppConfig):
     name = "dpa.breaches"
     label = "breaches"
     verbose_name = "Breaches"
-    staff_nav_items = ((50, "Breaches", "dpa_staff_breaches"),)
+    staff_nav_items = ((50, "Breaches", "breaches:staff_list"),)
 
     def ready(self):
         # Registers the breach register's delivery-event handlers with the outbox.

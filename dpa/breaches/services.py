@@ -339,7 +339,7 @@ def breach_ack_token(notification: BreachNotification) -> str:
 
 
 def breach_ack_url(notification: BreachNotification) -> str:
-    return settings.SITE_URL + reverse("dpa_breach_ack", args=[breach_ack_token(notification)])
+    return settings.SITE_URL + reverse("breaches:ack", args=[breach_ack_token(notification)])
 
 
 def breach_notification_from_token(token: str) -> BreachNotification:
@@ -369,7 +369,7 @@ def breach_email_context(notification: BreachNotification, incident: BreachIncid
         "awareness_changes": list(incident.awareness_changes.filter(after_notice=True)),
         "ack_url": breach_ack_url(notification),
         "portal_url": reverse(
-            "dpa_org_breach_detail", args=[notification.organisation.public_id, notification.public_id]
+            "breaches:notification_detail", args=[notification.organisation.public_id, notification.public_id]
         ),
     }
 

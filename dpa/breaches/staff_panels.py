@@ -47,7 +47,7 @@ def breach_panel(now: dt.datetime) -> dict:
             counts["near"],
             "due within 12 hours",
         ),
-        "url": reverse("dpa_staff_breaches"),
+        "url": reverse("breaches:staff_list"),
         "link_text": "Breach dashboard",
         "template": "breaches/staff/panels/breach_notifications.html",
         "rows": rows,

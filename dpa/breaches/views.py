@@ -57,7 +57,7 @@ def org_breach_detail(request, public_id, notification_id):
         )
         if changed:
             messages.success(request, "Thank you: receipt of the notification is acknowledged.")
-        return redirect("dpa_org_breach_detail", public_id=public_id, notification_id=notification.public_id)
+        return redirect("breaches:notification_detail", public_id=public_id, notification_id=notification.public_id)
     return render(
         request,
         "breaches/org/breach_detail.html",

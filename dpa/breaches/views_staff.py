@@ -74,7 +74,7 @@ def breach_new(request):
             form_error(form, exc)
         else:
             messages.success(request, f"Incident recorded; {incident.notifications.count()} notifications to send.")
-            return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+            return redirect("breaches:staff_detail", public_id=incident.public_id)
     return render(
         request, "breaches/staff/breach_form.html", {"form": form}, status=400 if request.method == "POST" else 200
     )
@@ -132,7 +132,7 @@ def breach_edit(request, public_id):
             form_error(form, exc)
         else:
             messages.success(request, "Incident saved.")
-            return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+            return redirect("breaches:staff_detail", public_id=incident.public_id)
     return render(
         request,
         "breaches/staff/breach_form.html",
@@ -166,7 +166,7 @@ def breach_send(request, public_id):
         return render(
             request, "breaches/staff/breach_detail.html", _detail_context(request, incident, send_error=exc), status=400
         )
-    return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+    return redirect("breaches:staff_detail", public_id=incident.public_id)
 
 
 @require_POST
@@ -183,7 +183,7 @@ def breach_followup(request, public_id):
             form_error(form, exc)
         else:
             messages.success(request, f"Update {sent[0].number} queued for {len(sent)} organisations.")
-            return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+            return redirect("breaches:staff_detail", public_id=incident.public_id)
     return render(
         request, "breaches/staff/breach_detail.html", _detail_context(request, incident, followup_form=form), status=400
     )
@@ -210,7 +210,7 @@ def breach_resend(request, public_id, notification_id):
                 request,
                 f"Notification to {notification.organisation.name} queued again for {form.cleaned_data['to']}.",
             )
-            return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+            return redirect("breaches:staff_detail", public_id=incident.public_id)
     return render(
         request,
         "breaches/staff/breach_detail.html",
@@ -238,7 +238,7 @@ def breach_add_organisations(request, public_id):
             form_error(form, exc)
         else:
             messages.success(request, f"{len(created)} organisations added.")
-            return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+            return redirect("breaches:staff_detail", public_id=incident.public_id)
     return render(
         request, "breaches/staff/breach_detail.html", _detail_context(request, incident, affected_form=form), status=400
     )
@@ -251,7 +251,7 @@ def breach_report(request, public_id):
         pdf = breach_report_pdf(incident=incident)
     except SigningFailed as exc:
         messages.error(request, exc.message)
-        return redirect("dpa_staff_breach_detail", public_id=incident.public_id)
+        return redirect("breaches:staff_detail", public_id=incident.public_id)
     report = report_issue(
         kind=IssuedReport.Kind.BREACH_REPORT,
         content=pdf,

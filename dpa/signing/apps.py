@@ -7,7 +7,7 @@ class SigningConfig(AppConfig):
     name = "dpa.signing"
     label = "signing"
     verbose_name = "DPA signing"
-    staff_nav_items = ((41, "Signed DPAs", "staff_dpa_executions"),)
+    staff_nav_items = ((41, "Signed DPAs", "signing:staff_list"),)
 
     def ready(self):
         # Registers the stored evidence files (executed DPAs, agreements awaiting signature) with the sweep.

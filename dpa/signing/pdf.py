@@ -68,7 +68,7 @@ def executed_pdf_render(execution: DpaExecution, *, request=None, actor=None) ->
             "countersigned_local": timezone.localtime(execution.countersigned_at, tz),
             "customer_signed_utc": execution.customer_signed_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
             "countersigned_utc": execution.countersigned_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
-            "verify_url": settings.SITE_URL + reverse("dpa_verify"),
+            "verify_url": settings.SITE_URL + reverse("signing:verify"),
             "annex_as_of": annex_as_of_label(execution.annex_as_of) if execution.annex_as_of else "",
         },
     )

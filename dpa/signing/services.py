@@ -118,7 +118,7 @@ def _prepare_agreement(execution: DpaExecution) -> None:
 
 
 def _sign_url(token: str) -> str:
-    return settings.SITE_URL + reverse("dpa_sign", args=[token])
+    return settings.SITE_URL + reverse("signing:sign", args=[token])
 
 
 def _expire_lapsed(organisation: Organisation, actor) -> None:
@@ -272,7 +272,7 @@ def dpa_execution_sign(
         template="dpa_countersign_needed",
         context={
             "execution": execution,
-            "staff_url": settings.SITE_URL + reverse("staff_dpa_execution", args=[execution.public_id]),
+            "staff_url": settings.SITE_URL + reverse("signing:staff_detail", args=[execution.public_id]),
         },
         organisation=execution.organisation,
         ref=execution,
@@ -344,7 +344,7 @@ def _countersign(
 
 
 def _notify_customer(execution: DpaExecution, *, template: str, key: str) -> None:
-    org_url = settings.SITE_URL + reverse("organisation_detail", args=[execution.organisation.public_id]) + "#dpa"
+    org_url = settings.SITE_URL + reverse("organisations:detail", args=[execution.organisation.public_id]) + "#dpa"
     recipients = {execution.signatory_email}
     if execution.requested_by is not None:
         recipients.add(execution.requested_by.email.lower())

@@ -16,7 +16,7 @@ def countersign_panel(now: dt.datetime) -> dict:
         "title": "DPAs to countersign",
         "count": waiting.count(),
         "alert": "",
-        "url": reverse("staff_dpa_executions") + "?status=awaiting_countersignature",
+        "url": reverse("signing:staff_list") + "?status=awaiting_countersignature",
         "link_text": "Signed DPAs",
         "template": "signing/staff/panels/countersign.html",
         "rows": rows,

@@ -2,28 +2,28 @@ from django.urls import path
 
 from dpa.signing import api, views, views_staff, views_verify
 
+app_name = "signing"
+
 urlpatterns = [
-    path("dpa/verify/", views_verify.verify, name="dpa_verify"),
-    path("dpa/sign/<str:token>/", views.sign, name="dpa_sign"),
-    path("dpa/sign/<str:token>/agreement.pdf", views.sign_pdf, name="dpa_sign_pdf"),
-    path("org/<uuid:public_id>/dpa/request/", views.execution_request, name="dpa_execution_request"),
+    path("dpa/verify/", views_verify.verify, name="verify"),
+    path("dpa/sign/<str:token>/", views.sign, name="sign"),
+    path("dpa/sign/<str:token>/agreement.pdf", views.sign_pdf, name="sign_pdf"),
+    path("org/<uuid:public_id>/dpa/request/", views.execution_request, name="request"),
     path(
         "org/<uuid:public_id>/dpa/<uuid:execution_id>/executed.pdf",
         views.executed_pdf,
-        name="dpa_executed_pdf",
+        name="executed_pdf",
     ),
     path(
         "org/<uuid:public_id>/dpa/<uuid:execution_id>/withdraw/",
         views.execution_withdraw,
-        name="dpa_execution_withdraw",
+        name="withdraw",
     ),
-    path("staff/dpa/executions/", views_staff.execution_list, name="staff_dpa_executions"),
-    path("staff/dpa/executions/register.pdf", views_staff.execution_register_pdf, name="staff_dpa_register_pdf"),
-    path("staff/dpa/executions/register.csv", views_staff.execution_register_csv, name="staff_dpa_register_csv"),
-    path("staff/dpa/executions/<uuid:public_id>/", views_staff.execution_detail, name="staff_dpa_execution"),
-    path(
-        "staff/dpa/executions/<uuid:public_id>/document.pdf", views_staff.execution_pdf, name="staff_dpa_execution_pdf"
-    ),
-    path("api/v1/dpa/executions/", api.ExecutionListCreate.as_view(), name="api_dpa_executions"),
-    path("api/v1/dpa/verify/", api.Verify.as_view(), name="api_dpa_verify"),
+    path("staff/dpa/executions/", views_staff.execution_list, name="staff_list"),
+    path("staff/dpa/executions/register.pdf", views_staff.execution_register_pdf, name="staff_register_pdf"),
+    path("staff/dpa/executions/register.csv", views_staff.execution_register_csv, name="staff_register_csv"),
+    path("staff/dpa/executions/<uuid:public_id>/", views_staff.execution_detail, name="staff_detail"),
+    path("staff/dpa/executions/<uuid:public_id>/document.pdf", views_staff.execution_pdf, name="staff_pdf"),
+    path("api/v1/dpa/executions/", api.ExecutionListCreate.as_view(), name="api_list"),
+    path("api/v1/dpa/verify/", api.Verify.as_view(), name="api_verify"),
 ]

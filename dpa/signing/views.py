@@ -98,7 +98,7 @@ def execution_request(request, public_id):
                     f"We emailed {execution.signatory_email} a link to sign version {execution.version.label}. "
                     "It is valid for 14 days.",
                 )
-                return redirect("organisation_detail", public_id=organisation.public_id)
+                return redirect("organisations:detail", public_id=organisation.public_id)
         return render(request, "signing/execution_request.html", context, status=400)
     return render(request, "signing/execution_request.html", context)
 
@@ -126,7 +126,7 @@ def execution_withdraw(request, public_id, execution_id):
         messages.error(request, exc.message)
     else:
         messages.success(request, "The signing request was withdrawn. You can request a new one.")
-    return redirect("organisation_detail", public_id=public_id)
+    return redirect("organisations:detail", public_id=public_id)
 
 
 def _execution_from_token(token) -> DpaExecution:
@@ -159,7 +159,7 @@ def sign(request, token):
                     request=request,
                 )
                 messages.success(request, "You declined to sign. We have told the processor's legal team why.")
-                return redirect("dpa_sign", token=token)
+                return redirect("signing:sign", token=token)
             if action == "sign" and sign_form.is_valid():
                 dpa_execution_sign(
                     execution=execution,
@@ -171,7 +171,7 @@ def sign(request, token):
                     request=request,
                 )
                 messages.success(request, "Thank you, you signed the DPA. It is executed once we countersign.")
-                return redirect("dpa_sign", token=token)
+                return redirect("signing:sign", token=token)
         except ApplicationError as exc:
             form_error(decline_form if action == "decline" else sign_form, exc)
         if action == "sign":

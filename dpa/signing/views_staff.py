@@ -48,7 +48,7 @@ def execution_register_pdf(request):
         report, content = dpa_register_issue(actor=request.user, request=request)
     except ApplicationError as exc:  # signing configured but failing: nothing is issued unsigned
         messages.error(request, exc.message)
-        return redirect("staff_dpa_executions")
+        return redirect("signing:staff_list")
     return issued_report_response(report, content, f"dpa-register-{report.issued_at:%Y%m%d-%H%M%S}.pdf")
 
 
@@ -70,14 +70,14 @@ def execution_detail(request, public_id):
     if request.method == "POST":
         if not request.user.has_perm("signing.change_dpaexecution"):
             messages.error(request, "You may view DPAs but not sign or decline them.")
-            return redirect("staff_dpa_execution", public_id=public_id)
+            return redirect("signing:staff_detail", public_id=public_id)
         try:
             if action == "countersign" and countersign_form.is_valid():
                 dpa_execution_countersign(
                     execution=execution, actor=request.user, request=request, **countersign_form.cleaned_data
                 )
                 messages.success(request, "Countersigned. The executed PDF is stored and the customer is told.")
-                return redirect("staff_dpa_execution", public_id=public_id)
+                return redirect("signing:staff_detail", public_id=public_id)
             if action == "decline" and decline_form.is_valid():
                 dpa_execution_decline(
                     execution=execution,
@@ -87,7 +87,7 @@ def execution_detail(request, public_id):
                     request=request,
                 )
                 messages.success(request, "Declined. The customer is told why.")
-                return redirect("staff_dpa_execution", public_id=public_id)
+                return redirect("signing:staff_detail", public_id=public_id)
         except ApplicationError as exc:
             form_error(decline_form if action == "decline" else countersign_form, exc)
         execution.refresh_from_db()

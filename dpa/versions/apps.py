@@ -7,8 +7,8 @@ class VersionsConfig(AppConfig):
     name = "dpa.versions"
     label = "versions"
     verbose_name = "DPA versions"
-    nav_items = ((20, "DPA", "dpa_versions"),)
-    staff_nav_items = ((40, "DPA versions", "staff_dpa_versions"),)
+    nav_items = ((20, "DPA", "versions:list"),)
+    staff_nav_items = ((40, "DPA versions", "versions:staff_list"),)
 
     def load_demo(self):
         from dpa.versions.demo import load_demo

@@ -100,7 +100,7 @@ def _body_hash(version: DpaVersion) -> str:
 def _notify_enterprise_customers(version: DpaVersion, previous: DpaVersion | None) -> int:
     diff_url = ""
     if previous is not None:
-        diff_url = settings.SITE_URL + reverse("dpa_diff") + f"?from={previous.label}&to={version.label}"
+        diff_url = settings.SITE_URL + reverse("versions:diff") + f"?from={previous.label}&to={version.label}"
     orgs = Organisation.objects.filter(tier=Organisation.Tier.ENTERPRISE).exclude(privacy_contact_email="")
     count = 0
     for org in orgs.order_by("pk").iterator():
@@ -114,8 +114,8 @@ def _notify_enterprise_customers(version: DpaVersion, previous: DpaVersion | Non
                 "processor_name": settings.PORTAL_PROCESSOR_NAME,
                 "organisation": org,
                 "diff_url": diff_url,
-                "version_url": settings.SITE_URL + reverse("dpa_version_detail", args=[version.label]),
-                "sign_url": settings.SITE_URL + reverse("organisation_detail", args=[org.public_id]) + "#dpa",
+                "version_url": settings.SITE_URL + reverse("versions:detail", args=[version.label]),
+                "sign_url": settings.SITE_URL + reverse("organisations:detail", args=[org.public_id]) + "#dpa",
             },
             organisation=org,
             ref=version,

@@ -51,7 +51,7 @@ def version_new(request):
             form_error(form, exc)
         else:
             messages.success(request, f"Draft {version.label} saved.")
-            return redirect("staff_dpa_version", label=version.label)
+            return redirect("versions:staff_edit", label=version.label)
     return render(
         request, "versions/staff/version_form.html", {"form": form}, status=400 if request.method == "POST" else 200
     )
@@ -72,7 +72,7 @@ def version_edit(request, label):
             form_error(form, exc)
         else:
             messages.success(request, f"Draft {version.label} saved.")
-            return redirect("staff_dpa_version", label=version.label)
+            return redirect("versions:staff_edit", label=version.label)
     return render(
         request,
         "versions/staff/version_form.html",
@@ -93,7 +93,7 @@ def version_publish(request, label):
         messages.success(
             request, f"Version {version.label} is published. Enterprise customers' privacy contacts are being told."
         )
-    return redirect("staff_dpa_version", label=label)
+    return redirect("versions:staff_edit", label=label)
 
 
 @legal_required("versions.view_dpaversion")

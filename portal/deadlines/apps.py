@@ -7,7 +7,7 @@ class DeadlinesConfig(AppConfig):
     name = "portal.deadlines"
     label = "deadlines"
     verbose_name = "Deadlines and obligations"
-    staff_nav_items = ((60, "Obligations", "dpa_staff_obligations"),)
+    staff_nav_items = ((60, "Obligations", "deadlines:staff_list"),)
 
     def staff_panels(self, request):
         from django.utils import timezone

@@ -79,7 +79,7 @@ def obligations_ics(obligations, *, site_url: str) -> str:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
     lines.append("X-WR-CALNAME:Obligation deadlines")
     for o in obligations:
-        url = site_url + reverse("dpa_staff_obligation_detail", args=[o.public_id])
+        url = site_url + reverse("deadlines:staff_detail", args=[o.public_id])
         lines += [
             "BEGIN:VEVENT",
             f"UID:obligation-{o.public_id}@trust-portal",

@@ -20,7 +20,7 @@ def obligation_panel(now: dt.datetime) -> dict:
         "title": "Obligations due within 2 days",
         "count": counts["total"],
         "alert": alert(counts["overdue"], "overdue"),
-        "url": reverse("dpa_staff_obligations") + "?state=open",
+        "url": reverse("deadlines:staff_list") + "?state=open",
         "link_text": "Obligation register",
         "template": "deadlines/staff/panels/obligations.html",
         "rows": rows,

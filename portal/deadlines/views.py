@@ -59,8 +59,7 @@ def obligation_list(request):
             "now": now,
             "soon": now + DUE_SOON,
             "counts": obligation_counts(now=now),
-            "feed_url": settings.SITE_URL
-            + reverse("dpa_obligations_feed", args=[obligations_feed_token(request.user)]),
+            "feed_url": settings.SITE_URL + reverse("deadlines:feed", args=[obligations_feed_token(request.user)]),
         },
     )
 
@@ -75,7 +74,7 @@ def obligation_new(request):
             form_error(form, exc)
         else:
             messages.success(request, f"Recorded; due {timezone.localtime(obligation.due_at):%d %b %Y %H:%M}.")
-            return redirect("dpa_staff_obligation_detail", public_id=obligation.public_id)
+            return redirect("deadlines:staff_detail", public_id=obligation.public_id)
     return render(
         request, "deadlines/staff/obligation_form.html", {"form": form}, status=400 if request.method == "POST" else 200
     )
@@ -105,7 +104,7 @@ def obligation_detail(request, public_id):
                 form_error(form, exc)
             else:
                 messages.success(request, "Obligation completed.")
-                return redirect("dpa_staff_obligation_detail", public_id=obligation.public_id)
+                return redirect("deadlines:staff_detail", public_id=obligation.public_id)
     notification = getattr(obligation, "breach_notification", None)
     return render(
         request,

@@ -23,11 +23,11 @@ def calendar_overrides(request):
             override = get_object_or_404(CalendarOverride, pk=pk if pk.isdigit() else None)
             calendar_override_remove(override=override, actor=request.user, request=request)
             messages.success(request, f"Override for {override.when} removed.")
-            return redirect("staff_calendar")
+            return redirect("deadlines:staff_calendar")
         if form.is_valid():
             override = calendar_override_add(actor=request.user, request=request, **form.cleaned_data)
             messages.success(request, f"{override} saved.")
-            return redirect("staff_calendar")
+            return redirect("deadlines:staff_calendar")
     today = local_date(timezone.now())
     until = today + relativedelta(years=1, days=-1)
     days = calendar_days(today, until)

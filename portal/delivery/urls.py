@@ -2,6 +2,8 @@ from django.urls import path
 
 from portal.delivery import views
 
+app_name = "delivery"
+
 urlpatterns = [
     path("staff/outbox/", views.outbox_list, name="staff_outbox"),
     path("staff/outbox/<int:pk>/retry/", views.outbox_retry_view, name="staff_outbox_retry"),

@@ -30,7 +30,7 @@ def failed_emails_panel() -> dict:
         "title": "Failed emails",
         "count": failed.count(),
         "alert": "",
-        "url": reverse("staff_outbox") + "?status=failed",
+        "url": reverse("delivery:staff_outbox") + "?status=failed",
         "link_text": "Email outbox",
         "template": "delivery/staff/panels/failed_emails.html",
         "rows": list(failed.select_related("organisation").order_by("-updated_at", "-id")[:5]),
@@ -62,4 +62,4 @@ def outbox_retry_view(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Email to {email.to_email} queued again.")
-    return redirect(safe_next(request, "staff_outbox"))
+    return redirect(safe_next(request, "delivery:staff_outbox"))

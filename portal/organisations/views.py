@@ -24,7 +24,7 @@ from portal.organisations.services import (
 def organisation_list(request):
     memberships = list(memberships_for_user(request.user))
     if len(memberships) == 1 and "all" not in request.GET:
-        return redirect("organisation_detail", public_id=memberships[0].organisation.public_id)
+        return redirect("organisations:detail", public_id=memberships[0].organisation.public_id)
     return render(request, "organisations/organisation_list.html", {"memberships": memberships})
 
 
@@ -34,7 +34,7 @@ def organisation_new(request):
     if request.method == "POST" and form.is_valid():
         org = organisation_create(creator=request.user, request=request, **form.cleaned_data)
         messages.success(request, f"{org.name} was created. You are its admin.")
-        return redirect("organisation_detail", public_id=org.public_id)
+        return redirect("organisations:detail", public_id=org.public_id)
     return render(request, "organisations/organisation_new.html", {"form": form})
 
 
@@ -94,7 +94,7 @@ def organisation_contacts(request, public_id):
     if form.is_valid():
         organisation_update(organisation=org, actor=request.user, data=form.cleaned_data, request=request)
         messages.success(request, "Contacts saved.")
-        return redirect("organisation_detail", public_id=public_id)
+        return redirect("organisations:detail", public_id=public_id)
     org.refresh_from_db()
     context = _org_context(request, membership)
     context.update(contacts_form=form, invite_form=InviteForm())
@@ -119,7 +119,7 @@ def organisation_invite(request, public_id):
             form_error(form, exc)
         else:
             messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
-            return redirect("organisation_detail", public_id=public_id)
+            return redirect("organisations:detail", public_id=public_id)
     context = _org_context(request, membership)
     context.update(contacts_form=ContactsForm(instance=membership.organisation), invite_form=form)
     return render(request, "organisations/organisation_detail.html", context, status=400)
@@ -143,7 +143,7 @@ def organisation_member(request, public_id, membership_id):
         messages.error(request, exc.message)
     if target.user_id == request.user.id and request.POST.get("action") == "remove":
         return redirect("home")
-    return redirect("organisation_detail", public_id=public_id)
+    return redirect("organisations:detail", public_id=public_id)
 
 
 @login_required
@@ -156,5 +156,5 @@ def invitation_detail(request, token):
             messages.error(request, exc.message)
         else:
             messages.success(request, f"You joined {invitation.organisation.name}.")
-            return redirect("organisation_detail", public_id=invitation.organisation.public_id)
+            return redirect("organisations:detail", public_id=invitation.organisation.public_id)
     return render(request, "organisations/invitation.html", {"invitation": invitation})

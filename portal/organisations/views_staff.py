@@ -28,7 +28,7 @@ def organisation_edit(request, public_id):
     if request.method == "POST" and form.is_valid():
         organisation_update(organisation=org, actor=request.user, data=form.cleaned_data, request=request)
         messages.success(request, f"{org.name} saved.")
-        return redirect("staff_organisations")
+        return redirect("organisations:staff_list")
     if request.method == "POST":
         org.refresh_from_db()
     return render(

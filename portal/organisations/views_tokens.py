@@ -67,7 +67,7 @@ def api_token_revoke(request, public_id):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Token “{token.name}” was revoked; scripts using it stop working now.")
-    return redirect("api_token")
+    return redirect("organisations:token")
 
 
 @legal_required("organisations.view_apitoken")
@@ -95,4 +95,4 @@ def staff_token_revoke(request, public_id):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Token “{token.name}” of {token.user.email} was revoked.")
-    return redirect(safe_next(request, "staff_tokens"))
+    return redirect(safe_next(request, "organisations:staff_tokens"))

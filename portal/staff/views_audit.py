@@ -47,7 +47,7 @@ def audit_checkpoint(request):
             request,
             f"Checkpoint written: {checkpoint.data['row_count']} rows, emailed to {settings.PORTAL_LEGAL_LEAD_EMAIL}.",
         )
-    return redirect("staff_audit")
+    return redirect("staff:audit")
 
 
 @legal_required("audit.export_auditevent")

@@ -165,7 +165,7 @@ class DocumentSerializer(PortalSerializer):
     download_url = serializers.SerializerMethodField()
 
     def get_download_url(self, doc) -> str:
-        return self.context["request"].build_absolute_uri(reverse("trust_document_file", args=[doc.public_id]))
+        return self.context["request"].build_absolute_uri(reverse("trust:document_file", args=[doc.public_id]))
 
 
 class NdaView(APIView):

@@ -7,12 +7,12 @@ class TrustConfig(AppConfig):
     name = "portal.trust"
     label = "trust"
     verbose_name = "Trust portal access"
-    nav_items = ((30, "Documents", "trust_home"),)
+    nav_items = ((30, "Documents", "trust:home"),)
     staff_nav_items = (
-        (30, "Access requests", "staff_access_queue"),
-        (31, "Auto-approval rules", "staff_access_rules"),
-        (32, "NDA versions", "staff_nda_versions"),
-        (33, "Trust documents", "staff_documents"),
+        (30, "Access requests", "trust:staff_queue"),
+        (31, "Auto-approval rules", "trust:staff_rules"),
+        (32, "NDA versions", "trust:staff_nda_versions"),
+        (33, "Trust documents", "trust:staff_documents"),
     )
 
     def ready(self):

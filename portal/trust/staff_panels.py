@@ -19,7 +19,7 @@ def access_panel(now: dt.datetime) -> dict:
         "title": "Access requests to decide",
         "count": counts["total"],
         "alert": alert(counts["overdue"], "past their 2-business-day answer date"),
-        "url": reverse("staff_access_queue"),
+        "url": reverse("trust:staff_queue"),
         "link_text": "Access queue",
         "template": "trust/staff/panels/access_requests.html",
         "rows": rows,

@@ -4,16 +4,18 @@ from portal.trust import api as access_api
 from portal.trust import views as access
 from portal.trust import views_staff as staff_access
 
+app_name = "trust"
+
 urlpatterns = [
-    path("trust/", access.trust_home, name="trust_home"),
+    path("trust/", access.trust_home, name="home"),
     path("trust/request/", access.access_request, name="access_request"),
     path("trust/access/", access.access_status, name="access_status"),
-    path("trust/documents/<uuid:public_id>/download/", access.document_file, name="trust_document_file"),
-    path("staff/access/", staff_access.queue, name="staff_access_queue"),
-    path("staff/access/bulk-approve/", staff_access.bulk_approve, name="staff_access_bulk_approve"),
-    path("staff/access/rules/", staff_access.rules, name="staff_access_rules"),
+    path("trust/documents/<uuid:public_id>/download/", access.document_file, name="document_file"),
+    path("staff/access/", staff_access.queue, name="staff_queue"),
+    path("staff/access/bulk-approve/", staff_access.bulk_approve, name="staff_bulk_approve"),
+    path("staff/access/rules/", staff_access.rules, name="staff_rules"),
     path("staff/access/nda/", staff_access.nda_versions, name="staff_nda_versions"),
-    path("staff/access/<uuid:public_id>/", staff_access.detail, name="staff_access_detail"),
+    path("staff/access/<uuid:public_id>/", staff_access.detail, name="staff_detail"),
     path("staff/documents/", staff_access.documents, name="staff_documents"),
     path("staff/documents/<uuid:public_id>/", staff_access.document_detail, name="staff_document_detail"),
     path("api/v1/access-requests/", access_api.AccessRequestListCreate.as_view(), name="api_access_requests"),

@@ -63,7 +63,7 @@ def access_request(request):
     pending = pending_request_for(request.user)
     if pending is not None:
         messages.info(request, "You already have a pending request; its status is below.")
-        return redirect("access_status")
+        return redirect("trust:access_status")
     nda = current_nda()
     form = AccessRequestForm(request.POST or None, user=request.user, initial={"nda_version": nda and nda.version})
     status = 200
@@ -95,7 +95,7 @@ def access_request(request):
                         request,
                         f"Request received. Expect a decision by {date_format(localtime(req.due_at), 'l j F Y')}.",
                     )
-                return redirect("access_status")
+                return redirect("trust:access_status")
     return render(request, "trust/access_request.html", {"form": form, "nda": nda}, status=status)
 
 

@@ -89,7 +89,7 @@ def bulk_approve(request):
     form = BulkApproveForm(request.POST, choices=[(i, i) for i in ids])
     if not ids or not form.is_valid():
         messages.error(request, "Select at least one pending request and a level.")
-        return redirect("staff_access_queue")
+        return redirect("trust:staff_queue")
     approved, skipped = access_requests_bulk_approve(
         ids=form.cleaned_data["selected"], level=form.cleaned_data["level"], actor=request.user, request=request
     )
@@ -97,7 +97,7 @@ def bulk_approve(request):
         messages.success(request, f"Approved {len(approved)} request{'s' if len(approved) != 1 else ''}.")
     for req, error in skipped:
         messages.error(request, f"{req.reference} ({req.user.email}): {error}")
-    return redirect("staff_access_queue")
+    return redirect("trust:staff_queue")
 
 
 @legal_required("trust.view_accessrequest")
@@ -129,7 +129,7 @@ def detail(request, public_id):
                         request=request,
                     )
                     messages.success(request, f"Approved {req.reference}; {req.user.email} was emailed.")
-                    return redirect("staff_access_detail", public_id=req.public_id)
+                    return redirect("trust:staff_detail", public_id=req.public_id)
             elif action == "deny":
                 deny_form = DenyForm(request.POST)
                 if deny_form.is_valid():
@@ -137,7 +137,7 @@ def detail(request, public_id):
                         access_request=req, reason=deny_form.cleaned_data["reason"], actor=request.user, request=request
                     )
                     messages.success(request, f"Denied {req.reference}; {req.user.email} was emailed.")
-                    return redirect("staff_access_detail", public_id=req.public_id)
+                    return redirect("trust:staff_detail", public_id=req.public_id)
             elif action == "revoke":
                 revoke_form = RevokeForm(request.POST)
                 if revoke_form.is_valid():
@@ -148,7 +148,7 @@ def detail(request, public_id):
                         request=request,
                     )
                     messages.success(request, f"Access {req.reference} revoked with immediate effect.")
-                    return redirect("staff_access_detail", public_id=req.public_id)
+                    return redirect("trust:staff_detail", public_id=req.public_id)
             else:
                 messages.error(request, "Unknown action.")
         except ApplicationError as exc:
@@ -181,7 +181,7 @@ def rules(request):
             rule = get_object_or_404(AutoApprovalRule, pk=request.POST["toggle"])
             auto_rule_set_active(rule=rule, active=not rule.active, actor=request.user, request=request)
             messages.success(request, f"Rule for {rule.domain} {'enabled' if not rule.active else 'disabled'}.")
-            return redirect("staff_access_rules")
+            return redirect("trust:staff_rules")
         status = 400
         if form.is_valid():
             try:
@@ -190,7 +190,7 @@ def rules(request):
                 form_error(form, exc)
             else:
                 messages.success(request, f"Requests from @{rule.domain} are now approved at once.")
-                return redirect("staff_access_rules")
+                return redirect("trust:staff_rules")
     return render(
         request,
         "trust/staff/access_rules.html",
@@ -234,7 +234,7 @@ def documents(request):
                 form_error(form, exc)
             else:
                 messages.success(request, f"“{doc.title}” published.")
-                return redirect("staff_documents")
+                return redirect("trust:staff_documents")
     filterset = DocumentFilter(request.GET or None, queryset=TrustDocument.objects.select_related("current_version"))
     table = Table.build(
         request, filterset.qs, columns=DOCUMENT_COLUMNS, default="state", noun=("document", "documents")
@@ -262,13 +262,13 @@ def document_detail(request, public_id):
             if action == "retire":
                 document_retire(document=doc, actor=request.user, request=request)
                 messages.success(request, f"“{doc.title}” retired; it is no longer listed or downloadable.")
-                return redirect("staff_documents")
+                return redirect("trust:staff_documents")
             if action == "edit":
                 edit_form = DocumentEditForm(request.POST, instance=TrustDocument.objects.get(pk=doc.pk), prefix="edit")
                 if edit_form.is_valid():
                     document_update(document=doc, data=edit_form.cleaned_data, actor=request.user, request=request)
                     messages.success(request, "Saved.")
-                    return redirect("staff_document_detail", public_id=doc.public_id)
+                    return redirect("trust:staff_document_detail", public_id=doc.public_id)
             elif action == "replace":
                 replace_form = ReplaceForm(request.POST, request.FILES, prefix="replace")
                 if replace_form.is_valid():
@@ -282,7 +282,7 @@ def document_detail(request, public_id):
                         request=request,
                     )
                     messages.success(request, f"Version {row.version} is now current; earlier versions are kept.")
-                    return redirect("staff_document_detail", public_id=doc.public_id)
+                    return redirect("trust:staff_document_detail", public_id=doc.public_id)
         except ApplicationError as exc:
             form_error(replace_form if action == "replace" else edit_form, exc)
     return render(
@@ -314,7 +314,7 @@ def nda_versions(request):
                 form_error(form, exc)
             else:
                 messages.success(request, f"NDA {nda.version} is published; new access requests accept it.")
-                return redirect("staff_nda_versions")
+                return redirect("trust:staff_nda_versions")
     return render(
         request,
         "trust/staff/nda_versions.html",

@@ -45,10 +45,10 @@ class HowToObjectSerializer(PortalSerializer):
     who = serializers.SerializerMethodField()
 
     def get_url(self, change) -> str:
-        return settings.SITE_URL + reverse("change_object", args=[change.public_id])
+        return settings.SITE_URL + reverse("objections:new", args=[change.public_id])
 
     def get_api(self, change) -> str:
-        return settings.SITE_URL + reverse("api_change_objections", args=[change.public_id])
+        return settings.SITE_URL + reverse("objections:api_create", args=[change.public_id])
 
     def get_who(self, change) -> str:
         return OBJECTION_TERMS

@@ -8,8 +8,8 @@ class ChangesConfig(AppConfig):
     label = "changes"
     verbose_name = "Sub-processor changes"
     staff_nav_items = (
-        (20, "Sub-processor changes", "staff_change_list"),
-        (21, "Webhook deliveries", "staff_webhook_deliveries"),
+        (20, "Sub-processor changes", "changes:staff_list"),
+        (21, "Webhook deliveries", "changes:staff_webhook_deliveries"),
     )
 
     def ready(self):

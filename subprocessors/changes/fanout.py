@@ -47,7 +47,7 @@ _ORGANISATIONS = "@@ORGANISATIONS@@"
 
 def public_page_url() -> str:
     try:
-        return settings.SITE_URL + reverse("subprocessors_list")
+        return settings.SITE_URL + reverse("listing:list")
     except NoReverseMatch:  # the public page's URL name, should it differ
         return settings.SITE_URL + "/subprocessors/"
 
@@ -168,8 +168,8 @@ def notice_context(change: SubprocessorChange) -> dict:
         "change": change,
         "processor_name": settings.PORTAL_PROCESSOR_NAME,
         "public_url": public_page_url() + "#upcoming-changes",
-        "object_url": settings.SITE_URL + reverse("change_object", args=[change.public_id]),
-        "objections_api_url": settings.SITE_URL + reverse("api_change_objections", args=[change.public_id]),
+        "object_url": settings.SITE_URL + reverse("objections:new", args=[change.public_id]),
+        "objections_api_url": settings.SITE_URL + reverse("objections:api_create", args=[change.public_id]),
     }
 
 

@@ -28,7 +28,7 @@ class FeedEntry:
 
 
 def _revision_entries() -> list[FeedEntry]:
-    history = settings.SITE_URL + reverse("subprocessors_history")
+    history = settings.SITE_URL + reverse("listing:history")
     entries = []
     for rev in history_revisions()[:FEED_ITEMS]:
         if rev.kind == "changed":
@@ -53,7 +53,7 @@ def _notice_text(change: SubprocessorChange) -> str:
 
 
 def _announcement_entries() -> list[FeedEntry]:
-    page = settings.SITE_URL + reverse("subprocessors_list")
+    page = settings.SITE_URL + reverse("listing:list")
     changes = (
         SubprocessorChange.objects.filter(announced_at__isnull=False)
         .select_related("subprocessor", "replaces")
@@ -117,13 +117,13 @@ class ListChangesFeed(Feed):
         return "Sub-processors added to, changed on or removed from the published list, and announced changes."
 
     def link(self):
-        return settings.SITE_URL + reverse("subprocessors_list")
+        return settings.SITE_URL + reverse("listing:list")
 
     def feed_url(self):
-        return settings.SITE_URL + reverse("subprocessors_feed")
+        return settings.SITE_URL + reverse("changes:feed")
 
     def feed_guid(self):
-        return settings.SITE_URL + reverse("subprocessors_feed")
+        return settings.SITE_URL + reverse("changes:feed")
 
     def items(self):
         entries = _revision_entries() + _announcement_entries()

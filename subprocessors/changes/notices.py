@@ -101,7 +101,7 @@ def change_hold(*, change: SubprocessorChange, now: dt.datetime) -> None:
     change.held_at = now
     change.save(update_fields=["status", "held_at", "updated_at"])
     events.change_held(change=change, organisations_without_notice=counts.get(change.pk, 0), missing=missing)
-    staff_url = settings.SITE_URL + reverse("staff_change_detail", args=[change.public_id])
+    staff_url = settings.SITE_URL + reverse("changes:staff_detail", args=[change.public_id])
     for address in legal_recipients():
         email_queue(
             key=f"change:{change.pk}:held:{change.effective_date.isoformat()}:{address}",

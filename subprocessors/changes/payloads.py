@@ -70,8 +70,8 @@ def change_notice(change: SubprocessorChange) -> dict:
         "objection_deadline": _iso(change.objection_deadline),
         "how_to_object": {
             "deadline": _iso(change.objection_deadline),
-            "url": settings.SITE_URL + reverse("change_object", args=[change.public_id]),
-            "api": settings.SITE_URL + reverse("api_change_objections", args=[change.public_id]),
+            "url": settings.SITE_URL + reverse("objections:new", args=[change.public_id]),
+            "api": settings.SITE_URL + reverse("objections:api_create", args=[change.public_id]),
             "who": OBJECTION_TERMS,
         },
     }

@@ -26,7 +26,7 @@ def webhooks_panel(now: dt.datetime) -> dict:
         "title": "Failed webhook deliveries",
         "count": failed.count(),
         "alert": "",
-        "url": reverse("staff_webhook_deliveries") + "?status=failed",
+        "url": reverse("changes:staff_webhook_deliveries") + "?status=failed",
         "link_text": "Webhook deliveries",
         "template": "changes/staff/panels/webhooks.html",
         "rows": rows,

@@ -93,7 +93,7 @@ def change_new(request):
                 form_error(new_form if creates and exc.field in new_form.fields else form, exc)
             else:
                 messages.success(request, "Change saved as a draft. Announce it to start the notice period.")
-                return redirect("staff_change_detail", public_id=change.public_id)
+                return redirect("changes:staff_detail", public_id=change.public_id)
     return render(
         request,
         "changes/staff/change_new.html",
@@ -107,7 +107,7 @@ def change_edit(request, public_id):
     change = change_by_public_id(public_id)
     if change.status != SubprocessorChange.Status.DRAFT:
         messages.error(request, "Only a draft can be edited; an announced change can be withdrawn.")
-        return redirect("staff_change_detail", public_id=public_id)
+        return redirect("changes:staff_detail", public_id=public_id)
     initial = {"reason": change.reason, "modification": change.modification, "effective_date": change.effective_date}
     form = ChangeEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -117,7 +117,7 @@ def change_edit(request, public_id):
             form_error(form, exc)
         else:
             messages.success(request, "Draft saved.")
-            return redirect("staff_change_detail", public_id=public_id)
+            return redirect("changes:staff_detail", public_id=public_id)
     return render(
         request,
         "changes/staff/change_edit.html",
@@ -134,9 +134,9 @@ def change_delete_view(request, public_id):
         change_delete(change=change, actor=request.user, request=request)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect("staff_change_detail", public_id=public_id)
+        return redirect("changes:staff_detail", public_id=public_id)
     messages.success(request, "Draft deleted.")
-    return redirect("staff_change_list")
+    return redirect("changes:staff_list")
 
 
 def detail_context(change, **extra):
@@ -188,7 +188,7 @@ def change_action(request, change, *, form, form_name: str, act, success):
             action_error = None if exc.field else exc.message
         else:
             messages.success(request, success(result, form.cleaned_data) if callable(success) else success)
-            return redirect("staff_change_detail", public_id=change.public_id)
+            return redirect("changes:staff_detail", public_id=change.public_id)
     context = detail_context(change, **{form_name: form}, action_error=action_error)
     return render(request, "changes/staff/change_detail.html", context, status=400)
 

@@ -164,11 +164,11 @@ def change_notice_report(request, public_id):
         if notice_proof_prepared_in_background(change=change):
             notice_proof_queue(change=change, actor=request.user)
             messages.info(request, REPORT_QUEUED)
-            return redirect("staff_change_notice", public_id=change.public_id)
+            return redirect("changes:staff_notice", public_id=change.public_id)
         report, content = notice_proof_issue(change=change, actor=request.user, request=request)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect("staff_change_notice", public_id=change.public_id)
+        return redirect("changes:staff_notice", public_id=change.public_id)
     return issued_report_response(report, content, f"proof-of-notice-{change.public_id}.pdf")
 
 

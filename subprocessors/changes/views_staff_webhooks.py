@@ -56,4 +56,4 @@ def delivery_retry(request, delivery_id):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Delivery to {delivery.webhook.url} queued again.")
-    return redirect(safe_next(request, "staff_webhook_deliveries"))
+    return redirect(safe_next(request, "changes:staff_webhook_deliveries"))

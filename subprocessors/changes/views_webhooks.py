@@ -65,4 +65,4 @@ def webhook_remove(request, public_id, webhook_id):
     webhook = get_object_or_404(Webhook, organisation=membership.organisation, public_id=webhook_id, active=True)
     webhook_deactivate(webhook=webhook, actor=request.user, request=request)
     messages.success(request, f"Webhook {webhook.url} removed.")
-    return redirect("webhook_list", public_id=public_id)
+    return redirect("changes:webhook_list", public_id=public_id)

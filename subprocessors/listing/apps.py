@@ -7,8 +7,8 @@ class ListingConfig(AppConfig):
     name = "subprocessors.listing"
     label = "listing"
     verbose_name = "Sub-processor list"
-    nav_items = ((10, "Sub-processors", "subprocessors_list"),)
-    staff_nav_items = ((10, "Sub-processors", "staff_subprocessors"),)
+    nav_items = ((10, "Sub-processors", "listing:list"),)
+    staff_nav_items = ((10, "Sub-processors", "listing:staff_list"),)
 
     def load_demo(self):
         from subprocessors.listing.demo import load_demo

@@ -28,14 +28,14 @@ LINK_EXPIRED = "This confirmation link has expired. Subscribe again to get a new
 
 def subscriber_confirm_url(subscriber: Subscriber) -> str:
     token = signing.TimestampSigner(salt=CONFIRM_SALT).sign(str(subscriber.public_id))
-    return settings.SITE_URL + reverse("subprocessors_subscribe_confirm", args=[token])
+    return settings.SITE_URL + reverse("listing:subscribe_confirm", args=[token])
 
 
 def subscriber_unsubscribe_url(subscriber: Subscriber) -> str:
     """The one-click unsubscribe link for every notice sent to this subscriber (GET shows a button; POST, as
     mail clients do for List-Unsubscribe-Post, unsubscribes at once)."""
     token = signing.Signer(salt=UNSUBSCRIBE_SALT).sign(str(subscriber.public_id))
-    return settings.SITE_URL + reverse("subprocessors_unsubscribe", args=[token])
+    return settings.SITE_URL + reverse("listing:unsubscribe", args=[token])
 
 
 def subscriber_unsubscribe_headers(subscriber: Subscriber) -> dict:

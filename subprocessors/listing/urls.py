@@ -6,22 +6,20 @@ from subprocessors.listing import views_exports as exports
 from subprocessors.listing import views_staff as staff
 from subprocessors.listing import views_subscriptions as subscriptions
 
+app_name = "listing"
+
 urlpatterns = [
-    path("subprocessors/subscribe/", subscriptions.subscribe, name="subprocessors_subscribe"),
-    path("subprocessors/subscribe/sent/", subscriptions.subscribe_sent, name="subprocessors_subscribe_sent"),
-    path(
-        "subprocessors/subscribe/confirm/<str:token>/",
-        subscriptions.subscribe_confirm,
-        name="subprocessors_subscribe_confirm",
-    ),
-    path("subprocessors/unsubscribe/<str:token>/", subscriptions.unsubscribe, name="subprocessors_unsubscribe"),
-    path("subprocessors/", public.subprocessor_list, name="subprocessors_list"),
-    path("subprocessors/history/", public.subprocessor_history, name="subprocessors_history"),
-    path("subprocessors/export.csv", exports.export_csv, name="subprocessors_csv"),
-    path("subprocessors/snapshot.pdf", exports.export_pdf, name="subprocessors_pdf"),
-    path("staff/subprocessors/", staff.subprocessor_list, name="staff_subprocessors"),
-    path("staff/subprocessors/new/", staff.subprocessor_new, name="staff_subprocessor_new"),
-    path("staff/subprocessors/<slug:slug>/", staff.subprocessor_edit, name="staff_subprocessor_edit"),
-    path("api/v1/subprocessors/", api.SubprocessorListView.as_view(), name="api_subprocessor_list"),
-    path("api/v1/subprocessors/<slug:slug>/", api.SubprocessorDetailView.as_view(), name="api_subprocessor_detail"),
+    path("subprocessors/", public.subprocessor_list, name="list"),
+    path("subprocessors/history/", public.subprocessor_history, name="history"),
+    path("subprocessors/export.csv", exports.export_csv, name="export_csv"),
+    path("subprocessors/snapshot.pdf", exports.export_pdf, name="export_pdf"),
+    path("subprocessors/subscribe/", subscriptions.subscribe, name="subscribe"),
+    path("subprocessors/subscribe/sent/", subscriptions.subscribe_sent, name="subscribe_sent"),
+    path("subprocessors/subscribe/confirm/<str:token>/", subscriptions.subscribe_confirm, name="subscribe_confirm"),
+    path("subprocessors/unsubscribe/<str:token>/", subscriptions.unsubscribe, name="unsubscribe"),
+    path("staff/subprocessors/", staff.subprocessor_list, name="staff_list"),
+    path("staff/subprocessors/new/", staff.subprocessor_new, name="staff_new"),
+    path("staff/subprocessors/<slug:slug>/", staff.subprocessor_edit, name="staff_edit"),
+    path("api/v1/subprocessors/", api.SubprocessorListView.as_view(), name="api_list"),
+    path("api/v1/subprocessors/<slug:slug>/", api.SubprocessorDetailView.as_view(), name="api_detail"),
 ]

@@ -46,7 +46,7 @@ def subprocessor_new(request):
             form_error(form, exc)
         else:
             messages.success(request, f"{sp.name} was added to the list as {sp.get_status_display().lower()}.")
-            return redirect("staff_subprocessor_edit", slug=sp.slug)
+            return redirect("listing:staff_edit", slug=sp.slug)
     return render(request, "listing/staff/form.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -58,14 +58,14 @@ def subprocessor_edit(request, slug: str):
         data = {name: form.cleaned_data[name] for name in form.changed_data}
         if not data:
             messages.info(request, "Nothing was changed.")
-            return redirect("staff_subprocessor_edit", slug=sp.slug)
+            return redirect("listing:staff_edit", slug=sp.slug)
         try:
             subprocessor_update(subprocessor=sp, data=data, actor=request.user, request=request)
         except (ApplicationError, ValidationError) as exc:
             form_error(form, exc)
         else:
             messages.success(request, f"{sp.name} was saved. The change shows in the list's history.")
-            return redirect("staff_subprocessor_edit", slug=sp.slug)
+            return redirect("listing:staff_edit", slug=sp.slug)
     revisions = SubprocessorRevision.objects.filter(subprocessor=sp).order_by("-changed_at", "-id")
     return render(
         request,

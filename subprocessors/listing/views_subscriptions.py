@@ -54,7 +54,7 @@ def subscribe(request):
         if form.is_valid():
             subscriber_subscribe(email=form.cleaned_data["email"], request=request)
             # The same answer whether the address is new, pending or already confirmed.
-            return redirect("subprocessors_subscribe_sent")
+            return redirect("listing:subscribe_sent")
         return render(request, "listing/subscribe.html", {"form": form}, status=400)
     return render(request, "listing/subscribe.html", {"form": form})
 

@@ -87,8 +87,8 @@ def _context(objection: Objection) -> dict:
         "objection": objection,
         "change": objection.change,
         "customer_url": settings.SITE_URL
-        + reverse("objection_detail", args=[objection.organisation.public_id, objection.public_id]),
-        "staff_url": settings.SITE_URL + reverse("staff_objection_detail", args=[objection.public_id]),
+        + reverse("objections:detail", args=[objection.organisation.public_id, objection.public_id]),
+        "staff_url": settings.SITE_URL + reverse("objections:staff_detail", args=[objection.public_id]),
     }
 
 
@@ -285,7 +285,7 @@ def objection_reminders_send(*, now: dt.datetime | None = None) -> int:
                     context={
                         "change": change,
                         "objections": open_objections,
-                        "staff_url": settings.SITE_URL + reverse("staff_change_detail", args=[change.public_id]),
+                        "staff_url": settings.SITE_URL + reverse("changes:staff_detail", args=[change.public_id]),
                     },
                     ref=change,
                 )

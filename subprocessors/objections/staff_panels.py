@@ -60,7 +60,7 @@ def changes_panel(now: dt.datetime) -> dict:
         "title": "Changes awaiting their effective date",
         "count": counts["total"],
         "alert": "; ".join(alerts),
-        "url": reverse("staff_change_list") + ("?status=held" if counts["held"] else "?status=announced"),
+        "url": reverse("changes:staff_list") + ("?status=held" if counts["held"] else "?status=announced"),
         "link_text": "Held changes" if counts["held"] else "Announced changes",
         "template": "changes/staff/panels/changes.html",
         "rows": rows,

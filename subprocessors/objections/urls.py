@@ -3,18 +3,20 @@ from django.urls import path
 from subprocessors.objections import api, views_staff
 from subprocessors.objections import views as objections
 
+app_name = "objections"
+
 urlpatterns = [
-    path("subprocessors/changes/<uuid:public_id>/object/", objections.change_object, name="change_object"),
-    path("org/<uuid:public_id>/objections/", objections.objection_list, name="objection_list"),
+    path("subprocessors/changes/<uuid:public_id>/object/", objections.change_object, name="new"),
+    path("org/<uuid:public_id>/objections/", objections.objection_list, name="list"),
     path(
         "org/<uuid:public_id>/objections/<uuid:objection_id>/",
         objections.objection_detail,
-        name="objection_detail",
+        name="detail",
     ),
-    path("staff/objections/<uuid:public_id>/", views_staff.staff_objection_detail, name="staff_objection_detail"),
+    path("staff/objections/<uuid:public_id>/", views_staff.staff_objection_detail, name="staff_detail"),
     path(
         "api/v1/subprocessor-changes/<uuid:public_id>/objections/",
         api.ObjectionCreate.as_view(),
-        name="api_change_objections",
+        name="api_create",
     ),
 ]

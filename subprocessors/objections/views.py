@@ -50,7 +50,7 @@ def change_object(request, public_id):
         else:
             messages.success(request, "Objection received. Legal staff will reply in its thread.")
             return redirect(
-                "objection_detail", public_id=objection.organisation.public_id, objection_id=objection.public_id
+                "objections:detail", public_id=objection.organisation.public_id, objection_id=objection.public_id
             )
     return render(
         request,
@@ -100,11 +100,11 @@ def objection_detail(request, public_id, objection_id):
                     request=request,
                 )
                 messages.success(request, "Objection withdrawn.")
-                return redirect("objection_detail", public_id=public_id, objection_id=objection_id)
+                return redirect("objections:detail", public_id=public_id, objection_id=objection_id)
             if action == "terminate":
                 objection_confirm_termination(objection=objection, actor=request.user, request=request)
                 messages.success(request, "Termination confirmed. Deletion of your data is now tracked.")
-                return redirect("objection_detail", public_id=public_id, objection_id=objection_id)
+                return redirect("objections:detail", public_id=public_id, objection_id=objection_id)
             if form.is_valid():
                 objection_message_post(
                     objection=objection,
@@ -114,7 +114,7 @@ def objection_detail(request, public_id, objection_id):
                     request=request,
                 )
                 messages.success(request, "Message sent to legal staff.")
-                return redirect("objection_detail", public_id=public_id, objection_id=objection_id)
+                return redirect("objections:detail", public_id=public_id, objection_id=objection_id)
         except ApplicationError as exc:
             if action == "message":
                 form_error(form, exc)

@@ -82,7 +82,7 @@ def _staff_objection_post(request, objection):
                 form_error(form, exc)
             else:
                 messages.success(request, "Message sent to the customer.")
-                return redirect("staff_objection_detail", public_id=objection.public_id)
+                return redirect("objections:staff_detail", public_id=objection.public_id)
     else:
         form = ObjectionStatusForm(request.POST)
         extra = {"status_form": form}
@@ -93,7 +93,7 @@ def _staff_objection_post(request, objection):
                 form_error(form, exc)
             else:
                 messages.success(request, "Status saved; the customer was told.")
-                return redirect("staff_objection_detail", public_id=objection.public_id)
+                return redirect("objections:staff_detail", public_id=objection.public_id)
     return render(request, "objections/staff/objection_detail.html", _objection_context(objection, **extra), status=400)
 
 

@@ -22,13 +22,13 @@ def test_a_draft_created_without_a_title_gets_the_default_one(api, legal):
     """It answered 500: the service required the title the serializer lets callers leave out."""
     login(api, legal)
     body = {"label": "2027.1", "body": sample_dpa.body("current", "Routewise B.V."), "change_summary": "New annex."}
-    response = api.post(reverse("api_dpa_versions"), {**body, "effective_date": "2027-01-01"}, format="json")
+    response = api.post(reverse("versions:api_list"), {**body, "effective_date": "2027-01-01"}, format="json")
     assert response.status_code == 201
     assert response.json()["title"] == DpaVersion.objects.get(label="2027.1").title == "Data Processing Agreement"
 
 
 def test_missing_or_invalid_token_is_401_with_the_scheme(api, member):
-    url = reverse("api_dpa_executions")
+    url = reverse("signing:api_list")
     for headers in ({}, {"HTTP_AUTHORIZATION": "Token not-a-key"}):
         response = api.get(url, **headers)
         assert response.status_code == 401
@@ -39,8 +39,8 @@ def test_missing_or_invalid_token_is_401_with_the_scheme(api, member):
 
 def test_signed_in_browser_session_still_works_and_403_stays_for_the_wrong_role(client, member):
     login(client, member)
-    assert client.get(reverse("api_dpa_executions")).status_code == 200
-    response = client.post(reverse("api_dpa_version_publish", args=["x"]))
+    assert client.get(reverse("signing:api_list")).status_code == 200
+    response = client.post(reverse("versions:api_publish", args=["x"]))
     assert response.status_code == 403
 
 
@@ -55,14 +55,14 @@ def test_signed_in_browser_session_still_works_and_403_stays_for_the_wrong_role(
 )
 def test_malformed_paging_is_400_with_the_field_message(api, query, field, message):
     """They were silently replaced by the defaults, unlike on the sub-processor list."""
-    response = api.get(reverse("api_change_list") + "?" + query)
+    response = api.get(reverse("changes:api_list") + "?" + query)
     assert response.status_code == 400
     assert response.json() == {field: [message]}
 
 
 def test_empty_paging_values_mean_the_defaults_and_a_page_past_the_end_is_404(api):
-    assert api.get(reverse("api_change_list") + "?page=&page_size=").status_code == 200
-    assert api.get(reverse("api_change_list") + "?page=9").status_code == 404
+    assert api.get(reverse("changes:api_list") + "?page=&page_size=").status_code == 200
+    assert api.get(reverse("changes:api_list") + "?page=9").status_code == 404
 
 
 def test_unmatched_api_path_is_json_404_and_pages_keep_the_html_one(client):
@@ -78,7 +78,7 @@ def test_unmatched_api_path_is_json_404_and_pages_keep_the_html_one(client):
 def test_pending_request_level_is_blank_and_documented_so(api, legal):
     AccessRequestFactory(nda_version=NdaVersionFactory())
     login(api, legal)
-    assert api.get(reverse("api_access_requests")).json()["results"][0]["level"] == ""
+    assert api.get(reverse("trust:api_access_requests")).json()["results"][0]["level"] == ""
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     level = schema["components"]["schemas"]["AccessRequest"]["properties"]["level"]
     assert {"$ref": "#/components/schemas/BlankEnum"} in level["oneOf"]
@@ -86,7 +86,7 @@ def test_pending_request_level_is_blank_and_documented_so(api, legal):
 
 def test_blank_website_and_empty_filters_are_documented(client):
     SubprocessorFactory(website="")
-    response = client.get(reverse("api_subprocessor_list") + "?country=&search=&category=&status=")
+    response = client.get(reverse("listing:api_list") + "?country=&search=&category=&status=")
     assert response.status_code == 200
     assert response.json()["results"][0]["website"] == ""
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()

@@ -128,7 +128,7 @@ def test_audit_log_shows_the_label_of_a_recorded_event(client, legal, org):
     audit_record(action="legacy.free_text")
     login(client, legal)
     # when legal staff open the log
-    body = client.get(reverse("staff_audit")).content.decode()
+    body = client.get(reverse("staff:audit")).content.decode()
     # then the row reads as its label, with the code beside it, and the legacy row shows its code
     assert "Organisation details changed" in body
     assert "organisation.updated" in body
@@ -142,7 +142,7 @@ def test_audit_log_can_be_filtered_by_label(client, legal, org):
     )
     audit_record(action="legacy.free_text")
     login(client, legal)
-    body = client.get(reverse("staff_audit"), {"action": "details changed"}).content.decode()
+    body = client.get(reverse("staff:audit"), {"action": "details changed"}).content.decode()
     assert "organisation.updated" in body
     assert "legacy.free_text" not in body
 
@@ -153,7 +153,7 @@ def test_audit_export_has_a_label_column(client, legal, org):
         organisation=org, changes={"before": {"tier": "self_serve"}, "after": {"tier": "enterprise"}}, actor=legal
     )
     login(client, legal)
-    response = client.get(reverse("staff_audit_export"))
+    response = client.get(reverse("staff:audit_export"))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][3:5] == ["action", "action_label"]
     assert rows[1][3:5] == ["organisation.tier_changed", "Organisation tier changed"]

@@ -60,11 +60,11 @@ def _pdf_text(content: bytes) -> str:
 
 def staff_urls(incident):
     return [
-        reverse("dpa_staff_breaches"),
-        reverse("dpa_staff_breach_new"),
-        reverse("dpa_staff_breach_detail", args=[incident.public_id]),
-        reverse("dpa_staff_breach_edit", args=[incident.public_id]),
-        reverse("dpa_staff_breach_report", args=[incident.public_id]),
+        reverse("breaches:staff_list"),
+        reverse("breaches:staff_new"),
+        reverse("breaches:staff_detail", args=[incident.public_id]),
+        reverse("breaches:staff_edit", args=[incident.public_id]),
+        reverse("breaches:staff_report", args=[incident.public_id]),
     ]
 
 
@@ -85,9 +85,9 @@ def test_staff_pages_permission_matrix(client, incident, org_admin, legal_no_mfa
 def test_staff_posts_refused_for_customers(client, incident, org, org_admin, legal, settings):
     n = _failed(incident, org, legal, settings)
     login(client, org_admin)
-    for name in ("dpa_staff_breach_send", "dpa_staff_breach_followup", "dpa_staff_breach_add_orgs"):
+    for name in ("breaches:staff_send", "breaches:staff_followup", "breaches:staff_add_organisations"):
         assert client.post(reverse(name, args=[incident.public_id])).status_code == 403
-    resend = reverse("dpa_staff_breach_resend", args=[incident.public_id, n.public_id])
+    resend = reverse("breaches:staff_resend", args=[incident.public_id, n.public_id])
     assert client.post(resend, {f"resend-{n.public_id}-to": "x@evil.example"}).status_code == 403
     assert list(BreachNotification.objects.values_list("status", flat=True).order_by("id")) == ["failed", "drafted"]
 
@@ -100,7 +100,7 @@ def test_resend_permission_matrix(
 ):
     # given a notice to `org` whose delivery failed
     n = _failed(incident, org, legal, settings)
-    url = reverse("dpa_staff_breach_resend", args=[incident.public_id, n.public_id])
+    url = reverse("breaches:staff_resend", args=[incident.public_id, n.public_id])
     data = {f"resend-{n.public_id}-to": "soc@acme-backup.example"}
     emails = OutboundEmail.objects.filter(template="dpa/breach_notice")
     # anonymous: to the login page
@@ -125,7 +125,7 @@ def test_resend_permission_matrix(
     login(client, legal)
     stray = _notice(other_incident, other_org)
     assert (
-        client.post(reverse("dpa_staff_breach_resend", args=[incident.public_id, stray.public_id]), data).status_code
+        client.post(reverse("breaches:staff_resend", args=[incident.public_id, stray.public_id]), data).status_code
         == 404
     )
     # legal staff with MFA: resent
@@ -141,7 +141,7 @@ def test_resend_permission_matrix(
 def test_resend_with_a_bad_address_is_a_form_error(client, incident, org, legal, settings):
     n = _failed(incident, org, legal, settings)
     login(client, legal)
-    url = reverse("dpa_staff_breach_resend", args=[incident.public_id, n.public_id])
+    url = reverse("breaches:staff_resend", args=[incident.public_id, n.public_id])
     response = client.post(url, {f"resend-{n.public_id}-to": "not an address"})
     assert response.status_code == 400
     assert "Enter a valid email address." in response.content.decode()
@@ -168,10 +168,10 @@ def test_create_incident_from_the_form(client, legal, org, other_org):
         "organisations": [org.pk],
         **FILLED,
     }
-    response = client.post(reverse("dpa_staff_breach_new"), data)
+    response = client.post(reverse("breaches:staff_new"), data)
     incident = BreachIncident.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("dpa_staff_breach_detail", args=[incident.public_id])
+    assert response["Location"] == reverse("breaches:staff_detail", args=[incident.public_id])
     assert incident.aware_at == incident.earliest_aware_at == dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
     n = incident.notifications.get()
     assert n.organisation == org
@@ -181,7 +181,7 @@ def test_create_incident_from_the_form(client, legal, org, other_org):
 def test_create_all_customers(client, legal, org, other_org):
     login(client, legal)
     data = {"title": "X", "aware_at": "2026-06-01T10:00", "severity": "low", "scope": "all", **FILLED}
-    assert client.post(reverse("dpa_staff_breach_new"), data).status_code == 302
+    assert client.post(reverse("breaches:staff_new"), data).status_code == 302
     assert BreachIncident.objects.get().notifications.count() == 2
 
 
@@ -210,7 +210,7 @@ def test_create_bad_input_is_a_form_error(client, legal, org, change, field, mes
         **FILLED,
         **change,
     }
-    response = client.post(reverse("dpa_staff_breach_new"), data)
+    response = client.post(reverse("breaches:staff_new"), data)
     assert response.status_code == 400
     assert message in str(response.context["form"].errors.get(field, response.context["form"].errors))
     assert BreachIncident.objects.count() == 0
@@ -218,7 +218,7 @@ def test_create_bad_input_is_a_form_error(client, legal, org, change, field, mes
 
 def test_the_form_says_what_the_nature_needs_and_offers_no_will_follow_for_it(client, legal):
     login(client, legal)
-    page = client.get(reverse("dpa_staff_breach_new"))
+    page = client.get(reverse("breaches:staff_new"))
     form = page.context["form"]
     assert "at least 30 characters" in form.fields["nature"].help_text
     assert "nature_pending" not in form.fields
@@ -231,7 +231,7 @@ def test_saving_the_form_clears_an_old_will_follow_on_the_nature(client, legal, 
     incident = make_incident(organisations=[org], actor=legal)
     BreachIncident.objects.filter(pk=incident.pk).update(nature_pending=True)
     login(client, legal)
-    url = reverse("dpa_staff_breach_edit", args=[incident.public_id])
+    url = reverse("breaches:staff_edit", args=[incident.public_id])
     form = client.get(url).context["form"]
     data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
     data["aware_at"] = timezone.localtime(incident.aware_at).strftime("%Y-%m-%dT%H:%M")
@@ -243,7 +243,7 @@ def test_saving_the_form_clears_an_old_will_follow_on_the_nature(client, legal, 
 def test_editing_awareness_needs_a_reason_and_is_shown(client, legal, org):
     incident = make_incident(organisations=[org], actor=legal, aware_at=timezone.now() - dt.timedelta(hours=5))
     login(client, legal)
-    url = reverse("dpa_staff_breach_edit", args=[incident.public_id])
+    url = reverse("breaches:staff_edit", args=[incident.public_id])
     form = client.get(url).context["form"]
     data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
     data["aware_at"] = timezone.localtime(incident.aware_at).strftime("%Y-%m-%dT%H:%M")
@@ -261,7 +261,7 @@ def test_editing_awareness_needs_a_reason_and_is_shown(client, legal, org):
         url, {**data, "aware_at": earlier.strftime("%Y-%m-%dT%H:%M"), "awareness_reason": "Alert seen earlier."}
     )
     assert response.status_code == 302
-    body = client.get(reverse("dpa_staff_breach_detail", args=[incident.public_id])).content.decode()
+    body = client.get(reverse("breaches:staff_detail", args=[incident.public_id])).content.decode()
     assert "Awareness time corrections" in body
     assert "Reason: Alert seen earlier." in body
     assert f"by {legal.email}" in body
@@ -271,7 +271,7 @@ def test_editing_awareness_later_after_delivery_is_refused_on_the_form(client, l
     incident = make_incident(organisations=[org], actor=legal, aware_at=timezone.now() - dt.timedelta(hours=5))
     _delivered(incident, org, legal)
     login(client, legal)
-    url = reverse("dpa_staff_breach_edit", args=[incident.public_id])
+    url = reverse("breaches:staff_edit", args=[incident.public_id])
     page = client.get(url)
     assert "The awareness time is fixed because a notification was already sent" in page.content.decode()
     form = page.context["form"]
@@ -290,7 +290,7 @@ def test_editing_awareness_later_after_delivery_is_refused_on_the_form(client, l
 def test_send_refused_while_a_block_is_empty_shows_why(client, legal, org):
     incident = make_incident(organisations=[org], actor=legal, empty=("data",))
     login(client, legal)
-    response = client.post(reverse("dpa_staff_breach_send", args=[incident.public_id]))
+    response = client.post(reverse("breaches:staff_send", args=[incident.public_id]))
     assert response.status_code == 400
     assert "(ii) Affected data and approximate number of records" in response.content.decode()
     assert OutboundEmail.objects.count() == 0
@@ -298,17 +298,17 @@ def test_send_refused_while_a_block_is_empty_shows_why(client, legal, org):
 
 def test_send_all_then_followup_from_the_dashboard(client, legal, incident, org, other_org, mailoutbox):
     login(client, legal)
-    response = client.post(reverse("dpa_staff_breach_send", args=[incident.public_id]))
+    response = client.post(reverse("breaches:staff_send", args=[incident.public_id]))
     assert response.status_code == 302
     assert list(incident.notifications.values_list("status", flat=True)) == ["queued", "queued"]
     body = client.get(response["Location"]).content.decode()
     assert "2 notifications queued; each counts once delivered." in body
     assert body.count("Queued, not yet delivered") == 2
-    response = client.post(reverse("dpa_staff_breach_followup", args=[incident.public_id]), {"message": ""})
+    response = client.post(reverse("breaches:staff_followup", args=[incident.public_id]), {"message": ""})
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
     response = client.post(
-        reverse("dpa_staff_breach_followup", args=[incident.public_id]), {"message": "Measures agreed."}
+        reverse("breaches:staff_followup", args=[incident.public_id]), {"message": "Measures agreed."}
     )
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="breach.followup_queued").count() == 2
@@ -320,7 +320,7 @@ def test_incident_page_says_delivered_with_message_id_and_flags_failures_red(
     delivered = _delivered(incident, org, legal)
     failed = _failed(incident, other_org, legal, settings)
     login(client, legal)
-    body = client.get(reverse("dpa_staff_breach_detail", args=[incident.public_id])).content.decode()
+    body = client.get(reverse("breaches:staff_detail", args=[incident.public_id])).content.decode()
     assert "Delivered on time" in body
     assert f"(Message-ID {escape(delivered.delivered_message_id)})" in body
     assert "delivered at " in body
@@ -350,19 +350,19 @@ def test_dashboard_and_incident_page_queries_do_not_grow(client, legal, settings
 
     login(client, legal)
     small, large = world(3), world(9)
-    urls = [reverse("dpa_staff_breaches")]
+    urls = [reverse("breaches:staff_list")]
     client.get(urls[0])  # warm the session
     counts = {}
     for incident in (small, large):
-        url = reverse("dpa_staff_breach_detail", args=[incident.public_id])
+        url = reverse("breaches:staff_detail", args=[incident.public_id])
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
         counts[incident.pk] = len(queries)
     assert counts[small.pk] == counts[large.pk]
     with django_assert_max_num_queries(14):
-        client.get(reverse("dpa_staff_breach_detail", args=[large.public_id]))
+        client.get(reverse("breaches:staff_detail", args=[large.public_id]))
     with django_assert_max_num_queries(12):
-        body = client.get(reverse("dpa_staff_breaches")).content.decode()
+        body = client.get(reverse("breaches:staff_list")).content.decode()
     assert "1 delivery failed" in body
 
 
@@ -370,7 +370,7 @@ def test_fallback_contact_flagged_on_the_dashboard(client, legal):
     org = OrganisationFactory(breach_contact_email="", privacy_contact_email="privacy@nobreach.example")
     incident = make_incident(organisations=[org], actor=legal)
     login(client, legal)
-    body = client.get(reverse("dpa_staff_breach_detail", args=[incident.public_id])).content.decode()
+    body = client.get(reverse("breaches:staff_detail", args=[incident.public_id])).content.decode()
     assert "fallback: privacy contact" in body
 
 
@@ -385,7 +385,7 @@ def test_compliance_report_pdf(client, legal, incident, org, other_org, settings
         awareness_reason="Pager alert was earlier.",
     )
     login(client, legal)
-    response = client.get(reverse("dpa_staff_breach_report", args=[incident.public_id]))
+    response = client.get(reverse("breaches:staff_report", args=[incident.public_id]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
@@ -410,22 +410,25 @@ def test_customer_sees_only_own_delivered_notifications(client, legal, incident,
     n = _delivered(incident, org, legal)
     other_n = breach_notification_send(notification=_notice(incident, other_org), actor=legal)  # queued only
     login(client, member)
-    body = client.get(reverse("organisation_detail", args=[org.public_id])).content.decode()
+    body = client.get(reverse("organisations:detail", args=[org.public_id])).content.decode()
     assert "Personal data breach notifications" in body
     assert incident.title in body
-    detail = reverse("dpa_org_breach_detail", args=[org.public_id, n.public_id])
+    detail = reverse("breaches:notification_detail", args=[org.public_id, n.public_id])
     page = client.get(detail)
     assert page.status_code == 200
     assert "Not yet known — will follow" in page.content.decode()
     # another organisation's member: 404 for the notification, under either organisation
     login(client, other_member)
     assert client.get(detail).status_code == 404
-    assert client.get(reverse("dpa_org_breach_detail", args=[other_org.public_id, n.public_id])).status_code == 404
+    assert (
+        client.get(reverse("breaches:notification_detail", args=[other_org.public_id, n.public_id])).status_code == 404
+    )
     # notifications not delivered are not shown even to the addressee
     assert (
-        client.get(reverse("dpa_org_breach_detail", args=[other_org.public_id, other_n.public_id])).status_code == 404
+        client.get(reverse("breaches:notification_detail", args=[other_org.public_id, other_n.public_id])).status_code
+        == 404
     )
-    body = client.get(reverse("organisation_detail", args=[other_org.public_id])).content.decode()
+    body = client.get(reverse("organisations:detail", args=[other_org.public_id])).content.decode()
     assert incident.title not in body
     assert "No personal data breach notifications have been delivered to Globex GmbH." in body
     client.logout()
@@ -446,7 +449,7 @@ def test_customer_notice_names_delivery_contact_point_and_awareness_corrections(
         awareness_reason="Monitoring alerted an hour earlier.",
     )
     login(client, member)
-    body = client.get(reverse("dpa_org_breach_detail", args=[org.public_id, n.public_id])).content.decode()
+    body = client.get(reverse("breaches:notification_detail", args=[org.public_id, n.public_id])).content.decode()
     assert f"(Message-ID {escape(n.delivered_message_id)})" in body
     assert "Delivered to" in body
     assert "Mara Jansen" in body
@@ -458,7 +461,7 @@ def test_customer_notice_names_delivery_contact_point_and_awareness_corrections(
 
 def test_customer_acknowledges_from_the_portal(client, legal, incident, org, member, other_member):
     n = _delivered(incident, org, legal)
-    url = reverse("dpa_org_breach_detail", args=[org.public_id, n.public_id])
+    url = reverse("breaches:notification_detail", args=[org.public_id, n.public_id])
     login(client, other_member)
     assert client.post(url).status_code == 404
     n.refresh_from_db()
@@ -475,7 +478,7 @@ def test_customer_acknowledges_from_the_portal(client, legal, incident, org, mem
 
 def test_ack_link_without_login_once(client, legal, incident, org):
     n = _delivered(incident, org, legal)
-    url = reverse("dpa_breach_ack", args=[breach_ack_token(n)])
+    url = reverse("breaches:ack", args=[breach_ack_token(n)])
     page = client.get(url)
     assert page.status_code == 200
     assert "Acknowledge receipt" in page.content.decode()
@@ -502,11 +505,11 @@ def test_tampered_ack_link_is_refused(client, legal, incident, org, other_org):
     other = breach_notification_send(notification=_notice(incident, other_org), actor=legal)  # queued only
     forged = breach_ack_token(other).split(":")[0] + ":" + token.split(":", 1)[1]
     for bad in (token[:-2] + ("aa" if not token.endswith("aa") else "bb"), forged, "garbage"):
-        response = client.post(reverse("dpa_breach_ack", args=[bad]))
+        response = client.post(reverse("breaches:ack", args=[bad]))
         assert response.status_code == 404
         assert ACK_INVALID in response.content.decode()
     # a validly signed link for a notice not delivered is refused too
-    response = client.post(reverse("dpa_breach_ack", args=[breach_ack_token(other)]))
+    response = client.post(reverse("breaches:ack", args=[breach_ack_token(other)]))
     assert response.status_code == 404
     assert not BreachNotification.objects.filter(acknowledged_at__isnull=False).exists()
 
@@ -535,7 +538,7 @@ def test_staff_home_shows_a_failed_delivery_red_and_first(client, legal, org, ot
         incident = make_incident(organisations=[org, other_org], actor=legal, title="Leak")
         _failed(incident, other_org, legal, settings)
         login(client, legal)
-        body = client.get(reverse("staff_home")).content.decode()
+        body = client.get(reverse("staff:home")).content.decode()
     start = body.index('id="breach-notifications"')
     section = body[start : body.find("</section>", start)]
     assert ">2</span></h2>" in section

@@ -39,7 +39,7 @@ def test_sorting_from_the_keyboard_with_a_visible_focus(live_server, page):
     for i in range(3):
         SPECS["organisations"].make(i)
     sign_in(page, live_server, legal)
-    page.goto(f"{live_server.url}{reverse('staff_organisations')}")
+    page.goto(f"{live_server.url}{reverse('organisations:staff_list')}")
     header = page.locator("th[aria-sort=ascending] a")
     # Tab from the top of the page until the sorted column's link has focus
     for _ in range(40):

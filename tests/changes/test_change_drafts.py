@@ -37,10 +37,10 @@ NEW = {
 def test_an_addition_creates_its_proposed_subprocessor_in_the_same_step(client, legal):
     login(client, legal)
     with time_machine.travel(MONDAY_14_DEC, tick=False):
-        page = client.get(reverse("staff_change_new")).content.decode()
+        page = client.get(reverse("changes:staff_new")).content.decode()
         assert "New sub-processor" in page
         response = client.post(
-            reverse("staff_change_new"),
+            reverse("changes:staff_new"),
             {"kind": "add", "reason": "EU-hosted models", "effective_date": "2026-12-29", **NEW},
         )
     assert response.status_code == 302
@@ -50,13 +50,13 @@ def test_an_addition_creates_its_proposed_subprocessor_in_the_same_step(client, 
     assert change.subprocessor.hq_country == "DE"
     assert AuditEvent.objects.filter(action="subprocessor_change.created").count() == 1
     # a proposed row is not on the public list before anything is announced
-    assert "Nordlicht" not in client.get(reverse("subprocessors_list")).content.decode()
+    assert "Nordlicht" not in client.get(reverse("listing:list")).content.decode()
 
 
 def test_bad_new_subprocessor_input_is_a_form_error_and_creates_nothing(client, legal):
     login(client, legal)
     response = client.post(
-        reverse("staff_change_new"),
+        reverse("changes:staff_new"),
         {"kind": "add", "reason": "EU-hosted models", "effective_date": "2027-01-29", **NEW, "new-hq_country": "XX"},
     )
     assert response.status_code == 400
@@ -68,7 +68,7 @@ def test_bad_new_subprocessor_input_is_a_form_error_and_creates_nothing(client, 
 def test_a_removal_must_name_an_existing_subprocessor(client, legal):
     login(client, legal)
     response = client.post(
-        reverse("staff_change_new"), {"kind": "remove", "reason": "Ending", "effective_date": "2027-01-29", **NEW}
+        reverse("changes:staff_new"), {"kind": "remove", "reason": "Ending", "effective_date": "2027-01-29", **NEW}
     )
     assert response.status_code == 400
     assert "Choose the active sub-processor" in response.context["form"].errors["subprocessor"][0]
@@ -78,7 +78,7 @@ def test_a_removal_must_name_an_existing_subprocessor(client, legal):
 def test_legal_edits_a_draft_and_it_is_audited(client, legal):
     change = make_change(effective_date=dt.date(2027, 2, 1))
     login(client, legal)
-    url = reverse("staff_change_edit", args=[change.public_id])
+    url = reverse("changes:staff_edit", args=[change.public_id])
     assert 'value="2027-02-01"' in client.get(url).content.decode()
     response = client.post(url, {"reason": "Cheaper EU inference", "effective_date": "2027-02-15"})
     assert response.status_code == 302
@@ -93,7 +93,7 @@ def test_editing_with_bad_input_changes_nothing(client, legal):
     change = make_change()
     login(client, legal)
     response = client.post(
-        reverse("staff_change_edit", args=[change.public_id]), {"reason": "", "effective_date": "soon"}
+        reverse("changes:staff_edit", args=[change.public_id]), {"reason": "", "effective_date": "soon"}
     )
     assert response.status_code == 400
     change.refresh_from_db()
@@ -105,10 +105,10 @@ def test_an_announced_change_cannot_be_edited_or_deleted(client, legal):
     change = make_change(status="announced")
     login(client, legal)
     edit = client.post(
-        reverse("staff_change_edit", args=[change.public_id]), {"reason": "x", "effective_date": "2027-03-01"}
+        reverse("changes:staff_edit", args=[change.public_id]), {"reason": "x", "effective_date": "2027-03-01"}
     )
     assert edit.status_code == 302
-    delete = client.post(reverse("staff_change_delete", args=[change.public_id]), follow=True)
+    delete = client.post(reverse("changes:staff_delete", args=[change.public_id]), follow=True)
     assert "Only a draft change" in delete.content.decode()
     change.refresh_from_db()
     assert change.status == "announced"
@@ -118,7 +118,7 @@ def test_an_announced_change_cannot_be_edited_or_deleted(client, legal):
 def test_legal_deletes_a_draft_and_it_is_audited(client, legal):
     change = make_change()
     login(client, legal)
-    response = client.post(reverse("staff_change_delete", args=[change.public_id]))
+    response = client.post(reverse("changes:staff_delete", args=[change.public_id]))
     assert response.status_code == 302
     assert not SubprocessorChange.objects.exists()
     assert AuditEvent.objects.filter(action="subprocessor_change.deleted").count() == 1
@@ -126,7 +126,7 @@ def test_legal_deletes_a_draft_and_it_is_audited(client, legal):
 
 def test_customers_cannot_delete_a_draft(client, member):
     change = make_change()
-    assert client.post(reverse("staff_change_delete", args=[change.public_id])).status_code == 302
+    assert client.post(reverse("changes:staff_delete", args=[change.public_id])).status_code == 302
     login(client, member)
-    assert client.post(reverse("staff_change_delete", args=[change.public_id])).status_code == 403
+    assert client.post(reverse("changes:staff_delete", args=[change.public_id])).status_code == 403
     assert SubprocessorChange.objects.filter(pk=change.pk).exists()

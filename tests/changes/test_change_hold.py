@@ -174,7 +174,7 @@ def test_smtp_refusing_every_attempt_for_one_enterprise_recipient_holds_the_chan
     # and the staff home lists the change as "notice incomplete" with that recipient only
     with time_machine.travel(ON_THE_DAY + dt.timedelta(hours=9), tick=False):
         login(client, legal)
-        section = _section(client.get(reverse("staff_home")).content.decode(), "changes")
+        section = _section(client.get(reverse("staff:home")).content.decode(), "changes")
     assert "Notice incomplete" in section
     assert "1 change with notice incomplete (1 held on the effective date)" in section
     assert f"{other.name}: {other.privacy_contact_email} — failed" in section
@@ -210,8 +210,8 @@ def test_broker_down_and_fanout_resumed_by_the_sweep_three_business_days_later_i
     )
     with time_machine.travel(ON_THE_DAY + dt.timedelta(hours=9), tick=False):
         login(client, legal)
-        detail = client.get(reverse("staff_change_detail", args=[change.public_id])).content.decode()
-        home = _section(client.get(reverse("staff_home")).content.decode(), "changes")
+        detail = client.get(reverse("changes:staff_detail", args=[change.public_id])).content.decode()
+        home = _section(client.get(reverse("staff:home")).content.decode(), "changes")
     assert "Held since" in detail
     assert "3 enterprise organisations without a notice delivered in time" in detail
     assert detail.count('<span class="badge warn">late</span>') == 3
@@ -334,7 +334,7 @@ def test_postpone_a_held_change_notifies_everyone_and_the_hold_lifts_when_delive
     assert add_business_days(AFTER_HOLD.date(), 10) == NEW_DATE
     Webhook.objects.create(organisation=customers["org"], url="https://93.184.215.14/hook", secret="s")
     late_joiner = OrganisationFactory(name="Newco B.V.")  # enterprise customer since the announcement
-    url = reverse("staff_change_postpone", args=[held.public_id])
+    url = reverse("changes:staff_postpone", args=[held.public_id])
     with time_machine.travel(AFTER_HOLD, tick=False):
         login(client, legal)
         # a date sooner than 10 business days is refused, naming the earliest
@@ -426,7 +426,7 @@ def test_postponed_change_is_held_again_if_the_new_notice_also_fails(commit, leg
 
 
 def test_withdraw_a_held_change(client, commit, legal, customers, held):
-    url = reverse("staff_change_withdraw", args=[held.public_id])
+    url = reverse("changes:staff_withdraw", args=[held.public_id])
     with time_machine.travel(AFTER_HOLD, tick=False):
         login(client, legal)
     response = commit(AFTER_HOLD, client.post, url, {"reason": "Globex could not be reached; we drop it."})
@@ -451,10 +451,10 @@ def test_alternate_contact_for_a_failing_recipient_before_the_deadline_avoids_th
     change = _announce(commit, legal)
     _retry_until_failed(commit, MONDAY)
     later = MONDAY + dt.timedelta(hours=2)
-    url = reverse("staff_change_alternate", args=[change.public_id])
+    url = reverse("changes:staff_alternate", args=[change.public_id])
     with time_machine.travel(later, tick=False):
         login(client, legal)
-        page = client.get(reverse("staff_change_detail", args=[change.public_id])).content.decode()
+        page = client.get(reverse("changes:staff_detail", args=[change.public_id])).content.decode()
         assert "Send the notice to another contact" in page
         assert f'value="{other.public_id}"' in page
         assert f'value="{customers["org"].public_id}"' not in page  # delivered: nothing to fix
@@ -532,7 +532,7 @@ def test_objection_deadline_runs_to_the_postponed_date(client, commit, legal, cu
     with time_machine.travel(AFTER_HOLD, tick=False), pytest.raises(ApplicationError, match="announced change"):
         objection_create(change=held, organisation=customers["org"], grounds=grounds, actor=member)
     commit(AFTER_HOLD, change_postpone, change=held, effective_date=NEW_DATE, reason="More time.", actor=legal)
-    api = client.get(reverse("api_change_list"), {"status": "announced"}).json()["results"][0]
+    api = client.get(reverse("changes:api_list"), {"status": "announced"}).json()["results"][0]
     assert api["objection_deadline"] == "2027-01-13T00:00:00+01:00"
     assert api["how_to_object"]["deadline"] == "2027-01-13T00:00:00+01:00"
     # accepted until 23:59 on the day before the new date, refused from 00:00
@@ -571,17 +571,17 @@ def test_objection_reminder_comes_again_before_the_postponed_date(commit, legal,
 
 
 def test_api_and_pages_show_the_held_state(client, held, customers):
-    body = client.get(reverse("api_change_list"), {"status": "held"}).json()
+    body = client.get(reverse("changes:api_list"), {"status": "held"}).json()
     assert [r["id"] for r in body["results"]] == [str(held.public_id)]
     row = body["results"][0]
     assert (row["status"], row["held"]) == ("held", True)
     assert row["held_at"] == "2026-12-29T00:05:00+01:00"
-    public = client.get(reverse("subprocessors_list")).content.decode()
+    public = client.get(reverse("listing:list")).content.decode()
     assert "On hold since 29 December 2026" in public
     member = MembershipFactory(organisation=customers["org"]).user
     with time_machine.travel(AFTER_HOLD, tick=False):
         login(client, member)
-        home = client.get(reverse("organisation_detail", args=[customers["org"].public_id])).content.decode()
+        home = client.get(reverse("organisations:detail", args=[customers["org"].public_id])).content.decode()
     assert "On hold" in home
     # the customer never sees who was not reached
     assert customers["other"].privacy_contact_email not in public + home
@@ -590,7 +590,7 @@ def test_api_and_pages_show_the_held_state(client, held, customers):
 # --- permissions ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["staff_change_postpone", "staff_change_alternate"])
+@pytest.mark.parametrize("name", ["changes:staff_postpone", "changes:staff_alternate"])
 def test_new_staff_actions_refuse_everyone_but_legal_with_mfa(client, name, legal_no_mfa, customers):
     change = make_change(status="held", effective_date=EFFECTIVE)
     notice_gaps(change, [customers["other"]])
@@ -627,7 +627,7 @@ def test_new_staff_actions_refuse_everyone_but_legal_with_mfa(client, name, lega
 def test_get_is_not_allowed_on_the_actions(client, legal):
     change = make_change(status="held", effective_date=EFFECTIVE)
     login(client, legal)
-    for name in ("staff_change_postpone", "staff_change_alternate"):
+    for name in ("changes:staff_postpone", "changes:staff_alternate"):
         assert client.get(reverse(name, args=[change.public_id])).status_code == 405
 
 
@@ -642,7 +642,7 @@ def _held_changes(n: int, gaps: int) -> None:
 
 def test_staff_home_query_count_does_not_grow_with_held_changes_or_gaps(client, legal):
     login(client, legal)
-    url = reverse("staff_home")
+    url = reverse("staff:home")
     _held_changes(1, 1)
     client.get(url)  # warm the session and permission caches
     with CaptureQueriesContext(connection) as one:
@@ -660,7 +660,7 @@ def test_change_page_query_count_does_not_grow_with_gaps(client, legal):
     change = make_change(status="held", effective_date=EFFECTIVE)
     notice_gaps(change, [OrganisationFactory()])
     login(client, legal)
-    url = reverse("staff_change_detail", args=[change.public_id])
+    url = reverse("changes:staff_detail", args=[change.public_id])
     client.get(url)
     with CaptureQueriesContext(connection) as one:
         client.get(url)
@@ -673,14 +673,14 @@ def test_change_page_query_count_does_not_grow_with_gaps(client, legal):
 
 def test_proof_of_notice_shows_queued_delivered_and_failed_with_message_ids(client, commit, legal, customers, held):
     login(client, legal)
-    page = client.get(reverse("staff_change_notice", args=[held.public_id])).content.decode()
+    page = client.get(reverse("changes:staff_notice", args=[held.public_id])).content.decode()
     failed = _recipient(held, customers["other"].privacy_contact_email).announce_email
     delivered = _recipient(held, customers["org"].privacy_contact_email).announce_email
     assert escape(failed.message_id) in page
     assert escape(delivered.message_id) in page
     assert "failed: SMTPRecipientsRefused" in page
     assert "held: notice incomplete" in page
-    response = client.get(reverse("staff_change_notice_export", args=[held.public_id]))
+    response = client.get(reverse("changes:staff_notice_export", args=[held.public_id]))
     rows = {r["recipient"]: r for r in csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))}
     bad = rows[customers["other"].privacy_contact_email]
     assert bad["queued_at"] == "2026-12-14T09:00:00+00:00"
@@ -693,6 +693,6 @@ def test_proof_of_notice_shows_queued_delivered_and_failed_with_message_ids(clie
     assert good["delivered_in_time"] == "yes"
     assert good["notice_deadline"] == "2026-12-14T23:00:00+00:00"  # 00:00 on 15 December in Amsterdam
     # filter: organisations' addresses with no notice delivered
-    missing = client.get(reverse("staff_change_notice", args=[held.public_id]), {"delivery": "missing"})
+    missing = client.get(reverse("changes:staff_notice", args=[held.public_id]), {"delivery": "missing"})
     assert customers["other"].privacy_contact_email in missing.content.decode()
     assert customers["org"].privacy_contact_email not in missing.content.decode().split("<tbody>")[1]

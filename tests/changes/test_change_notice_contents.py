@@ -106,7 +106,7 @@ def test_webhook_payload_and_api_carry_the_facts(legal, org, change, django_capt
 
 def test_atom_entry_carries_the_facts(client, legal, change, run_on_commit):
     run_on_commit(change_announce, change=change, effective_date=None, actor=legal, now=MONDAY)
-    feed = feedparser.parse(client.get(reverse("subprocessors_feed")).content)
+    feed = feedparser.parse(client.get(reverse("changes:feed")).content)
     assert not feed.bozo, feed.bozo_exception
     entry = next(e for e in feed.entries if e.title.startswith("Announced:"))
     for label, value in FACTS:
@@ -119,7 +119,7 @@ def test_customer_home_shows_the_facts(client, org, change):
     member = MembershipFactory(organisation=org).user
     with time_machine.travel(MONDAY, tick=False):
         login(client, member)
-        page = client.get(reverse("organisation_detail", args=[org.public_id])).content.decode()
+        page = client.get(reverse("organisations:detail", args=[org.public_id])).content.decode()
     for text in (
         "Nordlicht Inference GmbH",
         "Hosting of open-weight models for EU-only routing",
@@ -130,7 +130,7 @@ def test_customer_home_shows_the_facts(client, org, change):
         "Customers asked for open-weight models served from Germany only.",
         "29 Dec 2026",
         "How to object",
-        reverse("change_object", args=[change.public_id]),
+        reverse("objections:new", args=[change.public_id]),
     ):
         assert text in page, text
 

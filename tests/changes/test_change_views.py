@@ -29,25 +29,27 @@ def test_staff_schedule_and_announce_through_the_pages(client, legal, org, run_o
     login(client, legal)
     new = proposed(name="Nordlicht")
     with time_machine.travel(MONDAY_14_DEC, tick=False):
-        form = client.get(reverse("staff_change_new")).content.decode()
+        form = client.get(reverse("changes:staff_new")).content.decode()
         assert 'value="2026-12-29"' in form  # the earliest allowed date is suggested
         response = client.post(
-            reverse("staff_change_new"),
+            reverse("changes:staff_new"),
             {"kind": "add", "subprocessor": new.pk, "reason": "EU-only hosting", "effective_date": "2026-12-29"},
         )
         change = SubprocessorChange.objects.get()
         assert response.status_code == 302
-        detail = client.get(reverse("staff_change_detail", args=[change.public_id])).content.decode()
+        detail = client.get(reverse("changes:staff_detail", args=[change.public_id])).content.decode()
         assert 'value="2026-12-29"' in detail
         # too early: a form error naming the earliest date, nothing changes
-        early = client.post(reverse("staff_change_announce", args=[change.public_id]), {"effective_date": "2026-12-28"})
+        early = client.post(
+            reverse("changes:staff_announce", args=[change.public_id]), {"effective_date": "2026-12-28"}
+        )
         assert early.status_code == 400
         assert "Tuesday 29 December 2026" in early.content.decode()
         change.refresh_from_db()
         assert change.status == "draft"
         # the earliest date is accepted
         ok = run_on_commit(
-            client.post, reverse("staff_change_announce", args=[change.public_id]), {"effective_date": "2026-12-29"}
+            client.post, reverse("changes:staff_announce", args=[change.public_id]), {"effective_date": "2026-12-29"}
         )
     assert ok.status_code == 302
     change.refresh_from_db()
@@ -57,12 +59,12 @@ def test_staff_schedule_and_announce_through_the_pages(client, legal, org, run_o
 
 def test_bad_input_on_the_new_change_form_is_a_form_error(client, legal):
     login(client, legal)
-    response = client.post(reverse("staff_change_new"), {"kind": "add", "reason": "", "effective_date": "tomorrow"})
+    response = client.post(reverse("changes:staff_new"), {"kind": "add", "reason": "", "effective_date": "tomorrow"})
     assert response.status_code == 400
     assert not SubprocessorChange.objects.exists()
     active = SubprocessorFactory()
     response = client.post(
-        reverse("staff_change_new"),
+        reverse("changes:staff_new"),
         {"kind": "add", "subprocessor": active.pk, "reason": "x", "effective_date": "2027-01-05"},
     )
     assert response.status_code == 400
@@ -73,7 +75,7 @@ def test_bad_input_on_the_new_change_form_is_a_form_error(client, legal):
 def test_withdrawing_a_draft_is_refused(client, legal):
     change = make_change()
     login(client, legal)
-    response = client.post(reverse("staff_change_withdraw", args=[change.public_id]), {"reason": "No longer needed"})
+    response = client.post(reverse("changes:staff_withdraw", args=[change.public_id]), {"reason": "No longer needed"})
     assert response.status_code == 400
     assert CHANGE_NOT_ANNOUNCED in response.content.decode()
 
@@ -89,11 +91,11 @@ def test_proof_of_notice_lists_every_recipient_with_sent_time_and_exports_csv(
     failed = OutboundEmail.objects.get(to_email=other_org.privacy_contact_email)
     OutboundEmail.objects.filter(pk=failed.pk).update(status="failed", sent_at=None, last_error="550 mailbox unknown")
     login(client, legal)
-    page = client.get(reverse("staff_change_notice", args=[change.public_id])).content.decode()
+    page = client.get(reverse("changes:staff_notice", args=[change.public_id])).content.decode()
     assert org.privacy_contact_email in page
     assert "reader@news.example" in page
     assert "550 mailbox unknown" in page
-    response = client.get(reverse("staff_change_notice_export", args=[change.public_id]))
+    response = client.get(reverse("changes:staff_notice_export", args=[change.public_id]))
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     by_email = {r["recipient"]: r for r in rows}
     assert set(by_email) == {org.privacy_contact_email, other_org.privacy_contact_email, "reader@news.example"}
@@ -113,16 +115,17 @@ def test_proof_of_notice_page_has_no_n_plus_one(client, legal, run_on_commit, dj
     run_on_commit(change_announce, change=change, effective_date=None, actor=legal, now=MONDAY_14_DEC)
     login(client, legal)
     with django_assert_max_num_queries(20):
-        response = client.get(reverse("staff_change_notice", args=[change.public_id]))
+        response = client.get(reverse("changes:staff_notice", args=[change.public_id]))
     assert response.content.decode().count("@bulk.example") == 100  # one page
 
 
 @pytest.mark.parametrize(
-    "name", ["staff_change_list", "staff_change_new", "staff_change_detail", "staff_change_edit", "staff_change_notice"]
+    "name",
+    ["changes:staff_list", "changes:staff_new", "changes:staff_detail", "changes:staff_edit", "changes:staff_notice"],
 )
 def test_staff_pages_refuse_customers_and_non_legal_staff(client, member, name):
     change = make_change()
-    kwargs = {} if name in ("staff_change_list", "staff_change_new") else {"public_id": change.public_id}
+    kwargs = {} if name in ("changes:staff_list", "changes:staff_new") else {"public_id": change.public_id}
     url = reverse(name, kwargs=kwargs)
     assert client.get(url).status_code == 302  # anonymous: to the login page
     login(client, member)
@@ -141,7 +144,7 @@ def _staff_with_mfa():
 
 def test_legal_without_mfa_is_sent_to_set_it_up(client, legal_no_mfa):
     login(client, legal_no_mfa)
-    response = client.get(reverse("staff_change_list"))
+    response = client.get(reverse("changes:staff_list"))
     assert response.status_code == 302
     assert "totp" in response["Location"]
 
@@ -150,7 +153,7 @@ def test_api_lists_public_changes_with_iso_dates_and_filters_by_status(client):
     announced = make_change(kind="replace", status="announced", effective_date=dt.date(2026, 12, 29))
     make_change(status="draft")
     make_change(kind="remove", status="effective", effective_date=dt.date(2026, 11, 2))
-    response = client.get(reverse("api_change_list"))
+    response = client.get(reverse("changes:api_list"))
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 2
@@ -198,9 +201,9 @@ def test_api_lists_public_changes_with_iso_dates_and_filters_by_status(client):
             "local time on the effective date).",
         },
     }
-    filtered = client.get(reverse("api_change_list"), {"status": "announced"}).json()
+    filtered = client.get(reverse("changes:api_list"), {"status": "announced"}).json()
     assert [r["id"] for r in filtered["results"]] == [str(announced.public_id)]
-    bad = client.get(reverse("api_change_list"), {"status": "draft"})
+    bad = client.get(reverse("changes:api_list"), {"status": "draft"})
     assert bad.status_code == 400
     assert "status" in bad.json()
 
@@ -214,4 +217,4 @@ def test_upcoming_changes_include_renders_announced_changes_only():
     assert "Tuesday 29 December 2026" in html
     assert "Secret plan" not in html
     assert draft.headline not in html
-    assert reverse("change_object", args=[announced.public_id]) in html
+    assert reverse("objections:new", args=[announced.public_id]) in html

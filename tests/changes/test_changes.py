@@ -68,11 +68,11 @@ def test_announce_commits_audits_and_notifies_each_recipient_once(legal, org, ot
     assert "Tuesday 29 December 2026" in both.body_text
     assert "28 December 2026 23:59" not in both.body_text  # the deadline is the start of the day, not 23:59
     assert "29 December 2026 00:00 CET" in both.body_text
-    assert reverse("change_object", args=[change.public_id]) in both.body_text
+    assert reverse("objections:new", args=[change.public_id]) in both.body_text
     assert "/subprocessors/unsubscribe/" in both.body_text
     assert "List-Unsubscribe" in both.headers
     reader_email = rows.get(to_email=reader.email)
-    assert reverse("change_object", args=[change.public_id]) not in reader_email.body_text
+    assert reverse("objections:new", args=[change.public_id]) not in reader_email.body_text
     assert "/subprocessors/unsubscribe/" in reader_email.body_text
     only_customer = rows.get(to_email=other_org.privacy_contact_email)
     assert "unsubscribe" not in only_customer.body_text.lower()

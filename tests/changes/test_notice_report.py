@@ -66,7 +66,7 @@ def announced(django_capture_on_commit_callbacks, legal, org, other_org):
 
 
 def _url(change):
-    return reverse("staff_change_notice_report", args=[change.public_id])
+    return reverse("changes:staff_notice_report", args=[change.public_id])
 
 
 def test_report_shows_what_was_announced_and_every_address_with_its_outcome_and_verdict(
@@ -147,17 +147,17 @@ def test_each_download_is_a_new_issue(client, legal, announced):
 
 def test_notice_page_links_the_report(client, legal, announced):
     login(client, legal)
-    page = client.get(reverse("staff_change_notice", args=[announced.public_id])).content.decode()
+    page = client.get(reverse("changes:staff_notice", args=[announced.public_id])).content.decode()
     assert _url(announced) in page
 
 
 def test_a_draft_has_no_notice_to_report(client, legal):
     change = make_change()
     login(client, legal)
-    page = client.get(reverse("staff_change_notice", args=[change.public_id])).content.decode()
+    page = client.get(reverse("changes:staff_notice", args=[change.public_id])).content.decode()
     assert _url(change) not in page
     response = client.get(_url(change), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("staff_change_notice", args=[change.public_id])
+    assert response.redirect_chain[-1][0] == reverse("changes:staff_notice", args=[change.public_id])
     assert "This change was never announced: there is no notice to report on." in response.content.decode()
     assert not IssuedReport.objects.exists()
     assert not AuditEvent.objects.filter(action="report.issued").exists()
@@ -175,7 +175,7 @@ def test_removal_has_no_notice_deadline_verdict(client, legal, org, django_captu
 def test_unknown_change_is_404(client, legal):
     login(client, legal)
     assert (
-        client.get(reverse("staff_change_notice_report", args=["8d9f3a52-3a47-4a4b-9a3e-5d5d2f0c1a11"])).status_code
+        client.get(reverse("changes:staff_notice_report", args=["8d9f3a52-3a47-4a4b-9a3e-5d5d2f0c1a11"])).status_code
         == 404
     )
 
@@ -310,7 +310,7 @@ def test_signing_failure_issues_nothing(client, legal, announced, monkeypatch):
     monkeypatch.setattr(signing, "_sign_pdf", broken)
     login(client, legal)
     response = client.get(_url(announced), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("staff_change_notice", args=[announced.public_id])
+    assert response.redirect_chain[-1][0] == reverse("changes:staff_notice", args=[announced.public_id])
     assert signing.SIGNING_FAILED in response.content.decode().replace("&#x27;", "'")
     assert not IssuedReport.objects.exists()
     assert not AuditEvent.objects.filter(action="report.issued").exists()
@@ -331,7 +331,7 @@ def test_a_large_change_is_issued_by_a_worker_and_listed_on_the_notice_page(clie
 
     login(client, legal)
     response = client.get(_url(announced), follow=True)
-    notice_page = reverse("staff_change_notice", args=[announced.public_id])
+    notice_page = reverse("changes:staff_notice", args=[announced.public_id])
     assert response.redirect_chain[-1][0] == notice_page
     assert "The proof-of-notice report is being prepared" in response.content.decode()
     assert REPORT_QUEUED.startswith("The proof-of-notice report is being prepared")
@@ -343,7 +343,7 @@ def test_a_large_change_is_issued_by_a_worker_and_listed_on_the_notice_page(clie
     assert event.actor_label == "counsel@processor.example"
     assert event.details["sha256"] == report.sha256
     page = client.get(notice_page).content.decode()
-    download = reverse("staff_issued_report", args=[report.public_id])
+    download = reverse("evidence:staff_report", args=[report.public_id])
     assert download in page
     assert report.sha256 in page
     response = client.get(download)
@@ -381,7 +381,7 @@ def test_a_stored_copy_that_was_altered_is_not_served(client, legal, announced, 
     report = _issued(client, legal, announced)
     default_storage.delete(report.path)
     default_storage.save(report.path, BytesIO(b"%PDF-1.7 something else"))
-    response = client.get(reverse("staff_issued_report", args=[report.public_id]))
+    response = client.get(reverse("evidence:staff_report", args=[report.public_id]))
     assert response.status_code == 503
     assert "failed its integrity check and was not sent" in response.content.decode()
     assert b"%PDF" not in response.content
@@ -393,13 +393,13 @@ def test_a_stored_copy_that_was_altered_is_not_served(client, legal, announced, 
 def test_a_missing_stored_copy_is_explained(client, legal, announced):
     report = _issued(client, legal, announced)
     default_storage.delete(report.path)
-    response = client.get(reverse("staff_issued_report", args=[report.public_id]))
+    response = client.get(reverse("evidence:staff_report", args=[report.public_id]))
     assert response.status_code == 503
     assert AuditEvent.objects.filter(action="evidence.integrity_failed").exists()
 
 
 def test_only_legal_staff_with_mfa_may_download_an_issued_report(client, legal, member, legal_no_mfa, announced):
-    url = reverse("staff_issued_report", args=[_issued(client, legal, announced).public_id])
+    url = reverse("evidence:staff_report", args=[_issued(client, legal, announced).public_id])
     client.logout()
     response = client.get(url)
     assert response.status_code == 302
@@ -414,20 +414,22 @@ def test_only_legal_staff_with_mfa_may_download_an_issued_report(client, legal, 
     assert "totp" in response["Location"]
     assert not AuditEvent.objects.filter(action="report.downloaded").exists()
     login(client, legal)
-    assert client.get(reverse("staff_issued_report", args=["8d9f3a52-3a47-4a4b-9a3e-5d5d2f0c1a11"])).status_code == 404
+    assert (
+        client.get(reverse("evidence:staff_report", args=["8d9f3a52-3a47-4a4b-9a3e-5d5d2f0c1a11"])).status_code == 404
+    )
 
 
 def test_verify_page_and_api_recognise_an_issued_report_by_its_hash(client, legal, announced):
     report = _issued(client, legal, announced)
     client.logout()
-    page = client.post(reverse("dpa_verify"), {"sha256": report.sha256})
+    page = client.post(reverse("signing:verify"), {"sha256": report.sha256})
     assert page.status_code == 200
     body = page.content.decode()
     assert "This is a report issued by" in body
     assert "proof-of-notice report" in body.lower()
-    api = client.post(reverse("api_dpa_verify"), {"sha256": report.sha256}, content_type="application/json")
+    api = client.post(reverse("signing:api_verify"), {"sha256": report.sha256}, content_type="application/json")
     assert api.status_code == 200
     assert api.json()["valid"] is False
     assert api.json()["issued_report"]["kind"] == "notice_proof"
-    unknown = client.post(reverse("api_dpa_verify"), {"sha256": "0" * 64}, content_type="application/json")
+    unknown = client.post(reverse("signing:api_verify"), {"sha256": "0" * 64}, content_type="application/json")
     assert "issued_report" not in unknown.json()

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def test_admin_registration_refuses_loopback_by_default(client, org_admin, org, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
     login(client, org_admin)
-    response = client.post(reverse("webhook_list", args=[org.public_id]), {"url": "https://127.0.0.1/hook"})
+    response = client.post(reverse("changes:webhook_list", args=[org.public_id]), {"url": "https://127.0.0.1/hook"})
     assert response.status_code == 400
     assert URL_PRIVATE.format(address="127.0.0.1") in response.content.decode()
     assert not Webhook.objects.exists()
@@ -30,7 +30,7 @@ def test_admin_registration_refuses_loopback_by_default(client, org_admin, org, 
 def test_admin_registers_a_webhook_and_sees_its_secret_once(client, org_admin, org, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
     login(client, org_admin)
-    url = reverse("webhook_list", args=[org.public_id])
+    url = reverse("changes:webhook_list", args=[org.public_id])
     response = client.post(url, {"url": "https://93.184.215.14/portal-hook", "description": "SIEM"})
     webhook = Webhook.objects.get()
     assert response.status_code == 201
@@ -38,18 +38,20 @@ def test_admin_registers_a_webhook_and_sees_its_secret_once(client, org_admin, o
     assert webhook.secret not in client.get(url).content.decode()
     assert AuditEvent.objects.filter(action="webhook.registered", organisation_id=org.pk).exists()
     # and removes it
-    assert client.post(reverse("webhook_remove", args=[org.public_id, webhook.public_id])).status_code == 302
+    assert client.post(reverse("changes:webhook_remove", args=[org.public_id, webhook.public_id])).status_code == 302
     webhook.refresh_from_db()
     assert webhook.active is False
 
 
 def test_members_and_outsiders_cannot_manage_webhooks(client, member, other_member, org):
     login(client, member)
-    assert client.get(reverse("webhook_list", args=[org.public_id])).status_code == 403
+    assert client.get(reverse("changes:webhook_list", args=[org.public_id])).status_code == 403
     login(client, other_member)
-    assert client.get(reverse("webhook_list", args=[org.public_id])).status_code == 404
+    assert client.get(reverse("changes:webhook_list", args=[org.public_id])).status_code == 404
     assert (
-        client.post(reverse("webhook_list", args=[org.public_id]), {"url": "https://93.184.215.14/x"}).status_code
+        client.post(
+            reverse("changes:webhook_list", args=[org.public_id]), {"url": "https://93.184.215.14/x"}
+        ).status_code
         == 404
     )
     assert not Webhook.objects.exists()
@@ -148,7 +150,7 @@ def test_admin_sees_deliveries_with_status_codes(client, org_admin, org, other_o
     )
     WebhookDelivery.objects.create(webhook=theirs, event="subprocessor_change.announced", payload={})
     login(client, org_admin)
-    page = client.get(reverse("webhook_list", args=[org.public_id])).content.decode()
+    page = client.get(reverse("changes:webhook_list", args=[org.public_id])).content.decode()
     assert "502" in page
     assert "200" in page
     assert "Delivered" in page

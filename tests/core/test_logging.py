@@ -59,7 +59,7 @@ def test_a_request_logs_one_json_line_with_its_ids(client, org, member, log_line
     # given a member of one organisation
     client.force_login(member)
     # when they open its page, with a token in the query string
-    response = client.get(reverse("organisation_detail", args=[org.public_id]) + "?token=s3cret-value")
+    response = client.get(reverse("organisations:detail", args=[org.public_id]) + "?token=s3cret-value")
     # then one line says who asked what, how it ended and how long it took
     assert response.status_code == 200
     [line] = request_lines(log_lines())
@@ -95,7 +95,7 @@ def test_an_anonymous_request_has_no_user_and_no_organisation(client, log_lines)
 def test_a_member_of_several_organisations_is_logged_with_all_of_them(client, org, member, log_lines):
     other = MembershipFactory(user=member, organisation=OrganisationFactory(name="Initech")).organisation
     client.force_login(member)
-    client.get(reverse("organisation_detail", args=[org.public_id]))
+    client.get(reverse("organisations:detail", args=[org.public_id]))
     [line] = request_lines(log_lines())
     assert line["organisation_ids"] == sorted([str(org.public_id), str(other.public_id)])
 
@@ -104,7 +104,7 @@ def test_a_member_of_several_organisations_is_logged_with_all_of_them(client, or
 def test_an_api_call_is_logged_with_the_token_user_and_organisation(org, member, log_lines):
     # DRF authenticates the token inside the view: the line is written after it
     client = APIClient(HTTP_AUTHORIZATION=f"Token {user_token(member, scope='read')}")
-    response = client.get(reverse("api_access_requests"))
+    response = client.get(reverse("trust:api_access_requests"))
     [line] = request_lines(log_lines())
     assert (line["status"], line["user_id"], line["organisation_id"]) == (
         response.status_code,
@@ -138,9 +138,9 @@ def test_every_request_gets_its_own_id(client, log_lines):
 @pytest.mark.parametrize(
     ("url_name", "secret"),
     [
-        ("dpa_sign", "Zm9vYmFyLXNpZ25pbmctdG9rZW4"),
-        ("subprocessors_unsubscribe", "dW5zdWJzY3JpYmUtdG9rZW4"),
-        ("dpa_breach_ack", "YnJlYWNoLWFjay10b2tlbg"),
+        ("signing:sign", "Zm9vYmFyLXNpZ25pbmctdG9rZW4"),
+        ("listing:unsubscribe", "dW5zdWJzY3JpYmUtdG9rZW4"),
+        ("breaches:ack", "YnJlYWNoLWFjay10b2tlbg"),
         ("account_confirm_email", "MQ:1tXyZa:confirmation-key"),
     ],
 )
@@ -196,7 +196,7 @@ def test_lines_logged_during_a_request_carry_its_ids(client, org, member, log_li
 
     monkeypatch.setattr(organisations, "membership_for", logging_membership_for)
     client.force_login(member)
-    response = client.get(reverse("organisation_detail", args=[org.public_id]))
+    response = client.get(reverse("organisations:detail", args=[org.public_id]))
     [line] = [line for line in log_lines() if line["logger"] == "portal.services.example"]
     assert line["event"] == f"looked up {org.public_id}"
     assert (line["request_id"], line["user_id"], line["organisation_id"]) == (

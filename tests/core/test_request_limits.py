@@ -17,7 +17,7 @@ from dpa.signing.views_verify import VERIFY_RATE_LIMITED
 pytestmark = pytest.mark.django_db
 
 MB = 1024 * 1024
-VERIFY_URLS = [pytest.param("dpa_verify", id="page"), pytest.param("api_dpa_verify", id="api")]
+VERIFY_URLS = [pytest.param("signing:verify", id="page"), pytest.param("signing:api_verify", id="api")]
 
 
 class UnreadableStream(io.RawIOBase):
@@ -58,7 +58,7 @@ def _pdf_upload(size: int) -> dict:
 
 def _is_413(response, url_name, text):
     assert response.status_code == 413
-    if url_name.startswith("api_"):
+    if url_name.partition(":")[2].startswith("api_"):
         assert text in json.loads(response.content)["detail"]
     else:
         assert text in response.content.decode()
@@ -88,7 +88,7 @@ def test_a_real_25_mb_verify_upload_is_a_413(client, url_name):
 
 
 def test_the_verify_page_shows_the_refusal_on_its_own_form(client):
-    response = _declared_body(client, reverse("dpa_verify"), length=25 * MB)
+    response = _declared_body(client, reverse("signing:verify"), length=25 * MB)
     body = response.content.decode()
     assert "Verify an executed DPA" in body
     assert 'enctype="multipart/form-data"' in body
@@ -101,7 +101,7 @@ def test_an_upload_just_under_the_verify_limit_is_verified(client, settings):
     body = encode_multipart(BOUNDARY, _pdf_upload(size))
     assert settings.DPA_VERIFY_MAX_BYTES - 1024 < len(body) < settings.DPA_VERIFY_MAX_BYTES
     # when it is posted
-    response = client.post(reverse("dpa_verify"), _pdf_upload(size))
+    response = client.post(reverse("signing:verify"), _pdf_upload(size))
     # then it is read whole and checked (these zeros are no readable PDF: a form error, not a 413)
     assert response.status_code == 400
     assert "This PDF is damaged and cannot be read." in response.content.decode()
@@ -109,16 +109,16 @@ def test_an_upload_just_under_the_verify_limit_is_verified(client, settings):
 
 def test_a_body_just_over_the_verify_limit_is_refused(client, settings):
     settings.DPA_VERIFY_MAX_BYTES = 100 * 1024
-    response = client.post(reverse("dpa_verify"), _pdf_upload(100 * 1024))
-    _is_413(response, "dpa_verify", "at most 100 KB can be sent here")
+    response = client.post(reverse("signing:verify"), _pdf_upload(100 * 1024))
+    _is_413(response, "signing:verify", "at most 100 KB can be sent here")
 
 
 def test_the_verify_rate_limit_answers_429_before_the_body_is_read(client, settings):
     # given an address that has used its one verification
     settings.DPA_VERIFY_RATE = "1/10m"
-    assert client.post(reverse("dpa_verify"), {"sha256": "a" * 64}).status_code == 200
+    assert client.post(reverse("signing:verify"), {"sha256": "a" * 64}).status_code == 200
     # when it announces a huge upload
-    response = _declared_body(client, reverse("dpa_verify"), length=25 * MB)
+    response = _declared_body(client, reverse("signing:verify"), length=25 * MB)
     # then the rate limit answers, and nothing read the body (UnreadableStream)
     assert response.status_code == 429
     assert VERIFY_RATE_LIMITED in response.content.decode()
@@ -128,7 +128,7 @@ def test_a_body_without_content_length_is_refused_unread(client):
     # a chunked body: Django would read nothing and the view would see a form without its file
     response = client.generic(
         "POST",
-        reverse("dpa_verify"),
+        reverse("signing:verify"),
         CONTENT_TYPE=MULTIPART_CONTENT,
         HTTP_TRANSFER_ENCODING="chunked",
         **{"wsgi.input": UnreadableStream()},
@@ -176,7 +176,7 @@ def test_a_body_longer_than_it_said_is_stopped_at_the_limit(settings, url_name):
 def test_a_json_body_is_bounded_by_data_upload_max_memory_size(client, settings):
     response = _declared_body(
         client,
-        reverse("api_dpa_executions"),
+        reverse("signing:api_list"),
         length=settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1,
         content_type="application/json",
     )
@@ -186,7 +186,7 @@ def test_a_json_body_is_bounded_by_data_upload_max_memory_size(client, settings)
 
 def test_every_view_is_bounded_by_max_request_body_bytes(client, settings):
     # a view without limits of its own, anonymous: refused before login_required or CSRF get to it
-    response = _declared_body(client, reverse("organisation_new"), length=settings.MAX_REQUEST_BODY_BYTES + 1)
+    response = _declared_body(client, reverse("organisations:new"), length=settings.MAX_REQUEST_BODY_BYTES + 1)
     assert response.status_code == 413
     body = response.content.decode()
     assert "The upload is too large: at most 21 MB can be sent here." in body

@@ -160,7 +160,7 @@ def test_an_organisation_name_with_a_line_break_is_a_form_error_and_changes_noth
     user = UserFactory()
     client.force_login(user)
     # when they create an organisation whose name would add a header to emails about it
-    response = client.post(reverse("organisation_new"), {"name": INJECTION, "privacy_contact_email": ""})
+    response = client.post(reverse("organisations:new"), {"name": INJECTION, "privacy_contact_email": ""})
     # then the form says why, and there is no organisation, membership, audit event or email
     assert response.status_code == 200
     assert SINGLE_LINE_REFUSED in response.content.decode().replace("&#x27;", "'")
@@ -176,7 +176,7 @@ def test_a_contact_name_with_a_line_break_is_refused(client, org, mailoutbox):
     client.force_login(admin)
     before = org.breach_contact_name
     client.post(
-        reverse("organisation_contacts", args=[org.public_id]),
+        reverse("organisations:contacts", args=[org.public_id]),
         {"privacy_contact_email": "dpo@acme.example", "breach_contact_name": INJECTION},
     )
     org.refresh_from_db()
@@ -188,7 +188,7 @@ def test_a_contact_name_with_a_line_break_is_refused(client, org, mailoutbox):
 def test_staff_cannot_set_an_email_domain_with_a_line_break(client, legal, org):
     login(client, legal)
     response = client.post(
-        reverse("staff_organisation_edit", args=[org.public_id]), {"tier": "enterprise", "email_domain": INJECTION}
+        reverse("organisations:staff_edit", args=[org.public_id]), {"tier": "enterprise", "email_domain": INJECTION}
     )
     assert response.status_code == 400
     org.refresh_from_db()
@@ -239,12 +239,14 @@ def test_the_api_answers_400_with_the_field_message_and_keeps_multi_line_text():
     nda = NdaVersionFactory()
     body = {"company": "Globex", "reason": "Review\nof the TOMs", "nda_version": nda.version, "accept_nda": True}
     # a single-line field with a line break is refused
-    refused = api.post(reverse("api_access_requests"), {**body, "job_role": "CISO\r\nX-Injected: 1"}, format="json")
+    refused = api.post(
+        reverse("trust:api_access_requests"), {**body, "job_role": "CISO\r\nX-Injected: 1"}, format="json"
+    )
     assert refused.status_code == 400
     assert refused.json() == {"job_role": [SINGLE_LINE_REFUSED]}
     assert not AccessRequest.objects.exists()
     # the multi-line reason keeps its newline
-    created = api.post(reverse("api_access_requests"), {**body, "job_role": "CISO"}, format="json")
+    created = api.post(reverse("trust:api_access_requests"), {**body, "job_role": "CISO"}, format="json")
     assert created.status_code == 201
     assert AccessRequest.objects.get().reason == "Review\nof the TOMs"
 
@@ -253,7 +255,7 @@ def test_the_api_refuses_a_signatory_name_with_a_line_break(org_admin, org):
     api = APIClient()
     api.force_authenticate(org_admin)
     response = api.post(
-        reverse("api_dpa_executions"),
+        reverse("signing:api_list"),
         {
             "organisation": str(org.public_id),
             "signatory_name": INJECTION,

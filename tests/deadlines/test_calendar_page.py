@@ -27,7 +27,7 @@ from tests.auth import login
 pytestmark = pytest.mark.django_db
 
 D = dt.date
-URL = reverse("staff_calendar")
+URL = reverse("deadlines:staff_calendar")
 AMS = ZoneInfo("Europe/Amsterdam")
 LIBERATION_DAY = {"recurrence": "yearly", "month": "5", "day": "5", "kind": "closed", "note": "Bevrijdingsdag"}
 

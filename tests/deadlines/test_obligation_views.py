@@ -35,11 +35,11 @@ def obligation(org, legal):
 
 def urls(obligation):
     return [
-        reverse("dpa_staff_obligations"),
-        reverse("dpa_staff_obligation_new"),
-        reverse("dpa_staff_obligation_detail", args=[obligation.public_id]),
-        reverse("dpa_staff_obligations_csv"),
-        reverse("dpa_staff_obligations_ics"),
+        reverse("deadlines:staff_list"),
+        reverse("deadlines:staff_new"),
+        reverse("deadlines:staff_detail", args=[obligation.public_id]),
+        reverse("deadlines:staff_export_csv"),
+        reverse("deadlines:staff_export_ics"),
     ]
 
 
@@ -58,7 +58,7 @@ def test_permission_matrix(client, obligation, org_admin, legal_no_mfa, legal):
 
 def test_customer_cannot_complete(client, obligation, org_admin):
     login(client, org_admin)
-    url = reverse("dpa_staff_obligation_detail", args=[obligation.public_id])
+    url = reverse("deadlines:staff_detail", args=[obligation.public_id])
     assert client.post(url, {"evidence": "done"}).status_code == 403
     obligation.refresh_from_db()
     assert obligation.status == "open"
@@ -68,7 +68,7 @@ def test_record_from_the_form_computes_the_due_date(client, legal, org):
     login(client, legal)
     with time_machine.travel(dt.datetime(2026, 4, 10, 9, 0, tzinfo=dt.UTC), tick=False):
         response = client.post(
-            reverse("dpa_staff_obligation_new"),
+            reverse("deadlines:staff_new"),
             {"kind": "data_subject_request", "organisation": org.pk, "received_at": "2026-04-02T16:30"},
         )
     o = Obligation.objects.get()
@@ -91,7 +91,7 @@ def test_record_from_the_form_computes_the_due_date(client, legal, org):
 def test_record_bad_input(client, legal, org, data, field, message):
     login(client, legal)
     payload = {"kind": "disclosure_order", "organisation": org.pk, "received_at": "2026-04-02T16:30", **data}
-    response = client.post(reverse("dpa_staff_obligation_new"), payload)
+    response = client.post(reverse("deadlines:staff_new"), payload)
     assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors[field])
     assert Obligation.objects.count() == 0
@@ -99,7 +99,7 @@ def test_record_bad_input(client, legal, org, data, field, message):
 
 def test_complete_with_evidence_and_file(client, legal, obligation):
     login(client, legal)
-    url = reverse("dpa_staff_obligation_detail", args=[obligation.public_id])
+    url = reverse("deadlines:staff_detail", args=[obligation.public_id])
     response = client.post(url, {"evidence": ""})
     assert response.status_code == 400
     upload = SimpleUploadedFile("notice.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
@@ -108,7 +108,7 @@ def test_complete_with_evidence_and_file(client, legal, obligation):
     obligation.refresh_from_db()
     assert obligation.status == "completed"
     assert obligation.evidence_file.name.endswith(".pdf")
-    download = client.get(reverse("dpa_staff_obligation_evidence", args=[obligation.public_id]))
+    download = client.get(reverse("deadlines:staff_evidence", args=[obligation.public_id]))
     assert b"".join(download.streaming_content) == b"%PDF-1.4 evidence"
     assert AuditEvent.objects.filter(action="obligation.evidence_downloaded").count() == 1
     # completing again is refused with a message, not a 500
@@ -122,7 +122,7 @@ def test_breach_obligation_is_completed_by_sending_only(client, legal, org):
     obligation = incident.notifications.get().obligation
     login(client, legal)
     response = client.post(
-        reverse("dpa_staff_obligation_detail", args=[obligation.public_id]), {"evidence": "sent by phone"}
+        reverse("deadlines:staff_detail", args=[obligation.public_id]), {"evidence": "sent by phone"}
     )
     assert response.status_code == 400
     assert BREACH_COMPLETES_WHEN_DELIVERED in response.content.decode()
@@ -140,10 +140,10 @@ def test_register_lists_overdue_and_due_soon(client, legal, org, obligation, dja
     )
     login(client, legal)
     with django_assert_max_num_queries(12):
-        body = client.get(reverse("dpa_staff_obligations"), {"state": "overdue"}).content.decode()
+        body = client.get(reverse("deadlines:staff_list"), {"state": "overdue"}).content.decode()
     assert late.title in body
     assert obligation.title not in body
-    body = client.get(reverse("dpa_staff_obligations"), {"state": "open"}).content.decode()
+    body = client.get(reverse("deadlines:staff_list"), {"state": "open"}).content.decode()
     assert late.title in body
     assert "Court order" in body
 
@@ -151,7 +151,7 @@ def test_register_lists_overdue_and_due_soon(client, legal, org, obligation, dja
 def test_csv_export(client, legal, org, obligation):
     obligation_complete(obligation=obligation, evidence="=HYPERLINK(evil)", actor=legal)
     login(client, legal)
-    response = client.get(reverse("dpa_staff_obligations_csv"))
+    response = client.get(reverse("deadlines:staff_export_csv"))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:4] == ["id", "kind", "organisation", "title"]
     assert rows[1][2] == org.name
@@ -163,7 +163,7 @@ def test_csv_export(client, legal, org, obligation):
 
 def test_ics_feed(client, legal, org, obligation):
     login(client, legal)
-    response = client.get(reverse("dpa_staff_obligations_ics"))
+    response = client.get(reverse("deadlines:staff_export_ics"))
     assert response["Content-Type"].startswith("text/calendar")
     body = response.content.decode()
     assert body.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n")
@@ -173,7 +173,7 @@ def test_ics_feed(client, legal, org, obligation):
     assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
     # completed obligations leave the default feed
     obligation_complete(obligation=obligation, evidence="done", actor=legal)
-    assert "BEGIN:VEVENT" not in client.get(reverse("dpa_staff_obligations_ics")).content.decode()
+    assert "BEGIN:VEVENT" not in client.get(reverse("deadlines:staff_export_ics")).content.decode()
 
 
 def test_calendar_subscription_link(client, legal, obligation):
@@ -182,7 +182,7 @@ def test_calendar_subscription_link(client, legal, obligation):
     from portal.deadlines.ics import obligations_feed_token
 
     login(client, legal)
-    page = client.get(reverse("dpa_staff_obligations")).content.decode()
+    page = client.get(reverse("deadlines:staff_list")).content.decode()
     url = re.search(r'value="http://testserver(/calendar/obligations/[^"]+\.ics)"', page).group(1)
     token = url.rsplit("/", 1)[1].removesuffix(".ics")
     client.logout()
@@ -191,7 +191,7 @@ def test_calendar_subscription_link(client, legal, obligation):
     assert response.status_code == 200
     assert f"UID:obligation-{obligation.public_id}@trust-portal" in response.content.decode()
     # tampered
-    assert client.get(reverse("dpa_obligations_feed", args=[token[:-1] + "x"])).status_code == 404
+    assert client.get(reverse("deadlines:feed", args=[token[:-1] + "x"])).status_code == 404
     # revoked by a password change
     legal.set_password("a-new-password-2026")
     legal.save()
@@ -199,4 +199,4 @@ def test_calendar_subscription_link(client, legal, obligation):
     # no longer legal staff
     token = obligations_feed_token(legal)
     legal.groups.remove(Group.objects.get(name="legal"))
-    assert client.get(reverse("dpa_obligations_feed", args=[token])).status_code == 404
+    assert client.get(reverse("deadlines:feed", args=[token])).status_code == 404

@@ -252,8 +252,8 @@ def test_webhook_pages_show_the_fixed_text(client, org, org_admin, legal, settin
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
     _deliver(_delivery(org, f"http://127.0.0.1:{free_port()}/hook"))
     for user, url in [
-        (org_admin, reverse("webhook_list", args=[org.public_id])),
-        (legal, reverse("staff_webhook_deliveries")),
+        (org_admin, reverse("changes:webhook_list", args=[org.public_id])),
+        (legal, reverse("changes:staff_webhook_deliveries")),
     ]:
         login(client, user)
         page = client.get(url).content.decode()

@@ -255,7 +255,7 @@ def test_beat_writes_a_checkpoint_every_day():
 def test_legal_writes_a_checkpoint_from_the_audit_page(client, legal, django_capture_on_commit_callbacks):
     _events(2)
     login(client, legal)
-    page = client.get(reverse("staff_audit"))
+    page = client.get(reverse("staff:audit"))
     assert "No checkpoint has been written yet." in page.content.decode()
     assert f'action="{URL}"' in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):

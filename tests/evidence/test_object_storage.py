@@ -134,7 +134,7 @@ def test_an_uploaded_trust_document_is_a_private_encrypted_object_served_only_af
     reader = UserFactory()
     grant(reader, "approved")
     login(client, reader)
-    url = reverse("trust_document_file", args=[doc.public_id])
+    url = reverse("trust:document_file", args=[doc.public_id])
     response = client.get(url)
     # then they get the stored bytes, and the evidence check agrees
     assert response.status_code == 200
@@ -172,7 +172,7 @@ def test_an_executed_dpa_is_rendered_into_the_bucket_and_a_deleted_object_is_ref
     assert hashlib.sha256(stored).hexdigest() == execution.executed_sha256
     # when a member of the organisation downloads it
     login(client, MembershipFactory(organisation=org).user)
-    url = reverse("dpa_executed_pdf", args=[org.public_id, execution.public_id])
+    url = reverse("signing:executed_pdf", args=[org.public_id, execution.public_id])
     response = client.get(url)
     # then it is the executed file, and every stored file verifies
     assert response.status_code == 200

@@ -43,7 +43,7 @@ def test_announcing_with_redis_down_succeeds_and_every_notice_goes_out_after(cli
             # when legal announces the change
             started = time.monotonic()
             response = client.post(
-                reverse("staff_change_announce", args=[change.public_id]), {"effective_date": effective.isoformat()}
+                reverse("changes:staff_announce", args=[change.public_id]), {"effective_date": effective.isoformat()}
             )
             seconds = time.monotonic() - started
             # then the request succeeds and the announcement is committed, waiting for its fan-out

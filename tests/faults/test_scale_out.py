@@ -93,12 +93,12 @@ def _announce_through_both_web_processes(site) -> Counter:
         web = site.webs[i % 2]
         response = web.request(
             "POST",
-            reverse("staff_change_announce", args=[change.public_id]),
+            reverse("changes:staff_announce", args=[change.public_id]),
             headers={"Cookie": cookie},
             form={"effective_date": effective, "csrfmiddlewaretoken": csrf},
         )
         assert response.status == 302, response.body[:2000]
-        assert response.headers["Location"] == reverse("staff_change_detail", args=[change.public_id])
+        assert response.headers["Location"] == reverse("changes:staff_detail", args=[change.public_id])
         served[f"web :{web.port}"] += 1
     return served
 

@@ -39,7 +39,7 @@ def test_every_email_is_delivered_once_through_a_flaky_smtp_server(settings, cli
             retrying = OutboundEmail.objects.filter(status="queued", attempts__gte=1)
             assert retrying.exists()
             login(client, legal)
-            page = client.get(reverse("staff_outbox"), {"status": "queued"}).content.decode()
+            page = client.get(reverse("delivery:staff_outbox"), {"status": "queued"}).content.decode()
             assert "SMTPDataError" in page
             assert "Try again later" in page
             # and the beat sweep, running every minute, retries them with backoff
@@ -51,7 +51,7 @@ def test_every_email_is_delivered_once_through_a_flaky_smtp_server(settings, cli
             # a row that used up its attempts is failed, listed for staff, and sent again on their retry
             for row in OutboundEmail.objects.filter(status="failed"):
                 assert row.last_error
-                client.post(reverse("staff_outbox_retry", args=[row.pk]))
+                client.post(reverse("delivery:staff_outbox_retry", args=[row.pk]))
                 while OutboundEmail.objects.get(pk=row.pk).status != "sent":
                     clock.shift(timedelta(minutes=6))
                     outbox_sweep()

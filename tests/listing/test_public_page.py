@@ -186,7 +186,7 @@ def test_history_lists_every_public_change_with_dates(client, db, legal):
         subprocessor=sp, data={"status": "retired"}, actor=legal, at=dt.datetime(2026, 3, 4, 10, tzinfo=dt.UTC)
     )
     SubprocessorFactory(name="Hidden Proposal", status="proposed")
-    response = client.get(reverse("subprocessors_history"))
+    response = client.get(reverse("listing:history"))
     html = response.content.decode()
     assert response.status_code == 200
     assert html.index("4 Mar 2026") < html.index("3 Feb 2026") < html.index("5 Jan 2026")
@@ -198,7 +198,7 @@ def test_history_lists_every_public_change_with_dates(client, db, legal):
 
 
 def test_history_empty_state(client, db):
-    assert "No changes have been published yet." in client.get(reverse("subprocessors_history")).content.decode()
+    assert "No changes have been published yet." in client.get(reverse("listing:history")).content.decode()
 
 
 def test_nav_links_to_list(client, db):

@@ -62,9 +62,9 @@ def sp(db):
 
 def staff_urls(sp):
     return [
-        reverse("staff_subprocessors"),
-        reverse("staff_subprocessor_new"),
-        reverse("staff_subprocessor_edit", args=[sp.slug]),
+        reverse("listing:staff_list"),
+        reverse("listing:staff_new"),
+        reverse("listing:staff_edit", args=[sp.slug]),
     ]
 
 
@@ -97,7 +97,7 @@ def test_customers_and_non_legal_staff_are_refused(client, sp, who, request):
 
 def test_legal_without_mfa_is_sent_to_set_it_up(client, sp, legal_no_mfa):
     login(client, legal_no_mfa)
-    response = client.get(reverse("staff_subprocessors"))
+    response = client.get(reverse("listing:staff_list"))
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/totp/activate/"
 
@@ -107,18 +107,18 @@ def test_list_shows_all_statuses_without_n_plus_one(client, legal, django_assert
     SubprocessorFactory(slug="p", name="Proposed One", status="proposed")
     SubprocessorFactory.create_batch(30)
     login(client, legal)
-    client.get(reverse("staff_subprocessors"))  # warm the session and permission caches
+    client.get(reverse("listing:staff_list"))  # warm the session and permission caches
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("staff_subprocessors"))
+        response = client.get(reverse("listing:staff_list"))
     html = response.content.decode()
     assert "Active One" in html
     assert "Proposed One" in html
-    assert "Proposed One" not in client.get(reverse("staff_subprocessors") + "?status=active").content.decode()
+    assert "Proposed One" not in client.get(reverse("listing:staff_list") + "?status=active").content.decode()
 
 
 def test_legal_adds_controller_data_provider(client, legal):
     login(client, legal)
-    response = client.post(reverse("staff_subprocessor_new"), form_data())
+    response = client.post(reverse("listing:staff_new"), form_data())
     assert response.status_code == 302
     sp = Subprocessor.objects.get(slug="phare")
     assert sp.hq_country == "FR"
@@ -133,7 +133,7 @@ def test_legal_adds_controller_data_provider(client, legal):
 def test_adding_active_customer_data_processor_points_to_change_notice(client, legal):
     login(client, legal)
     response = client.post(
-        reverse("staff_subprocessor_new"),
+        reverse("listing:staff_new"),
         form_data(category="ai_provider", processes_customer_data="on", slug="newai", name="New AI"),
     )
     assert response.status_code == 400
@@ -145,7 +145,7 @@ def test_adding_active_customer_data_processor_points_to_change_notice(client, l
 def test_proposed_customer_data_processor_can_be_prepared(client, legal):
     login(client, legal)
     response = client.post(
-        reverse("staff_subprocessor_new"),
+        reverse("listing:staff_new"),
         form_data(category="ai_provider", processes_customer_data="on", slug="newai", status="proposed"),
     )
     assert response.status_code == 302
@@ -168,7 +168,7 @@ def test_proposed_customer_data_processor_can_be_prepared(client, legal):
 )
 def test_bad_input_is_a_form_error_and_changes_nothing(client, legal, overrides, field, message):
     login(client, legal)
-    response = client.post(reverse("staff_subprocessor_new"), form_data(**overrides))
+    response = client.post(reverse("listing:staff_new"), form_data(**overrides))
     if field == "retired_on":
         # retiring on creation fills in the date: allowed
         assert response.status_code == 302
@@ -181,7 +181,7 @@ def test_bad_input_is_a_form_error_and_changes_nothing(client, legal, overrides,
 
 def test_duplicate_slug_is_a_form_error(client, legal, sp):
     login(client, legal)
-    response = client.post(reverse("staff_subprocessor_new"), form_data(slug=sp.slug))
+    response = client.post(reverse("listing:staff_new"), form_data(slug=sp.slug))
     assert response.status_code == 400
     assert "already exists" in response.content.decode()
 
@@ -189,7 +189,7 @@ def test_duplicate_slug_is_a_form_error(client, legal, sp):
 def test_typo_edit_on_active_customer_data_row_is_allowed_and_in_history(client, legal, sp):
     login(client, legal)
     response = client.post(
-        reverse("staff_subprocessor_edit", args=[sp.slug]), edit_data(sp, purpose="AI model processing (EU)")
+        reverse("listing:staff_edit", args=[sp.slug]), edit_data(sp, purpose="AI model processing (EU)")
     )
     assert response.status_code == 302
     sp.refresh_from_db()
@@ -199,9 +199,9 @@ def test_typo_edit_on_active_customer_data_row_is_allowed_and_in_history(client,
     assert rev.actor == legal
     event = AuditEvent.objects.get(action="subprocessor.changed")
     assert event.details["after"] == {"purpose": "AI model processing (EU)"}
-    history = client.get(reverse("subprocessors_history")).content.decode()
+    history = client.get(reverse("listing:history")).content.decode()
     assert "<ins>AI model processing (EU)</ins>" in history
-    page = client.get(reverse("staff_subprocessor_edit", args=[sp.slug])).content.decode()
+    page = client.get(reverse("listing:staff_edit", args=[sp.slug])).content.decode()
     assert legal.email in page
 
 
@@ -214,7 +214,7 @@ def test_replacing_active_customer_data_processor_is_refused(client, legal, sp, 
     data = edit_data(sp, **{k: v for k, v in overrides.items() if v is not None})
     if overrides.get("eea_only", "x") is None:
         data.pop("eea_only")
-    response = client.post(reverse("staff_subprocessor_edit", args=[sp.slug]), data)
+    response = client.post(reverse("listing:staff_edit", args=[sp.slug]), data)
     assert response.status_code == 400
     assert NOTICE_REQUIRED in response.content.decode()
     assert SubprocessorRevision.objects.count() == 1
@@ -224,14 +224,14 @@ def test_replacing_active_customer_data_processor_is_refused(client, legal, sp, 
 
 def test_saving_without_changes_records_nothing(client, legal, sp):
     login(client, legal)
-    response = client.post(reverse("staff_subprocessor_edit", args=[sp.slug]), edit_data(sp))
+    response = client.post(reverse("listing:staff_edit", args=[sp.slug]), edit_data(sp))
     assert response.status_code == 302
     assert SubprocessorRevision.objects.count() == 1
 
 
 def test_retiring_from_staff_page(client, legal, sp):
     login(client, legal)
-    response = client.post(reverse("staff_subprocessor_edit", args=[sp.slug]), edit_data(sp, status="retired"))
+    response = client.post(reverse("listing:staff_edit", args=[sp.slug]), edit_data(sp, status="retired"))
     assert response.status_code == 302
     sp.refresh_from_db()
     assert sp.status == "retired"
@@ -241,9 +241,9 @@ def test_retiring_from_staff_page(client, legal, sp):
 
 def test_unknown_slug_is_404(client, legal):
     login(client, legal)
-    assert client.get(reverse("staff_subprocessor_edit", args=["nope"])).status_code == 404
+    assert client.get(reverse("listing:staff_edit", args=["nope"])).status_code == 404
 
 
 def test_staff_nav_lists_subprocessors(client, legal):
     login(client, legal)
-    assert 'href="/staff/subprocessors/"' in client.get(reverse("staff_home")).content.decode()
+    assert 'href="/staff/subprocessors/"' in client.get(reverse("staff:home")).content.decode()

@@ -40,7 +40,7 @@ def change(db):
 
 def _post_form(client, change, org, grounds=GROUNDS):
     return client.post(
-        reverse("change_object", args=[change.public_id]), {"organisation": org.public_id, "grounds": grounds}
+        reverse("objections:new", args=[change.public_id]), {"organisation": org.public_id, "grounds": grounds}
     )
 
 
@@ -50,7 +50,7 @@ def test_objection_at_2359_local_on_the_day_before_is_accepted(client, member, o
         response = _post_form(client, change, org)
     objection = Objection.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("objection_detail", args=[org.public_id, objection.public_id])
+    assert response["Location"] == reverse("objections:detail", args=[org.public_id, objection.public_id])
     assert (objection.status, objection.organisation, objection.raised_by) == ("received", org, member)
     assert AuditEvent.objects.filter(action="objection.received", target_id=str(objection.pk)).exists()
     recipients = set(
@@ -62,10 +62,10 @@ def test_objection_at_2359_local_on_the_day_before_is_accepted(client, member, o
 def test_objection_at_0000_on_the_effective_date_is_refused_form_and_api(client, member, org, change):
     login(client, member)
     with time_machine.travel(EFFECTIVE_0000, tick=False):
-        page = client.get(reverse("change_object", args=[change.public_id]))
+        page = client.get(reverse("objections:new", args=[change.public_id]))
         form = _post_form(client, change, org)
         api = client.post(
-            reverse("api_change_objections", args=[change.public_id]),
+            reverse("objections:api_create", args=[change.public_id]),
             {"organisation": str(org.public_id), "grounds": GROUNDS},
             content_type="application/json",
         )
@@ -83,7 +83,7 @@ def test_api_accepts_an_objection_before_the_deadline(client, member, org, chang
     login(client, member)
     with time_machine.travel(DAY_BEFORE_2359, tick=False):
         response = client.post(
-            reverse("api_change_objections", args=[change.public_id]),
+            reverse("objections:api_create", args=[change.public_id]),
             {"organisation": str(org.public_id), "grounds": GROUNDS},
             content_type="application/json",
         )
@@ -97,7 +97,7 @@ def test_duplicate_open_objection_is_refused(client, member, org, org_admin, cha
         login(client, org_admin)
         response = _post_form(client, change, org)
         api = client.post(
-            reverse("api_change_objections", args=[change.public_id]),
+            reverse("objections:api_create", args=[change.public_id]),
             {"organisation": str(org.public_id), "grounds": GROUNDS},
             content_type="application/json",
         )
@@ -122,7 +122,7 @@ def test_grounds_are_required_with_a_minimum_length(client, member, org, change,
     with time_machine.travel(DAY_BEFORE_2359 - dt.timedelta(days=3), tick=False):
         response = _post_form(client, change, org, grounds=grounds)
         api = client.post(
-            reverse("api_change_objections", args=[change.public_id]),
+            reverse("objections:api_create", args=[change.public_id]),
             {"organisation": str(org.public_id), "grounds": grounds + "x"},
             content_type="application/json",
         )
@@ -138,7 +138,7 @@ def test_cannot_object_for_another_organisation(client, member, other_org, chang
     with time_machine.travel(DAY_BEFORE_2359, tick=False):
         response = _post_form(client, change, other_org)
         api = client.post(
-            reverse("api_change_objections", args=[change.public_id]),
+            reverse("objections:api_create", args=[change.public_id]),
             {"organisation": str(other_org.public_id), "grounds": GROUNDS},
             content_type="application/json",
         )
@@ -155,12 +155,12 @@ def test_customers_see_only_their_own_objections(client, member, org, other_memb
             change=change, organisation=other_org, grounds=GROUNDS + " (Globex)", actor=other_member
         )
     login(client, member)
-    listing = client.get(reverse("objection_list", args=[org.public_id])).content.decode()
-    assert reverse("objection_detail", args=[org.public_id, mine.public_id]) in listing
+    listing = client.get(reverse("objections:list", args=[org.public_id])).content.decode()
+    assert reverse("objections:detail", args=[org.public_id, mine.public_id]) in listing
     assert str(theirs.public_id) not in listing
-    assert client.get(reverse("objection_detail", args=[org.public_id, theirs.public_id])).status_code == 404
-    assert client.get(reverse("objection_detail", args=[other_org.public_id, theirs.public_id])).status_code == 404
-    assert client.get(reverse("objection_list", args=[other_org.public_id])).status_code == 404
+    assert client.get(reverse("objections:detail", args=[org.public_id, theirs.public_id])).status_code == 404
+    assert client.get(reverse("objections:detail", args=[other_org.public_id, theirs.public_id])).status_code == 404
+    assert client.get(reverse("objections:list", args=[other_org.public_id])).status_code == 404
 
 
 def test_consultation_thread_emails_the_other_side_and_moves_status(client, member, org, change, legal):
@@ -169,7 +169,7 @@ def test_consultation_thread_emails_the_other_side_and_moves_status(client, memb
     OutboundEmail.objects.all().delete()
     # when legal staff write
     login(client, legal)
-    response = client.post(reverse("staff_objection_detail", args=[objection.public_id]), {"body": "Which regions?"})
+    response = client.post(reverse("objections:staff_detail", args=[objection.public_id]), {"body": "Which regions?"})
     assert response.status_code == 302
     objection.refresh_from_db()
     assert objection.status == "in_consultation"
@@ -179,7 +179,7 @@ def test_consultation_thread_emails_the_other_side_and_moves_status(client, memb
     OutboundEmail.objects.all().delete()
     # when the customer answers
     login(client, member)
-    url = reverse("objection_detail", args=[org.public_id, objection.public_id])
+    url = reverse("objections:detail", args=[org.public_id, objection.public_id])
     assert client.post(url, {"action": "message", "body": "Only NL and DE."}).status_code == 302
     assert legal.email in set(OutboundEmail.objects.values_list("to_email", flat=True))
     assert member.email not in set(OutboundEmail.objects.values_list("to_email", flat=True))
@@ -198,7 +198,7 @@ def test_unresolved_objection_lets_an_admin_confirm_termination(client, member, 
     with time_machine.travel(DAY_BEFORE_2359 - dt.timedelta(days=3), tick=False):
         objection = objection_create(change=change, organisation=org, grounds=GROUNDS, actor=member)
     login(client, legal)
-    staff_url = reverse("staff_objection_detail", args=[objection.public_id])
+    staff_url = reverse("objections:staff_detail", args=[objection.public_id])
     response = client.post(staff_url, {"status": "unresolved", "note": "We keep the provider."})
     assert response.status_code == 302
     objection.refresh_from_db()
@@ -206,7 +206,7 @@ def test_unresolved_objection_lets_an_admin_confirm_termination(client, member, 
     assert objection.closed_at is not None
     # a closed objection cannot be moved again
     assert client.post(staff_url, {"status": "accommodated"}).status_code == 400
-    url = reverse("objection_detail", args=[org.public_id, objection.public_id])
+    url = reverse("objections:detail", args=[org.public_id, objection.public_id])
     # a plain member may not confirm termination
     login(client, member)
     client.post(url, {"action": "terminate"})
@@ -244,7 +244,7 @@ def test_legal_sees_objections_per_change_with_counts(client, legal, member, org
         second = objection_create(change=change, organisation=other_org, grounds=GROUNDS, actor=other_member)
         objection_message_post(objection=second, body="Let us talk.", actor=legal, from_staff=True)
     login(client, legal)
-    page = client.get(reverse("staff_change_detail", args=[change.public_id])).content.decode()
+    page = client.get(reverse("changes:staff_detail", args=[change.public_id])).content.decode()
     assert "Received: 1" in page
     assert "In consultation: 1" in page
     assert org.name in page
@@ -275,14 +275,14 @@ def test_self_serve_organisation_cannot_object(client, db):
     with pytest.raises(ApplicationError, match="TinyApps is on the self-serve plan"):
         objection_create(change=change, organisation=org, grounds=GROUNDS, actor=member)
     login(client, member)
-    page = client.get(reverse("change_object", args=[change.public_id])).content.decode()
+    page = client.get(reverse("objections:new", args=[change.public_id])).content.decode()
     assert "TinyApps is on the self-serve plan" in page
     assert "File objection" not in page
     response = client.post(
-        reverse("change_object", args=[change.public_id]), {"organisation": org.public_id, "grounds": GROUNDS}
+        reverse("objections:new", args=[change.public_id]), {"organisation": org.public_id, "grounds": GROUNDS}
     )
     assert response.status_code == 400
     assert not Objection.objects.exists()
-    home = client.get(reverse("organisation_detail", args=[org.public_id])).content.decode()
+    home = client.get(reverse("organisations:detail", args=[org.public_id])).content.decode()
     assert "Enterprise plan only" in home
-    assert reverse("change_object", args=[change.public_id]) not in home
+    assert reverse("objections:new", args=[change.public_id]) not in home

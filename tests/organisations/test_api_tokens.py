@@ -18,11 +18,13 @@ from tests.trust.factories import NdaVersionFactory
 
 pytestmark = pytest.mark.django_db
 
-READ_URL = "api_access_requests"
+READ_URL = "trust:api_access_requests"
 
 
 def _mint(client, **data):
-    return client.post(reverse("api_token"), {"name": "procurement sync", "scope": "read", "days": 90, **data})
+    return client.post(
+        reverse("organisations:token"), {"name": "procurement sync", "scope": "read", "days": 90, **data}
+    )
 
 
 def _api(key):
@@ -36,7 +38,7 @@ def test_the_key_is_shown_once_and_only_its_hash_is_stored(client, member):
     token = ApiToken.objects.get()
     key = response.context["new_key"]
     assert key in response.content.decode()
-    assert key not in client.get(reverse("api_token")).content.decode()
+    assert key not in client.get(reverse("organisations:token")).content.decode()
     # nothing in the database holds the key: the row has a SHA-512 digest and the first 15 characters
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM organisations_apitoken")
@@ -104,7 +106,7 @@ def test_revoked_token_is_refused_and_the_revocation_audited(client, member):
     login(client, member)
     key = _mint(client).context["new_key"]
     token = ApiToken.objects.get()
-    response = client.post(reverse("api_token_revoke", args=[token.public_id]))
+    response = client.post(reverse("organisations:token_revoke", args=[token.public_id]))
     assert response.status_code == 302
     assert _api(key).get(reverse(READ_URL)).status_code == 401
     event = AuditEvent.objects.get(action="api_token.revoked")
@@ -115,9 +117,9 @@ def test_nobody_revokes_another_users_token(client, member, other_member):
     user_token(other_member)
     token = ApiToken.objects.get()
     login(client, member)
-    assert client.post(reverse("api_token_revoke", args=[token.public_id])).status_code == 404
+    assert client.post(reverse("organisations:token_revoke", args=[token.public_id])).status_code == 404
     assert ApiToken.objects.filter(pk=token.pk).exists()
-    assert other_member.email not in client.get(reverse("api_token")).content.decode()
+    assert other_member.email not in client.get(reverse("organisations:token")).content.decode()
 
 
 def test_a_password_change_through_the_account_page_revokes_every_token(client, member):
@@ -181,7 +183,7 @@ def test_last_use_is_recorded_at_most_once_a_minute(member, django_assert_max_nu
 
 
 def test_token_page_needs_a_login(client):
-    assert client.get(reverse("api_token")).status_code == 302
+    assert client.get(reverse("organisations:token")).status_code == 302
 
 
 # --- Staff → API tokens -----------------------------------------------------------------------------------
@@ -191,12 +193,12 @@ def test_staff_see_every_token_and_revoke_one(client, legal, member, other_membe
     user_token(member, name="member script")
     user_token(other_member, name="other script")
     login(client, legal)
-    body = client.get(reverse("staff_tokens")).content.decode()
+    body = client.get(reverse("organisations:staff_tokens")).content.decode()
     assert "member script" in body
     assert "other script" in body
     assert member.email in body
     token = ApiToken.objects.get(name="member script")
-    response = client.post(reverse("staff_token_revoke", args=[token.public_id]))
+    response = client.post(reverse("organisations:staff_token_revoke", args=[token.public_id]))
     assert response.status_code == 302
     assert not ApiToken.objects.filter(pk=token.pk).exists()
     event = AuditEvent.objects.get(action="api_token.revoked")
@@ -207,15 +209,15 @@ def test_staff_see_every_token_and_revoke_one(client, legal, member, other_membe
 def test_staff_token_list_filters_and_keeps_a_constant_query_count(client, legal, django_assert_max_num_queries):
     login(client, legal)
     user_token(UserFactory(), name="one")
-    client.get(reverse("staff_tokens"))
+    client.get(reverse("organisations:staff_tokens"))
     with django_assert_max_num_queries(12) as one:
-        client.get(reverse("staff_tokens"))
+        client.get(reverse("organisations:staff_tokens"))
     for i in range(20):
         user_token(UserFactory(), name=f"many {i}")
     with django_assert_max_num_queries(len(one.captured_queries)):
-        response = client.get(reverse("staff_tokens"))
+        response = client.get(reverse("organisations:staff_tokens"))
     assert "many 19" in response.content.decode()
-    assert "many 3" not in client.get(reverse("staff_tokens"), {"q": "one"}).content.decode()
+    assert "many 3" not in client.get(reverse("organisations:staff_tokens"), {"q": "one"}).content.decode()
 
 
 @pytest.mark.parametrize("who", ["member", "legal_no_mfa"])
@@ -225,6 +227,6 @@ def test_staff_token_pages_refuse_customers_and_legal_without_mfa(client, reques
     user_token(token_owner)
     token = ApiToken.objects.get()
     login(client, user)
-    assert client.get(reverse("staff_tokens")).status_code in (302, 403)
-    assert client.post(reverse("staff_token_revoke", args=[token.public_id])).status_code in (302, 403)
+    assert client.get(reverse("organisations:staff_tokens")).status_code in (302, 403)
+    assert client.post(reverse("organisations:staff_token_revoke", args=[token.public_id])).status_code in (302, 403)
     assert ApiToken.objects.filter(pk=token.pk).exists()

@@ -36,7 +36,7 @@ def _long_sessions(settings):
 
 
 def _home(org):
-    return reverse("organisation_detail", args=[org.public_id])
+    return reverse("organisations:detail", args=[org.public_id])
 
 
 def _page(client, user, org) -> str:
@@ -113,7 +113,7 @@ def test_enterprise_with_a_dpa_in_force_sees_version_dates_and_the_executed_pdf(
     assert "Enterprise A mutually signed DPA is available" in glance
     assert "In force Version 2026.1, in force since 2 Mar 2026 (signed 28 Feb 2026, countersigned 2 Mar 2026)" in glance
     assert "DPA signing None in progress." in glance
-    pdf = reverse("dpa_executed_pdf", args=[org.public_id, execution.public_id])
+    pdf = reverse("signing:executed_pdf", args=[org.public_id, execution.public_id])
     assert f'href="{pdf}"' in _section(page, "glance")
     assert f'href="{pdf}"' in _section(page, "dpa")
 
@@ -166,7 +166,7 @@ def test_self_serve_sees_why_it_cannot_sign_and_no_request_link(client):
         "For information No DPA applies on the self-serve plan; version 2026.1 can be read for information." in glance
     )
     assert "Not available A mutually signed DPA is part of the enterprise plan;" in glance
-    assert reverse("dpa_execution_request", args=[org.public_id]) not in page
+    assert reverse("signing:request", args=[org.public_id]) not in page
 
 
 def test_trust_portal_access_of_the_viewer_none_pending_and_granted(client, member, org):
@@ -248,7 +248,7 @@ def test_upcoming_change_shows_its_details_and_object_button_before_the_deadline
     assert "Replacement" in section
     assert "29 Dec 2026" in section
     assert "29 Dec 2026 00:00 CET" in section  # the objection deadline
-    assert f'href="{reverse("change_object", args=[change.public_id])}"' in section
+    assert f'href="{reverse("objections:new", args=[change.public_id])}"' in section
     assert section.count("<tr>") == 2  # header + the announced change only
     assert "Objections closed" not in section
 
@@ -259,7 +259,7 @@ def test_object_button_is_gone_at_the_deadline_to_the_minute(client, member, org
     with time_machine.travel(AT_DEADLINE, tick=False):
         section = _section(_page(client, member, org), "changes")
 
-    assert reverse("change_object", args=[change.public_id]) not in section
+    assert reverse("objections:new", args=[change.public_id]) not in section
     assert "Objections closed 29 Dec 2026 00:00 CET" in section
 
 
@@ -267,7 +267,7 @@ def test_the_button_leads_to_the_existing_objection_flow(client, member, org):
     change = make_change(status="announced", effective_date=EFFECTIVE)
     with time_machine.travel(BEFORE_DEADLINE, tick=False):
         _page(client, member, org)
-        response = client.get(reverse("change_object", args=[change.public_id]))
+        response = client.get(reverse("objections:new", args=[change.public_id]))
     assert response.status_code == 200
     assert "File objection" in response.content.decode()
 
@@ -279,9 +279,9 @@ def test_after_the_deadline_a_withdrawn_objection_shows_with_the_closed_text(cli
     with time_machine.travel(AT_DEADLINE, tick=False):
         section = _section(_page(client, member, org), "changes")
 
-    assert reverse("objection_detail", args=[org.public_id, withdrawn.public_id]) in section
+    assert reverse("objections:detail", args=[org.public_id, withdrawn.public_id]) in section
     assert "Objections closed 29 Dec 2026 00:00 CET" in section
-    assert reverse("change_object", args=[change.public_id]) not in section
+    assert reverse("objections:new", args=[change.public_id]) not in section
 
 
 def test_already_objected_shows_the_status_with_a_link_instead_of_the_button(client, member, org, other_org):
@@ -292,9 +292,9 @@ def test_already_objected_shows_the_status_with_a_link_instead_of_the_button(cli
     with time_machine.travel(BEFORE_DEADLINE, tick=False):
         section = _section(_page(client, member, org), "changes")
 
-    assert f'href="{reverse("objection_detail", args=[org.public_id, mine.public_id])}"' in section
+    assert f'href="{reverse("objections:detail", args=[org.public_id, mine.public_id])}"' in section
     assert "In consultation" in section
-    assert reverse("change_object", args=[change.public_id]) not in section
+    assert reverse("objections:new", args=[change.public_id]) not in section
     assert "Objections closed" not in section
 
 
@@ -305,9 +305,9 @@ def test_after_a_withdrawn_objection_the_organisation_may_object_again(client, m
     with time_machine.travel(BEFORE_DEADLINE, tick=False):
         section = _section(_page(client, member, org), "changes")
 
-    assert reverse("objection_detail", args=[org.public_id, withdrawn.public_id]) in section
+    assert reverse("objections:detail", args=[org.public_id, withdrawn.public_id]) in section
     assert "Withdrawn" in section
-    assert reverse("change_object", args=[change.public_id]) in section
+    assert reverse("objections:new", args=[change.public_id]) in section
 
 
 def test_empty_states(client, member, org):
@@ -339,7 +339,7 @@ def test_objections_table_shows_change_filed_status_last_update_and_link(client,
     section = _section(_page(client, member, org), "objections")
 
     assert change.headline in section
-    assert f'href="{reverse("objection_detail", args=[org.public_id, objection.public_id])}"' in section
+    assert f'href="{reverse("objections:detail", args=[org.public_id, objection.public_id])}"' in section
     assert "20 May 2026 11:00" in section  # filed (Amsterdam time)
     assert "22 May 2026 16:30" in section  # last update: the newest message
     assert "Received" in section
@@ -386,7 +386,7 @@ def test_admin_sees_webhooks_with_last_delivery_and_the_manage_link(client, org_
     assert "Failing" in rows[bad.url]
     assert "HTTP 500" in rows[bad.url]
     assert "Nothing delivered yet" in rows["https://hooks.acme.example/new"]
-    assert reverse("webhook_list", args=[org.public_id]) in section
+    assert reverse("changes:webhook_list", args=[org.public_id]) in section
 
 
 # --- permissions -------------------------------------------------------------------------------------------
@@ -401,10 +401,10 @@ def test_non_admin_sees_no_admin_controls(client, member, org):
     assert "Only admins of the organisation can register and manage webhooks" in _section(page, "webhooks")
     assert "https://hooks.acme.example/a" not in page
     for admin_url in (
-        reverse("webhook_list", args=[org.public_id]),
-        reverse("organisation_contacts", args=[org.public_id]),
-        reverse("organisation_invite", args=[org.public_id]),
-        reverse("dpa_execution_request", args=[org.public_id]),
+        reverse("changes:webhook_list", args=[org.public_id]),
+        reverse("organisations:contacts", args=[org.public_id]),
+        reverse("organisations:invite", args=[org.public_id]),
+        reverse("signing:request", args=[org.public_id]),
     ):
         assert admin_url not in page
     assert "Change role" not in page
@@ -414,10 +414,10 @@ def test_admin_sees_the_admin_controls(client, org_admin, org):
     published_version(label="2026.1")
     page = _page(client, org_admin, org)
     for admin_url in (
-        reverse("webhook_list", args=[org.public_id]),
-        reverse("organisation_contacts", args=[org.public_id]),
-        reverse("organisation_invite", args=[org.public_id]),
-        reverse("dpa_execution_request", args=[org.public_id]),
+        reverse("changes:webhook_list", args=[org.public_id]),
+        reverse("organisations:contacts", args=[org.public_id]),
+        reverse("organisations:invite", args=[org.public_id]),
+        reverse("signing:request", args=[org.public_id]),
     ):
         assert admin_url in page
 

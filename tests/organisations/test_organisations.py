@@ -22,11 +22,11 @@ CONTACTS = {
 
 
 def _detail(org):
-    return reverse("organisation_detail", args=[org.public_id])
+    return reverse("organisations:detail", args=[org.public_id])
 
 
 def _contacts(org):
-    return reverse("organisation_contacts", args=[org.public_id])
+    return reverse("organisations:contacts", args=[org.public_id])
 
 
 def test_anonymous_is_sent_to_login(client, org):
@@ -46,7 +46,7 @@ def test_member_sees_own_organisation(client, member, org):
 def test_other_organisation_answers_404_exactly_like_a_missing_one(client, member, other_org):
     login(client, member)
     other = client.get(_detail(other_org))
-    missing = client.get(reverse("organisation_detail", args=[uuid.uuid4()]))
+    missing = client.get(reverse("organisations:detail", args=[uuid.uuid4()]))
     assert other.status_code == missing.status_code == 404
     # the same page, apart from the per-response mask of the CSRF token in the layout's sign-out form
     assert _unmasked(other.content) == _unmasked(missing.content)
@@ -119,7 +119,7 @@ def test_invite_accept_flow(client, org_admin, org, run_on_commit, mailoutbox):
     login(client, org_admin)
     response = run_on_commit(
         client.post,
-        reverse("organisation_invite", args=[org.public_id]),
+        reverse("organisations:invite", args=[org.public_id]),
         {"email": "New@Acme.example", "role": "member"},
     )
     assert response.status_code == 302
@@ -130,7 +130,7 @@ def test_invite_accept_flow(client, org_admin, org, run_on_commit, mailoutbox):
     # when the colleague signs in and accepts
     colleague = UserFactory(email="new@acme.example")
     login(client, colleague)
-    response = client.post(reverse("invitation_detail", args=[invitation.token]))
+    response = client.post(reverse("organisations:invitation", args=[invitation.token]))
     # then
     assert response.status_code == 302
     assert Membership.objects.get(user=colleague, organisation=org).role == "member"
@@ -139,11 +139,11 @@ def test_invite_accept_flow(client, org_admin, org, run_on_commit, mailoutbox):
 
 def test_invitation_for_someone_else_is_refused(client, org_admin, org):
     login(client, org_admin)
-    client.post(reverse("organisation_invite", args=[org.public_id]), {"email": "new@acme.example", "role": "admin"})
+    client.post(reverse("organisations:invite", args=[org.public_id]), {"email": "new@acme.example", "role": "admin"})
     invitation = Invitation.objects.get()
     intruder = UserFactory(email="intruder@evil.example")
     login(client, intruder)
-    response = client.post(reverse("invitation_detail", args=[invitation.token]), follow=True)
+    response = client.post(reverse("organisations:invitation", args=[invitation.token]), follow=True)
     assert "This invitation was sent to new@acme.example" in response.content.decode()
     assert not Membership.objects.filter(user=intruder).exists()
 
@@ -151,7 +151,7 @@ def test_invitation_for_someone_else_is_refused(client, org_admin, org):
 def test_inviting_an_existing_member_is_a_form_error(client, org_admin, member, org):
     login(client, org_admin)
     response = client.post(
-        reverse("organisation_invite", args=[org.public_id]), {"email": member.email, "role": "member"}
+        reverse("organisations:invite", args=[org.public_id]), {"email": member.email, "role": "member"}
     )
     assert response.status_code == 400
     assert "already a member" in response.content.decode()
@@ -162,7 +162,7 @@ def test_last_admin_cannot_demote_themself(client, org_admin, org):
     login(client, org_admin)
     membership = Membership.objects.get(user=org_admin)
     response = client.post(
-        reverse("organisation_member", args=[org.public_id, membership.pk]), {"role": "member"}, follow=True
+        reverse("organisations:member", args=[org.public_id, membership.pk]), {"role": "member"}, follow=True
     )
     assert "at least one admin" in response.content.decode()
     membership.refresh_from_db()
@@ -172,7 +172,7 @@ def test_last_admin_cannot_demote_themself(client, org_admin, org):
 def test_admin_cannot_touch_members_of_another_org(client, org_admin, other_org):
     victim = MembershipFactory(organisation=other_org)
     login(client, org_admin)
-    response = client.post(reverse("organisation_member", args=[other_org.public_id, victim.pk]), {"action": "remove"})
+    response = client.post(reverse("organisations:member", args=[other_org.public_id, victim.pk]), {"action": "remove"})
     assert response.status_code == 404
     assert Membership.objects.filter(pk=victim.pk).exists()
 
@@ -181,7 +181,7 @@ def test_user_registers_an_organisation_as_self_serve_admin(client, db):
     user = UserFactory()
     login(client, user)
     response = client.post(
-        reverse("organisation_new"), {"name": "Newco", "email_domain": "", "privacy_contact_email": ""}
+        reverse("organisations:new"), {"name": "Newco", "email_domain": "", "privacy_contact_email": ""}
     )
     assert response.status_code == 302
     membership = Membership.objects.get(user=user)

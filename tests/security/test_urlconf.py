@@ -131,7 +131,7 @@ def test_outsiders_get_nothing_private(client, world, settings):
 def test_the_check_sees_a_leak_when_there_is_one(client, world):
     """Guard against a check that cannot fail: the victim's own admin does see the marker."""
     login(client, world.admin)
-    url = reverse("organisation_detail", kwargs=SAMPLES["organisation_detail"](world))
-    assert _check(client, url, "victim admin", "organisation_detail", "get")
+    url = reverse("organisations:detail", kwargs=SAMPLES["organisations:detail"](world))
+    assert _check(client, url, "victim admin", "organisations:detail", "get")
     client.logout()
-    assert _check(client, reverse("staff_audit"), "anonymous", "staff_audit", "get") == []
+    assert _check(client, reverse("staff:audit"), "anonymous", "staff:audit", "get") == []

@@ -66,7 +66,7 @@ def register(legal, org, other_org):
 
 def test_register_pdf_lists_every_executed_dpa_with_both_signatories_and_the_hash(client, legal, register):
     login(client, legal)
-    response = client.get(reverse("staff_dpa_register_pdf"))
+    response = client.get(reverse("signing:staff_register_pdf"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     text = _text(response.content)
@@ -89,7 +89,7 @@ def test_register_pdf_lists_every_executed_dpa_with_both_signatories_and_the_has
 
 def test_register_pdf_is_recorded_and_audited(client, legal, register):
     login(client, legal)
-    response = client.get(reverse("staff_dpa_register_pdf"))
+    response = client.get(reverse("signing:staff_register_pdf"))
     sha = hashlib.sha256(response.content).hexdigest()
     report = IssuedReport.objects.get()
     assert report.kind == "dpa_register"
@@ -105,7 +105,7 @@ def test_register_pdf_is_recorded_and_audited(client, legal, register):
 
 def test_empty_register_says_so(client, legal):
     login(client, legal)
-    response = client.get(reverse("staff_dpa_register_pdf"))
+    response = client.get(reverse("signing:staff_register_pdf"))
     assert response.status_code == 200
     assert "No DPA has been executed yet." in _text(response.content)
     assert IssuedReport.objects.get().label.startswith("the 0 executed DPAs as of ")
@@ -113,7 +113,7 @@ def test_empty_register_says_so(client, legal):
 
 def test_register_csv_has_the_same_facts(client, legal, register):
     login(client, legal)
-    response = client.get(reverse("staff_dpa_register_csv"))
+    response = client.get(reverse("signing:staff_register_csv"))
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [r["organisation"] for r in rows] == ["Acme Health B.V.", "Globex GmbH"]
@@ -131,9 +131,9 @@ def test_register_csv_has_the_same_facts(client, legal, register):
 
 def test_executions_list_links_both(client, legal):
     login(client, legal)
-    page = client.get(reverse("staff_dpa_executions")).content.decode()
-    assert reverse("staff_dpa_register_pdf") in page
-    assert reverse("staff_dpa_register_csv") in page
+    page = client.get(reverse("signing:staff_list")).content.decode()
+    assert reverse("signing:staff_register_pdf") in page
+    assert reverse("signing:staff_register_csv") in page
 
 
 def _staff_with_mfa():
@@ -144,7 +144,7 @@ def _staff_with_mfa():
     return user
 
 
-@pytest.mark.parametrize("name", ["staff_dpa_register_pdf", "staff_dpa_register_csv"])
+@pytest.mark.parametrize("name", ["signing:staff_register_pdf", "signing:staff_register_csv"])
 def test_only_legal_staff_with_mfa_may_download_the_register(client, member, legal_no_mfa, register, name):
     url = reverse(name)
     response = client.get(url)
@@ -169,7 +169,7 @@ def test_register_queries_do_not_grow_with_the_register(client, legal, org, djan
         _execution(organisation, version, n=n, countersigner=legal)
     login(client, legal)
     with django_assert_max_num_queries(16):
-        response = client.get(reverse("staff_dpa_register_pdf"))
+        response = client.get(reverse("signing:staff_register_pdf"))
     assert _text(response.content).count("Managing Director") == 30
 
 
@@ -180,7 +180,7 @@ def test_register_pdf_is_signed_by_us(client, legal, register):
     from portal.evidence import signing
 
     login(client, legal)
-    content = client.get(reverse("staff_dpa_register_pdf")).content
+    content = client.get(reverse("signing:staff_register_pdf")).content
     (signature,) = PdfFileReader(BytesIO(content)).embedded_signatures
     status = validate_pdf_signature(signature, signer_validation_context=signing.validation_context())
     assert status.bottom_line
@@ -199,7 +199,7 @@ def test_register_signing_failure_issues_nothing(client, legal, register, monkey
 
     monkeypatch.setattr(signing, "_sign_pdf", broken)
     login(client, legal)
-    response = client.get(reverse("staff_dpa_register_pdf"), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("staff_dpa_executions")
+    response = client.get(reverse("signing:staff_register_pdf"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("signing:staff_list")
     assert signing.SIGNING_FAILED in response.content.decode().replace("&#x27;", "'")
     assert not IssuedReport.objects.exists()

@@ -96,26 +96,26 @@ class Served:
 def _signatory_agreement(org, client, legal):
     token = secrets.token_urlsafe(32)
     execution = _execution(org, executed=False, token=token)
-    return Served(client, reverse("dpa_sign_pdf", args=[token]), execution.agreement_path)
+    return Served(client, reverse("signing:sign_pdf", args=[token]), execution.agreement_path)
 
 
 def _customer_executed(org, client, legal):
     execution = _execution(org, executed=True)
     login(client, MembershipFactory(organisation=org).user)
-    url = reverse("dpa_executed_pdf", args=[org.public_id, execution.public_id])
+    url = reverse("signing:executed_pdf", args=[org.public_id, execution.public_id])
     return Served(client, url, execution.executed_path)
 
 
 def _staff_executed(org, client, legal):
     execution = _execution(org, executed=True)
     login(client, legal)
-    return Served(client, reverse("staff_dpa_execution_pdf", args=[execution.public_id]), execution.executed_path)
+    return Served(client, reverse("signing:staff_pdf", args=[execution.public_id]), execution.executed_path)
 
 
 def _staff_agreement(org, client, legal):
     execution = _execution(org, executed=False, token=secrets.token_urlsafe(32))
     login(client, legal)
-    return Served(client, reverse("staff_dpa_execution_pdf", args=[execution.public_id]), execution.agreement_path)
+    return Served(client, reverse("signing:staff_pdf", args=[execution.public_id]), execution.agreement_path)
 
 
 def _document(level: str):
@@ -132,7 +132,7 @@ def _document(level: str):
         grant(user, level)
         login(client, user)
         path = TrustDocument.objects.get(pk=doc.pk).current_version.file.name
-        return Served(client, reverse("trust_document_file", args=[doc.public_id]), path, stamped=level == "nda")
+        return Served(client, reverse("trust:document_file", args=[doc.public_id]), path, stamped=level == "nda")
 
     return make
 
@@ -259,7 +259,7 @@ def test_who_asked_is_recorded(org, client, legal):
     execution = _execution(org, executed=True)
     _append_byte(Served(client, "", execution.executed_path))
     login(client, member)
-    client.get(reverse("dpa_executed_pdf", args=[org.public_id, execution.public_id]))
+    client.get(reverse("signing:executed_pdf", args=[org.public_id, execution.public_id]))
     assert AuditEvent.objects.filter(action=FAILED, actor=member).count() == 1
 
 
@@ -269,15 +269,17 @@ def test_who_asked_is_recorded(org, client, legal):
 def test_people_without_access_never_reach_the_check(org, other_org, other_member, legal_no_mfa, client):
     execution = _execution(org, executed=True)
     _append_byte(Served(client, "", execution.executed_path))
-    customer_url = reverse("dpa_executed_pdf", args=[org.public_id, execution.public_id])
-    staff_url = reverse("staff_dpa_execution_pdf", args=[execution.public_id])
+    customer_url = reverse("signing:executed_pdf", args=[org.public_id, execution.public_id])
+    staff_url = reverse("signing:staff_pdf", args=[execution.public_id])
     # anonymous: sent to sign in
     assert client.get(customer_url).status_code == 302
     assert client.get(staff_url).status_code == 302
     # another organisation's admin: not found, on both URLs
     login(client, other_member)
     assert client.get(customer_url).status_code == 404
-    assert client.get(reverse("dpa_executed_pdf", args=[other_org.public_id, execution.public_id])).status_code == 404
+    assert (
+        client.get(reverse("signing:executed_pdf", args=[other_org.public_id, execution.public_id])).status_code == 404
+    )
     assert client.get(staff_url).status_code == 403
     # a customer of the organisation cannot use the staff URL
     login(client, MembershipFactory(organisation=org, role="admin").user)
@@ -349,7 +351,7 @@ def test_countersigning_an_agreement_altered_on_disk_is_refused_audited_and_aler
     login(client, legal)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("staff_dpa_execution", args=[execution.public_id]),
+            reverse("signing:staff_detail", args=[execution.public_id]),
             {
                 "action": "countersign",
                 "typed_name": "Lena Jansen",

@@ -67,7 +67,7 @@ def _content(execution) -> bytes:
 
 
 def _verify_page(client, content: bytes, name="dpa.pdf"):
-    return client.post(reverse("dpa_verify"), {"file": SimpleUploadedFile(name, content, "application/pdf")})
+    return client.post(reverse("signing:verify"), {"file": SimpleUploadedFile(name, content, "application/pdf")})
 
 
 def _cli_validate(path: Path, trust: Path) -> subprocess.CompletedProcess:
@@ -236,7 +236,7 @@ def test_countersign_page_shows_the_signing_failure(client, org_admin, org, lega
 
     monkeypatch.setattr(signing, "timestamper", lambda: Down())
     login(client, legal)
-    url = reverse("staff_dpa_execution", args=[execution.public_id])
+    url = reverse("signing:staff_detail", args=[execution.public_id])
     data = {"action": "countersign", "typed_name": "Lena Jansen", "title": "General Counsel"}
     response = client.post(url, {**data, "confirms_authority": "on"})
     assert response.status_code == 400
@@ -268,7 +268,7 @@ def test_signed_by_someone_else_is_not_ours(client, tmp_path, settings, test_pki
 def test_breach_report_is_signed(client, legal, org, other_org):
     incident = make_incident(organisations=[org, other_org], actor=legal)
     login(client, legal)
-    response = client.get(reverse("dpa_staff_breach_report", args=[incident.public_id]))
+    response = client.get(reverse("breaches:staff_report", args=[incident.public_id]))
     assert response.status_code == 200
     check = verify_pdf(response.content)
     assert check.signed_by_us
@@ -287,7 +287,7 @@ def test_breach_report_signing_failure_is_a_message_not_a_500(client, legal, org
 
     monkeypatch.setattr(signing, "timestamper", lambda: Down())
     login(client, legal)
-    response = client.get(reverse("dpa_staff_breach_report", args=[incident.public_id]), follow=True)
+    response = client.get(reverse("breaches:staff_report", args=[incident.public_id]), follow=True)
     assert response.status_code == 200
     assert "could not be signed right now" in response.content.decode()
 
@@ -334,7 +334,7 @@ def test_verify_page_too_large_is_refused(client, settings):
 
 
 def _api(client, content: bytes):
-    return client.post(reverse("api_dpa_verify"), {"file": SimpleUploadedFile("dpa.pdf", content)})
+    return client.post(reverse("signing:api_verify"), {"file": SimpleUploadedFile("dpa.pdf", content)})
 
 
 def test_api_reports_the_signature_facts(client, executed, org):
@@ -380,10 +380,10 @@ def test_api_encrypted_and_both_inputs(client):
     assert response.status_code == 400
     assert "encrypted" in str(response.json()["file"])
     both = client.post(
-        reverse("api_dpa_verify"), {"file": SimpleUploadedFile("a.pdf", _encrypted_pdf()), "sha256": "a" * 64}
+        reverse("signing:api_verify"), {"file": SimpleUploadedFile("a.pdf", _encrypted_pdf()), "sha256": "a" * 64}
     )
     assert both.status_code == 400
-    nothing = client.post(reverse("api_dpa_verify"), {}, content_type="application/json")
+    nothing = client.post(reverse("signing:api_verify"), {}, content_type="application/json")
     assert nothing.status_code == 400
     assert "Send the PDF as `file`" in str(nothing.json())
 
@@ -396,7 +396,7 @@ def test_api_upload_is_rate_limited(client, settings, executed):
     assert response.status_code == 429
     assert "Too many file verifications" in response.json()["detail"]
     # a hash alone is not held to it
-    assert client.post(reverse("api_dpa_verify"), {"sha256": executed.executed_sha256}).json()["valid"] is True
+    assert client.post(reverse("signing:api_verify"), {"sha256": executed.executed_sha256}).json()["valid"] is True
 
 
 def test_api_schema_documents_the_signature_check(client):

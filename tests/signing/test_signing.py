@@ -63,7 +63,7 @@ def _token_from_email(execution) -> str:
 
 
 def _sign_page(token):
-    return reverse("dpa_sign", args=[token])
+    return reverse("signing:sign", args=[token])
 
 
 def _shown_hash(token) -> str:
@@ -91,7 +91,7 @@ def test_admin_requests_execution_from_the_organisation_page(
     client, org_admin, org, version, run_on_commit, mailoutbox
 ):
     login(client, org_admin)
-    url = reverse("dpa_execution_request", args=[org.public_id])
+    url = reverse("signing:request", args=[org.public_id])
     assert "version <strong>2026.1</strong>" in client.get(url).content.decode()
     response = run_on_commit(client.post, url, SIGNATORY)
     assert response.status_code == 302
@@ -117,7 +117,7 @@ def test_self_serve_organisation_sees_why_and_cannot_request(client):
     admin = MembershipFactory(organisation=org, role="admin").user
     published_version()
     login(client, admin)
-    url = reverse("dpa_execution_request", args=[org.public_id])
+    url = reverse("signing:request", args=[org.public_id])
     page = client.get(url).content.decode()
     assert "enterprise plan" in page
     assert "To upgrade, contact" in page
@@ -135,7 +135,7 @@ def test_self_serve_api_answers_403_with_the_reason(client):
     published_version()
     login(client, admin)
     response = client.post(
-        reverse("api_dpa_executions"),
+        reverse("signing:api_list"),
         {"organisation": str(org.public_id), **SIGNATORY},
         content_type="application/json",
     )
@@ -146,11 +146,11 @@ def test_self_serve_api_answers_403_with_the_reason(client):
 
 def test_member_without_admin_role_cannot_request(client, member, org, version):
     login(client, member)
-    response = client.post(reverse("dpa_execution_request", args=[org.public_id]), SIGNATORY)
+    response = client.post(reverse("signing:request", args=[org.public_id]), SIGNATORY)
     assert response.status_code == 403
     assert NOT_ADMIN_REASON in response.content.decode()
     api = client.post(
-        reverse("api_dpa_executions"),
+        reverse("signing:api_list"),
         {"organisation": str(org.public_id), **SIGNATORY},
         content_type="application/json",
     )
@@ -162,27 +162,25 @@ def test_member_without_admin_role_cannot_request(client, member, org, version):
 
 def test_other_organisation_gets_404(client, other_member, org, version):
     login(client, other_member)
-    assert client.post(reverse("dpa_execution_request", args=[org.public_id]), SIGNATORY).status_code == 404
+    assert client.post(reverse("signing:request", args=[org.public_id]), SIGNATORY).status_code == 404
     assert not DpaExecution.objects.exists()
 
 
 def test_api_admin_requests_execution(client, org_admin, org, version):
     login(client, org_admin)
     response = client.post(
-        reverse("api_dpa_executions"),
+        reverse("signing:api_list"),
         {"organisation": str(org.public_id), **SIGNATORY},
         content_type="application/json",
     )
     assert response.status_code == 201
     assert response.json()["status"] == "awaiting_signatory"
-    assert client.get(reverse("api_dpa_executions")).json()["results"][0]["version"] == "2026.1"
+    assert client.get(reverse("signing:api_list")).json()["results"][0]["version"] == "2026.1"
 
 
 def test_bad_signatory_email_is_a_form_error(client, org_admin, org, version):
     login(client, org_admin)
-    response = client.post(
-        reverse("dpa_execution_request", args=[org.public_id]), {**SIGNATORY, "signatory_email": "x"}
-    )
+    response = client.post(reverse("signing:request", args=[org.public_id]), {**SIGNATORY, "signatory_email": "x"})
     assert response.status_code == 400
     assert "Enter a valid email address." in response.content.decode()
     assert not DpaExecution.objects.exists()
@@ -203,7 +201,7 @@ def test_signatory_signs_with_typed_name_and_authority(client, org_admin, org, v
     page = client.get(_sign_page(token))
     assert page.status_code == 200
     assert "Review the agreement (PDF)" in page.content.decode()
-    assert client.get(reverse("dpa_sign_pdf", args=[token])).content.startswith(b"%PDF")
+    assert client.get(reverse("signing:sign_pdf", args=[token])).content.startswith(b"%PDF")
     response = client.post(
         _sign_page(token), _sign_data(token, "  ines DE vries "), HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.7"
     )
@@ -243,7 +241,7 @@ def test_link_cannot_be_reused_after_signing(client, org_admin, org, version):
     response = client.post(_sign_page(token), _sign_data(token))
     assert response.status_code == 400
     assert "This link cannot be used again" in response.content.decode()
-    assert client.get(reverse("dpa_sign_pdf", args=[token])).status_code == 404
+    assert client.get(reverse("signing:sign_pdf", args=[token])).status_code == 404
     assert DpaExecution.objects.get().customer_signed_at == signed_at
     assert AuditEvent.objects.filter(action="dpa.signed_by_customer").count() == 1
 
@@ -255,7 +253,7 @@ def test_link_expires_after_14_days(client, org_admin, org, version):
         assert "This signing link has expired" in page
         response = client.post(_sign_page(token), _sign_data(token))
         assert response.status_code == 400
-        assert client.get(reverse("dpa_sign_pdf", args=[token])).status_code == 404
+        assert client.get(reverse("signing:sign_pdf", args=[token])).status_code == 404
         # The beat task marks it expired, once.
         assert dpa_expire_signatory_links_task() == 1
         assert dpa_expire_signatory_links_task() == 0
@@ -314,7 +312,7 @@ def test_countersign_only_by_legal_staff(client, org_admin, org, version):
             execution=execution, actor=org_admin, typed_name="Org Admin", title="CEO", confirms_authority=True
         )
     login(client, non_legal)
-    url = reverse("staff_dpa_execution", args=[execution.public_id])
+    url = reverse("signing:staff_detail", args=[execution.public_id])
     data = {"action": "countersign", "typed_name": "Not Legal", "title": "x", "confirms_authority": "on"}
     # Django staff without the legal group: refused (or first sent to set up MFA, which still gives nothing).
     assert client.post(url, data).status_code in (302, 403)
@@ -341,7 +339,7 @@ def test_full_execution_hash_matches_file_and_verification_finds_it(
     login(client, legal)
     response = run_on_commit(
         client.post,
-        reverse("staff_dpa_execution", args=[execution.public_id]),
+        reverse("signing:staff_detail", args=[execution.public_id]),
         {"action": "countersign", "typed_name": "Lena Jansen", "title": "General Counsel", "confirms_authority": "on"},
     )
     assert response.status_code == 302
@@ -367,9 +365,9 @@ def test_full_execution_hash_matches_file_and_verification_finds_it(
     assert OutboundEmail.objects.filter(template="dpa_executed", to_email="ines@acme.example").exists()
     # a member of the organisation downloads it from the organisation page
     login(client, member)
-    org_page = client.get(reverse("organisation_detail", args=[org.public_id])).content.decode()
+    org_page = client.get(reverse("organisations:detail", args=[org.public_id])).content.decode()
     assert "In force" in org_page
-    download = client.get(reverse("dpa_executed_pdf", args=[org.public_id, execution.public_id]))
+    download = client.get(reverse("signing:executed_pdf", args=[org.public_id, execution.public_id]))
     assert download.status_code == 200
     assert download.content == content
     assert AuditEvent.objects.filter(action="dpa.executed_copy_downloaded", actor=member).exists()
@@ -377,21 +375,21 @@ def test_full_execution_hash_matches_file_and_verification_finds_it(
     client.logout()
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    found = client.post(reverse("dpa_verify"), {"file": SimpleUploadedFile("dpa.pdf", content)}).content.decode()
+    found = client.post(reverse("signing:verify"), {"file": SimpleUploadedFile("dpa.pdf", content)}).content.decode()
     assert "Verified" in found
     assert org.name in found
     assert "2026.1" in found
-    by_hash = client.post(reverse("api_dpa_verify"), {"sha256": execution.executed_sha256.upper()})
+    by_hash = client.post(reverse("signing:api_verify"), {"sha256": execution.executed_sha256.upper()})
     assert by_hash.json()["valid"] is True
     assert by_hash.json()["organisation"] == org.name
     # a changed byte fails verification and reveals nothing
     tampered = bytearray(content)
     tampered[len(tampered) // 2] ^= 0x01
-    missing = client.post(reverse("dpa_verify"), {"file": SimpleUploadedFile("dpa.pdf", bytes(tampered))})
+    missing = client.post(reverse("signing:verify"), {"file": SimpleUploadedFile("dpa.pdf", bytes(tampered))})
     body = missing.content.decode()
     assert "No executed DPA or report issued by this portal has this fingerprint" in body
     assert org.name not in body
-    assert client.post(reverse("api_dpa_verify"), {"sha256": "a" * 64}).json() == {"valid": False}
+    assert client.post(reverse("signing:api_verify"), {"sha256": "a" * 64}).json() == {"valid": False}
 
 
 def test_executed_record_is_immutable(client, org_admin, org, legal, version):
@@ -408,16 +406,18 @@ def test_executed_record_is_immutable(client, org_admin, org, legal, version):
 def test_executed_pdf_is_not_for_other_organisations(client, org_admin, org, legal, other_member, version):
     execution = _executed(org_admin, org, legal, client)
     login(client, other_member)
-    assert client.get(reverse("dpa_executed_pdf", args=[org.public_id, execution.public_id])).status_code == 404
+    assert client.get(reverse("signing:executed_pdf", args=[org.public_id, execution.public_id])).status_code == 404
     other_org = other_member.organisations.get()
-    assert client.get(reverse("dpa_executed_pdf", args=[other_org.public_id, execution.public_id])).status_code == 404
+    assert (
+        client.get(reverse("signing:executed_pdf", args=[other_org.public_id, execution.public_id])).status_code == 404
+    )
 
 
 def test_older_signed_version_stays_in_force_and_re_signing_is_offered(client, org_admin, org, legal, version):
     _executed(org_admin, org, legal, client)
     published_version(label="2027.1")
     login(client, org_admin)
-    page = client.get(reverse("organisation_detail", args=[org.public_id])).content.decode()
+    page = client.get(reverse("organisations:detail", args=[org.public_id])).content.decode()
     assert "In force" in page
     assert "Version <strong>2026.1</strong>" in page
     assert "an earlier version, still valid" in page
@@ -428,7 +428,7 @@ def test_legal_declines_with_a_reason_and_the_customer_is_told(client, org_admin
     execution, token = _request(org_admin, org)
     client.post(_sign_page(token), _sign_data(token))
     login(client, legal)
-    url = reverse("staff_dpa_execution", args=[execution.public_id])
+    url = reverse("signing:staff_detail", args=[execution.public_id])
     assert client.post(url, {"action": "decline", "reason": ""}).status_code == 400
     response = client.post(url, {"action": "decline", "reason": "Signatory is not a registered director."})
     assert response.status_code == 302
@@ -446,7 +446,7 @@ def test_staff_execution_list_query_count(client, legal, django_assert_max_num_q
         dpa_execution_request(membership=_membership(admin, org), actor=admin, **SIGNATORY)
     login(client, legal)
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("staff_dpa_executions"))
+        response = client.get(reverse("signing:staff_list"))
     assert response.status_code == 200
     assert response.content.decode().count("Ines de Vries") == 6
 
@@ -462,7 +462,7 @@ def test_countersign_queue_is_on_the_staff_overview(client, legal, org_admin, or
         user_agent="",
     )
     login(client, legal)
-    page = client.get(reverse("staff_home")).content.decode()
+    page = client.get(reverse("staff:home")).content.decode()
     assert "DPAs to countersign" in page
 
 
@@ -489,20 +489,20 @@ def test_database_refuses_raw_changes_to_an_executed_dpa(client, org_admin, org,
     ],
 )
 def test_verify_bad_input_is_a_form_error(client, data, message):
-    response = client.post(reverse("dpa_verify"), data)
+    response = client.post(reverse("signing:verify"), data)
     assert response.status_code == 400
     assert message in response.content.decode()
 
 
 def test_verify_api_bad_hash_is_a_400_with_field_message(client):
-    response = client.post(reverse("api_dpa_verify"), {"sha256": "nope"})
+    response = client.post(reverse("signing:api_verify"), {"sha256": "nope"})
     assert response.status_code == 400
     assert response.json() == {"sha256": ["64 hexadecimal characters."]}
 
 
 def test_admin_withdraws_an_open_request_and_can_request_again(client, org_admin, org, member, version):
     execution, token = _request(org_admin, org)
-    url = reverse("dpa_execution_withdraw", args=[org.public_id, execution.public_id])
+    url = reverse("signing:withdraw", args=[org.public_id, execution.public_id])
     # a plain member cannot
     login(client, member)
     assert client.post(url, {"reason": "Wrong signatory email address."}).status_code == 403
@@ -524,13 +524,13 @@ def test_verify_page_is_rate_limited_per_address(client, settings):
     settings.DPA_VERIFY_RATE = "3/10m"
     data = {"sha256": "a" * 64}
     for _ in range(3):
-        assert client.post(reverse("dpa_verify"), data, REMOTE_ADDR="198.51.100.1").status_code == 200
-    response = client.post(reverse("dpa_verify"), data, REMOTE_ADDR="198.51.100.1")
+        assert client.post(reverse("signing:verify"), data, REMOTE_ADDR="198.51.100.1").status_code == 200
+    response = client.post(reverse("signing:verify"), data, REMOTE_ADDR="198.51.100.1")
     assert response.status_code == 429
     assert "Too many verifications from your network" in response.content.decode()
     assert "Not verified" not in response.content.decode()
     # another address is not affected
-    assert client.post(reverse("dpa_verify"), data, REMOTE_ADDR="198.51.100.2").status_code == 200
+    assert client.post(reverse("signing:verify"), data, REMOTE_ADDR="198.51.100.2").status_code == 200
 
 
 # --- evidence files and failed transactions -----------------------------------------------------------------

@@ -97,7 +97,7 @@ def _request(org_admin, org):
 
 
 def _sign_page(token):
-    return reverse("dpa_sign", args=[token])
+    return reverse("signing:sign", args=[token])
 
 
 def _shown_hash(html: str) -> str:
@@ -193,7 +193,7 @@ def test_sign_page_shows_the_annex_date_and_carries_the_hash_of_the_agreement(
     page = client.get(_sign_page(token)).content.decode()
     assert _shown_hash(page) == execution.agreement_sha256
     assert "Sub-processors as of 30 November 2026, 10:14 CET" in page
-    download = client.get(reverse("dpa_sign_pdf", args=[token])).content
+    download = client.get(reverse("signing:sign_pdf", args=[token])).content
     assert hashlib.sha256(download).hexdigest() == execution.agreement_sha256
 
 
@@ -398,7 +398,7 @@ def test_countersigning_refuses_an_organisation_downgraded_after_the_request(
             execution=execution, actor=legal, typed_name="Lena Jansen", title="GC", confirms_authority=True
         )
     login(client, legal)
-    url = reverse("staff_dpa_execution", args=[execution.public_id])
+    url = reverse("signing:staff_detail", args=[execution.public_id])
     page = client.get(url).content.decode()
     assert message in page
     assert "Countersign and execute" not in page

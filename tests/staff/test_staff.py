@@ -12,13 +12,13 @@ from tests.auth import login
 pytestmark = pytest.mark.django_db
 
 STAFF_URLS = [
-    "staff_home",
-    "staff_audit",
-    "staff_audit_export",
-    "staff_outbox",
-    "staff_organisations",
-    "staff_calendar",
-    "staff_webhook_deliveries",
+    "staff:home",
+    "staff:audit",
+    "staff:audit_export",
+    "delivery:staff_outbox",
+    "organisations:staff_list",
+    "deadlines:staff_calendar",
+    "changes:staff_webhook_deliveries",
 ]
 
 
@@ -55,7 +55,7 @@ def test_audit_list_filters(client, legal, org):
     )
     audit_record(action="dpa.signed", target_type="dpa.SignedDpa", target_id=1)
     login(client, legal)
-    body = client.get(reverse("staff_audit"), {"action": "dpa"}).content.decode()
+    body = client.get(reverse("staff:audit"), {"action": "dpa"}).content.decode()
     assert "dpa.signed" in body
     assert "organisation.updated" not in body
 
@@ -63,7 +63,7 @@ def test_audit_list_filters(client, legal, org):
 def test_audit_export_csv_and_is_itself_audited(client, legal):
     audit_record(action="test.one", details={"note": "=cmd|' /C calc'!A0"})
     login(client, legal)
-    response = client.get(reverse("staff_audit_export"))
+    response = client.get(reverse("staff:audit_export"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -77,8 +77,8 @@ def test_failed_email_can_be_retried_by_staff(client, legal, run_on_commit, mail
         idempotency_key="f1", to_email="a@b.example", subject="S", body_text="B", status="failed", attempts=6
     )
     login(client, legal)
-    assert "a@b.example" in client.get(reverse("staff_outbox"), {"status": "failed"}).content.decode()
-    response = run_on_commit(client.post, reverse("staff_outbox_retry", args=[row.pk]))
+    assert "a@b.example" in client.get(reverse("delivery:staff_outbox"), {"status": "failed"}).content.decode()
+    response = run_on_commit(client.post, reverse("delivery:staff_outbox_retry", args=[row.pk]))
     assert response.status_code == 302
     row.refresh_from_db()
     assert row.status == "sent"
@@ -91,7 +91,7 @@ def test_retrying_a_sent_email_is_refused(client, legal, mailoutbox):
         idempotency_key="s1", to_email="a@b.example", subject="S", body_text="B", status="sent"
     )
     login(client, legal)
-    response = client.post(reverse("staff_outbox_retry", args=[row.pk]), follow=True)
+    response = client.post(reverse("delivery:staff_outbox_retry", args=[row.pk]), follow=True)
     assert "Only failed emails can be retried." in response.content.decode()
     assert mailoutbox == []
 
@@ -101,7 +101,8 @@ def test_staff_changes_tier_audited(client, legal, org):
     org.save()
     login(client, legal)
     response = client.post(
-        reverse("staff_organisation_edit", args=[org.public_id]), {"tier": "enterprise", "email_domain": "acme.example"}
+        reverse("organisations:staff_edit", args=[org.public_id]),
+        {"tier": "enterprise", "email_domain": "acme.example"},
     )
     assert response.status_code == 302
     org.refresh_from_db()
@@ -115,10 +116,12 @@ def test_staff_changes_tier_audited(client, legal, org):
 
 def test_calendar_override_added_and_shown(client, legal):
     login(client, legal)
-    response = client.post(reverse("staff_calendar"), {"date": "2026-12-28", "kind": "closed", "note": "Office closed"})
+    response = client.post(
+        reverse("deadlines:staff_calendar"), {"date": "2026-12-28", "kind": "closed", "note": "Office closed"}
+    )
     assert response.status_code == 302
-    assert "Office closed" in client.get(reverse("staff_calendar")).content.decode()
+    assert "Office closed" in client.get(reverse("deadlines:staff_calendar")).content.decode()
     assert AuditEvent.objects.filter(action="calendar.override_added").count() == 1
-    duplicate = client.post(reverse("staff_calendar"), {"date": "2026-12-28", "kind": "open"})
+    duplicate = client.post(reverse("deadlines:staff_calendar"), {"date": "2026-12-28", "kind": "open"})
     assert duplicate.status_code == 400
     assert "already exists" in duplicate.content.decode()

@@ -37,7 +37,7 @@ PANELS = [
 
 def _home(client, user):
     login(client, user)
-    response = client.get(reverse("staff_home"))
+    response = client.get(reverse("staff:home"))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -79,7 +79,7 @@ def test_access_requests_show_due_and_overdue(client, legal, org):
     section = _section(body, "access-requests")
     assert ">2</span></h2>" in section
     assert "1 past their 2-business-day answer date" in section
-    assert reverse("staff_access_detail", args=[late.public_id]) in section
+    assert reverse("trust:staff_detail", args=[late.public_id]) in section
     assert section.count("Overdue") == 1
     assert section.index(late.user.email) < section.index(fresh.user.email)  # earliest answer date first
 
@@ -124,7 +124,7 @@ def test_announced_changes_with_open_objections_first(client, legal, org, other_
     assert ">2</span></h2>" in section
     assert "2 open objections on 1 change" in section
     assert section.index(disputed.subprocessor.name) < section.index(quiet.subprocessor.name)
-    assert reverse("staff_change_detail", args=[disputed.public_id]) in section
+    assert reverse("changes:staff_detail", args=[disputed.public_id]) in section
 
 
 def test_obligations_due_within_two_days(client, legal, org):
@@ -170,7 +170,7 @@ def test_dpas_waiting_for_countersignature(client, legal, org, other_org):
     _execution(other_org, status=DpaExecution.Status.AWAITING_SIGNATORY)
     section = _section(_home(client, legal), "countersign")
     assert ">1</span></h2>" in section
-    assert reverse("staff_dpa_execution", args=[waiting.public_id]) in section
+    assert reverse("signing:staff_detail", args=[waiting.public_id]) in section
     assert other_org.name not in section
 
 
@@ -184,11 +184,11 @@ def test_failed_emails_and_webhooks(client, legal, org):
     emails = _section(body, "failed-emails")
     assert "dpo@acme.example" in emails
     assert "ok@acme.example" not in emails
-    assert reverse("staff_outbox") + "?status=failed" in emails
+    assert reverse("delivery:staff_outbox") + "?status=failed" in emails
     hooks = _section(body, "failed-webhooks")
     assert "HTTP 502" in hooks
     assert org.name in hooks
-    assert reverse("staff_webhook_deliveries") + "?status=failed" in hooks
+    assert reverse("changes:staff_webhook_deliveries") + "?status=failed" in hooks
     assert "2 of 7 queues need attention" in body
 
 
@@ -230,7 +230,7 @@ def _fill(n):
 
 def test_query_count_does_not_grow_with_rows(client, legal):
     login(client, legal)
-    url = reverse("staff_home")
+    url = reverse("staff:home")
     _fill(1)
     client.get(url)  # warm the session and permission caches
     with CaptureQueriesContext(connection) as one:
@@ -245,9 +245,9 @@ def test_query_count_does_not_grow_with_rows(client, legal):
 def test_query_count_is_bounded(client, legal, django_assert_max_num_queries):
     _fill(3)
     login(client, legal)
-    client.get(reverse("staff_home"))
+    client.get(reverse("staff:home"))
     with django_assert_max_num_queries(19):  # 18, and the request log line's organisations (portal.request_log)
-        assert client.get(reverse("staff_home")).status_code == 200
+        assert client.get(reverse("staff:home")).status_code == 200
 
 
 # --- Webhook deliveries page ------------------------------------------------------------------------------
@@ -257,25 +257,25 @@ def test_deliveries_page_filters_and_counts(client, legal, org, other_org):
     _delivery(org, 1, status=WebhookDelivery.Status.FAILED, last_error="ConnectionError: refused")
     _delivery(other_org, 2, status=WebhookDelivery.Status.SUCCEEDED, last_status_code=200)
     login(client, legal)
-    body = client.get(reverse("staff_webhook_deliveries"), {"status": "failed"}).content.decode()
+    body = client.get(reverse("changes:staff_webhook_deliveries"), {"status": "failed"}).content.decode()
     assert "ConnectionError: refused" in body
     assert other_org.name not in body.split("<tbody>")[1]
     assert "Failed: 1" in body
     assert "Delivered: 1" in body
-    body = client.get(reverse("staff_webhook_deliveries"), {"organisation": "nomatch"}).content.decode()
+    body = client.get(reverse("changes:staff_webhook_deliveries"), {"organisation": "nomatch"}).content.decode()
     assert "No deliveries match these filters." in body
 
 
 def test_deliveries_page_bad_filter_is_a_form_error(client, legal):
     login(client, legal)
-    response = client.get(reverse("staff_webhook_deliveries"), {"status": "exploded"})
+    response = client.get(reverse("changes:staff_webhook_deliveries"), {"status": "exploded"})
     assert response.status_code == 200  # the invalid filter is ignored and explained, as on every staff list
     assert "Select a valid choice" in response.content.decode()
 
 
 def test_deliveries_page_empty_state(client, legal):
     login(client, legal)
-    body = client.get(reverse("staff_webhook_deliveries")).content.decode()
+    body = client.get(reverse("changes:staff_webhook_deliveries")).content.decode()
     assert "No webhook deliveries yet." in body
 
 
@@ -283,11 +283,11 @@ def test_retry_failed_delivery_is_queued_and_audited(client, legal, org):
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED, attempts=7, last_error="HTTP 500")
     login(client, legal)
     response = client.post(
-        reverse("staff_webhook_delivery_retry", args=[delivery.delivery_id]),
-        {"next": reverse("staff_webhook_deliveries") + "?status=failed"},
+        reverse("changes:staff_webhook_delivery_retry", args=[delivery.delivery_id]),
+        {"next": reverse("changes:staff_webhook_deliveries") + "?status=failed"},
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("staff_webhook_deliveries") + "?status=failed"
+    assert response["Location"] == reverse("changes:staff_webhook_deliveries") + "?status=failed"
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (WebhookDelivery.Status.PENDING, 0)
     event = AuditEvent.objects.get(action="webhook.delivery_retried")
@@ -299,7 +299,7 @@ def test_retry_failed_delivery_is_queued_and_audited(client, legal, org):
 def test_only_failed_deliveries_can_be_retried(client, legal, org, status):
     delivery = _delivery(org, status=status)
     login(client, legal)
-    response = client.post(reverse("staff_webhook_delivery_retry", args=[delivery.delivery_id]), follow=True)
+    response = client.post(reverse("changes:staff_webhook_delivery_retry", args=[delivery.delivery_id]), follow=True)
     assert "Only failed deliveries can be retried." in response.content.decode()
     delivery.refresh_from_db()
     assert delivery.status == status
@@ -310,7 +310,7 @@ def test_deliveries_of_a_removed_webhook_are_not_retried(client, legal, org):
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED)
     Webhook.objects.filter(pk=delivery.webhook_id).update(active=False)
     login(client, legal)
-    response = client.post(reverse("staff_webhook_delivery_retry", args=[delivery.delivery_id]), follow=True)
+    response = client.post(reverse("changes:staff_webhook_delivery_retry", args=[delivery.delivery_id]), follow=True)
     assert "The webhook was removed by the customer" in response.content.decode()
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.FAILED
@@ -320,16 +320,16 @@ def test_retry_ignores_an_offsite_next(client, legal, org):
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED)
     login(client, legal)
     response = client.post(
-        reverse("staff_webhook_delivery_retry", args=[delivery.delivery_id]), {"next": "https://evil.example/"}
+        reverse("changes:staff_webhook_delivery_retry", args=[delivery.delivery_id]), {"next": "https://evil.example/"}
     )
-    assert response["Location"] == reverse("staff_webhook_deliveries")
+    assert response["Location"] == reverse("changes:staff_webhook_deliveries")
 
 
 def test_customer_admin_cannot_see_or_retry_deliveries(client, org):
     admin = MembershipFactory(organisation=org, role="admin").user
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED)
     login(client, admin)
-    assert client.get(reverse("staff_webhook_deliveries")).status_code == 403
-    assert client.post(reverse("staff_webhook_delivery_retry", args=[delivery.delivery_id])).status_code == 403
+    assert client.get(reverse("changes:staff_webhook_deliveries")).status_code == 403
+    assert client.post(reverse("changes:staff_webhook_delivery_retry", args=[delivery.delivery_id])).status_code == 403
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.FAILED

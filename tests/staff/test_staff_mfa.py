@@ -19,7 +19,13 @@ from tests.trust.factories import AccessRequestFactory, NdaVersionFactory
 
 pytestmark = pytest.mark.django_db
 
-STAFF_PAGES = ["staff_home", "staff_audit", "dpa_staff_breaches", "staff_tokens", "staff_access_queue"]
+STAFF_PAGES = [
+    "staff:home",
+    "staff:audit",
+    "breaches:staff_list",
+    "organisations:staff_tokens",
+    "trust:staff_queue",
+]
 
 
 @pytest.fixture
@@ -49,11 +55,11 @@ def test_superuser_signs_in_with_password_and_code_and_reaches_the_admin(client,
     response = client.post(reverse("account_login"), {"login": superuser.email, "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_authenticate")
-    assert client.get(reverse("staff_home")).status_code == 302  # not signed in yet
+    assert client.get(reverse("staff:home")).status_code == 302  # not signed in yet
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(superuser)})
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
-    assert client.get(reverse("staff_audit")).status_code == 200
+    assert client.get(reverse("staff:audit")).status_code == 200
 
 
 # --- password-only sessions -------------------------------------------------------------------------------
@@ -77,7 +83,7 @@ def test_password_only_session_is_asked_for_the_code_in_the_admin(client, superu
 
 def test_confirming_with_the_code_opens_the_staff_pages(client, legal):
     client.force_login(legal)
-    target = reverse("staff_audit")
+    target = reverse("staff:audit")
     response = client.post(f"{reverse('mfa_reauthenticate')}?next={target}", {"code": totp_code(legal)})
     assert response.status_code == 302
     assert response["Location"] == target
@@ -88,18 +94,18 @@ def test_a_wrong_code_opens_nothing(client, legal):
     client.force_login(legal)
     response = client.post(reverse("mfa_reauthenticate"), {"code": "000000"})
     assert response.status_code == 200
-    assert client.get(reverse("staff_home")).status_code == 302
+    assert client.get(reverse("staff:home")).status_code == 302
 
 
 def test_mfa_passed_by_another_user_in_the_same_session_does_not_count(client, legal, superuser):
     login(client, legal)
     client.force_login(superuser)  # a different user signs in on the same browser, password only
-    assert client.get(reverse("staff_home")).status_code == 302
+    assert client.get(reverse("staff:home")).status_code == 302
 
 
 def test_legal_without_totp_is_sent_to_set_it_up(client, legal_no_mfa):
     client.force_login(legal_no_mfa)
-    response = client.get(reverse("staff_home"))
+    response = client.get(reverse("staff:home"))
     assert response["Location"] == reverse("mfa_activate_totp")
 
 
@@ -118,10 +124,10 @@ def _clients(legal, legal_no_mfa):
 
 def test_drafts_stay_hidden_from_legal_callers_without_mfa(legal, legal_no_mfa, draft):
     for label, api in _clients(legal, legal_no_mfa):
-        listing = api.get(reverse("api_dpa_versions"))
+        listing = api.get(reverse("versions:api_list"))
         assert listing.status_code == 200, label
         assert "2099.1" not in listing.content.decode(), label
-        assert api.get(reverse("api_dpa_version", args=["2099.1"])).status_code == 404, label
+        assert api.get(reverse("versions:api_detail", args=["2099.1"])).status_code == 404, label
 
 
 def test_drafts_are_shown_with_mfa_session_and_staff_token(legal, draft):
@@ -129,8 +135,8 @@ def test_drafts_are_shown_with_mfa_session_and_staff_token(legal, draft):
     login(session, legal)
     token = APIClient(HTTP_AUTHORIZATION=f"Token {staff_token(legal, scope='read')}")
     for api in (session, token):
-        assert "2099.1" in api.get(reverse("api_dpa_versions")).content.decode()
-        assert api.get(reverse("api_dpa_version", args=["2099.1"])).json()["body"]
+        assert "2099.1" in api.get(reverse("versions:api_list")).content.decode()
+        assert api.get(reverse("versions:api_detail", args=["2099.1"])).json()["body"]
 
 
 def test_every_staff_api_operation_refuses_legal_without_mfa(legal, legal_no_mfa, draft):
@@ -138,14 +144,16 @@ def test_every_staff_api_operation_refuses_legal_without_mfa(legal, legal_no_mfa
     pending = AccessRequestFactory(nda_version=nda)
     for label, api in _clients(legal, legal_no_mfa):
         calls = [
-            api.post(reverse("api_dpa_version_publish", args=["2099.1"])),
-            api.patch(reverse("api_dpa_version", args=["2099.1"]), {"title": "x"}, format="json"),
-            api.post(reverse("api_dpa_versions"), {"label": "2099.2", "body": "x"}, format="json"),
-            api.post(reverse("api_access_request_approve", args=[pending.public_id]), {}, format="json"),
-            api.post(reverse("api_access_request_deny", args=[pending.public_id]), {"reason": "x"}, format="json"),
+            api.post(reverse("versions:api_publish", args=["2099.1"])),
+            api.patch(reverse("versions:api_detail", args=["2099.1"]), {"title": "x"}, format="json"),
+            api.post(reverse("versions:api_list"), {"label": "2099.2", "body": "x"}, format="json"),
+            api.post(reverse("trust:api_access_request_approve", args=[pending.public_id]), {}, format="json"),
+            api.post(
+                reverse("trust:api_access_request_deny", args=[pending.public_id]), {"reason": "x"}, format="json"
+            ),
         ]
         assert [c.status_code for c in calls] in ([403] * 5, [403, 404, 403, 403, 403]), label
-        listing = api.get(reverse("api_access_requests")).json()
+        listing = api.get(reverse("trust:api_access_requests")).json()
         assert listing["count"] == 0, label  # their own requests only, not the queue
     pending.refresh_from_db()
     draft.refresh_from_db()
@@ -155,7 +163,7 @@ def test_every_staff_api_operation_refuses_legal_without_mfa(legal, legal_no_mfa
 
 def test_staff_token_reaches_the_staff_operations(legal, draft):
     api = APIClient(HTTP_AUTHORIZATION=f"Token {staff_token(legal)}")
-    assert api.post(reverse("api_dpa_version_publish", args=["2099.1"])).status_code == 200
+    assert api.post(reverse("versions:api_publish", args=["2099.1"])).status_code == 200
 
 
 def test_staff_token_stops_working_for_staff_when_mfa_is_removed(legal, draft):
@@ -163,7 +171,7 @@ def test_staff_token_stops_working_for_staff_when_mfa_is_removed(legal, draft):
 
     api = APIClient(HTTP_AUTHORIZATION=f"Token {staff_token(legal, scope='read')}")
     Authenticator.objects.filter(user=legal).delete()  # removed outside allauth's views (no signal)
-    assert "2099.1" not in api.get(reverse("api_dpa_versions")).content.decode()
+    assert "2099.1" not in api.get(reverse("versions:api_list")).content.decode()
 
 
 # --- minting a staff token ---------------------------------------------------------------------------------
@@ -171,7 +179,9 @@ def test_staff_token_stops_working_for_staff_when_mfa_is_removed(legal, draft):
 
 def test_a_staff_token_cannot_be_minted_from_a_password_only_session(client, legal):
     client.force_login(legal)
-    response = client.post(reverse("api_token"), {"name": "sync", "scope": "write", "days": 30, "staff": "on"})
+    response = client.post(
+        reverse("organisations:token"), {"name": "sync", "scope": "write", "days": 30, "staff": "on"}
+    )
     assert response.status_code == 400
     assert "confirmed with your authenticator app" in response.content.decode()
     assert not ApiToken.objects.exists()
@@ -180,10 +190,12 @@ def test_a_staff_token_cannot_be_minted_from_a_password_only_session(client, leg
 
 def test_a_staff_token_is_minted_after_mfa_and_expires_within_30_days(client, legal):
     login(client, legal)
-    refused = client.post(reverse("api_token"), {"name": "sync", "scope": "write", "days": 90, "staff": "on"})
+    refused = client.post(reverse("organisations:token"), {"name": "sync", "scope": "write", "days": 90, "staff": "on"})
     assert refused.status_code == 400
     assert "Staff tokens expire within 30 days" in refused.content.decode()
-    response = client.post(reverse("api_token"), {"name": "sync", "scope": "write", "days": 30, "staff": "on"})
+    response = client.post(
+        reverse("organisations:token"), {"name": "sync", "scope": "write", "days": 30, "staff": "on"}
+    )
     assert response.status_code == 201
     token = ApiToken.objects.get()
     assert token.staff
@@ -192,7 +204,7 @@ def test_a_staff_token_is_minted_after_mfa_and_expires_within_30_days(client, le
 
 def test_customers_cannot_ask_for_a_staff_token(client, member):
     login(client, member)
-    response = client.post(reverse("api_token"), {"name": "x", "scope": "read", "days": 30, "staff": "on"})
+    response = client.post(reverse("organisations:token"), {"name": "x", "scope": "read", "days": 30, "staff": "on"})
     assert response.status_code == 201
     assert not ApiToken.objects.get().staff
-    assert "Staff token" not in client.get(reverse("api_token")).content.decode()
+    assert "Staff token" not in client.get(reverse("organisations:token")).content.decode()

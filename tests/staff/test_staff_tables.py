@@ -186,7 +186,7 @@ class Spec:
 
 SPECS = {
     "organisations": Spec(
-        "staff_organisations",
+        "organisations:staff_list",
         _organisation,
         "name",
         "No customer organisations yet.",
@@ -195,7 +195,7 @@ SPECS = {
         match={"q": "Zeta Row"},
     ),
     "audit": Spec(
-        "staff_audit",
+        "staff:audit",
         _audit,
         "action",
         "Nothing has been recorded yet.",
@@ -204,7 +204,7 @@ SPECS = {
         match={"action": "row.event"},
     ),
     "outbox": Spec(
-        "staff_outbox",
+        "delivery:staff_outbox",
         _outbox,
         "to",
         "No emails have been sent yet.",
@@ -213,7 +213,7 @@ SPECS = {
         match={"to": "mail.example"},
     ),
     "access": Spec(
-        "staff_access_queue",
+        "trust:staff_queue",
         _access_request,
         "requester",
         "No pending requests: the queue is clear.",
@@ -222,7 +222,7 @@ SPECS = {
         match={"q": "requester.example"},
     ),
     "documents": Spec(
-        "staff_documents",
+        "trust:staff_documents",
         _document,
         "title",
         "No documents yet.",
@@ -230,10 +230,10 @@ SPECS = {
         miss={"q": "no such document"},
         match={"q": "Row document"},
     ),
-    "nda": Spec("staff_nda_versions", _nda, "version", "No NDA yet"),
-    "dpa_versions": Spec("staff_dpa_versions", _dpa_version, "effective", "No versions yet."),
+    "nda": Spec("trust:staff_nda_versions", _nda, "version", "No NDA yet"),
+    "dpa_versions": Spec("versions:staff_list", _dpa_version, "effective", "No versions yet."),
     "executions": Spec(
-        "staff_dpa_executions",
+        "signing:staff_list",
         _execution,
         "organisation",
         "No customer has asked to sign a DPA yet.",
@@ -242,7 +242,7 @@ SPECS = {
         match={"q": "Signer Row"},
     ),
     "breaches": Spec(
-        "dpa_staff_breaches",
+        "breaches:staff_list",
         _incident,
         "incident",
         "No open incidents.",
@@ -251,7 +251,7 @@ SPECS = {
         match={"severity": "medium"},
     ),
     "obligations": Spec(
-        "dpa_staff_obligations",
+        "deadlines:staff_list",
         _obligation,
         "title",
         "No obligations recorded yet.",
@@ -260,7 +260,7 @@ SPECS = {
         match={"state": "open"},
     ),
     "subprocessors": Spec(
-        "staff_subprocessors",
+        "listing:staff_list",
         _subprocessor,
         "name",
         "No sub-processors yet.",
@@ -269,7 +269,7 @@ SPECS = {
         match={"q": "Row provider"},
     ),
     "changes": Spec(
-        "staff_change_list",
+        "changes:staff_list",
         _change,
         "subprocessor",
         "No changes scheduled yet.",
@@ -277,9 +277,9 @@ SPECS = {
         miss={"status": "withdrawn"},
         match={"status": "draft"},
     ),
-    "rules": Spec("staff_access_rules", _rule, "domain", "No rules: every request goes to the queue."),
+    "rules": Spec("trust:staff_rules", _rule, "domain", "No rules: every request goes to the queue."),
     "notice": Spec(
-        "staff_change_notice",
+        "changes:staff_notice",
         _recipient,
         "recipient",
         "No recipients recorded yet.",
@@ -289,7 +289,7 @@ SPECS = {
         args=lambda: [_notice_change().public_id],
     ),
     "webhook_deliveries": Spec(
-        "staff_webhook_deliveries",
+        "changes:staff_webhook_deliveries",
         _delivery,
         "organisation",
         "No webhook deliveries yet.",
@@ -297,7 +297,7 @@ SPECS = {
         miss={"organisation": "no such organisation"},
         match={"organisation": "Hook Row"},
     ),
-    "calendar": Spec("staff_calendar", _override, "date", "No overrides: the holiday list is used as it is."),
+    "calendar": Spec("deadlines:staff_calendar", _override, "date", "No overrides: the holiday list is used as it is."),
 }
 FILTERED = [name for name, spec in SPECS.items() if spec.miss]
 

@@ -9,7 +9,7 @@ from tests.auth import login, user_token
 from tests.organisations.factories import UserFactory
 from tests.trust.factories import AccessRequestFactory, grant, pdf_upload
 
-LIST = "api_access_requests"
+LIST = "trust:api_access_requests"
 
 
 @pytest.fixture
@@ -79,14 +79,14 @@ def test_create_bad_input_is_400_with_field_message(api, nda, change, field):
 def test_approve_and_deny_for_legal_staff_only(api, legal, nda):
     req = AccessRequestFactory(nda_version=nda)
     other = AccessRequestFactory(nda_version=nda)
-    approve = reverse("api_access_request_approve", args=[req.public_id])
+    approve = reverse("trust:api_access_request_approve", args=[req.public_id])
     api.force_authenticate(UserFactory())
     assert api.post(approve, {"level": "nda"}, format="json").status_code == 403
     login(api, legal)
     response = api.post(approve, {"level": "nda", "note": "ok"}, format="json")
     assert response.status_code == 200
     assert response.json()["level"] == "nda"
-    deny = reverse("api_access_request_deny", args=[other.public_id])
+    deny = reverse("trust:api_access_request_deny", args=[other.public_id])
     assert api.post(deny, {"reason": ""}, format="json").status_code == 400
     assert api.post(deny, {"reason": "No NDA on file"}, format="json").json()["status"] == "denied"
     assert OutboundEmail.objects.filter(template__in=["access_approved", "access_denied"]).count() == 2
@@ -95,7 +95,9 @@ def test_approve_and_deny_for_legal_staff_only(api, legal, nda):
 def test_legal_without_mfa_cannot_decide(api, legal_no_mfa, nda):
     req = AccessRequestFactory(nda_version=nda)
     login(api, legal_no_mfa)
-    response = api.post(reverse("api_access_request_approve", args=[req.public_id]), {"level": "nda"}, format="json")
+    response = api.post(
+        reverse("trust:api_access_request_approve", args=[req.public_id]), {"level": "nda"}, format="json"
+    )
     assert response.status_code == 403
     assert AccessRequest.objects.get(pk=req.pk).status == "pending"
 
@@ -103,7 +105,9 @@ def test_legal_without_mfa_cannot_decide(api, legal_no_mfa, nda):
 def test_self_approval_refused_over_api(api, legal, nda):
     req = AccessRequestFactory(user=legal, nda_version=nda)
     login(api, legal)
-    response = api.post(reverse("api_access_request_approve", args=[req.public_id]), {"level": "nda"}, format="json")
+    response = api.post(
+        reverse("trust:api_access_request_approve", args=[req.public_id]), {"level": "nda"}, format="json"
+    )
     assert response.status_code == 400
     assert "your own access request" in response.json()["detail"]
 
@@ -113,16 +117,16 @@ def test_documents_lists_what_the_caller_may_open(api, legal):
         docs.document_create(
             title=f"Doc {level}", category="other", access_level=level, upload=pdf_upload(), version="1", actor=legal
         )
-    titles = lambda: sorted(d["title"] for d in api.get(reverse("api_documents")).json()["results"])  # noqa: E731
+    titles = lambda: sorted(d["title"] for d in api.get(reverse("trust:api_documents")).json()["results"])  # noqa: E731
     assert titles() == ["Doc public"]
     user = UserFactory()
     grant(user, "approved")
     api.force_authenticate(user)
     assert titles() == ["Doc approved", "Doc public"]
-    first = api.get(reverse("api_documents")).json()["results"][0]
+    first = api.get(reverse("trust:api_documents")).json()["results"][0]
     assert first["download_url"].startswith("http://testserver/trust/documents/")
 
 
 def test_nda_endpoint(api, nda):
-    body = api.get(reverse("api_nda")).json()
+    body = api.get(reverse("trust:api_nda")).json()
     assert (body["version"], body["text"]) == (nda.version, nda.body)

@@ -16,7 +16,7 @@ from tests.auth import login
 from tests.organisations.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.trust.factories import AccessRequestFactory, grant, pdf_upload
 
-STAFF_PAGES = ["staff_access_queue", "staff_access_rules", "staff_nda_versions", "staff_documents"]
+STAFF_PAGES = ["trust:staff_queue", "trust:staff_rules", "trust:staff_nda_versions", "trust:staff_documents"]
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def non_legal_staff(db):
 
 
 def test_request_form_needs_login(client, nda):
-    response = client.get(reverse("access_request"))
+    response = client.get(reverse("trust:access_request"))
     assert response.status_code == 302
     assert reverse("account_login") in response["Location"]
 
@@ -36,11 +36,11 @@ def test_request_form_needs_login(client, nda):
 def test_request_form_shows_nda_and_submits(client, nda, legal):
     user = UserFactory()
     login(client, user)
-    page = client.get(reverse("access_request"))
+    page = client.get(reverse("trust:access_request"))
     assert page.status_code == 200
     assert nda.body in page.content.decode()
     response = client.post(
-        reverse("access_request"),
+        reverse("trust:access_request"),
         {
             "company": "Globex",
             "job_role": "CISO",
@@ -56,13 +56,13 @@ def test_request_form_shows_nda_and_submits(client, nda, legal):
     assert (req.nda_ip, req.nda_user_agent, req.nda_version) == ("192.0.2.44", "Firefox/140", nda)
     assert OutboundEmail.objects.filter(template="access_acknowledged", to_email=user.email).count() == 1
     # A second visit goes to the status page: one pending request per user.
-    assert client.get(reverse("access_request"))["Location"] == reverse("access_status")
+    assert client.get(reverse("trust:access_request"))["Location"] == reverse("trust:access_status")
 
 
 def test_request_without_nda_acceptance_is_a_form_error(client, nda):
     login(client, UserFactory())
     response = client.post(
-        reverse("access_request"),
+        reverse("trust:access_request"),
         {"company": "Globex", "job_role": "CISO", "reason": "x", "nda_version": nda.version},
     )
     assert response.status_code == 400
@@ -74,7 +74,7 @@ def test_request_without_nda_acceptance_is_a_form_error(client, nda):
 def test_request_against_outdated_nda_is_a_form_error(client, nda):
     login(client, UserFactory())
     response = client.post(
-        reverse("access_request"),
+        reverse("trust:access_request"),
         {"company": "Globex", "job_role": "CISO", "reason": "x", "nda_version": "1999", "accept_nda": "on"},
     )
     assert response.status_code == 400
@@ -87,7 +87,7 @@ def test_request_with_another_users_organisation_is_refused(client, nda, org):
     MembershipFactory(user=user, organisation=OrganisationFactory(name="Mine"))
     login(client, user)
     response = client.post(
-        reverse("access_request"),
+        reverse("trust:access_request"),
         {"organisation": org.pk, "job_role": "CISO", "reason": "x", "nda_version": nda.version, "accept_nda": "on"},
     )
     assert response.status_code == 400
@@ -103,11 +103,11 @@ def test_status_page_pending_then_contact_support_after_chase_after(client, subm
         req = submit(user)
     login(client, user)
     with time_machine.travel(dt.datetime(2026, 11, 19, 22, 59, tzinfo=dt.UTC), tick=False):
-        page = client.get(reverse("access_status")).content.decode()
+        page = client.get(reverse("trust:access_status")).content.decode()
         assert "by Thursday 19 November 2026" in page
         assert "Contact support" not in page
     with time_machine.travel(dt.datetime(2026, 11, 19, 23, 0, tzinfo=dt.UTC), tick=False):
-        page = client.get(reverse("access_status")).content.decode()
+        page = client.get(reverse("trust:access_status")).content.decode()
     assert "Contact support" in page
     link = unquote(re.search(r'href="(mailto:[^"]+)"', page).group(1)).replace("&amp;", "&")
     assert link.startswith("mailto:support@portal.example?subject=")
@@ -137,7 +137,7 @@ def test_status_page_shows_outcomes(client, nda, status, text):
         end_reason="Left the company" if status == "revoked" else "",
     )
     login(client, user)
-    page = client.get(reverse("access_status"))
+    page = client.get(reverse("trust:access_status"))
     assert page.status_code == 200
     assert text in page.content.decode()
 
@@ -152,8 +152,8 @@ def test_status_page_approved_lists_available_documents(client, legal, nda):
     user = UserFactory()
     g = grant(user, "approved")
     login(client, user)
-    page = client.get(reverse("access_status")).content.decode()
-    assert reverse("trust_document_file", args=[doc.public_id]) in page
+    page = client.get(reverse("trust:access_status")).content.decode()
+    assert reverse("trust:document_file", args=[doc.public_id]) in page
     assert "Pentest" not in page
     assert g.expires_at.astimezone(timezone.get_current_timezone()).strftime("%Y") in page
 
@@ -167,7 +167,7 @@ def test_trust_home_shows_open_and_locked_documents(client, legal, django_assert
             title=f"Doc {level}", category="other", access_level=level, upload=pdf_upload(), version="1", actor=legal
         )
     with django_assert_max_num_queries(6):
-        page = client.get(reverse("trust_home")).content.decode()
+        page = client.get(reverse("trust:home")).content.decode()
     assert page.count("Download PDF") == 1
     assert "Request access under NDA" in page
     assert "Enterprise plan required" in page
@@ -175,7 +175,7 @@ def test_trust_home_shows_open_and_locked_documents(client, legal, django_assert
     MembershipFactory(user=user, organisation=OrganisationFactory(tier="self_serve"))
     grant(user, "nda")
     login(client, user)
-    page = client.get(reverse("trust_home")).content.decode()
+    page = client.get(reverse("trust:home")).content.decode()
     assert page.count("Download PDF") == 3
     assert "Enterprise plan required" in page
 
@@ -200,12 +200,12 @@ def test_staff_pages_refuse_outsiders(client, name, member, non_legal_staff, leg
 
 def test_staff_detail_and_bulk_refuse_outsiders(client, member, non_legal_staff, nda):
     req = AccessRequestFactory(nda_version=nda)
-    detail = reverse("staff_access_detail", args=[req.public_id])
+    detail = reverse("trust:staff_detail", args=[req.public_id])
     for user in (member, non_legal_staff):
         login(client, user)
         assert client.get(detail).status_code in (302, 403)
         assert client.post(detail, {"action": "approve", "level": "nda"}).status_code in (302, 403)
-        bulk = client.post(reverse("staff_access_bulk_approve"), {"selected": [req.public_id], "level": "nda"})
+        bulk = client.post(reverse("trust:staff_bulk_approve"), {"selected": [req.public_id], "level": "nda"})
         assert bulk.status_code in (302, 403)
         assert req.user.email not in client.get(detail).content.decode()
     assert AccessRequest.objects.get(pk=req.pk).status == "pending"
@@ -223,7 +223,7 @@ def test_queue_oldest_first_with_overdue_highlight(client, legal, nda, django_as
         AccessRequestFactory(nda_version=nda, organisation=OrganisationFactory())
     login(client, legal)
     with django_assert_max_num_queries(14):
-        response = client.get(reverse("staff_access_queue"))
+        response = client.get(reverse("trust:staff_queue"))
     page = response.content.decode()
     assert response.status_code == 200
     assert page.index(old.user.email) < page.index("customer")  # oldest listed first
@@ -235,7 +235,7 @@ def test_queue_filters(client, legal, nda):
     a = AccessRequestFactory(nda_version=nda, company="Initech")
     b = AccessRequestFactory(nda_version=nda, company="Hooli")
     login(client, legal)
-    page = client.get(reverse("staff_access_queue"), {"q": "initech"}).content.decode()
+    page = client.get(reverse("trust:staff_queue"), {"q": "initech"}).content.decode()
     assert a.user.email in page
     assert b.user.email not in page
 
@@ -243,7 +243,7 @@ def test_queue_filters(client, legal, nda):
 def test_staff_approve_via_page(client, legal, nda):
     req = AccessRequestFactory(nda_version=nda)
     login(client, legal)
-    url = reverse("staff_access_detail", args=[req.public_id])
+    url = reverse("trust:staff_detail", args=[req.public_id])
     day = (timezone.localdate() + dt.timedelta(days=200)).isoformat()
     response = client.post(url, {"action": "approve", "level": "nda", "expires_on": day, "note": "ok"})
     assert response.status_code == 302
@@ -255,7 +255,7 @@ def test_staff_approve_via_page(client, legal, nda):
 def test_staff_deny_without_reason_is_a_form_error(client, legal, nda):
     req = AccessRequestFactory(nda_version=nda)
     login(client, legal)
-    response = client.post(reverse("staff_access_detail", args=[req.public_id]), {"action": "deny", "reason": ""})
+    response = client.post(reverse("trust:staff_detail", args=[req.public_id]), {"action": "deny", "reason": ""})
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
     assert AccessRequest.objects.get(pk=req.pk).status == "pending"
@@ -264,7 +264,7 @@ def test_staff_deny_without_reason_is_a_form_error(client, legal, nda):
 def test_staff_cannot_approve_own_request_via_page(client, legal, nda):
     req = AccessRequestFactory(user=legal, nda_version=nda)
     login(client, legal)
-    url = reverse("staff_access_detail", args=[req.public_id])
+    url = reverse("trust:staff_detail", args=[req.public_id])
     assert "your own request" in client.get(url).content.decode()
     day = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
     response = client.post(url, {"action": "approve", "level": "nda", "expires_on": day})
@@ -277,7 +277,7 @@ def test_bulk_approve_via_queue(client, legal, nda):
     a, b = AccessRequestFactory(nda_version=nda), AccessRequestFactory(nda_version=nda)
     login(client, legal)
     response = client.post(
-        reverse("staff_access_bulk_approve"), {"selected": [a.public_id, b.public_id], "level": "approved"}
+        reverse("trust:staff_bulk_approve"), {"selected": [a.public_id, b.public_id], "level": "approved"}
     )
     assert response.status_code == 302
     assert set(AccessRequest.objects.values_list("status", flat=True)) == {"approved"}
@@ -288,7 +288,7 @@ def test_staff_revoke_via_page(client, legal, nda):
     g = grant(user, "nda")
     login(client, legal)
     response = client.post(
-        reverse("staff_access_detail", args=[g.public_id]), {"action": "revoke", "reason": "Contract ended"}
+        reverse("trust:staff_detail", args=[g.public_id]), {"action": "revoke", "reason": "Contract ended"}
     )
     assert response.status_code == 302
     assert AccessRequest.objects.get(pk=g.pk).status == "revoked"
@@ -297,13 +297,13 @@ def test_staff_revoke_via_page(client, legal, nda):
 def test_rules_page_creates_and_toggles(client, legal):
     org = OrganisationFactory(tier="enterprise", email_domain="initech.example")
     login(client, legal)
-    assert client.post(reverse("staff_access_rules"), {"organisation": org.pk, "level": "nda"}).status_code == 302
+    assert client.post(reverse("trust:staff_rules"), {"organisation": org.pk, "level": "nda"}).status_code == 302
     rule = AutoApprovalRule.objects.get()
     assert (rule.domain, rule.level, rule.active) == ("initech.example", "nda", True)
-    client.post(reverse("staff_access_rules"), {"toggle": rule.pk})
+    client.post(reverse("trust:staff_rules"), {"toggle": rule.pk})
     rule.refresh_from_db()
     assert rule.active is False
-    page = client.post(reverse("staff_access_rules"), {"organisation": org.pk, "level": "nda"})
+    page = client.post(reverse("trust:staff_rules"), {"organisation": org.pk, "level": "nda"})
     assert page.status_code == 400
     assert "already a rule" in page.content.decode()
 
@@ -311,7 +311,7 @@ def test_rules_page_creates_and_toggles(client, legal):
 def test_staff_document_upload_refuses_non_pdf(client, legal):
     login(client, legal)
     response = client.post(
-        reverse("staff_documents"),
+        reverse("trust:staff_documents"),
         {
             "title": "Policy",
             "category": "other",
@@ -328,14 +328,14 @@ def test_staff_document_upload_refuses_non_pdf(client, legal):
 def test_staff_document_upload_replace_retire(client, legal):
     login(client, legal)
     response = client.post(
-        reverse("staff_documents"),
+        reverse("trust:staff_documents"),
         {"title": "Policy", "category": "other", "access_level": "nda", "version": "1", "file": pdf_upload()},
     )
     assert response.status_code == 302
     from portal.trust.models import TrustDocument
 
     doc = TrustDocument.objects.get()
-    url = reverse("staff_document_detail", args=[doc.public_id])
+    url = reverse("trust:staff_document_detail", args=[doc.public_id])
     assert client.get(url).status_code == 200
     response = client.post(url, {"action": "replace", "replace-version": "2", "replace-file": pdf_upload()})
     assert response.status_code == 302
@@ -349,6 +349,6 @@ def test_staff_document_upload_replace_retire(client, legal):
 
 
 def test_api_token_pages_need_login(client, db):
-    assert client.get(reverse("api_token")).status_code == 302
-    assert client.post(reverse("api_token"), {"name": "x", "scope": "read", "days": 30}).status_code == 302
-    assert client.post(reverse("api_token_revoke", args=[uuid.uuid4()])).status_code == 302
+    assert client.get(reverse("organisations:token")).status_code == 302
+    assert client.post(reverse("organisations:token"), {"name": "x", "scope": "read", "days": 30}).status_code == 302
+    assert client.post(reverse("organisations:token_revoke", args=[uuid.uuid4()])).status_code == 302

@@ -13,10 +13,10 @@ NEW = {"version": "2026-12", "title": "Mutual NDA", "body": "Both parties keep t
 
 def test_legal_publishes_a_new_nda_which_requesters_then_accept(client, legal, nda):
     login(client, legal)
-    page = client.get(reverse("staff_nda_versions"))
+    page = client.get(reverse("trust:staff_nda_versions"))
     assert page.status_code == 200
     assert nda.version in page.content.decode()
-    response = client.post(reverse("staff_nda_versions"), NEW)
+    response = client.post(reverse("trust:staff_nda_versions"), NEW)
     assert response.status_code == 302
     new = NdaVersion.objects.get(version="2026-12")
     event = AuditEvent.objects.get(action="nda.published")
@@ -24,7 +24,7 @@ def test_legal_publishes_a_new_nda_which_requesters_then_accept(client, legal, n
     assert event.details == {"version": "2026-12", "previous": nda.version}
     # the request form now shows the new text
     login(client, UserFactory())
-    form = client.get(reverse("access_request")).content.decode()
+    form = client.get(reverse("trust:access_request")).content.decode()
     assert new.body in form
     assert nda.body not in form
 
@@ -40,7 +40,7 @@ def test_legal_publishes_a_new_nda_which_requesters_then_accept(client, legal, n
 def test_bad_input_is_a_form_error_and_changes_nothing(client, legal, nda, data, field, message):
     login(client, legal)
     before = NdaVersion.objects.count()
-    response = client.post(reverse("staff_nda_versions"), data)
+    response = client.post(reverse("trust:staff_nda_versions"), data)
     assert response.status_code == 400
     assert message in response.context["form"].errors[field][0]
     assert NdaVersion.objects.count() == before
@@ -53,7 +53,7 @@ def test_only_legal_staff_can_publish(client, nda, who):
         login(client, MembershipFactory(role="admin").user)
     elif who == "non-legal staff":
         login(client, UserFactory(is_staff=True))
-    response = client.post(reverse("staff_nda_versions"), NEW)
+    response = client.post(reverse("trust:staff_nda_versions"), NEW)
     assert response.status_code in (302, 403)
     if response.status_code == 302:
         assert "/accounts/" in response["Location"]

@@ -80,7 +80,7 @@ def test_download_matrix_and_no_bytes_on_refusal(kind, library, client, nda):
     if user:
         login(client, user)
     for level, doc in library.items():
-        response = client.get(reverse("trust_document_file", args=[doc.public_id]))
+        response = client.get(reverse("trust:document_file", args=[doc.public_id]))
         body = b"".join(response.streaming_content) if response.streaming else response.content
         if level in MATRIX[kind]:
             assert response.status_code == 200, (kind, level)
@@ -97,7 +97,7 @@ def test_nda_download_is_stamped_on_every_page_and_audited(library, client, nda)
     user = UserFactory(email="reader@acme-health.example")
     grant(user, "nda")
     login(client, user)
-    response = client.get(reverse("trust_document_file", args=[library["nda"].public_id]), REMOTE_ADDR="198.51.100.4")
+    response = client.get(reverse("trust:document_file", args=[library["nda"].public_id]), REMOTE_ADDR="198.51.100.4")
     reader = PdfReader(io.BytesIO(response.content))
     today = local_date(timezone.now()).isoformat()
     assert len(reader.pages) == 2
@@ -116,7 +116,7 @@ def test_approved_level_download_is_the_original_file(library, client, nda):
     user = UserFactory()
     grant(user, "approved")
     login(client, user)
-    response = client.get(reverse("trust_document_file", args=[library["approved"].public_id]))
+    response = client.get(reverse("trust:document_file", args=[library["approved"].public_id]))
     body = b"".join(response.streaming_content)
     version = library["approved"].current_version
     with version.file.open("rb") as fh:
@@ -184,7 +184,7 @@ def test_replace_keeps_old_version_and_retire_hides(library, legal, client):
     with pytest.raises(ApplicationError, match="already exists"):
         docs.document_replace(document=doc, upload=pdf_upload(), version="2.0", actor=legal)
     docs.document_retire(document=doc, actor=legal)
-    assert client.get(reverse("trust_document_file", args=[doc.public_id])).status_code == 403
+    assert client.get(reverse("trust:document_file", args=[doc.public_id])).status_code == 403
     assert AuditEvent.objects.filter(action__in=["document.replaced", "document.retired"]).count() == 2
 
 

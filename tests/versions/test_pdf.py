@@ -89,7 +89,7 @@ def test_informational_download_needs_approved_access_and_is_audited(client, mem
     user = UserFactory()
     grant(user)
     login(client, user)
-    response = client.get(reverse("dpa_version_pdf", args=["2026.1"]))
+    response = client.get(reverse("versions:pdf", args=["2026.1"]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert "informational" in response["Content-Disposition"]
@@ -108,7 +108,7 @@ def test_url_fetcher_refuses_files_and_network():
 def test_staff_preview_of_a_draft_is_marked_draft(client, legal, memo_pdf):
     DpaVersionFactory(label="d1")
     login(client, legal)
-    response = client.get(reverse("staff_dpa_version_preview", args=["d1"]))
+    response = client.get(reverse("versions:staff_preview", args=["d1"]))
     assert response.status_code == 200
     assert "Draft — not in force" in pdf.pdf_text(response.content)
 

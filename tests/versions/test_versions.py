@@ -145,7 +145,7 @@ def test_staff_page_refuses_to_edit_a_published_version(client, legal):
     version = published_version()
     login(client, legal)
     response = client.post(
-        reverse("staff_dpa_version", args=[version.label]),
+        reverse("versions:staff_edit", args=[version.label]),
         {"label": version.label, "title": "X", "effective_date": "2026-01-01", "change_summary": "x", "body": BODY},
     )
     assert response.status_code == 400
@@ -159,7 +159,7 @@ def test_staff_edits_a_draft(client, legal):
     version = DpaVersionFactory(label="d1")
     login(client, legal)
     response = client.post(
-        reverse("staff_dpa_version", args=["d1"]),
+        reverse("versions:staff_edit", args=["d1"]),
         {"label": "d1", "title": "DPA", "effective_date": "2027-02-01", "change_summary": "Better", "body": BODY},
     )
     assert response.status_code == 302
@@ -172,11 +172,11 @@ def test_staff_edits_a_draft(client, legal):
 def test_staff_creates_and_publishes_through_pages(client, legal, run_on_commit):
     login(client, legal)
     response = client.post(
-        reverse("staff_dpa_version_new"),
+        reverse("versions:staff_new"),
         {"label": "2027.1", "title": "DPA", "effective_date": "2027-01-01", "change_summary": "New", "body": BODY},
     )
     assert response.status_code == 302
-    response = client.post(reverse("staff_dpa_version_publish", args=["2027.1"]))
+    response = client.post(reverse("versions:staff_publish", args=["2027.1"]))
     assert response.status_code == 302
     assert DpaVersion.objects.get(label="2027.1").status == "published"
 
@@ -184,7 +184,7 @@ def test_staff_creates_and_publishes_through_pages(client, legal, run_on_commit)
 def test_staff_new_version_bad_input_shows_field_errors(client, legal):
     login(client, legal)
     response = client.post(
-        reverse("staff_dpa_version_new"),
+        reverse("versions:staff_new"),
         {"label": "bad label!", "title": "DPA", "effective_date": "nope", "change_summary": "", "body": "no clauses"},
     )
     assert response.status_code == 400
@@ -198,7 +198,7 @@ def test_api_refuses_to_edit_a_published_version(client, legal):
     version = published_version()
     login(client, legal)
     response = client.patch(
-        reverse("api_dpa_version", args=[version.label]), {"title": "Changed"}, content_type="application/json"
+        reverse("versions:api_detail", args=[version.label]), {"title": "Changed"}, content_type="application/json"
     )
     assert response.status_code == 400
     assert "can no longer be changed" in response.json()["detail"]
@@ -209,10 +209,12 @@ def test_api_refuses_to_edit_a_published_version(client, legal):
 def test_api_edits_and_publishes_a_draft(client, legal):
     DpaVersionFactory(label="d2")
     login(client, legal)
-    response = client.patch(reverse("api_dpa_version", args=["d2"]), {"title": "New"}, content_type="application/json")
+    response = client.patch(
+        reverse("versions:api_detail", args=["d2"]), {"title": "New"}, content_type="application/json"
+    )
     assert response.status_code == 200
     assert response.json()["title"] == "New"
-    response = client.post(reverse("api_dpa_version_publish", args=["d2"]))
+    response = client.post(reverse("versions:api_publish", args=["d2"]))
     assert response.status_code == 200
     assert response.json()["status"] == "published"
 
@@ -220,12 +222,14 @@ def test_api_edits_and_publishes_a_draft(client, legal):
 def test_api_writes_are_for_legal_staff_only(client, org_admin):
     DpaVersionFactory(label="d3")
     login(client, org_admin)
-    assert client.patch(reverse("api_dpa_version", args=["d3"]), {}, content_type="application/json").status_code in (
+    assert client.patch(
+        reverse("versions:api_detail", args=["d3"]), {}, content_type="application/json"
+    ).status_code in (
         403,
         404,
     )
-    assert client.post(reverse("api_dpa_version_publish", args=["d3"])).status_code == 403
-    response = client.post(reverse("api_dpa_versions"), {"label": "x"}, content_type="application/json")
+    assert client.post(reverse("versions:api_publish", args=["d3"])).status_code == 403
+    response = client.post(reverse("versions:api_list"), {"label": "x"}, content_type="application/json")
     assert response.status_code == 403
     assert DpaVersion.objects.get(label="d3").status == "draft"
 
@@ -233,11 +237,11 @@ def test_api_writes_are_for_legal_staff_only(client, org_admin):
 def test_api_lists_published_versions_with_summaries_but_not_drafts(client):
     published_version(label="p1", change_summary="First one.")
     DpaVersionFactory(label="draft-1")
-    data = client.get(reverse("api_dpa_versions")).json()
+    data = client.get(reverse("versions:api_list")).json()
     assert [v["label"] for v in data["results"]] == ["p1"]
     assert data["results"][0]["change_summary"] == "First one."
     assert "body" not in data["results"][0]
-    assert client.get(reverse("api_dpa_version", args=["draft-1"])).status_code == 404
+    assert client.get(reverse("versions:api_detail", args=["draft-1"])).status_code == 404
 
 
 # --- visibility -------------------------------------------------------------------------------
@@ -247,14 +251,14 @@ def test_public_sees_version_list_and_summaries_but_not_the_text(client):
     published_version(label="p1", change_summary="Summary one.")
     published_version(label="p2", change_summary="Summary two.")
     DpaVersionFactory(label="secret-draft", change_summary="Draft summary")
-    body = client.get(reverse("dpa_versions")).content.decode()
+    body = client.get(reverse("versions:list")).content.decode()
     assert "Summary one." in body
     assert "Summary two." in body
     assert "secret-draft" not in body
-    detail = client.get(reverse("dpa_version_detail", args=["p2"])).content.decode()
+    detail = client.get(reverse("versions:detail", args=["p2"])).content.decode()
     assert "Summary two." in detail
     assert "Processing on instructions" not in detail
-    assert client.get(reverse("dpa_version_detail", args=["secret-draft"])).status_code == 404
+    assert client.get(reverse("versions:detail", args=["secret-draft"])).status_code == 404
 
 
 def test_approved_user_reads_the_full_text_online(client):
@@ -262,7 +266,7 @@ def test_approved_user_reads_the_full_text_online(client):
     grant(user)
     published_version(label="p1")
     login(client, user)
-    body = client.get(reverse("dpa_version_detail", args=["p1"])).content.decode()
+    body = client.get(reverse("versions:detail", args=["p1"])).content.decode()
     assert "1. Processing on instructions" in body
     assert "Annex 1" in body
 
@@ -276,8 +280,8 @@ def test_full_text_pdf_and_diff_need_approved_access(client, who):
         if who == "expired grant":
             grant(user, days=-1)
         login(client, user)
-    pdf = client.get(reverse("dpa_version_pdf", args=["p1"]))
-    diff = client.get(reverse("dpa_diff"))
+    pdf = client.get(reverse("versions:pdf", args=["p1"]))
+    diff = client.get(reverse("versions:diff"))
     if who == "anonymous":
         assert pdf.status_code == diff.status_code == 302
     else:
@@ -293,7 +297,7 @@ def test_diff_page_shows_clause_changes(client):
     published_version(label="2025.1", body=sample_dpa.body("previous", "Routewise B.V."))
     published_version(label="2026.1", body=sample_dpa.body("current", "Routewise B.V."))
     login(client, user)
-    response = client.get(reverse("dpa_diff"), {"from": "2025.1", "to": "2026.1"})
+    response = client.get(reverse("versions:diff"), {"from": "2025.1", "to": "2026.1"})
     assert response.status_code == 200
     body = response.content.decode()
     assert "<del>72</del>" in body
@@ -307,7 +311,7 @@ def test_diff_with_unknown_versions_is_a_400_not_a_500(client):
     grant(user)
     published_version(label="p1")
     login(client, user)
-    response = client.get(reverse("dpa_diff"), {"from": "nope", "to": "p1"})
+    response = client.get(reverse("versions:diff"), {"from": "nope", "to": "p1"})
     assert response.status_code == 400
     assert "Choose two published versions." in response.content.decode()
 
@@ -315,10 +319,10 @@ def test_diff_with_unknown_versions_is_a_400_not_a_500(client):
 def test_staff_pages_need_legal(client, member, legal_no_mfa):
     version = DpaVersionFactory(label="d1")
     login(client, member)
-    assert client.get(reverse("staff_dpa_versions")).status_code == 403
-    assert client.post(reverse("staff_dpa_version_publish", args=["d1"])).status_code == 403
+    assert client.get(reverse("versions:staff_list")).status_code == 403
+    assert client.post(reverse("versions:staff_publish", args=["d1"])).status_code == 403
     login(client, legal_no_mfa)
-    assert client.get(reverse("staff_dpa_versions")).status_code == 302
+    assert client.get(reverse("versions:staff_list")).status_code == 302
     version.refresh_from_db()
     assert version.is_draft
 
@@ -329,7 +333,7 @@ def test_staff_version_list_query_count(client, legal, django_assert_max_num_que
     publish(DpaVersionFactory(label="pub"), actor=legal)
     login(client, legal)
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("staff_dpa_versions"))
+        response = client.get(reverse("versions:staff_list"))
     assert response.status_code == 200
 
 
@@ -337,17 +341,17 @@ def test_enterprise_member_reads_and_self_serve_member_is_pointed_to_access_requ
     published_version(label="p1")
     published_version(label="p2")
     login(client, member)  # member of the enterprise `org`
-    assert client.get(reverse("dpa_diff")).status_code == 200
-    assert "1. Processing on instructions" in client.get(reverse("dpa_version_detail", args=["p2"])).content.decode()
+    assert client.get(reverse("versions:diff")).status_code == 200
+    assert "1. Processing on instructions" in client.get(reverse("versions:detail", args=["p2"])).content.decode()
     small = OrganisationFactory(tier=Organisation.Tier.SELF_SERVE)
     from tests.organisations.factories import MembershipFactory
 
     self_serve_user = MembershipFactory(organisation=small).user
     login(client, self_serve_user)
-    response = client.get(reverse("dpa_diff"))
+    response = client.get(reverse("versions:diff"))
     assert response.status_code == 403
-    assert reverse("access_request") in response.content.decode()
-    assert "Processing on instructions" not in client.get(reverse("dpa_version_detail", args=["p2"])).content.decode()
+    assert reverse("trust:access_request") in response.content.decode()
+    assert "Processing on instructions" not in client.get(reverse("versions:detail", args=["p2"])).content.decode()
 
 
 def test_database_refuses_raw_changes_to_a_published_version():
@@ -371,6 +375,6 @@ def test_public_version_list_query_count_does_not_grow_with_versions(client, dja
     for i in range(12):
         published_version(label=f"r{i}")
     with django_assert_max_num_queries(6):
-        response = client.get(reverse("dpa_versions"))
+        response = client.get(reverse("versions:list"))
     assert response.status_code == 200
     assert response.content.decode().count("Superseded") == 11
