@@ -415,9 +415,10 @@ PORTAL_SIGNING_DEMO_DIR = BASE_DIR / "var" / "demo-signing"
 AUDIT_CHAIN_DEV_KEY = "dev-only-insecure-audit-chain-key-set-AUDIT_CHAIN_KEY-in-production"
 AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", default="")
 AUDIT_CHAIN_OLD_KEYS = env.list("AUDIT_CHAIN_OLD_KEYS", default=[])
-# pytest-django loads these settings with DEBUG off, like production; tests use the development key.
+# pytest-django loads these settings with DEBUG off, like production; tests use the development key, and so does
+# mypy, whose django-stubs plugin imports the settings to learn the models.
 if not AUDIT_CHAIN_KEY:
-    if not (DEBUG or "pytest" in sys.modules):
+    if not (DEBUG or "pytest" in sys.modules or "mypy" in sys.modules):
         raise ImproperlyConfigured(
             "AUDIT_CHAIN_KEY is not set. The audit log is keyed with a secret kept outside the database: set "
             "AUDIT_CHAIN_KEY to a random string of at least 32 bytes, e.g. the output of "
