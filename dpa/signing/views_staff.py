@@ -21,9 +21,9 @@ from portal.core.forms import form_error
 from portal.evidence.files import read_verified
 from portal.evidence.views import issued_report_response
 from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table
+from portal.staff.tables import OrderTerm, Table
 
-EXECUTION_COLUMNS = {
+EXECUTION_COLUMNS: dict[str, tuple[OrderTerm, ...]] = {
     "organisation": ("organisation__name", "-created_at"),
     "version": ("version__created_at", "organisation__name"),
     "status": ("status", "-created_at"),

@@ -11,9 +11,9 @@ from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import outbox_retry
 from portal.delivery.selectors import outbox_emails
 from portal.organisations.permissions import legal_required
-from portal.staff.tables import Table, valid_filters
+from portal.staff.tables import OrderTerm, Table, valid_filters
 
-OUTBOX_COLUMNS = {
+OUTBOX_COLUMNS: dict[str, tuple[OrderTerm, ...]] = {
     "created": ("created_at",),
     "to": ("to_email",),
     "status": ("status",),
