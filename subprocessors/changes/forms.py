@@ -39,7 +39,8 @@ class ChangeForm(PortalForm):
             self.fields["effective_date"].initial = earliest_effective_date("add", timezone.now())
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("kind") in NEEDS_EXISTING and not data.get("subprocessor"):
             self.add_error("subprocessor", "Choose the active sub-processor this change concerns.")
         return data
@@ -119,8 +120,10 @@ class AlternateContactForm(PortalForm):
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations
-        self.fields["organisation"].to_field_name = "public_id"
+        organisation = self.fields["organisation"]
+        assert isinstance(organisation, forms.ModelChoiceField)
+        organisation.queryset = organisations
+        organisation.to_field_name = "public_id"
 
 
 class WithdrawForm(PortalForm):
@@ -144,10 +147,13 @@ class ObjectionForm(PortalForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         # Objections come with the enterprise plan's signed DPA (SPEC: who uses it); the service refuses others too.
-        self.fields["organisation"].queryset = Organisation.objects.filter(
+        self.organisations = Organisation.objects.filter(
             memberships__user=user, tier=Organisation.Tier.ENTERPRISE
         ).order_by("name")
-        self.fields["organisation"].to_field_name = "public_id"
+        organisation = self.fields["organisation"]
+        assert isinstance(organisation, forms.ModelChoiceField)
+        organisation.queryset = self.organisations
+        organisation.to_field_name = "public_id"
 
 
 class MessageForm(PortalForm):
