@@ -23,7 +23,7 @@ def executed_dpa_files() -> Iterator[EvidenceFile]:
     for execution in rows.order_by("id").iterator(chunk_size=500):
         yield EvidenceFile(
             path=execution.executed_path,
-            sha256=execution.executed_sha256,
+            sha256=execution.executed_sha256 or "",
             what=execution_file_label(execution, executed=True),
             target=execution,
             organisation=execution.organisation,
@@ -48,7 +48,7 @@ def trust_document_files() -> Iterator[EvidenceFile]:
     rows = TrustDocumentVersion.objects.select_related("document").order_by("id")
     for version in rows.iterator(chunk_size=500):
         yield EvidenceFile(
-            path=version.file.name,
+            path=version.file.name or "",
             sha256=version.sha256,
             what=document_file_label(version),
             target=version.document,

@@ -17,7 +17,8 @@ from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
-from django.template.loader import get_template, render_to_string
+from django.template import Engine
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -70,7 +71,7 @@ def url_fetcher(url: str, *, response_class=None, guess=None):
 
 
 def _template_source(name: str) -> str:
-    return get_template(name).template.source
+    return Engine.get_default().get_template(name).source
 
 
 def _html_to_pdf(html: str) -> bytes:
@@ -194,6 +195,9 @@ def executed_pdf_render(execution: DpaExecution, *, request=None, actor=None) ->
     from pypdf import PdfReader, PdfWriter
 
     tz = portal_tz()
+    # Both parties signed: the page records when.
+    assert execution.customer_signed_at is not None
+    assert execution.countersigned_at is not None
     html = render_to_string(
         SIGNATURE_TEMPLATE,
         {

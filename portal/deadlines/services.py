@@ -10,6 +10,7 @@ def _as_details(override: CalendarOverride) -> dict:
     if override.recurrence == CalendarOverride.Recurrence.YEARLY:
         when = {"recurrence": override.recurrence, "month": override.month, "day": override.day}
     else:
+        assert override.date is not None  # a one-off override has its date (the model's constraint)
         when = {"recurrence": override.recurrence, "date": override.date.isoformat()}
     return {**when, "kind": override.kind, "note": override.note}
 
