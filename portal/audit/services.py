@@ -3,6 +3,7 @@ inside the same transaction as the change."""
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -12,6 +13,9 @@ from django.utils import timezone
 
 from portal.audit.keys import audit_current_key, audit_known_keys
 from portal.audit.models import AuditEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Arbitrary constant: the advisory-lock key that serialises appends to the chain on PostgreSQL.
 _AUDIT_LOCK_KEY = 0x41554449
@@ -63,7 +67,7 @@ class Actor:
     """Who did it, when not a logged-in user (a signatory link, the system, a subscriber)."""
 
     label: str
-    user: object | None = None
+    user: "User | None" = None
 
 
 @transaction.atomic

@@ -61,11 +61,12 @@ def user_can_open(user, level: str) -> bool:
 
 def what_opens(level: str) -> str:
     """What a visitor needs for a locked document, in words for the document list."""
-    return {
+    opens: dict[str, str] = {
         AccessLevel.APPROVED: "Request access",
         AccessLevel.NDA: "Request access under NDA",
         AccessLevel.ENTERPRISE: "Enterprise plan required",
-    }.get(level, "")
+    }
+    return opens.get(level, "")
 
 
 def current_nda() -> NdaVersion | None:

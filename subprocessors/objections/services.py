@@ -37,7 +37,7 @@ TERMINATION_ALREADY = "Termination was already confirmed."
 TERMINATION_ADMIN_ONLY = "Only an admin of the organisation can confirm termination."
 
 S = Objection.Status
-TRANSITIONS = {
+TRANSITIONS: dict[str, set[str]] = {
     S.RECEIVED: {S.IN_CONSULTATION, S.WITHDRAWN, S.ACCOMMODATED, S.UNRESOLVED},
     S.IN_CONSULTATION: {S.WITHDRAWN, S.ACCOMMODATED, S.UNRESOLVED},
 }
