@@ -70,10 +70,6 @@ def split_clauses(body: str) -> list[Clause]:
     return clauses
 
 
-def clause_titles(body: str) -> list[str]:
-    return [c.heading for c in split_clauses(body) if c.kind != "preamble"]
-
-
 @dataclass
 class ClauseDiff:
     change: str  # "added", "removed", "changed", "renumbered" (same text, new number), "unchanged"

@@ -139,11 +139,3 @@ def grants_to_warn(now=None, *, days: int) -> QuerySet[AccessRequest]:
 def grants_to_expire(now=None) -> QuerySet[AccessRequest]:
     now = now or timezone.now()
     return AccessRequest.objects.filter(status=AccessRequest.Status.APPROVED, expires_at__lte=now).order_by("id")
-
-
-def auto_approvals_for_digest() -> QuerySet[AccessRequest]:
-    return (
-        AccessRequest.objects.filter(auto_rule__isnull=False, digest_sent_at__isnull=True, decided_at__isnull=False)
-        .select_related("user", "auto_rule", "organisation")
-        .order_by("decided_at", "id")
-    )

@@ -179,16 +179,3 @@ def subprocessor_update(
     )
     subprocessor.__dict__.update(current.__dict__)
     return current
-
-
-def subprocessor_retire(
-    *, subprocessor: Subprocessor, actor, retired_on: dt.date | None = None, request=None, at=None, note: str = ""
-) -> Subprocessor:
-    return subprocessor_update(
-        subprocessor=subprocessor,
-        data={"status": Subprocessor.Status.RETIRED, "retired_on": retired_on},
-        actor=actor,
-        request=request,
-        at=at,
-        note=note,
-    )
