@@ -269,15 +269,3 @@ def executed_pdf_store(execution: DpaExecution, content: bytes) -> tuple[str, st
     if written is not None:
         written.append(saved)
     return saved, sha
-
-
-def pdf_page_count(content: bytes) -> int:
-    from pypdf import PdfReader
-
-    return len(PdfReader(io.BytesIO(content)).pages)
-
-
-def pdf_text(content: bytes) -> str:
-    from pypdf import PdfReader
-
-    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)

@@ -26,6 +26,7 @@ from portal.organisations.models import Membership, Organisation
 from tests.auth import login
 from tests.dpa.factories_signing import memoize_pdf, published_version
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -355,7 +356,7 @@ def test_full_execution_hash_matches_file_and_verification_finds_it(
     assert event.details["executed_sha256"] == execution.executed_sha256
     assert event.actor_id == legal.pk
     # the PDF contains both signatures and the agreement's hash
-    text = " ".join(pdf.pdf_text(content).split())
+    text = " ".join(pdf_text(content).split())
     assert "Signature page" in text
     assert "Ines de Vries" in text
     assert "Managing Director" in text

@@ -34,6 +34,7 @@ from subprocessors.listing.models import Subprocessor
 from subprocessors.listing.services import subprocessor_update
 from tests.auth import login
 from tests.dpa.factories_signing import memoize_pdf, published_version
+from tests.pdf import pdf_text
 from tests.subprocessors.change_factories import make_change
 from tests.subprocessors.factories import make_subprocessor
 
@@ -108,7 +109,7 @@ def _sign_data(sha256: str) -> dict:
 
 
 def _text(content: bytes) -> str:
-    return " ".join(pdf.pdf_text(content).split())
+    return " ".join(pdf_text(content).split())
 
 
 def _agreement_text(execution) -> str:
