@@ -386,7 +386,7 @@ PORTAL_LEGAL_LEAD_EMAIL = env("PORTAL_LEGAL_LEAD_EMAIL", default="legal-lead@por
 PORTAL_DPO_NAME = env("PORTAL_DPO_NAME", default="Data Protection Officer")
 PORTAL_DPO_EMAIL = env("PORTAL_DPO_EMAIL", default="dpo@portal.example")
 PORTAL_DPO_PHONE = env("PORTAL_DPO_PHONE", default="+31 20 555 0199")
-# Sub-processor change notices and customer webhooks (issue 4)
+# Sub-processor change notices and customer webhooks
 CHANGE_FANOUT_BATCH = env.int("CHANGE_FANOUT_BATCH", default=500)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)

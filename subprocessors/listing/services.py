@@ -112,8 +112,8 @@ def subprocessor_create(
 ) -> Subprocessor:
     """Create a row and its first revision.
 
-    An active processor of customer data can only be added through a change notice (issue 4) or the initial
-    load of the list: pass `authorised_by` (e.g. "change notice 12") to record what allowed it."""
+    An active processor of customer data can only be added through a change notice (subprocessors.changes) or the
+    initial load of the list: pass `authorised_by` (e.g. "change notice 12") to record what allowed it."""
     at = at or timezone.now()
     sp = Subprocessor(**data)
     _fill_dates(sp, None, at)
