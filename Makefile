@@ -47,9 +47,11 @@ test-faults: install
 test-container: install
 	PG_URL=$(PG_URL) $(BIN)/python tests/container/smoke.py
 
-lint:
+# Static checks, also run by CI before the tests and by the pre-commit hooks (.pre-commit-config.yaml).
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format:
 	$(BIN)/ruff format .

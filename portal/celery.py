@@ -1,5 +1,6 @@
 import functools
 import os
+from typing import Any
 
 from celery import Celery
 from django.db import InterfaceError, OperationalError
@@ -12,7 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 # Every task retries by itself, within seconds, when the database or the broker is briefly unreachable (a dropped
 # connection, a failover, Redis restarting) instead of waiting minutes for a beat sweep. Tasks are idempotent, so a
 # retry after a partial run only does what is missing. Backoff 1, 2, 4, … capped at 60 s, with jitter, 8 times.
-RETRY_ON_TRANSIENT_ERRORS = {
+RETRY_ON_TRANSIENT_ERRORS: dict[str, Any] = {
     "autoretry_for": (OperationalError, InterfaceError, BrokerError),
     "retry_backoff": True,
     "retry_backoff_max": 60,
@@ -51,8 +52,9 @@ def guard_redis_channel_close() -> None:
             raise RedisConnectionError("the broker connection was closed")
         return original(self, *args, **kwargs)
 
-    _connparams.portal_guard = True
-    kombu_redis.Channel._connparams = _connparams
+    # A marker on the wrapper, so that the patch is applied once; then the patch itself (the point of this function).
+    _connparams.portal_guard = True  # type: ignore[attr-defined]
+    kombu_redis.Channel._connparams = _connparams  # type: ignore[method-assign]
 
 
 guard_redis_channel_close()

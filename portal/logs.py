@@ -8,6 +8,7 @@ settings.py builds `LOGGING` with `logging_config()` and calls `configure_struct
 
 import logging
 import sys
+from typing import Any
 
 import structlog
 from django.core.exceptions import ImproperlyConfigured
@@ -17,7 +18,7 @@ from portal.observability import scrub_value
 LOG_FORMATS = ("json", "console")
 
 # Added to every line, whether it comes from structlog or from a standard-library logger.
-_SHARED = [
+_SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,

@@ -136,8 +136,8 @@ def sentry_init(*, dsn: str, environment: str = "", traces_sample_rate: float | 
         send_default_pii=False,
         include_local_variables=False,
         max_request_body_size="never",
-        before_send=scrub_event,
-        before_send_transaction=scrub_event,
+        before_send=scrub_event,  # type: ignore[arg-type]  # a plain dict in, the same dict out
+        before_send_transaction=scrub_event,  # type: ignore[arg-type]
         **options,
     )
     for name in STRUCTURED_LOGGERS:

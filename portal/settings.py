@@ -421,7 +421,7 @@ PORTAL_LEGAL_LEAD_EMAIL = env("PORTAL_LEGAL_LEAD_EMAIL", default="legal-lead@por
 PORTAL_DPO_NAME = env("PORTAL_DPO_NAME", default="Data Protection Officer")
 PORTAL_DPO_EMAIL = env("PORTAL_DPO_EMAIL", default="dpo@portal.example")
 PORTAL_DPO_PHONE = env("PORTAL_DPO_PHONE", default="+31 20 555 0199")
-# Sub-processor change notices and customer webhooks (issue 4)
+# Sub-processor change notices and customer webhooks
 CHANGE_FANOUT_BATCH = env.int("CHANGE_FANOUT_BATCH", default=500)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
@@ -450,9 +450,10 @@ PORTAL_SIGNING_DEMO_DIR = BASE_DIR / "var" / "demo-signing"
 AUDIT_CHAIN_DEV_KEY = "dev-only-insecure-audit-chain-key-set-AUDIT_CHAIN_KEY-in-production"
 AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", default="")
 AUDIT_CHAIN_OLD_KEYS = env.list("AUDIT_CHAIN_OLD_KEYS", default=[])
-# pytest-django loads these settings with DEBUG off, like production; tests use the development key.
+# pytest-django loads these settings with DEBUG off, like production; tests use the development key, and so does
+# mypy, whose django-stubs plugin imports the settings to learn the models.
 if not AUDIT_CHAIN_KEY:
-    if not (DEBUG or "pytest" in sys.modules):
+    if not (DEBUG or "pytest" in sys.modules or "mypy" in sys.modules):
         raise ImproperlyConfigured(
             "AUDIT_CHAIN_KEY is not set. The audit log is keyed with a secret kept outside the database: set "
             "AUDIT_CHAIN_KEY to a random string of at least 32 bytes, e.g. the output of "

@@ -63,7 +63,9 @@ class TaskLogReceiver(CeleryReceiver):
     def receiver_task_retry(self, request=None, reason=None, einfo=None, sender=None, **kwargs) -> None:
         logger.warning("task_finished", state="RETRY", reason=str(reason), **_duration(sender))
 
-    def receiver_task_failure(self, task_id=None, exception=None, sender=None, **kwargs) -> None:
+    def receiver_task_failure(  # type: ignore[override]  # Celery passes these by keyword
+        self, task_id=None, exception=None, sender=None, **kwargs
+    ) -> None:
         if isinstance(exception, getattr(sender, "throws", ())):  # an expected failure: no traceback
             logger.warning("task_finished", state="FAILURE", error=str(exception), **_duration(sender))
         else:

@@ -39,6 +39,7 @@ def _utc(moment: dt.datetime) -> str:
 
 
 def breach_delivery_evidence(notification: BreachNotification) -> str:
+    assert notification.delivered_at is not None  # evidence of a delivery that happened
     return (
         f"Breach notification delivered to {notification.recipient_email} at {_utc(notification.delivered_at)} "
         f"(Message-ID {notification.delivered_message_id})."

@@ -242,7 +242,7 @@ def breach_followup_queued(
             "number": followup.number,
             "to": to,
             "email": followup.email_id,
-            "message_id": followup.email.message_id,
+            "message_id": followup.email.message_id if followup.email else "",
             "message": followup.message,
             "pending_blocks": [b["key"] for b in incident.pending_blocks()],
             "contents": followup.contents,

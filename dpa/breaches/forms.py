@@ -34,7 +34,8 @@ class BreachIncidentForm(PortalModelForm):
         }
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # Incidents recorded before the nature had to be described may have it marked "will follow": saving the
         # form clears that, so the nature written here is what the notice says.
         data["nature_pending"] = False

@@ -87,7 +87,7 @@ def _detail_context(request, incident, **extra):
     resend_forms = extra.pop("resend_forms", {})
     for n in notifications:
         if n.status == BreachNotification.Status.FAILED:
-            n.resend_form = resend_forms.get(n.pk) or ResendForm(
+            n.resend_form = resend_forms.get(n.pk) or ResendForm(  # type: ignore[attr-defined]  # read by the template
                 initial={"to": n.recipient_email}, prefix=f"resend-{n.public_id}"
             )
     return {

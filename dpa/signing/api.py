@@ -66,8 +66,10 @@ class ExecutionListCreate(generics.ListCreateAPIView):
     serializer_class = ExecutionSerializer
 
     def get_queryset(self):
+        user = self.request.user
+        assert user.is_authenticated  # IsAuthenticated above
         return (
-            DpaExecution.objects.filter(organisation__memberships__user=self.request.user)
+            DpaExecution.objects.filter(organisation__memberships__user=user)
             .select_related("organisation", "version")
             .order_by("-created_at", "-id")
         )
@@ -142,7 +144,8 @@ class VerifyUploadRequestSerializer(PortalSerializer):
 
 
 class SignatureFactsSerializer(PortalSerializer):
-    field_name = serializers.CharField()
+    # Declared fields leave the class when DRF builds it; the stubs see it overriding Field.field_name.
+    field_name = serializers.CharField()  # type: ignore[assignment]
     intact = serializers.BooleanField(help_text="The signed bytes are unchanged and the signature value is correct.")
     valid = serializers.BooleanField(help_text="The cryptographic signature is correct.")
     trusted = serializers.BooleanField(help_text="The certificate chains to our trust anchors.")

@@ -18,7 +18,7 @@ def executed_dpa_files() -> Iterator[EvidenceFile]:
     for execution in rows.order_by("id").iterator(chunk_size=500):
         yield EvidenceFile(
             path=execution.executed_path,
-            sha256=execution.executed_sha256,
+            sha256=execution.executed_sha256 or "",
             what=execution_file_label(execution, executed=True),
             target=execution,
             organisation=execution.organisation,

@@ -59,7 +59,8 @@ class VerifyForm(PortalForm):
         return upload
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.errors and not data.get("file") and not data.get("sha256"):
             raise forms.ValidationError("Upload the executed PDF or paste its SHA-256.")
         if data.get("file") and data.get("sha256"):

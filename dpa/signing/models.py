@@ -27,7 +27,7 @@ class DpaExecutionQuerySet(models.QuerySet):
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
-        self._refuse_if_executed(self.model.objects.filter(pk__in=[obj.pk for obj in objs]))
+        self._refuse_if_executed(self.model._default_manager.filter(pk__in=[obj.pk for obj in objs]))
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     def delete(self):

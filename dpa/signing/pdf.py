@@ -57,6 +57,9 @@ def executed_pdf_render(execution: DpaExecution, *, request=None, actor=None) ->
     from pypdf import PdfReader, PdfWriter  # noqa: PLC0415 - pypdf loads only when it is used
 
     tz = portal_tz()
+    # Both parties signed: the page records when.
+    assert execution.customer_signed_at is not None
+    assert execution.countersigned_at is not None
     html = render_to_string(
         SIGNATURE_TEMPLATE,
         {
@@ -125,15 +128,3 @@ def executed_pdf_store(execution: DpaExecution, content: bytes) -> tuple[str, st
     if written is not None:
         written.append(saved)
     return saved, sha
-
-
-def pdf_page_count(content: bytes) -> int:
-    from pypdf import PdfReader  # noqa: PLC0415 - pypdf loads only when it is used
-
-    return len(PdfReader(io.BytesIO(content)).pages)
-
-
-def pdf_text(content: bytes) -> str:
-    from pypdf import PdfReader  # noqa: PLC0415 - pypdf loads only when it is used
-
-    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)

@@ -43,7 +43,7 @@ def register_csv_rows():
             _iso(e.customer_signed_at),
             e.countersigner_name,
             e.countersigner_title,
-            e.countersigned_by.email if e.countersigned_by_id else "",
+            e.countersigned_by.email if e.countersigned_by else "",
             _iso(e.countersigned_at),
             _iso(e.executed_at),
             e.executed_sha256,

@@ -201,8 +201,9 @@ def _show_current_agreement(request, execution: DpaExecution, sign_form: SignFor
     the next signature is for the document the page now shows."""
     shown = request.POST.get("agreement_sha256", "")
     execution = dpa_execution_agreement_refresh(execution=execution, request=request)
-    sign_form.data = sign_form.data.copy()
-    sign_form.data["agreement_sha256"] = execution.agreement_sha256
+    data = request.POST.copy()  # what the refused signature posted: the form's data
+    data["agreement_sha256"] = execution.agreement_sha256
+    sign_form.data = data
     already_told = {ANNEX_CHANGED, DOCUMENT_CHANGED} & set(sign_form.non_field_errors())
     if shown != execution.agreement_sha256 and not already_told:
         sign_form.add_error(None, ANNEX_CHANGED)

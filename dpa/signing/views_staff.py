@@ -19,11 +19,11 @@ from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
 from portal.core.permissions import legal_required
-from portal.core.tables import Table
+from portal.core.tables import OrderTerm, Table
 from portal.evidence.files import read_verified
 from portal.evidence.views import issued_report_response
 
-EXECUTION_COLUMNS = {
+EXECUTION_COLUMNS: dict[str, tuple[OrderTerm, ...]] = {
     "organisation": ("organisation__name", "-created_at"),
     "version": ("version__created_at", "organisation__name"),
     "status": ("status", "-created_at"),

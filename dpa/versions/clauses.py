@@ -70,10 +70,6 @@ def split_clauses(body: str) -> list[Clause]:
     return clauses
 
 
-def clause_titles(body: str) -> list[str]:
-    return [c.heading for c in split_clauses(body) if c.kind != "preamble"]
-
-
 @dataclass
 class ClauseDiff:
     change: str  # "added", "removed", "changed", "renumbered" (same text, new number), "unchanged"
@@ -84,6 +80,7 @@ class ClauseDiff:
     @property
     def heading(self) -> str:
         clause = self.new or self.old
+        assert clause is not None  # a diff has an old side, a new side or both
         if self.old is not None and self.new is not None and self.old.heading != self.new.heading:
             return f"{self.new.heading} (was {self.old.heading})"
         return clause.heading
@@ -111,7 +108,7 @@ def _blocks(source: str) -> list[str]:
 
 def _word_diff(old: str, new: str) -> str:
     a, b = _TOKEN.findall(old), _TOKEN.findall(new)
-    out = []
+    out: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if op == "equal":
             out.append(escape("".join(a[i1:i2])))
@@ -126,7 +123,7 @@ def _word_diff(old: str, new: str) -> str:
 def _block_diff(old: str, new: str) -> SafeString:
     """Align paragraphs and list items first, then mark changed words inside the ones that were edited."""
     a, b = _blocks(old), _blocks(new)
-    out = []
+    out: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if op == "equal":
             out.extend(escape(text) for text in a[i1:i2])
@@ -151,7 +148,7 @@ def _block_diff(old: str, new: str) -> SafeString:
 
 
 def _whole(source: str, tag: str = "") -> SafeString:
-    blocks = [escape(text) for text in _blocks(source)]
+    blocks: list[str] = [escape(text) for text in _blocks(source)]
     if tag:
         blocks = [f"<{tag}>{text}</{tag}>" for text in blocks]
     return mark_safe("".join(f"<p>{text}</p>" for text in blocks))  # noqa: S308 - escaped above  # nosec

@@ -43,7 +43,7 @@ class DpaVersionQuerySet(models.QuerySet):
     """Bulk operations bypass save() and delete(): they apply the same rules to every published row they touch."""
 
     def _stored_frozen(self, pks=None):
-        rows = self if pks is None else self.model.objects.filter(pk__in=pks)
+        rows = self if pks is None else self.model._default_manager.filter(pk__in=pks)
         return rows.exclude(status=DpaVersion.Status.DRAFT).values("pk", *GUARDED_FIELDS)
 
     def update(self, **kwargs):

@@ -16,7 +16,8 @@ from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
-from django.template.loader import get_template, render_to_string
+from django.template import Engine
+from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
 from dpa.versions.annex import AnnexSnapshot, annex_as_data, annex_subprocessors
@@ -79,7 +80,7 @@ def url_fetcher(url: str, *, response_class=None, guess=None):
 
 
 def _template_source(name: str) -> str:
-    return get_template(name).template.source
+    return Engine.get_default().get_template(name).source
 
 
 def html_to_pdf(html: str) -> bytes:

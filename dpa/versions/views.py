@@ -73,7 +73,8 @@ def version_diff(request):
     old_label = request.GET.get("from", "")
     old = by_label.get(old_label)
     if old is None and new is not None:
-        older = [v for v in versions if v.published_at < new.published_at]
+        published = new.published_at
+        older = [v for v in versions if published and v.published_at and v.published_at < published]
         old = older[0] if older else None
     error = ""
     if request.GET and (request.GET.get("from") not in by_label or request.GET.get("to") not in by_label):

@@ -3,6 +3,7 @@
 the same transaction as the change."""
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
@@ -14,6 +15,9 @@ from portal.audit.event_types import AUDIT_KEY_ROTATED
 from portal.audit.keys import audit_current_key, audit_known_keys
 from portal.audit.models import AuditEvent
 from portal.core.clients import client_ip
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Arbitrary constant: the advisory-lock key that serialises appends to the chain on PostgreSQL.
 _AUDIT_LOCK_KEY = 0x41554449
@@ -41,7 +45,7 @@ class Actor:
     """Who did it, when not a logged-in user (a signatory link, the system, a subscriber)."""
 
     label: str
-    user: object | None = None
+    user: "User | None" = None
 
 
 # Who an event is recorded for: a user (request.user included), an Actor, or None for "the system".

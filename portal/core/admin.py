@@ -3,7 +3,8 @@ from django.contrib import admin
 
 # The admin's own login form asks for a password only; send it through the portal's login (allauth), which asks
 # for the second factor. Staff pages and the admin then also require that this login passed MFA (middleware).
-admin.site.login = secure_admin_login(admin.site.login)
+# Wrapping the bound method of the one AdminSite instance is the point here, not a mistake mypy should catch.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,6 +1,8 @@
 """The OpenAPI schema class (REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS). Its own module: DRF imports the pagination in
 portal.core.api while drf-spectacular imports DRF's generics, so the two cannot share one."""
 
+from collections.abc import Mapping
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, build_bearer_security_scheme_object
@@ -55,7 +57,7 @@ class PortalAutoSchema(AutoSchema):
         unsafe = self.method not in permissions.SAFE_METHODS
         authenticators = self.view.get_authenticators()
         guarded = not all(isinstance(p, _OPEN) for p in self.view.get_permissions())
-        errors = {}
+        errors: dict[str, tuple[str, Mapping[str, object]]] = {}
         paginated = bool(self._is_list_view() and self._get_paginator())
         if unsafe or paginated or any(p["in"] == "query" for p in params):
             errors["400"] = ("The request was not valid; each field names its problem.", VALIDATION_ERROR_SCHEMA)

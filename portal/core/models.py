@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -13,7 +15,7 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
-        ordering = ("-created_at",)
+        ordering: ClassVar[tuple[str, ...]] = ("-created_at",)  # subclasses order by more columns
         get_latest_by = "created_at"
 
     def clean_fields(self, exclude=None):
@@ -21,7 +23,7 @@ class BaseModel(models.Model):
         refused by full_clean(), which services call before saving, whatever form, serializer or admin the value
         came through. Checked here rather than as field validators so that new fields are covered without a
         migration per field."""
-        errors = {}
+        errors: dict[str, list[ValidationError]] = {}
         try:
             super().clean_fields(exclude=exclude)
         except ValidationError as exc:

@@ -1,5 +1,7 @@
 """The project's serializer bases: single-line text refuses control characters in the API as in the forms."""
 
+from typing import TYPE_CHECKING
+
 from rest_framework import serializers
 
 from portal.core.validators import validate_single_line
@@ -31,7 +33,14 @@ class TextField(serializers.CharField):
         super().__init__(**kwargs)
 
 
-class SingleLineTextMixin:
+# Typed as the serializer it is mixed into (super().get_fields()); at run time a plain mixin.
+if TYPE_CHECKING:
+    _SerializerBase = serializers.Serializer
+else:
+    _SerializerBase = object
+
+
+class SingleLineTextMixin(_SerializerBase):
     """Every writable text field that is not multi-line refuses control characters (400 with the field's
     message). tests/core/test_single_line.py fails for a project serializer without it."""
 

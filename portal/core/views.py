@@ -76,7 +76,7 @@ def evidence_unavailable(request, error) -> HttpResponse:
     template = EVIDENCE_MISSING if error.missing else EVIDENCE_ALTERED
     message = template.format(support=settings.PORTAL_SUPPORT_EMAIL)
     if _is_api(request):
-        response = JsonResponse({"detail": message}, status=503)
+        response: HttpResponse = JsonResponse({"detail": message}, status=503)
     else:
         body = loader.render_to_string("errors/503_evidence.html", {"status": 503, "message": message}, request=request)
         response = HttpResponse(body, status=503)

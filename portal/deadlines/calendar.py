@@ -106,10 +106,10 @@ def _overrides(first: dt.date, last: dt.date) -> _Overrides:
     ).values_list("date", "month", "day", "kind", "note")
     dates, yearly = {}, {}
     for date, month, day, kind, note in rows:
-        if date is None:
-            yearly[(month, day)] = (kind, note)
-        else:
+        if date is not None:
             dates[date] = (kind, note)
+        elif month and day:  # a yearly rule (the model's constraint: a date, or a month and a day)
+            yearly[(month, day)] = (kind, note)
     return _Overrides(
         last=last,
         dates=dates,

@@ -22,6 +22,7 @@ def _override_details(override: CalendarOverride) -> dict:
     if override.recurrence == CalendarOverride.Recurrence.YEARLY:
         when = {"recurrence": override.recurrence, "month": override.month, "day": override.day}
     else:
+        assert override.date is not None  # a one-off override has its date (the model's constraint)
         when = {"recurrence": override.recurrence, "date": override.date.isoformat()}
     return {**when, "kind": override.kind, "note": override.note}
 
@@ -94,7 +95,7 @@ def obligation_completed(
             "kind": obligation.kind,
             "due_at": obligation.due_at,
             "completed_at": obligation.completed_at,
-            "on_time": obligation.completed_at <= obligation.due_at,
+            "on_time": obligation.completed_at is not None and obligation.completed_at <= obligation.due_at,
             "evidence": obligation.evidence,
             "evidence_file": obligation.evidence_file.name if obligation.evidence_file else "",
         },

@@ -23,11 +23,11 @@ from portal.deadlines.models import Obligation, ObligationReminder
 from portal.delivery.outbox import email_queue
 
 BREACH_NOTICE_WINDOW = dt.timedelta(hours=48)
-BUSINESS_DAY_RULES = {
+BUSINESS_DAY_RULES: dict[str, int] = {
     Obligation.Kind.DISCLOSURE_ORDER: 5,
     Obligation.Kind.DATA_SUBJECT_REQUEST: 5,
 }
-CALENDAR_DAY_RULES = {Obligation.Kind.DELETION_AFTER_TERMINATION: 30}
+CALENDAR_DAY_RULES: dict[str, int] = {Obligation.Kind.DELETION_AFTER_TERMINATION: 30}
 
 # Reminder stages: how long before the due time each goes out. OVERDUE goes to the legal lead at the due time.
 REMINDER_STAGES = (
@@ -38,7 +38,7 @@ REMINDER_STAGES = (
     (ObligationReminder.Stage.OVERDUE, dt.timedelta(0)),
 )
 
-DEFAULT_TITLES = {
+DEFAULT_TITLES: dict[str, str] = {
     Obligation.Kind.DISCLOSURE_ORDER: "Notify the controller of a third-party disclosure order",
     Obligation.Kind.DATA_SUBJECT_REQUEST: "Forward a data-subject request to the controller",
     Obligation.Kind.DELETION_AFTER_TERMINATION: "Delete customer data and confirm in writing",

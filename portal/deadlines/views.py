@@ -129,7 +129,7 @@ def obligation_evidence(request, public_id):
     return FileResponse(
         obligation.evidence_file.open("rb"),
         as_attachment=True,
-        filename=obligation.evidence_file.name.rsplit("/", 1)[-1],
+        filename=(obligation.evidence_file.name or "").rsplit("/", 1)[-1],
     )
 
 

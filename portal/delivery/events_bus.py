@@ -9,10 +9,12 @@ lost database connection the status change and the handler run again together.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from portal.delivery.models.base import Delivery
 
-Handler = Callable[[Delivery], None]
+# A handler takes the concrete row of its kind: an OutboundEmail for "email", a WebhookDelivery for "webhook".
+Handler = Callable[[Any], None]
 # One registry per kind and outcome, looked up by name at call time (tests swap a registry for an empty one).
 _delivered: dict[str, list[Handler]] = {}  # emails
 _failed: dict[str, list[Handler]] = {}

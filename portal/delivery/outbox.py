@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
 
 from portal.core.errors import ApplicationError
 from portal.delivery import enqueue, events
@@ -28,14 +29,18 @@ BACKOFF_SECONDS = (30, 60, 120, 240, 300)  # capped: no task waits in the broker
 
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
-    """Render templates/emails/<template>.subject.txt, .txt and .html (the last optional)."""
+    """Render templates/emails/<template>.subject.txt, .txt and .html (the last optional: absent, no HTML part).
+
+    Only the absence of the .html template itself is tolerated; an error in one that exists (a syntax error, a
+    missing include) is raised like any other."""
     ctx = {"site_url": settings.SITE_URL, "portal_name": settings.PORTAL_NAME, **context}
     subject = " ".join(render_to_string(f"emails/{template}.subject.txt", ctx).split())
     text = render_to_string(f"emails/{template}.txt", ctx)
     try:
-        html = render_to_string(f"emails/{template}.html", ctx)
-    except Exception:  # noqa: BLE001 - the HTML part is optional
-        html = ""
+        html_template = get_template(f"emails/{template}.html")
+    except TemplateDoesNotExist:
+        return subject, text, ""
+    html = html_template.render(ctx)
     return subject, text, html
 
 

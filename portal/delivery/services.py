@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
@@ -48,11 +49,14 @@ class Attempt:
     fields: dict = field(default_factory=dict)  # more columns to record with the outcome, in its transaction
 
 
+D = TypeVar("D", bound=Delivery)
+
+
 @dataclass(frozen=True)
-class Channel:
+class Channel(Generic[D]):
     kind: str
-    model: type[Delivery]
-    send: Callable[[Delivery], Attempt]
+    model: type[D]
+    send: Callable[[D], Attempt]
     backoff: Sequence[int]  # seconds before attempt n+1; the last value repeats
     max_attempts: Callable[[], int]
     stuck_after: Callable[[], timedelta]
@@ -62,7 +66,7 @@ class Channel:
         return self.backoff[min(attempts - 1, len(self.backoff) - 1)]
 
 
-def deliver(channel: Channel, pk: int, *, now: datetime | None = None) -> str:
+def deliver(channel: Channel[D], pk: int, *, now: datetime | None = None) -> str:
     """Claim, attempt and record one row. Returns DELIVERED, RETRY, FAILED or SKIPPED (not waiting or not due)."""
     row = _claim(channel, pk, now or timezone.now())
     if row is None:
@@ -94,11 +98,11 @@ def deliver(channel: Channel, pk: int, *, now: datetime | None = None) -> str:
     return RETRY
 
 
-def _claim(channel: Channel, pk: int, now: datetime) -> Delivery | None:
+def _claim(channel: Channel[D], pk: int, now: datetime) -> D | None:
     states = channel.model.STATES
     with transaction.atomic():
         row = (
-            channel.model.objects.select_for_update(skip_locked=True, of=("self",))
+            channel.model._default_manager.select_for_update(skip_locked=True, of=("self",))
             .select_related(*channel.select_related)
             .filter(pk=pk)
             .first()
@@ -114,7 +118,7 @@ def _claim(channel: Channel, pk: int, now: datetime) -> Delivery | None:
     return row
 
 
-def _record(channel: Channel, row: Delivery, *, status: str, **fields) -> None:
+def _record(channel: Channel[D], row: D, *, status: str, **fields) -> None:
     """Move a sending row to its outcome and tell what it is about (delivery events), in one transaction.
 
     A database error (a dropped connection, a failover) is retried on a fresh connection; an error raised by a
@@ -123,7 +127,7 @@ def _record(channel: Channel, row: Delivery, *, status: str, **fields) -> None:
     for attempt in range(RECORD_ATTEMPTS):
         try:
             with transaction.atomic():
-                updated = channel.model.objects.filter(pk=row.pk, status=states.sending).update(
+                updated = channel.model._default_manager.filter(pk=row.pk, status=states.sending).update(
                     status=status, locked_at=None, updated_at=timezone.now(), **fields
                 )
                 if updated:
@@ -150,22 +154,22 @@ def _record(channel: Channel, row: Delivery, *, status: str, **fields) -> None:
             time.sleep(0.2 * 2**attempt)
 
 
-def due_ids(channel: Channel, *, limit: int, now: datetime | None = None) -> list[int]:
+def due_ids(channel: Channel[D], *, limit: int, now: datetime | None = None) -> list[int]:
     """The sweep: rows stuck in sending past the channel's stuck time go back to waiting, and are returned with
     the waiting rows that are due and older than SWEEP_GRACE."""
     now = now or timezone.now()
     model, states = channel.model, channel.model.STATES
     stuck = list(
-        model.objects.filter(status=states.sending, locked_at__lt=now - channel.stuck_after())
+        model._default_manager.filter(status=states.sending, locked_at__lt=now - channel.stuck_after())
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
     if stuck:
-        model.objects.filter(pk__in=stuck, status=states.sending).update(
+        model._default_manager.filter(pk__in=stuck, status=states.sending).update(
             status=states.waiting, locked_at=None, next_attempt_at=None, updated_at=now
         )
     waiting = (
-        model.objects.filter(status=states.waiting, updated_at__lt=now - SWEEP_GRACE)
+        model._default_manager.filter(status=states.waiting, updated_at__lt=now - SWEEP_GRACE)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .order_by("id")
         .values_list("id", flat=True)[: max(0, limit - len(stuck))]
@@ -173,18 +177,22 @@ def due_ids(channel: Channel, *, limit: int, now: datetime | None = None) -> lis
     return sorted({*stuck, *waiting})
 
 
-def retry_countdown(channel: Channel, pk: int, *, now: datetime | None = None) -> int | None:
+def retry_countdown(channel: Channel[D], pk: int, *, now: datetime | None = None) -> int | None:
     """Seconds until a row waiting for its next attempt is due (plus one, so the task never arrives early), or None
     when that is more than MAX_COUNTDOWN_SECONDS away (the sweep sends it when due) or nothing is waiting."""
     model = channel.model
-    due = model.objects.filter(pk=pk, status=model.STATES.waiting).values_list("next_attempt_at", flat=True).first()
+    due = (
+        model._default_manager.filter(pk=pk, status=model.STATES.waiting)
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
     if due is None:
         return None
     seconds = (due - (now or timezone.now())).total_seconds()
     return max(1, int(seconds) + 1) if seconds <= MAX_COUNTDOWN_SECONDS else None
 
 
-def delivery_restart(channel: Channel, *, row: Delivery) -> Delivery:
+def delivery_restart(channel: Channel[D], *, row: D) -> D:
     """A failed row gets a fresh round of attempts (the caller holds its lock, checks and audits)."""
     row.status = channel.model.STATES.waiting
     row.attempts = 0

@@ -7,13 +7,13 @@ from django.views.decorators.http import require_POST
 from portal.core.errors import ApplicationError
 from portal.core.permissions import legal_required
 from portal.core.redirects import safe_next
-from portal.core.tables import Table, valid_filters
+from portal.core.tables import OrderTerm, Table, valid_filters
 from portal.delivery.forms import OutboxFilterForm
 from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import outbox_retry
 from portal.delivery.selectors import outbox_emails
 
-OUTBOX_COLUMNS = {
+OUTBOX_COLUMNS: dict[str, tuple[OrderTerm, ...]] = {
     "created": ("created_at",),
     "to": ("to_email",),
     "status": ("status",),

@@ -152,7 +152,7 @@ def webhook_target(url: str) -> WebhookTarget:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise ApplicationError(URL_UNRESOLVABLE, field="url")
-    addresses = tuple(dict.fromkeys(info[4][0] for info in infos))
+    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))  # IPv4/IPv6 sockaddr: (address, port, …)
     if not addresses:
         raise ApplicationError(URL_UNRESOLVABLE, field="url")
     if not allow_private:

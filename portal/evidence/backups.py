@@ -68,6 +68,11 @@ FILES_DIFFER = (
 )
 
 
+def partial_read(src) -> Callable[[], bytes]:
+    """One CHUNK of `src` per call (for iter(..., b""))."""
+    return lambda: src.read(CHUNK)
+
+
 def app_version() -> str:
     try:
         with open(settings.BASE_DIR / "pyproject.toml", "rb") as fh:
@@ -125,7 +130,7 @@ def _copy_out(alias: str, root: Path) -> list[dict]:
         target.parent.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
         with storage.open(name, "rb") as src, open(target, "wb") as out:
-            for chunk in iter(lambda src=src: src.read(CHUNK), b""):
+            for chunk in iter(partial_read(src), b""):
                 digest.update(chunk)
                 size += len(chunk)
                 out.write(chunk)
@@ -211,14 +216,17 @@ def backup_create(*, dest: Path, say: Callable[[str], None] = lambda line: None)
 def _write_archive(staging: Path, dest: Path) -> None:
     """The archive is readable by its owner only, like the staging directory (personal data and signed contracts)."""
     partial = dest.with_name(dest.name + ".partial")
-    mode = "w" if dest.name.endswith(".tar") else "w:gz"
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    plain = dest.name.endswith(".tar")
     try:
-        with os.fdopen(fd, "wb") as fh, tarfile.open(fileobj=fh, mode=mode) as tar:
-            tar.add(staging / MANIFEST, arcname=MANIFEST)
-            tar.add(staging / DUMP, arcname=DUMP)
-            if (staging / FILES).exists():
-                tar.add(staging / FILES, arcname=FILES)
+        with os.fdopen(fd, "wb") as fh:
+            # one literal mode per call: the tarfile stubs type each mode separately
+            tar = tarfile.open(fileobj=fh, mode="w") if plain else tarfile.open(fileobj=fh, mode="w:gz")  # noqa: SIM115
+            with tar:
+                tar.add(staging / MANIFEST, arcname=MANIFEST)
+                tar.add(staging / DUMP, arcname=DUMP)
+                if (staging / FILES).exists():
+                    tar.add(staging / FILES, arcname=FILES)
         os.replace(partial, dest)
     finally:
         partial.unlink(missing_ok=True)

@@ -6,7 +6,7 @@ unless the demo root is added as a trust anchor. Never configure these files in 
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography import x509
@@ -145,9 +145,15 @@ def make_demo_signing(directory: Path | str, *, processor: str | None = None) ->
     """Create the demo CA and a signing certificate for `processor` (default PORTAL_PROCESSOR_NAME) in
     `directory`. Idempotent: existing files are kept as they are."""
     directory = Path(directory)
-    paths = {"key_path": directory / KEY_FILE, "cert_path": directory / CERT_FILE, "chain_path": directory / CHAIN_FILE}
-    if all(path.exists() for path in paths.values()):
-        return DemoSigning(directory=directory, created=False, **paths)
+    files = DemoSigning(
+        directory=directory,
+        key_path=directory / KEY_FILE,
+        cert_path=directory / CERT_FILE,
+        chain_path=directory / CHAIN_FILE,
+        created=False,
+    )
+    if all(path.exists() for path in (files.key_path, files.cert_path, files.chain_path)):
+        return files
     if processor is None:
         processor = settings.PORTAL_PROCESSOR_NAME
     directory.mkdir(parents=True, exist_ok=True)
@@ -156,7 +162,7 @@ def make_demo_signing(directory: Path | str, *, processor: str | None = None) ->
     key_pem = leaf.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    _write(paths["key_path"], key_pem, private=True)
-    _write(paths["cert_path"], _pem(leaf.cert))
-    _write(paths["chain_path"], _pem(ca.cert))
-    return DemoSigning(directory=directory, created=True, ca=ca, **paths)
+    _write(files.key_path, key_pem, private=True)
+    _write(files.cert_path, _pem(leaf.cert))
+    _write(files.chain_path, _pem(ca.cert))
+    return replace(files, created=True, ca=ca)

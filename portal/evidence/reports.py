@@ -19,7 +19,7 @@ from portal.evidence.models import IssuedReport
 
 REPORTS_DIR = "reports"
 # Who may download an issued report again: the permission of the page it was issued from.
-KIND_PERMISSIONS = {
+KIND_PERMISSIONS: dict[str, str] = {
     IssuedReport.Kind.NOTICE_PROOF: "changes.view_subprocessorchange",
     IssuedReport.Kind.DPA_REGISTER: "signing.view_dpaexecution",
     IssuedReport.Kind.BREACH_REPORT: "breaches.view_breachincident",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -27,6 +28,10 @@ from django.utils import timezone
 
 from portal.core.errors import ApplicationError
 from portal.evidence.demo import CERT_FILE, CHAIN_FILE, KEY_FILE
+
+if TYPE_CHECKING:
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign.signers import SimpleSigner
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +60,8 @@ class SigningConfig:
 
 @dataclass(frozen=True)
 class SigningMaterial:
-    signer: object  # pyhanko.sign.signers.SimpleSigner
-    cert: object  # asn1crypto.x509.Certificate
+    signer: "SimpleSigner"
+    cert: "asn1_x509.Certificate"
     roots: tuple  # trust anchors: the self-signed certificates of the chain (or its top when it has none)
     intermediates: tuple
     demo: bool
@@ -115,7 +120,7 @@ def signing_material() -> SigningMaterial | None:
 
 def _mtimes(config: SigningConfig) -> tuple:
     # Part of the cache key, so replaced files (a renewed certificate) are picked up without a restart.
-    stamps = []
+    stamps: list[int | None] = []
     for path in (config.key, config.cert, *config.chain):
         try:
             stamps.append(os.stat(path).st_mtime_ns if path else 0)

@@ -67,7 +67,9 @@ class ApiTokenForm(PortalForm):
 
     def __init__(self, *args, legal: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["days"].choices = [(d, label) for d, label in TOKEN_LIFETIMES if d <= settings.API_TOKEN_MAX_DAYS]
+        days = self.fields["days"]
+        assert isinstance(days, forms.TypedChoiceField)
+        days.choices = [(d, label) for d, label in TOKEN_LIFETIMES if d <= settings.API_TOKEN_MAX_DAYS]
         if not legal:
             del self.fields["staff"]
 

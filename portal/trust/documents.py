@@ -165,7 +165,7 @@ def document_download(*, document: TrustDocument, user, request=None):
     grant = active_access_for(user)
     # The stored original is checked against its recorded SHA-256 first; stamping then changes the copy served.
     original = open_verified(
-        path=version.file.name,
+        path=version.file.name or "",
         sha256=version.sha256,
         what=document_file_label(version),
         target=document,

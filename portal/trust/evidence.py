@@ -15,7 +15,7 @@ def trust_document_files() -> Iterator[EvidenceFile]:
     rows = TrustDocumentVersion.objects.select_related("document").order_by("id")
     for version in rows.iterator(chunk_size=500):
         yield EvidenceFile(
-            path=version.file.name,
+            path=version.file.name or "",
             sha256=version.sha256,
             what=document_file_label(version),
             target=version.document,

@@ -4,7 +4,7 @@ from django.utils import timezone
 from portal.core.forms import PortalForm, PortalModelForm
 from portal.deadlines.calendar import local_date
 from portal.organisations.models import Organisation
-from portal.trust.models import AccessRequest, GrantLevel, TrustDocument
+from portal.trust.models import AccessLevel, AccessRequest, GrantLevel, TrustDocument
 
 
 class AccessRequestForm(PortalForm):
@@ -24,12 +24,15 @@ class AccessRequestForm(PortalForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(memberships__user=user).order_by("name")
-        if not self.fields["organisation"].queryset.exists():
+        organisation = self.fields["organisation"]
+        assert isinstance(organisation, forms.ModelChoiceField)
+        organisation.queryset = Organisation.objects.filter(memberships__user=user).order_by("name")
+        if not organisation.queryset.exists():
             del self.fields["organisation"]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("organisation") and not (data.get("company") or "").strip():
             self.add_error("company", "Enter your company's name or choose one of your organisations.")
         return data
@@ -67,7 +70,9 @@ class BulkApproveForm(PortalForm):
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["selected"].choices = choices
+        selected = self.fields["selected"]
+        assert isinstance(selected, forms.MultipleChoiceField)
+        selected.choices = choices
 
 
 class QueueFilterForm(PortalForm):
@@ -91,7 +96,7 @@ class DocumentForm(PortalForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     category = forms.ChoiceField(choices=TrustDocument.Category.choices)
-    access_level = forms.ChoiceField(choices=TrustDocument._meta.get_field("access_level").choices)
+    access_level = forms.ChoiceField(choices=AccessLevel.choices)
     file = forms.FileField(label="PDF file", widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}))
     version = forms.CharField(max_length=40, initial="1.0")
     published_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))

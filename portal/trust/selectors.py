@@ -63,11 +63,12 @@ def user_can_open(user, level: str) -> bool:
 
 def what_opens(level: str) -> str:
     """What a visitor needs for a locked document, in words for the document list."""
-    return {
+    opens: dict[str, str] = {
         AccessLevel.APPROVED: "Request access",
         AccessLevel.NDA: "Request access under NDA",
         AccessLevel.ENTERPRISE: "Enterprise plan required",
-    }.get(level, "")
+    }
+    return opens.get(level, "")
 
 
 def current_nda() -> NdaVersion | None:
@@ -136,11 +137,3 @@ def grants_to_warn(now=None, *, days: int) -> QuerySet[AccessRequest]:
 def grants_to_expire(now=None) -> QuerySet[AccessRequest]:
     now = now or timezone.now()
     return AccessRequest.objects.filter(status=AccessRequest.Status.APPROVED, expires_at__lte=now).order_by("id")
-
-
-def auto_approvals_for_digest() -> QuerySet[AccessRequest]:
-    return (
-        AccessRequest.objects.filter(auto_rule__isnull=False, digest_sent_at__isnull=True, decided_at__isnull=False)
-        .select_related("user", "auto_rule", "organisation")
-        .order_by("decided_at", "id")
-    )

@@ -88,7 +88,7 @@ def access_request_submit(
     company: str,
     job_role: str,
     reason: str,
-    nda_version: NdaVersion,
+    nda_version: NdaVersion | None,
     nda_accepted: bool,
     organisation: Organisation | None = None,
     ip: str | None = None,
@@ -297,6 +297,7 @@ def access_expiry_warn(*, access_request_id: int) -> bool:
         req is None
         or req.status != AccessRequest.Status.APPROVED
         or req.expiry_warning_sent_at
+        or req.expires_at is None
         or not (now < req.expires_at <= window)
     ):
         return False
@@ -311,7 +312,7 @@ def access_expiry_warn(*, access_request_id: int) -> bool:
 def access_expire(*, access_request_id: int) -> bool:
     req = AccessRequest.objects.select_for_update().select_related("user").filter(pk=access_request_id).first()
     now = timezone.now()
-    if req is None or req.status != AccessRequest.Status.APPROVED or req.expires_at > now:
+    if req is None or req.status != AccessRequest.Status.APPROVED or req.expires_at is None or req.expires_at > now:
         return False
     req.status = AccessRequest.Status.EXPIRED
     req.ended_at = now

@@ -137,7 +137,7 @@ def document_file(request, public_id):
             return redirect_to_login(request.get_full_path())
         raise
     if isinstance(content, bytes):
-        response = HttpResponse(content, content_type="application/pdf")
+        response: HttpResponse | FileResponse = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     else:
         response = FileResponse(content, as_attachment=True, filename=filename, content_type="application/pdf")

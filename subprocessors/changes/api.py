@@ -57,7 +57,9 @@ class HowToObjectSerializer(PortalSerializer):
 class SubprocessorChangeSerializer(PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     subprocessor = NoticeSubprocessorSerializer(read_only=True)
-    replaces = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    replaces: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     objection_deadline = serializers.DateTimeField(read_only=True)
     held = serializers.BooleanField(source="is_held", read_only=True)
     how_to_object = HowToObjectSerializer(source="*", read_only=True)

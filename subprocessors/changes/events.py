@@ -1,5 +1,7 @@
 """Audit events of sub-processor changes (drafted, announced, postponed, held, withdrawn, effective), their
-notices, list subscribers and customer webhooks."""
+notices and customer webhooks."""
+
+import datetime as dt
 
 from django.http import HttpRequest
 
@@ -114,9 +116,9 @@ def change_announced(
         details={
             "before": before,
             "after": change_snapshot(change),
-            "announced_at": change.announced_at.isoformat(),
-            "objection_deadline": change.objection_deadline.isoformat(),
-            "notice_deadline": change.notice_deadline_at.isoformat(),
+            "announced_at": _iso(change.announced_at),
+            "objection_deadline": _iso(change.objection_deadline),
+            "notice_deadline": _iso(change.notice_deadline_at),
         },
     )
 
@@ -141,7 +143,7 @@ def change_postponed(
             "was_held": was_held,
             "reason": change.postponement_reason,
             "postponement": change.postponements,
-            "objection_deadline": change.objection_deadline.isoformat(),
+            "objection_deadline": _iso(change.objection_deadline),
         },
     )
 
@@ -157,7 +159,7 @@ def change_held(*, change: SubprocessorChange, organisations_without_notice: int
             "after": {"status": "held"},
             "reason": "notice incomplete",
             "effective_date": change.effective_date.isoformat(),
-            "notice_deadline": change.notice_deadline_at.isoformat(),
+            "notice_deadline": _iso(change.notice_deadline_at),
             "recipients_recorded": change.recipients_recorded_at is not None,
             "organisations_without_notice": organisations_without_notice,
             "organisations": missing,
@@ -189,7 +191,7 @@ def change_effective(*, change: SubprocessorChange, before_status: str) -> Audit
         details={
             "before": {"status": before_status},
             "after": {"status": "effective"},
-            "notice_deadline": change.notice_deadline_at.isoformat(),
+            "notice_deadline": _iso(change.notice_deadline_at),
         },
     )
 
@@ -259,3 +261,8 @@ def webhook_delivery_retried(
         request=request,
         details={"url": delivery.webhook.url, "event": delivery.event},
     )
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    """A time of the change for the log (None only if a state that sets it was skipped, which the services refuse)."""
+    return value.isoformat() if value is not None else None

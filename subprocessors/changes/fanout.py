@@ -16,7 +16,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -255,8 +255,8 @@ def _link(recipients: list[ChangeRecipient], emails: list[OutboundEmail], field:
         ChangeRecipient.objects.bulk_update(recipients, [field, *extra], batch_size=500)
         return
     table = ChangeRecipient._meta.db_table
-    column = ChangeRecipient._meta.get_field(field).column
-    constants = "".join(f', "{ChangeRecipient._meta.get_field(name).column}" = %s' for name in extra)
+    column = _column(field)
+    constants = "".join(f', "{_column(name)}" = %s' for name in extra)
     values = ", ".join(["(%s::bigint, %s::bigint)"] * len(recipients))
     params = [*extra.values(), *(p for r, e in zip(recipients, emails, strict=True) for p in (r.pk, e.pk))]
     with connection.cursor() as cursor:
@@ -265,6 +265,13 @@ def _link(recipients: list[ChangeRecipient], emails: list[OutboundEmail], field:
             "WHERE r.id = v.id",
             params,
         )
+
+
+def _column(name: str) -> str:
+    field = ChangeRecipient._meta.get_field(name)
+    assert isinstance(field, Field)  # a column of the row, not a reverse relation
+    assert field.column
+    return field.column
 
 
 def _email_key(change: SubprocessorChange, notice: str, email: str) -> str:

@@ -61,6 +61,7 @@ def _announcement_entries() -> list[FeedEntry]:
     )
     entries = []
     for change in changes:
+        assert change.announced_at is not None  # filtered above
         notice = _notice_text(change)
         effective = f"{change.effective_date.day} {change.effective_date:%B %Y}"
         entries.append(

@@ -40,7 +40,8 @@ class ChangeForm(PortalForm):
             self.fields["effective_date"].initial = earliest_effective_date("add", timezone.now())
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("kind") in NEEDS_EXISTING and not data.get("subprocessor"):
             self.add_error("subprocessor", "Choose the active sub-processor this change concerns.")
         return data
@@ -102,8 +103,10 @@ class AlternateContactForm(PortalForm):
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations
-        self.fields["organisation"].to_field_name = "public_id"
+        organisation = self.fields["organisation"]
+        assert isinstance(organisation, forms.ModelChoiceField)
+        organisation.queryset = organisations
+        organisation.to_field_name = "public_id"
 
 
 class WithdrawForm(PortalForm):

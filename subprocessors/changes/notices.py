@@ -95,6 +95,7 @@ def change_hold(*, change: SubprocessorChange, now: dt.datetime) -> None:
 
     The caller holds the change's lock and checked it is announced."""
 
+    assert change.notice_deadline_at is not None  # set before the effective-date check holds a change
     listed, counts = notice_gaps_for(change_ids=[change.pk], per_change=100)
     missing = sorted({link.organisation.name for link in listed.get(change.pk, [])})
     change.status = SubprocessorChange.Status.HELD

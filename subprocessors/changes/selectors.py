@@ -67,7 +67,7 @@ def notice_incomplete_q(now: dt.datetime) -> Q:
         status=SubprocessorChange.Status.ANNOUNCED,
         kind__in=KINDS_NEEDING_NOTICE,
         notice_deadline_at__lte=now,
-    ) & (Q(recipients_recorded_at__isnull=True) | Exists(gaps))
+    ) & (Q(recipients_recorded_at__isnull=True) | Q(Exists(gaps)))
     return Q(status=SubprocessorChange.Status.HELD) | late
 
 

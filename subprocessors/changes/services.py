@@ -209,6 +209,9 @@ def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None
     if change.status not in pending or change.effective_date > local_date(now):
         return False
     change_notice_deadline_set(change)
+    # Announced or held: both times are set (announced_at by the model's constraint, the deadline just above).
+    assert change.announced_at is not None
+    assert change.notice_deadline_at is not None
     if not change_notice_complete(change):
         if change.status == SubprocessorChange.Status.ANNOUNCED:
             change_hold(change=change, now=now)

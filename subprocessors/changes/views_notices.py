@@ -124,7 +124,7 @@ def change_notice_export(request, public_id):
                 _iso(withdraw["sent_at"]),
                 withdraw["why"],
                 withdraw["message_id"],
-                r.added_by.email if r.added_by_id else "",
+                r.added_by.email if r.added_by else "",
             )
 
     header = [

@@ -2,6 +2,7 @@
 ETag and Last-Modified, and answer conditional requests with 304."""
 
 import hashlib
+from typing import Final
 
 from django.core.cache import cache
 from django.db.models import Max
@@ -47,7 +48,7 @@ def _cached(request, key_parts: str, build) -> tuple[dict, bytes, str, float]:
 def _respond(request, data, body: bytes, etag: str, last_modified: float) -> HttpResponseBase:
     not_modified = get_conditional_response(request, etag=etag, last_modified=int(last_modified) or None)
     if not_modified is not None:
-        response = Response(status=304)
+        response: HttpResponseBase = Response(status=304)
     elif request.accepted_renderer.format == "json":
         # Already rendered when cached: hand the bytes out as they are.
         response = HttpResponse(body, content_type="application/json")
@@ -61,7 +62,7 @@ def _respond(request, data, body: bytes, etag: str, last_modified: float) -> Htt
     return response
 
 
-_HEADER = OpenApiParameter.HEADER
+_HEADER: Final = OpenApiParameter.HEADER
 # Conditional requests, as _respond answers them: documented so that clients (and the contract test) can rely
 # on the validators being there.
 CONDITIONAL_PARAMETERS = [
@@ -80,7 +81,7 @@ CONDITIONAL_PARAMETERS = [
 NOT_MODIFIED = OpenApiResponse(description="Not modified since the validators sent; no body.")
 
 
-class _PublicReadMixin:
+class _PublicReadMixin(generics.GenericAPIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []  # public data: no session, so no CSRF and nothing per user
     throttle_classes = [AnonRateThrottle]

@@ -11,7 +11,7 @@ EDIT_FIELDS = (*DESCRIPTION_FIELDS, *LIFECYCLE_FIELDS, "position")
 class SubprocessorForm(PortalModelForm):
     class Meta:
         model = Subprocessor
-        fields = ("slug", *EDIT_FIELDS)
+        fields: tuple[str, ...] = ("slug", *EDIT_FIELDS)  # the change form lists fewer
         widgets = {
             "engaged_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "retired_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -37,7 +37,8 @@ class SubprocessorForm(PortalModelForm):
         return slug
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # Retiring without a date means today; filled in before the model's constraints are checked.
         if data.get("status") == Subprocessor.Status.RETIRED and not data.get("retired_on"):
             data["retired_on"] = local_date(timezone.now())

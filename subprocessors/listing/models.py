@@ -149,6 +149,7 @@ class SubprocessorRevision(models.Model):
             if name in INTERNAL_FIELDS:
                 continue
             field = Subprocessor._meta.get_field(name)
+            assert isinstance(field, models.Field)  # a column of the list, not a reverse relation
             out.append(
                 {
                     "field": name,

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import Case, Field, IntegerField, Max, Q, QuerySet, Value, When
 
 from portal.deadlines.calendar import end_of_local_day, local_date
 from subprocessors.listing.models import SNAPSHOT_FIELDS, Subprocessor, SubprocessorRevision
@@ -77,7 +77,9 @@ def _from_snapshot(pk: int, data: dict) -> Subprocessor:
     for name in SNAPSHOT_FIELDS:
         if name not in data:
             continue
-        values[name] = Subprocessor._meta.get_field(name).to_python(data[name])
+        field = Subprocessor._meta.get_field(name)
+        assert isinstance(field, Field)  # snapshot fields are columns, not reverse relations
+        values[name] = field.to_python(data[name])
     return Subprocessor(pk=pk, **values)
 
 

@@ -102,8 +102,8 @@ def subprocessor_create(
 ) -> Subprocessor:
     """Create a row and its first revision.
 
-    An active processor of customer data can only be added through a change notice (issue 4) or the initial
-    load of the list: pass `authorised_by` (e.g. "change notice 12") to record what allowed it."""
+    An active processor of customer data can only be added through a change notice (subprocessors.changes) or the
+    initial load of the list: pass `authorised_by` (e.g. "change notice 12") to record what allowed it."""
     at = at or timezone.now()
     sp = Subprocessor(**data)
     _fill_dates(sp, None, at)
@@ -169,16 +169,3 @@ def subprocessor_update(
     )
     subprocessor.__dict__.update(current.__dict__)
     return current
-
-
-def subprocessor_retire(
-    *, subprocessor: Subprocessor, actor, retired_on: dt.date | None = None, request=None, at=None, note: str = ""
-) -> Subprocessor:
-    return subprocessor_update(
-        subprocessor=subprocessor,
-        data={"status": Subprocessor.Status.RETIRED, "retired_on": retired_on},
-        actor=actor,
-        request=request,
-        at=at,
-        note=note,
-    )

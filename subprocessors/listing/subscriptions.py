@@ -38,14 +38,6 @@ def subscriber_unsubscribe_url(subscriber: Subscriber) -> str:
     return settings.SITE_URL + reverse("listing:unsubscribe", args=[token])
 
 
-def subscriber_unsubscribe_headers(subscriber: Subscriber) -> dict:
-    """Headers for every email sent to a subscriber (RFC 2369 and RFC 8058 one-click unsubscribe)."""
-    return {
-        "List-Unsubscribe": f"<{subscriber_unsubscribe_url(subscriber)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-
-
 @transaction.atomic
 def subscriber_subscribe(*, email: str, request=None) -> Subscriber | None:
     """Start (or restart) a subscription. Idempotent and silent: a confirmed address gets no second email and

@@ -2,6 +2,7 @@
 list version (see services/cache.py) and kept in the cache; the layout around it is rendered per request."""
 
 import hashlib
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,7 +24,9 @@ FILTER_KEYS = ("q", "category", "country", "eea_only", "no_retention", "no_train
 
 def group_rows(rows) -> list[dict]:
     """The three tables of the reference list, in its order, each with its rows."""
-    groups = {c.value: {"key": c.value, "label": c.label, "rows": []} for c in Subprocessor.Category}
+    groups: dict[str, dict[str, Any]] = {
+        c.value: {"key": c.value, "label": c.label, "rows": []} for c in Subprocessor.Category
+    }
     for row in rows:
         groups[row.category]["rows"].append(row)
     return list(groups.values())

@@ -11,7 +11,7 @@ from subprocessors.listing.forms import ListFilterForm
 def export_csv(request):
     form = ListFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        errors = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in form.errors.items())
+        errors = "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in form.errors.items())
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     response = HttpResponse(list_csv(filters=form.filters()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (

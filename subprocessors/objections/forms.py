@@ -25,10 +25,13 @@ class ObjectionForm(PortalForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         # Objections come with the enterprise plan's signed DPA (SPEC: who uses it); the service refuses others too.
-        self.fields["organisation"].queryset = Organisation.objects.filter(
+        self.organisations = Organisation.objects.filter(
             memberships__user=user, tier=Organisation.Tier.ENTERPRISE
         ).order_by("name")
-        self.fields["organisation"].to_field_name = "public_id"
+        organisation = self.fields["organisation"]
+        assert isinstance(organisation, forms.ModelChoiceField)
+        organisation.queryset = self.organisations
+        organisation.to_field_name = "public_id"
 
 
 class MessageForm(PortalForm):

@@ -65,7 +65,7 @@ TERMINATION_ADMIN_ONLY = "Only an admin of the organisation can confirm terminat
 S = Objection.Status
 
 
-TRANSITIONS = {
+TRANSITIONS: dict[str, set[str]] = {
     S.RECEIVED: {S.IN_CONSULTATION, S.WITHDRAWN, S.ACCOMMODATED, S.UNRESOLVED},
     S.IN_CONSULTATION: {S.WITHDRAWN, S.ACCOMMODATED, S.UNRESOLVED},
 }

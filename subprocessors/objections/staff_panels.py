@@ -44,8 +44,9 @@ def changes_panel(now: dt.datetime) -> dict:
     )
     gaps, gap_counts = notice_gaps_for(change_ids=[c.pk for c in rows if c.incomplete], per_change=GAPS_PER_CHANGE)
     for change in rows:
-        change.notice_gaps = gaps.get(change.pk, [])
-        change.notice_gap_count = gap_counts.get(change.pk, 0)
+        # Display attributes the panel's template reads, set like the annotations above.
+        change.notice_gaps = gaps.get(change.pk, [])  # type: ignore[attr-defined]
+        change.notice_gap_count = gap_counts.get(change.pk, 0)  # type: ignore[attr-defined]
     alerts = []
     if counts["incomplete"]:
         changes = plural(counts["incomplete"], "change")

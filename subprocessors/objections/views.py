@@ -34,7 +34,7 @@ def change_object(request, public_id):
     is_open = change.status == SubprocessorChange.Status.ANNOUNCED and objection_window_open(
         change.effective_date, timezone.now()
     )
-    has_org = form.fields["organisation"].queryset.exists()
+    has_org = form.organisations.exists()
     self_serve = None if has_org else Organisation.objects.filter(memberships__user=request.user).first()
     if request.method == "POST" and form.is_valid():
         try:

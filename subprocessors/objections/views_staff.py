@@ -67,7 +67,7 @@ def staff_objection_detail(request, public_id):
 @legal_required(DECIDE)
 def _staff_objection_post(request, objection):
     if "body" in request.POST:
-        form = MessageForm(request.POST)
+        form: MessageForm | ObjectionStatusForm = MessageForm(request.POST)
         extra = {"message_form": form}
         if form.is_valid():
             try:

@@ -1,4 +1,4 @@
-"""Helpers for sub-processor change tests (issue 4)."""
+"""Helpers for sub-processor change tests."""
 
 import datetime as dt
 import smtplib

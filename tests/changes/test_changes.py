@@ -71,6 +71,7 @@ def test_announce_commits_audits_and_notifies_each_recipient_once(legal, org, ot
     assert reverse("objections:new", args=[change.public_id]) in both.body_text
     assert "/subprocessors/unsubscribe/" in both.body_text
     assert "List-Unsubscribe" in both.headers
+    assert both.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"  # RFC 8058 one-click
     reader_email = rows.get(to_email=reader.email)
     assert reverse("objections:new", args=[change.public_id]) not in reader_email.body_text
     assert "/subprocessors/unsubscribe/" in reader_email.body_text

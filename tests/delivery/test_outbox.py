@@ -4,10 +4,11 @@ import smtplib
 import pytest
 import time_machine
 from django.core.mail.backends.base import BaseEmailBackend
+from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 
 from portal.delivery.models import OutboundEmail
-from portal.delivery.outbox import email_queue, outbox_deliver, outbox_due_ids
+from portal.delivery.outbox import email_queue, outbox_deliver, outbox_due_ids, render_email
 from portal.delivery.tasks import outbox_sweep
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +227,41 @@ def test_after_an_accepted_send_a_lost_connection_is_retried_not_left_for_the_sw
     assert row.status == OutboundEmail.Status.SENT
     assert calls["n"] == 2
     assert len(mailoutbox) == 1
+
+
+@pytest.fixture
+def email_templates(settings, tmp_path):
+    """A templates folder searched before the project's, for emails made up by a test."""
+    (tmp_path / "emails").mkdir()
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+
+    def write(name, text):
+        (tmp_path / "emails" / name).write_text(text)
+
+    write("probe.subject.txt", "Hello {{ who }}")
+    write("probe.txt", "Plain text for {{ who }}")
+    return write
+
+
+def test_an_email_without_an_html_template_has_no_html_part(email_templates):
+    assert render_email("probe", {"who": "Acme"}) == ("Hello Acme", "Plain text for Acme", "")
+
+
+def test_an_email_with_an_html_template_has_its_html_part(email_templates):
+    email_templates("probe.html", "<p>HTML for {{ who }}</p>")
+    assert render_email("probe", {"who": "Acme"})[2] == "<p>HTML for Acme</p>"
+
+
+@pytest.mark.parametrize(
+    ("html", "error"),
+    [
+        ("{% if %}broken{% endif %}", TemplateSyntaxError),
+        ('{% include "emails/no-such-part.html" %}', TemplateDoesNotExist),
+    ],
+)
+def test_an_error_in_an_html_template_is_raised_not_dropped(email_templates, html, error):
+    # given an HTML part that exists but cannot be rendered
+    email_templates("probe.html", html)
+    # when / then: the mistake surfaces instead of the email going out without its HTML part
+    with pytest.raises(error):
+        render_email("probe", {"who": "Acme"})

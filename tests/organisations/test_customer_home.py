@@ -1,4 +1,4 @@
-"""The customer home (issue 8): one page per organisation with everything its legal/security team follows."""
+"""The customer home: one page per organisation with everything its legal/security team follows."""
 
 import datetime as dt
 import re

@@ -19,7 +19,7 @@ PUBLIC = {
     "health_live",
     "health_ready",
     "organisations:invitation",
-    # DPA versions (issue 6): the version list and summaries are public; verification answers anyone.
+    # DPA versions: the version list and summaries are public; verification answers anyone.
     "versions:list",
     "versions:detail",
     "signing:verify",
@@ -322,7 +322,7 @@ SAMPLES = {
 }
 
 
-# --- Sub-processor changes, objections and webhooks (issue 4) ---------------------------------------------
+# --- Sub-processor changes, objections and webhooks -------------------------------------------------------
 def _change(world):
     from tests.changes.factories import make_change
 
@@ -384,7 +384,7 @@ SAMPLES.update(
 )
 
 
-# --- Staff console (issue 8) -------------------------------------------------------------------------------
+# --- Staff console ----------------------------------------------------------------------------------------
 def _failed_delivery(world):
     from subprocessors.changes.models import WebhookDelivery
 

@@ -1,4 +1,4 @@
-"""Factories and helpers for DPA versions and executions (issue 6)."""
+"""Factories and helpers for DPA versions and executions."""
 
 import datetime as dt
 import hashlib

@@ -25,6 +25,7 @@ from portal.delivery.models import OutboundEmail
 from portal.organisations.models import Membership, Organisation
 from tests.auth import login
 from tests.organisations.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.pdf import pdf_text
 from tests.signing.factories import memoize_pdf, published_version
 
 pytestmark = pytest.mark.django_db
@@ -353,7 +354,7 @@ def test_full_execution_hash_matches_file_and_verification_finds_it(
     assert event.details["executed_sha256"] == execution.executed_sha256
     assert event.actor_id == legal.pk
     # the PDF contains both signatures and the agreement's hash
-    text = " ".join(pdf.pdf_text(content).split())
+    text = " ".join(pdf_text(content).split())
     assert "Signature page" in text
     assert "Ines de Vries" in text
     assert "Managing Director" in text

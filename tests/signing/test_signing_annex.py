@@ -37,6 +37,7 @@ from subprocessors.listing.services import subprocessor_update
 from tests.auth import login
 from tests.changes.factories import make_change
 from tests.listing.factories import make_subprocessor
+from tests.pdf import pdf_text
 from tests.signing.factories import memoize_pdf, published_version
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +111,7 @@ def _sign_data(sha256: str) -> dict:
 
 
 def _text(content: bytes) -> str:
-    return " ".join(pdf.pdf_text(content).split())
+    return " ".join(pdf_text(content).split())
 
 
 def _agreement_text(execution) -> str:

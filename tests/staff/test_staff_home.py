@@ -1,4 +1,4 @@
-"""The staff home: what needs a decision, with counts, alerts, the most urgent rows and links (issue 8)."""
+"""The staff home: what needs a decision, with counts, alerts, the most urgent rows and links."""
 
 import datetime as dt
 

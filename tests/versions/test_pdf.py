@@ -5,7 +5,6 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from dpa.signing import pdf
 from dpa.versions import pdf as versions_pdf
 from dpa.versions.annex import annex_subprocessors
 from portal.audit.models import AuditEvent
@@ -13,6 +12,7 @@ from subprocessors.listing.services import subprocessor_update
 from tests.auth import login
 from tests.listing.factories import make_subprocessor
 from tests.organisations.factories import UserFactory
+from tests.pdf import pdf_page_count, pdf_text
 from tests.signing.factories import DpaVersionFactory, memoize_pdf, published_version
 from tests.trust.factories import grant
 
@@ -31,8 +31,8 @@ def _at(day: dt.date, hour: int = 12):
 def test_informational_pdf_has_cover_toc_numbered_clauses_page_numbers_and_watermark(memo_pdf):
     version = published_version(label="2026.1")
     content = versions_pdf.informational_pdf(version).read()
-    text = pdf.pdf_text(content)
-    pages = pdf.pdf_page_count(content)
+    text = pdf_text(content)
+    pages = pdf_page_count(content)
     assert content.startswith(b"%PDF")
     assert pages >= 4
     assert "Version 2026.1" in text
@@ -71,7 +71,7 @@ def test_annex_1_is_the_list_as_it_stood_on_the_effective_date(memo_pdf):
     make_subprocessor(name="Latecomer", slug="latecomer", at=_at(dt.date(2026, 2, 1)))
     version = published_version(label="2026.1", effective_date=dt.date(2026, 1, 1))
     # when
-    text = " ".join(pdf.pdf_text(versions_pdf.informational_pdf(version).read()).split())
+    text = " ".join(pdf_text(versions_pdf.informational_pdf(version).read()).split())
     # then
     rows = annex_subprocessors(dt.date(2026, 1, 1))
     assert sorted(r.name for r in rows) == ["Hetzner", "Mistral AI"]
@@ -93,7 +93,7 @@ def test_informational_download_needs_approved_access_and_is_audited(client, mem
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert "informational" in response["Content-Disposition"]
-    assert "Informational copy — not executed" in pdf.pdf_text(response.content)
+    assert "Informational copy — not executed" in pdf_text(response.content)
     event = AuditEvent.objects.get(action="dpa.informational_copy_downloaded")
     assert event.actor_id == user.pk
     assert event.target_id == str(version.pk)
@@ -110,7 +110,7 @@ def test_staff_preview_of_a_draft_is_marked_draft(client, legal, memo_pdf):
     login(client, legal)
     response = client.get(reverse("versions:staff_preview", args=["d1"]))
     assert response.status_code == 200
-    assert "Draft — not in force" in pdf.pdf_text(response.content)
+    assert "Draft — not in force" in pdf_text(response.content)
 
 
 def test_publishing_renders_the_informational_copy_after_commit(run_on_commit, legal, memo_pdf):

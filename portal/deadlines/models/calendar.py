@@ -89,7 +89,7 @@ class CalendarOverride(BaseModel):
     @property
     def when(self) -> str:
         if self.recurrence == self.Recurrence.YEARLY:
-            return f"{self.day} {MONTH_NAMES.get(self.month, '')}, every year"
+            return f"{self.day} {MONTH_NAMES.get(self.month or 0, '')}, every year"
         return dateformat.format(self.date, "j F Y") if self.date else ""
 
     def clean(self):

@@ -100,7 +100,7 @@ class SubprocessorChange(BaseModel):
         name = self.subprocessor.name
         if self.kind == self.Kind.ADD:
             return f"New sub-processor: {name}"
-        if self.kind == self.Kind.REPLACE:
+        if self.kind == self.Kind.REPLACE and self.replaces:
             return f"{name} replaces {self.replaces.name}"
         if self.kind == self.Kind.REMOVE:
             return f"{name} will no longer be used"
