@@ -46,7 +46,7 @@ def test_delivery_tasks_retry_after_1_2_4_seconds_and_never_wait_more_than_a_min
 
 @pytest.mark.django_db
 def test_a_fanout_that_hits_a_dropped_database_connection_runs_again_at_once(monkeypatch):
-    from subprocessors.changes import fanout
+    from subprocessors.changes import tasks
 
     calls = []
 
@@ -56,7 +56,7 @@ def test_a_fanout_that_hits_a_dropped_database_connection_runs_again_at_once(mon
             raise OperationalError("server closed the connection unexpectedly")
         return 500
 
-    monkeypatch.setattr(fanout, "change_fanout", flaky)
+    monkeypatch.setattr(tasks, "change_fanout", flaky)  # where the task looks it up
     # when the task runs (eagerly here: a worker waits the 0–1 s backoff first)
     result = change_fanout_task.apply(args=(7, "announce"))
     # then the retry ran and finished the job
