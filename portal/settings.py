@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "portal.staff",
     "subprocessors.listing",
     "subprocessors.changes",
+    "subprocessors.webhooks",
     "subprocessors.objections",
     "portal.trust",
     "dpa.versions",
@@ -280,7 +281,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.delivery.tasks.outbox_sweep", "schedule": 60.0},
     "subprocessors-purge-unconfirmed": {
-        "task": "subprocessors.changes.tasks.subscribers_purge_task",
+        "task": "subprocessors.listing.tasks.subscribers_purge_task",
         "schedule": 3600.0,
     },
     "access-escalate": {"task": "portal.trust.tasks.access_escalate_sweep", "schedule": 300.0},
@@ -297,7 +298,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "subprocessors-fanout-sweep": {"task": "subprocessors.changes.tasks.change_fanout_sweep", "schedule": 300.0},
-    "subprocessors-webhook-sweep": {"task": "subprocessors.changes.tasks.webhook_sweep", "schedule": 60.0},
+    "subprocessors-webhook-sweep": {"task": "subprocessors.webhooks.tasks.webhook_sweep", "schedule": 60.0},
     "evidence-files-verify": {"task": "portal.evidence.tasks.evidence_files_sweep", "schedule": 86400.0},
     # Every day, whether or not the log grew: a checkpoint is what reveals deleted newest rows.
     "audit-checkpoint": {"task": "portal.evidence.tasks.audit_checkpoint_task", "schedule": crontab(hour=3, minute=17)},

@@ -22,6 +22,7 @@ APPS = [
     "portal.trust",
     "subprocessors.listing",
     "subprocessors.changes",
+    "subprocessors.webhooks",
     "subprocessors.objections",
     "dpa.versions",
     "dpa.signing",

@@ -2,15 +2,12 @@ from django.apps import AppConfig
 
 
 class ChangesConfig(AppConfig):
-    """Sub-processor changes and their notice: subscribers, webhooks, fan-out, the 10-business-day rule."""
+    """Sub-processor changes and their notice: fan-out, the 10-business-day rule, holds, postponement, the feed."""
 
     name = "subprocessors.changes"
     label = "changes"
     verbose_name = "Sub-processor changes"
-    staff_nav_items = (
-        (20, "Sub-processor changes", "changes:staff_list"),
-        (21, "Webhook deliveries", "changes:staff_webhook_deliveries"),
-    )
+    staff_nav_items = ((20, "Sub-processor changes", "changes:staff_list"),)
 
     def ready(self):
         from portal.delivery.events_bus import on_email_delivered
@@ -18,13 +15,6 @@ class ChangesConfig(AppConfig):
 
         # When a notice of a change reaches an address: the time the 10-business-day rule checks.
         on_email_delivered("changes.SubprocessorChange")(notice_delivered)
-
-    def staff_panels(self, request):
-        from django.utils import timezone
-
-        from subprocessors.changes.staff_panels import webhooks_panel
-
-        return [webhooks_panel(timezone.now())]
 
     def load_demo(self):
         from subprocessors.changes.demo import load_demo

@@ -1,21 +1,18 @@
 """Celery is reached from this app's services only through here (STYLE rule 7)."""
 
 import logging
-from collections.abc import Sequence
 
 from django.db import transaction
 
-from portal.core.enqueue import enqueue_each_on_commit, task
+from portal.core.enqueue import task
 
 logger = logging.getLogger(__name__)
 
-WEBHOOK_DELIVER = "subprocessors.changes.tasks.webhook_deliver_task"
+
 FANOUT = "subprocessors.changes.tasks.change_fanout_task"
+
+
 NOTICE_PROOF = "subprocessors.changes.tasks.notice_proof_issue_task"
-
-
-def webhook_deliveries_deliver(ids: Sequence[int]) -> None:
-    enqueue_each_on_commit(WEBHOOK_DELIVER, ids, what="webhook deliveries")
 
 
 def change_fanout(change_id: int, notice: str) -> None:

@@ -9,7 +9,7 @@ from portal.audit.event_types import event_type
 from portal.audit.models import AuditEvent
 from portal.audit.services import Actor, AuditActor, audit_record, snapshot
 from portal.organisations.models import Organisation
-from subprocessors.changes.models import ChangeRecipient, SubprocessorChange, Webhook, WebhookDelivery
+from subprocessors.changes.models import ChangeRecipient, SubprocessorChange
 
 CHANGE_CREATED = event_type("subprocessor_change.created", "Sub-processor change drafted")
 
@@ -39,15 +39,6 @@ CHANGE_ALTERNATE_CONTACT = event_type("subprocessor_change.alternate_contact", "
 
 
 CHANGE_NOTICE_EXPORTED = event_type("subprocessor_change.notice_exported", "Proof of notice exported")
-
-
-WEBHOOK_REGISTERED = event_type("webhook.registered", "Webhook registered")
-
-
-WEBHOOK_REMOVED = event_type("webhook.removed", "Webhook removed")
-
-
-WEBHOOK_DELIVERY_RETRIED = event_type("webhook.delivery_retried", "Failed webhook delivery retried")
 
 
 # The fields of a change its events record before and after; a postponement records its dates too.
@@ -226,41 +217,6 @@ def change_alternate_contact_added(
 
 def change_notice_exported(*, change: SubprocessorChange, actor: AuditActor, request: HttpRequest) -> AuditEvent:
     return audit_record(action=CHANGE_NOTICE_EXPORTED.action, actor=actor, target=change, request=request)
-
-
-def webhook_registered(*, webhook: Webhook, actor: AuditActor, request: HttpRequest | None = None) -> AuditEvent:
-    return audit_record(
-        action=WEBHOOK_REGISTERED.action,
-        actor=actor,
-        target=webhook,
-        organisation=webhook.organisation,
-        request=request,
-        details={"url": webhook.url},
-    )
-
-
-def webhook_removed(*, webhook: Webhook, actor: AuditActor, request: HttpRequest | None = None) -> AuditEvent:
-    return audit_record(
-        action=WEBHOOK_REMOVED.action,
-        actor=actor,
-        target=webhook,
-        organisation=webhook.organisation_id,
-        request=request,
-        details={"url": webhook.url},
-    )
-
-
-def webhook_delivery_retried(
-    *, delivery: WebhookDelivery, actor: AuditActor, request: HttpRequest | None = None
-) -> AuditEvent:
-    return audit_record(
-        action=WEBHOOK_DELIVERY_RETRIED.action,
-        actor=actor,
-        target=delivery,
-        organisation=delivery.webhook.organisation_id,
-        request=request,
-        details={"url": delivery.webhook.url, "event": delivery.event},
-    )
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:

@@ -24,7 +24,7 @@ from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import EmailDraft, email_queue_many, render_email
 from portal.organisations.models import Membership, Organisation
 from subprocessors.changes.models import ChangeRecipient, RecipientOrganisation, SubprocessorChange
-from subprocessors.changes.webhooks import webhook_deliveries_create
+from subprocessors.changes.signals import change_event_send
 from subprocessors.listing.models import Subscriber
 from subprocessors.listing.subscriptions import subscriber_unsubscribe_url
 
@@ -151,7 +151,7 @@ def change_recipients_record(*, change: SubprocessorChange) -> int:
     change.recipients_recorded_at = timezone.now()
     change.save(update_fields=["recipients_recorded_at", "updated_at"])
     if change.postponements == 0:
-        webhook_deliveries_create(change=change, event="subprocessor_change.announced")
+        change_event_send(change=change, event="subprocessor_change.announced")
     return len(rows)
 
 

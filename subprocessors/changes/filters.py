@@ -2,7 +2,7 @@
 
 import django_filters
 
-from subprocessors.changes.models import ChangeRecipient, SubprocessorChange, WebhookDelivery
+from subprocessors.changes.models import ChangeRecipient, SubprocessorChange
 
 
 class ChangeFilter(django_filters.FilterSet):
@@ -51,17 +51,3 @@ class NoticeFilter(django_filters.FilterSet):
             deadline = getattr(self.change, "notice_deadline_at", None)
             return queryset.filter(notice_delivered_at__gte=deadline) if deadline else queryset.none()
         return queryset.filter(announce_email__sent_at__isnull=True).exclude(announce_email__status="failed")
-
-
-class DeliveryFilter(django_filters.FilterSet):
-    """Staff → Webhook deliveries: every organisation's deliveries."""
-
-    status = django_filters.ChoiceFilter(choices=WebhookDelivery.Status.choices, empty_label="Any status")
-    organisation = django_filters.CharFilter(
-        field_name="webhook__organisation__name", lookup_expr="icontains", label="Organisation contains"
-    )
-    url = django_filters.CharFilter(field_name="webhook__url", lookup_expr="icontains", label="URL contains")
-
-    class Meta:
-        model = WebhookDelivery
-        fields = ("status", "organisation", "url")

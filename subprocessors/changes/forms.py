@@ -115,8 +115,3 @@ class WithdrawForm(PortalForm):
         label="Why is the change withdrawn?",
         help_text="Sent to everyone notified.",
     )
-
-
-class WebhookForm(PortalForm):
-    url = forms.CharField(label="URL", max_length=500, help_text="An HTTPS address that accepts JSON POST requests.")
-    description = forms.CharField(max_length=200, required=False)

@@ -1,15 +1,14 @@
-"""Gauges of this app: changes held because their notice is incomplete, webhook deliveries waiting or failed."""
+"""Gauges of this app: changes held because their notice is incomplete."""
 
-from portal.core.metrics import delivery_gauges, gauges
-from subprocessors.changes.models import SubprocessorChange, WebhookDelivery
+from portal.core.metrics import gauges
+from subprocessors.changes.models import SubprocessorChange
 
 
 @gauges
-def change_and_webhook_gauges():
+def change_gauges():
     yield (
         "portal_changes_held",
         "Sub-processor changes held because their notice is incomplete",
         SubprocessorChange.objects.filter(status=SubprocessorChange.Status.HELD).count(),
         {},
     )
-    yield from delivery_gauges(WebhookDelivery, channel="webhook")

@@ -29,7 +29,7 @@ from subprocessors.changes import enqueue, events
 from subprocessors.changes.fanout import NOTICE_TEMPLATES, alternate_notice_create
 from subprocessors.changes.models import ChangeRecipient, RecipientOrganisation, SubprocessorChange
 from subprocessors.changes.selectors import notice_gap_links, notice_gaps_for
-from subprocessors.changes.webhooks import webhook_deliveries_create
+from subprocessors.changes.signals import change_event_send
 from subprocessors.changes.windows import KINDS_NEEDING_NOTICE, earliest_effective_date, notice_deadline
 from subprocessors.listing.cache import invalidate_public_list
 
@@ -111,7 +111,7 @@ def change_hold(*, change: SubprocessorChange, now: dt.datetime) -> None:
             context={"change": change, "missing": missing, "count": counts.get(change.pk, 0), "staff_url": staff_url},
             ref=change,
         )
-    webhook_deliveries_create(change=change, event="subprocessor_change.held")
+    change_event_send(change=change, event="subprocessor_change.held")
     transaction.on_commit(invalidate_public_list)
 
 
@@ -164,7 +164,7 @@ def change_postpone(
     change.full_clean()
     change.save()
     events.change_postponed(change=change, before=before, was_held=was_held, actor=actor, request=request)
-    webhook_deliveries_create(change=change, event="subprocessor_change.postponed")
+    change_event_send(change=change, event="subprocessor_change.postponed")
     transaction.on_commit(invalidate_public_list)
     enqueue.change_fanout(change.pk, "postpone")
     return change

@@ -12,7 +12,7 @@ from portal.deadlines.calendar import local_date
 from subprocessors.changes import enqueue, events
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.notices import change_hold, change_notice_complete, change_notice_deadline_set
-from subprocessors.changes.webhooks import webhook_deliveries_create
+from subprocessors.changes.signals import change_event_send
 from subprocessors.changes.windows import KINDS_NEEDING_NOTICE, earliest_effective_date, notice_deadline
 from subprocessors.listing.cache import invalidate_public_list
 from subprocessors.listing.models import Subprocessor
@@ -185,7 +185,7 @@ def change_withdraw(
     change.withdrawal_reason = reason.strip()
     change.save(update_fields=["status", "withdrawn_at", "withdrawal_reason", "updated_at"])
     events.change_withdrawn(change=change, before_status=before, actor=actor, request=request)
-    webhook_deliveries_create(change=change, event="subprocessor_change.withdrawn")
+    change_event_send(change=change, event="subprocessor_change.withdrawn")
     transaction.on_commit(invalidate_public_list)
     enqueue.change_fanout(change.pk, "withdraw")
     return change
@@ -248,6 +248,6 @@ def change_make_effective(*, change: SubprocessorChange, now: dt.datetime | None
     change.effective_at = now
     change.save(update_fields=["status", "effective_at", "updated_at"])
     events.change_effective(change=change, before_status=was)
-    webhook_deliveries_create(change=change, event="subprocessor_change.effective")
+    change_event_send(change=change, event="subprocessor_change.effective")
     transaction.on_commit(invalidate_public_list)
     return True

@@ -5,31 +5,7 @@ A constant number of queries per panel whatever the number of rows (asserted in 
 and tests/changes/test_change_hold.py).
 """
 
-import datetime as dt
-
-from django.urls import reverse
-
-from subprocessors.changes.models import WebhookDelivery
-
 ROWS = 5
 
 
 GAPS_PER_CHANGE = 5
-
-
-def webhooks_panel(now: dt.datetime) -> dict:
-    failed = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED)
-    rows = list(failed.select_related("webhook__organisation", "change").order_by("-updated_at", "-id")[:ROWS])
-    return {
-        "key": "failed-webhooks",
-        "order": 70,
-        "title": "Failed webhook deliveries",
-        "count": failed.count(),
-        "alert": "",
-        "url": reverse("changes:staff_webhook_deliveries") + "?status=failed",
-        "link_text": "Webhook deliveries",
-        "template": "changes/staff/panels/webhooks.html",
-        "rows": rows,
-        "empty": "Every webhook delivery succeeded or is still being retried.",
-        "now": now,
-    }

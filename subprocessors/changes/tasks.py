@@ -10,8 +10,6 @@ from subprocessors.changes.notices import change_notice_deadlines_fill
 from subprocessors.changes.reports import notice_proof_issue
 from subprocessors.changes.selectors import changes_due
 from subprocessors.changes.services import change_make_effective
-from subprocessors.changes.webhooks import webhook_deliver, webhook_due_ids, webhook_retry_countdown
-from subprocessors.listing.subscriptions import subscribers_purge_unconfirmed
 
 
 @shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
@@ -34,30 +32,6 @@ def changes_make_effective() -> int:
     now = timezone.now()
     change_notice_deadlines_fill()
     return sum(change_make_effective(change=change, now=now) for change in changes_due(day=local_date(now)))
-
-
-@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
-def webhook_deliver_task(delivery_id: int) -> str:
-    result = webhook_deliver(delivery_id=delivery_id)
-    if result == "retry":
-        countdown = webhook_retry_countdown(delivery_id=delivery_id)
-        if countdown is not None:  # longer waits: the sweep finds the row when it is due
-            webhook_deliver_task.apply_async((delivery_id,), countdown=countdown)
-    return result
-
-
-@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
-def webhook_sweep() -> int:
-    ids = webhook_due_ids()
-    for pk in ids:
-        webhook_deliver_task.delay(pk)
-    return len(ids)
-
-
-@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
-def subscribers_purge_task() -> int:
-    """Beat, hourly: delete subscriptions left unconfirmed for 7 days (idempotent; a missed run is caught up)."""
-    return subscribers_purge_unconfirmed()
 
 
 @shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)

@@ -4,15 +4,11 @@ from subprocessors.changes import api as changes_api
 from subprocessors.changes import views as changes
 from subprocessors.changes import views_feed
 from subprocessors.changes import views_notices as notices
-from subprocessors.changes import views_staff_webhooks as staff_webhooks
-from subprocessors.changes import views_webhooks as webhooks
 
 app_name = "changes"
 
 urlpatterns = [
     path("subprocessors/feed/", views_feed.feed, name="feed"),
-    path("org/<uuid:public_id>/webhooks/", webhooks.webhook_list, name="webhook_list"),
-    path("org/<uuid:public_id>/webhooks/<uuid:webhook_id>/remove/", webhooks.webhook_remove, name="webhook_remove"),
     path("staff/subprocessor-changes/", changes.change_list, name="staff_list"),
     path("staff/subprocessor-changes/new/", changes.change_new, name="staff_new"),
     path("staff/subprocessor-changes/<uuid:public_id>/", changes.change_detail, name="staff_detail"),
@@ -50,10 +46,4 @@ urlpatterns = [
         name="staff_notice_export",
     ),
     path("api/v1/subprocessor-changes/", changes_api.SubprocessorChangeList.as_view(), name="api_list"),
-    path("staff/webhook-deliveries/", staff_webhooks.delivery_list, name="staff_webhook_deliveries"),
-    path(
-        "staff/webhook-deliveries/<uuid:delivery_id>/retry/",
-        staff_webhooks.delivery_retry,
-        name="staff_webhook_delivery_retry",
-    ),
 ]

@@ -6,10 +6,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.organisations.models import Membership
-from subprocessors.changes.selectors import organisation_webhooks_with_last_delivery, webhook_is_failing
 from subprocessors.changes.windows import objection_window_open
 from subprocessors.objections.models import OPEN_STATUSES, Objection
 from subprocessors.objections.selectors import organisation_objections_with_activity, upcoming_changes_for_organisation
+from subprocessors.webhooks.selectors import organisation_webhooks_with_last_delivery, webhook_is_failing
 
 RECENT_OBJECTIONS = 20
 
@@ -59,7 +59,7 @@ def organisation_sections(request, membership) -> list[dict]:
     templates = {
         "changes": "changes/includes/home_changes.html",
         "objections": "objections/includes/home_objections.html",
-        "webhooks": "changes/includes/home_webhooks.html",
+        "webhooks": "webhooks/includes/home_webhooks.html",
     }
 
     def render(name):

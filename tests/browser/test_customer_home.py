@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from dpa.breaches.models import BreachNotification
 from portal.organisations.models import Membership
-from subprocessors.changes.models import Webhook, WebhookDelivery
 from subprocessors.objections.models import Objection
+from subprocessors.webhooks.models import Webhook, WebhookDelivery
 from tests.breaches.factories import make_incident, mark_delivered
 from tests.browser.helpers import sign_in
 from tests.changes.factories import make_change

@@ -22,7 +22,7 @@ from portal.delivery.tasks import outbox_sweep
 from portal.organisations.models import Organisation
 from subprocessors.changes import tasks
 from subprocessors.changes.fanout import change_fanout
-from subprocessors.changes.models import ChangeRecipient, SubprocessorChange, Webhook, WebhookDelivery
+from subprocessors.changes.models import ChangeRecipient, SubprocessorChange
 from subprocessors.changes.notices import (
     ALTERNATE_EXISTS,
     ALTERNATE_NOT_RECIPIENT,
@@ -32,6 +32,7 @@ from subprocessors.changes.notices import (
 from subprocessors.changes.services import change_announce, change_withdraw
 from subprocessors.changes.windows import notice_deadline, notice_on_time
 from subprocessors.listing.models import Subprocessor
+from subprocessors.webhooks.models import Webhook, WebhookDelivery
 from tests.auth import login
 from tests.changes.factories import RefusingBackend, make_change, notice_gaps
 from tests.listing.factories import SubscriberFactory

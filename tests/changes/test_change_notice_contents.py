@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from portal.core.errors import ApplicationError
 from portal.delivery.models import OutboundEmail
-from subprocessors.changes.models import SubprocessorChange, Webhook, WebhookDelivery
+from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.services import CHANGE_NEEDS_LEGAL_ENTITY, change_announce
+from subprocessors.webhooks.models import Webhook, WebhookDelivery
 from tests.auth import login
 from tests.changes.factories import make_change, proposed
 from tests.listing.factories import SubscriberFactory

@@ -35,7 +35,7 @@ def test_every_task_of_ours_retries_database_and_broker_errors_within_seconds():
     [
         portal.delivery.tasks.outbox_deliver_task,
         subprocessors.changes.tasks.change_fanout_task,
-        subprocessors.changes.tasks.webhook_deliver_task,
+        subprocessors.webhooks.tasks.webhook_deliver_task,
     ],
 )
 def test_delivery_tasks_retry_after_1_2_4_seconds_and_never_wait_more_than_a_minute(task):

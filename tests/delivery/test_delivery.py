@@ -11,7 +11,7 @@ from portal.delivery import events_bus as delivery_events
 from portal.delivery import services as delivery
 from portal.delivery.models import OutboundEmail
 from portal.delivery.services import Attempt, Channel
-from subprocessors.changes.models import Webhook, WebhookDelivery
+from subprocessors.webhooks.models import Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ import urllib3
 from django.urls import reverse
 
 from portal.delivery.webhook_transport import CONNECTION_FAILED, TIMED_OUT, TLS_CERTIFICATE_INVALID, TLS_FAILED
-from subprocessors.changes.models import Webhook, WebhookDelivery
-from subprocessors.changes.webhooks import (
+from subprocessors.webhooks.models import Webhook, WebhookDelivery
+from subprocessors.webhooks.services import (
     REFUSED_ADDRESS,
     REFUSED_UNRESOLVABLE,
     REFUSED_URL,
@@ -252,8 +252,8 @@ def test_webhook_pages_show_the_fixed_text(client, org, org_admin, legal, settin
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
     _deliver(_delivery(org, f"http://127.0.0.1:{free_port()}/hook"))
     for user, url in [
-        (org_admin, reverse("changes:webhook_list", args=[org.public_id])),
-        (legal, reverse("changes:staff_webhook_deliveries")),
+        (org_admin, reverse("webhooks:list", args=[org.public_id])),
+        (legal, reverse("webhooks:staff_deliveries")),
     ]:
         login(client, user)
         page = client.get(url).content.decode()

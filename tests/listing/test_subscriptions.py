@@ -10,7 +10,6 @@ from django.utils import timezone
 from portal.audit.models import AuditEvent
 from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import email_queue_raw
-from subprocessors.changes.tasks import subscribers_purge_task
 from subprocessors.listing.models import Subscriber
 from subprocessors.listing.subscriptions import (
     LINK_EXPIRED,
@@ -20,6 +19,7 @@ from subprocessors.listing.subscriptions import (
     subscriber_unsubscribe_url,
     subscribers_purge_unconfirmed,
 )
+from subprocessors.listing.tasks import subscribers_purge_task
 from subprocessors.listing.views_subscriptions import RATE_LIMITED, SUBSCRIBE_SENT
 from tests.listing.factories import SubscriberFactory
 
@@ -224,4 +224,4 @@ def test_purge_deletes_only_stale_pending_subscriptions():
 
 def test_purge_is_on_the_beat_schedule():
     entries = {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "subprocessors.changes.tasks.subscribers_purge_task" in entries
+    assert "subprocessors.listing.tasks.subscribers_purge_task" in entries

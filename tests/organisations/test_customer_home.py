@@ -12,8 +12,8 @@ from django.utils import timezone
 from dpa.breaches.models import BreachNotification
 from dpa.signing.models import DpaExecution
 from portal.organisations.models import Membership, Organisation
-from subprocessors.changes.models import Webhook, WebhookDelivery
 from subprocessors.objections.models import Objection, ObjectionMessage
+from subprocessors.webhooks.models import Webhook, WebhookDelivery
 from tests.auth import login
 from tests.breaches.factories import make_incident, mark_delivered
 from tests.changes.factories import make_change
@@ -386,7 +386,7 @@ def test_admin_sees_webhooks_with_last_delivery_and_the_manage_link(client, org_
     assert "Failing" in rows[bad.url]
     assert "HTTP 500" in rows[bad.url]
     assert "Nothing delivered yet" in rows["https://hooks.acme.example/new"]
-    assert reverse("changes:webhook_list", args=[org.public_id]) in section
+    assert reverse("webhooks:list", args=[org.public_id]) in section
 
 
 # --- permissions -------------------------------------------------------------------------------------------
@@ -401,7 +401,7 @@ def test_non_admin_sees_no_admin_controls(client, member, org):
     assert "Only admins of the organisation can register and manage webhooks" in _section(page, "webhooks")
     assert "https://hooks.acme.example/a" not in page
     for admin_url in (
-        reverse("changes:webhook_list", args=[org.public_id]),
+        reverse("webhooks:list", args=[org.public_id]),
         reverse("organisations:contacts", args=[org.public_id]),
         reverse("organisations:invite", args=[org.public_id]),
         reverse("signing:request", args=[org.public_id]),
@@ -414,7 +414,7 @@ def test_admin_sees_the_admin_controls(client, org_admin, org):
     published_version(label="2026.1")
     page = _page(client, org_admin, org)
     for admin_url in (
-        reverse("changes:webhook_list", args=[org.public_id]),
+        reverse("webhooks:list", args=[org.public_id]),
         reverse("organisations:contacts", args=[org.public_id]),
         reverse("organisations:invite", args=[org.public_id]),
         reverse("signing:request", args=[org.public_id]),

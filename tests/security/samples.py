@@ -342,7 +342,7 @@ def _objection(world):
 
 
 def _webhook(world):
-    from subprocessors.changes.models import Webhook
+    from subprocessors.webhooks.models import Webhook
 
     if not hasattr(world, "webhook"):
         world.webhook = Webhook.objects.create(
@@ -360,8 +360,8 @@ SAMPLES.update(
             "public_id": world.org.public_id,
             "objection_id": _objection(world).public_id,
         },
-        "changes:webhook_list": _org,
-        "changes:webhook_remove": lambda world: {
+        "webhooks:list": _org,
+        "webhooks:remove": lambda world: {
             "public_id": world.org.public_id,
             "webhook_id": _webhook(world).public_id,
         },
@@ -386,7 +386,7 @@ SAMPLES.update(
 
 # --- Staff console ----------------------------------------------------------------------------------------
 def _failed_delivery(world):
-    from subprocessors.changes.models import WebhookDelivery
+    from subprocessors.webhooks.models import WebhookDelivery
 
     if not hasattr(world, "failed_delivery"):
         world.failed_delivery = WebhookDelivery.objects.create(
@@ -412,7 +412,7 @@ def _no_kwargs_with(make):
 
 SAMPLES.update(
     {
-        "changes:staff_webhook_deliveries": _no_kwargs_with(_failed_delivery),
-        "changes:staff_webhook_delivery_retry": lambda world: {"delivery_id": _failed_delivery(world).delivery_id},
+        "webhooks:staff_deliveries": _no_kwargs_with(_failed_delivery),
+        "webhooks:staff_delivery_retry": lambda world: {"delivery_id": _failed_delivery(world).delivery_id},
     }
 )

@@ -18,7 +18,7 @@ STAFF_URLS = [
     "delivery:staff_outbox",
     "organisations:staff_list",
     "deadlines:staff_calendar",
-    "changes:staff_webhook_deliveries",
+    "webhooks:staff_deliveries",
 ]
 
 

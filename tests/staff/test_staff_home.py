@@ -13,8 +13,8 @@ from dpa.signing.models import DpaExecution
 from portal.audit.models import AuditEvent
 from portal.deadlines.models import Obligation
 from portal.delivery.models import OutboundEmail
-from subprocessors.changes.models import Webhook, WebhookDelivery
 from subprocessors.objections.models import Objection
+from subprocessors.webhooks.models import Webhook, WebhookDelivery
 from tests.auth import login
 from tests.breaches.factories import make_incident, mark_delivered
 from tests.changes.factories import make_change
@@ -188,7 +188,7 @@ def test_failed_emails_and_webhooks(client, legal, org):
     hooks = _section(body, "failed-webhooks")
     assert "HTTP 502" in hooks
     assert org.name in hooks
-    assert reverse("changes:staff_webhook_deliveries") + "?status=failed" in hooks
+    assert reverse("webhooks:staff_deliveries") + "?status=failed" in hooks
     assert "2 of 7 queues need attention" in body
 
 
@@ -257,25 +257,25 @@ def test_deliveries_page_filters_and_counts(client, legal, org, other_org):
     _delivery(org, 1, status=WebhookDelivery.Status.FAILED, last_error="ConnectionError: refused")
     _delivery(other_org, 2, status=WebhookDelivery.Status.SUCCEEDED, last_status_code=200)
     login(client, legal)
-    body = client.get(reverse("changes:staff_webhook_deliveries"), {"status": "failed"}).content.decode()
+    body = client.get(reverse("webhooks:staff_deliveries"), {"status": "failed"}).content.decode()
     assert "ConnectionError: refused" in body
     assert other_org.name not in body.split("<tbody>")[1]
     assert "Failed: 1" in body
     assert "Delivered: 1" in body
-    body = client.get(reverse("changes:staff_webhook_deliveries"), {"organisation": "nomatch"}).content.decode()
+    body = client.get(reverse("webhooks:staff_deliveries"), {"organisation": "nomatch"}).content.decode()
     assert "No deliveries match these filters." in body
 
 
 def test_deliveries_page_bad_filter_is_a_form_error(client, legal):
     login(client, legal)
-    response = client.get(reverse("changes:staff_webhook_deliveries"), {"status": "exploded"})
+    response = client.get(reverse("webhooks:staff_deliveries"), {"status": "exploded"})
     assert response.status_code == 200  # the invalid filter is ignored and explained, as on every staff list
     assert "Select a valid choice" in response.content.decode()
 
 
 def test_deliveries_page_empty_state(client, legal):
     login(client, legal)
-    body = client.get(reverse("changes:staff_webhook_deliveries")).content.decode()
+    body = client.get(reverse("webhooks:staff_deliveries")).content.decode()
     assert "No webhook deliveries yet." in body
 
 
@@ -283,11 +283,11 @@ def test_retry_failed_delivery_is_queued_and_audited(client, legal, org):
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED, attempts=7, last_error="HTTP 500")
     login(client, legal)
     response = client.post(
-        reverse("changes:staff_webhook_delivery_retry", args=[delivery.delivery_id]),
-        {"next": reverse("changes:staff_webhook_deliveries") + "?status=failed"},
+        reverse("webhooks:staff_delivery_retry", args=[delivery.delivery_id]),
+        {"next": reverse("webhooks:staff_deliveries") + "?status=failed"},
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("changes:staff_webhook_deliveries") + "?status=failed"
+    assert response["Location"] == reverse("webhooks:staff_deliveries") + "?status=failed"
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (WebhookDelivery.Status.PENDING, 0)
     event = AuditEvent.objects.get(action="webhook.delivery_retried")
@@ -299,7 +299,7 @@ def test_retry_failed_delivery_is_queued_and_audited(client, legal, org):
 def test_only_failed_deliveries_can_be_retried(client, legal, org, status):
     delivery = _delivery(org, status=status)
     login(client, legal)
-    response = client.post(reverse("changes:staff_webhook_delivery_retry", args=[delivery.delivery_id]), follow=True)
+    response = client.post(reverse("webhooks:staff_delivery_retry", args=[delivery.delivery_id]), follow=True)
     assert "Only failed deliveries can be retried." in response.content.decode()
     delivery.refresh_from_db()
     assert delivery.status == status
@@ -310,7 +310,7 @@ def test_deliveries_of_a_removed_webhook_are_not_retried(client, legal, org):
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED)
     Webhook.objects.filter(pk=delivery.webhook_id).update(active=False)
     login(client, legal)
-    response = client.post(reverse("changes:staff_webhook_delivery_retry", args=[delivery.delivery_id]), follow=True)
+    response = client.post(reverse("webhooks:staff_delivery_retry", args=[delivery.delivery_id]), follow=True)
     assert "The webhook was removed by the customer" in response.content.decode()
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.FAILED
@@ -320,16 +320,16 @@ def test_retry_ignores_an_offsite_next(client, legal, org):
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED)
     login(client, legal)
     response = client.post(
-        reverse("changes:staff_webhook_delivery_retry", args=[delivery.delivery_id]), {"next": "https://evil.example/"}
+        reverse("webhooks:staff_delivery_retry", args=[delivery.delivery_id]), {"next": "https://evil.example/"}
     )
-    assert response["Location"] == reverse("changes:staff_webhook_deliveries")
+    assert response["Location"] == reverse("webhooks:staff_deliveries")
 
 
 def test_customer_admin_cannot_see_or_retry_deliveries(client, org):
     admin = MembershipFactory(organisation=org, role="admin").user
     delivery = _delivery(org, status=WebhookDelivery.Status.FAILED)
     login(client, admin)
-    assert client.get(reverse("changes:staff_webhook_deliveries")).status_code == 403
-    assert client.post(reverse("changes:staff_webhook_delivery_retry", args=[delivery.delivery_id])).status_code == 403
+    assert client.get(reverse("webhooks:staff_deliveries")).status_code == 403
+    assert client.post(reverse("webhooks:staff_delivery_retry", args=[delivery.delivery_id])).status_code == 403
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.FAILED

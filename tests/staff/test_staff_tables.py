@@ -18,7 +18,8 @@ from portal.audit.services import audit_record
 from portal.deadlines.models import CalendarOverride, Obligation
 from portal.delivery.models import OutboundEmail
 from portal.trust.models import TrustDocument, TrustDocumentVersion
-from subprocessors.changes.models import ChangeRecipient, SubprocessorChange, Webhook, WebhookDelivery
+from subprocessors.changes.models import ChangeRecipient, SubprocessorChange
+from subprocessors.webhooks.models import Webhook, WebhookDelivery
 from tests.auth import login
 from tests.changes.factories import make_change, proposed
 from tests.listing.factories import SubprocessorFactory
@@ -289,7 +290,7 @@ SPECS = {
         args=lambda: [_notice_change().public_id],
     ),
     "webhook_deliveries": Spec(
-        "changes:staff_webhook_deliveries",
+        "webhooks:staff_deliveries",
         _delivery,
         "organisation",
         "No webhook deliveries yet.",

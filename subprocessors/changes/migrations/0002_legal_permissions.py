@@ -3,7 +3,7 @@ from django.db import migrations
 from portal.core.migration_utils import grant_legal
 
 # What the `legal` group may do in this app (staff pages check these; MFA is checked on top).
-LEGAL_PERMISSIONS = ['changes.add_subprocessorchange', 'changes.announce_subprocessorchange', 'changes.change_subprocessorchange', 'changes.change_webhookdelivery', 'changes.view_subprocessorchange', 'changes.view_webhookdelivery']
+LEGAL_PERMISSIONS = ['changes.add_subprocessorchange', 'changes.announce_subprocessorchange', 'changes.change_subprocessorchange', 'changes.view_subprocessorchange']
 
 
 def forwards(apps, schema_editor):

@@ -11,10 +11,10 @@ from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
 from portal.organisations.models import Membership
 from portal.organisations.selectors import membership_for
-from subprocessors.changes.forms import WebhookForm
-from subprocessors.changes.models import Webhook
-from subprocessors.changes.selectors import organisation_webhooks, webhook_deliveries
-from subprocessors.changes.webhooks import webhook_deactivate, webhook_register
+from subprocessors.webhooks.forms import WebhookForm
+from subprocessors.webhooks.models import Webhook
+from subprocessors.webhooks.selectors import organisation_webhooks, webhook_deliveries
+from subprocessors.webhooks.services import webhook_deactivate, webhook_register
 
 
 def _admin(request, public_id) -> Membership:
@@ -46,7 +46,7 @@ def webhook_list(request, public_id):
     deliveries = Paginator(webhook_deliveries(organisation=org), 50).get_page(request.GET.get("page"))
     return render(
         request,
-        "changes/webhooks.html",
+        "webhooks/webhooks.html",
         {
             "organisation": org,
             "form": form,
@@ -65,4 +65,4 @@ def webhook_remove(request, public_id, webhook_id):
     webhook = get_object_or_404(Webhook, organisation=membership.organisation, public_id=webhook_id, active=True)
     webhook_deactivate(webhook=webhook, actor=request.user, request=request)
     messages.success(request, f"Webhook {webhook.url} removed.")
-    return redirect("changes:webhook_list", public_id=public_id)
+    return redirect("webhooks:list", public_id=public_id)

@@ -9,9 +9,9 @@ from portal.core.errors import ApplicationError
 from portal.core.permissions import legal_required
 from portal.core.redirects import safe_next
 from portal.core.tables import Table
-from subprocessors.changes.filters import DeliveryFilter
-from subprocessors.changes.models import WebhookDelivery
-from subprocessors.changes.webhooks import webhook_delivery_retry
+from subprocessors.webhooks.filters import DeliveryFilter
+from subprocessors.webhooks.models import WebhookDelivery
+from subprocessors.webhooks.services import webhook_delivery_retry
 
 COLUMNS = {
     "updated": ("updated_at",),
@@ -21,7 +21,7 @@ COLUMNS = {
 }
 
 
-@legal_required("changes.view_webhookdelivery")
+@legal_required("webhooks.view_webhookdelivery")
 def delivery_list(request):
     filterset = DeliveryFilter(
         request.GET or None,
@@ -37,7 +37,7 @@ def delivery_list(request):
     )
     return render(
         request,
-        "changes/staff/webhook_deliveries.html",
+        "webhooks/staff/webhook_deliveries.html",
         {
             "form": filterset.form,
             "table": table,
@@ -46,7 +46,7 @@ def delivery_list(request):
     )
 
 
-@legal_required("changes.change_webhookdelivery")
+@legal_required("webhooks.change_webhookdelivery")
 @require_POST
 def delivery_retry(request, delivery_id):
     delivery = get_object_or_404(WebhookDelivery.objects.select_related("webhook"), delivery_id=delivery_id)
@@ -56,4 +56,4 @@ def delivery_retry(request, delivery_id):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Delivery to {delivery.webhook.url} queued again.")
-    return redirect(safe_next(request, "changes:staff_webhook_deliveries"))
+    return redirect(safe_next(request, "webhooks:staff_deliveries"))

@@ -8,8 +8,8 @@ from standardwebhooks import Webhook as StandardWebhook
 
 from portal.audit.models import AuditEvent
 from portal.delivery.webhook_security import URL_PRIVATE
-from subprocessors.changes.models import Webhook, WebhookDelivery
-from subprocessors.changes.webhooks import REFUSED_ADDRESS, webhook_deliver, webhook_deliveries_create, webhook_due_ids
+from subprocessors.webhooks.models import Webhook, WebhookDelivery
+from subprocessors.webhooks.services import REFUSED_ADDRESS, webhook_deliver, webhook_deliveries_create, webhook_due_ids
 from tests.auth import login
 from tests.changes.factories import make_change
 from tests.delivery.test_webhook_security import _readme_snippet
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def test_admin_registration_refuses_loopback_by_default(client, org_admin, org, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
     login(client, org_admin)
-    response = client.post(reverse("changes:webhook_list", args=[org.public_id]), {"url": "https://127.0.0.1/hook"})
+    response = client.post(reverse("webhooks:list", args=[org.public_id]), {"url": "https://127.0.0.1/hook"})
     assert response.status_code == 400
     assert URL_PRIVATE.format(address="127.0.0.1") in response.content.decode()
     assert not Webhook.objects.exists()
@@ -30,7 +30,7 @@ def test_admin_registration_refuses_loopback_by_default(client, org_admin, org, 
 def test_admin_registers_a_webhook_and_sees_its_secret_once(client, org_admin, org, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
     login(client, org_admin)
-    url = reverse("changes:webhook_list", args=[org.public_id])
+    url = reverse("webhooks:list", args=[org.public_id])
     response = client.post(url, {"url": "https://93.184.215.14/portal-hook", "description": "SIEM"})
     webhook = Webhook.objects.get()
     assert response.status_code == 201
@@ -38,20 +38,18 @@ def test_admin_registers_a_webhook_and_sees_its_secret_once(client, org_admin, o
     assert webhook.secret not in client.get(url).content.decode()
     assert AuditEvent.objects.filter(action="webhook.registered", organisation_id=org.pk).exists()
     # and removes it
-    assert client.post(reverse("changes:webhook_remove", args=[org.public_id, webhook.public_id])).status_code == 302
+    assert client.post(reverse("webhooks:remove", args=[org.public_id, webhook.public_id])).status_code == 302
     webhook.refresh_from_db()
     assert webhook.active is False
 
 
 def test_members_and_outsiders_cannot_manage_webhooks(client, member, other_member, org):
     login(client, member)
-    assert client.get(reverse("changes:webhook_list", args=[org.public_id])).status_code == 403
+    assert client.get(reverse("webhooks:list", args=[org.public_id])).status_code == 403
     login(client, other_member)
-    assert client.get(reverse("changes:webhook_list", args=[org.public_id])).status_code == 404
+    assert client.get(reverse("webhooks:list", args=[org.public_id])).status_code == 404
     assert (
-        client.post(
-            reverse("changes:webhook_list", args=[org.public_id]), {"url": "https://93.184.215.14/x"}
-        ).status_code
+        client.post(reverse("webhooks:list", args=[org.public_id]), {"url": "https://93.184.215.14/x"}).status_code
         == 404
     )
     assert not Webhook.objects.exists()
@@ -110,7 +108,7 @@ def test_failed_delivery_is_retried_with_backoff_then_succeeds(receiver, org):
 
 
 def test_delivery_gives_up_after_the_last_attempt(receiver, org):
-    from subprocessors.changes.webhooks import MAX_ATTEMPTS
+    from subprocessors.webhooks.services import MAX_ATTEMPTS
 
     handler, url = receiver
     handler.answers = [500] * MAX_ATTEMPTS
@@ -150,7 +148,7 @@ def test_admin_sees_deliveries_with_status_codes(client, org_admin, org, other_o
     )
     WebhookDelivery.objects.create(webhook=theirs, event="subprocessor_change.announced", payload={})
     login(client, org_admin)
-    page = client.get(reverse("changes:webhook_list", args=[org.public_id])).content.decode()
+    page = client.get(reverse("webhooks:list", args=[org.public_id])).content.decode()
     assert "502" in page
     assert "200" in page
     assert "Delivered" in page

@@ -25,9 +25,10 @@ from portal.delivery.webhook_security import (
     webhook_target,
 )
 from portal.delivery.webhook_transport import DeliveryFailed, webhook_post
-from subprocessors.changes import enqueue, events
-from subprocessors.changes.models import SubprocessorChange, Webhook, WebhookDelivery
+from subprocessors.webhooks import enqueue, events
+from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.payloads import change_payload
+from subprocessors.webhooks.models import Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -192,3 +193,8 @@ def webhook_due_ids(*, limit: int = 500) -> list[int]:
 def webhook_retry_countdown(*, delivery_id: int) -> int | None:
     """When to try a delivery again that `webhook_deliver` left for a retry (None: the sweep sends it when due)."""
     return engine.retry_countdown(WEBHOOK, delivery_id)
+
+
+def on_change_event(sender, *, change: SubprocessorChange, event: str, **kwargs) -> None:
+    """Receiver of `changes.signals.change_event` (connected in WebhooksConfig.ready): one delivery per webhook."""
+    webhook_deliveries_create(change=change, event=event)
