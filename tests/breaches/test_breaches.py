@@ -642,7 +642,7 @@ def test_the_database_refuses_a_later_earliest_awareness_or_a_changed_delivery(o
         )
     n = send_and_deliver(notice(at_t0, org), legal)
     with (
-        pytest.raises(DatabaseError, match="a recorded delivery \(time and Message-ID\) cannot change"),
+        pytest.raises(DatabaseError, match=r"a recorded delivery \(time and Message-ID\) cannot change"),
         transaction.atomic(),
     ):
         BreachNotification.objects.filter(pk=n.pk).update(delivered_at=n.deadline)
