@@ -25,9 +25,9 @@ from portal.delivery.webhook_security import (
     webhook_target,
 )
 from portal.delivery.webhook_transport import DeliveryFailed, webhook_post
-from subprocessors.webhooks import enqueue, events
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.payloads import change_payload
+from subprocessors.webhooks import enqueue, events
 from subprocessors.webhooks.models import Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
