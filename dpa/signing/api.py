@@ -1,4 +1,4 @@
-"""DRF endpoints for DPA versions (public reads, legal writes), execution requests and verification."""
+"""DRF endpoints for execution requests and for verifying an executed DPA or an issued report."""
 
 import hashlib
 from dataclasses import asdict

@@ -1,4 +1,4 @@
-"""Legal staff pages for DPA versions (draft, edit, publish, preview) and executions (countersign, decline)."""
+"""Legal staff pages for signed DPAs: the executions list, an execution's page and PDF, the signed-DPA register."""
 
 from django.contrib import messages
 from django.db.models import F

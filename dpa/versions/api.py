@@ -1,4 +1,4 @@
-"""DRF endpoints for DPA versions (public reads, legal writes), execution requests and verification."""
+"""DRF endpoints for DPA versions: public reads, legal writes, publishing."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view

@@ -1,4 +1,4 @@
-"""Legal staff pages for DPA versions (draft, edit, publish, preview) and executions (countersign, decline)."""
+"""Legal staff pages for DPA versions: list, draft, edit, publish, preview."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied

@@ -1,4 +1,4 @@
-"""Celery is reached from this app's services only through here (STYLE rule 7)."""
+"""Celery is reached from this app's services only through here (see portal.core.enqueue)."""
 
 from collections.abc import Sequence
 

@@ -1,5 +1,4 @@
-"""Audit events of sub-processor changes (drafted, announced, postponed, held, withdrawn, effective), their
-notices and customer webhooks."""
+"""Audit events of customer webhooks: registered, removed, a failed delivery retried."""
 
 from django.http import HttpRequest
 

@@ -1,4 +1,4 @@
-"""Filter forms for the legal staff's sub-processor lists (django-filter)."""
+"""Filter form for the legal staff's webhook delivery log (django-filter)."""
 
 import django_filters
 
