@@ -13,8 +13,6 @@ from dpa.breaches.models import DELIVERED_STATES, BreachIncident, BreachNotifica
 from portal.core.panels import alert
 
 ROWS = 5
-
-
 # An undelivered breach notification is flagged once fewer than this many hours of its 48 remain.
 BREACH_NEAR = dt.timedelta(hours=12)
 

@@ -23,8 +23,6 @@ from portal.evidence.files import read_verified
 from portal.evidence.signing import sign_pdf
 
 EXECUTED_DIR = "dpa/executed"
-
-
 AGREEMENT_FILE_CHANGED = (
     "The stored agreement no longer matches the SHA-256 the customer signed, so it cannot be executed. "
     "Ask the operator to restore the file."

@@ -25,30 +25,13 @@ from dpa.versions.clauses import split_clauses
 from dpa.versions.models import DpaVersion
 from portal.deadlines.calendar import portal_tz
 
-EXECUTED_DIR = "dpa/executed"
-
-
-AGREEMENT_FILE_CHANGED = (
-    "The stored agreement no longer matches the SHA-256 the customer signed, so it cannot be executed. "
-    "Ask the operator to restore the file."
-)
-
-
 _written: ContextVar[list[str] | None] = ContextVar("evidence_files_written", default=None)
 
 
 INFORMATIONAL_WATERMARK = "Informational copy — not executed"
-
-
 AGREEMENT_TEMPLATE = "versions/pdf/agreement.html"
-
-
 SIGNATURE_TEMPLATE = "versions/pdf/signature_page.html"
-
-
 STYLESHEET = "versions/pdf/agreement.css"
-
-
 CACHE_DIR = "dpa/pdf"
 
 

@@ -3,16 +3,6 @@
 from django.conf import settings
 from django.core.checks import Warning, register
 
-STATIC_NOT_COLLECTED = Warning(
-    "Static files have not been collected: there is no staticfiles.json manifest in STATIC_ROOT.",
-    hint=(
-        "Run `python manage.py collectstatic --noinput` before starting the web server (the container image does "
-        "this at build time). Until then pages use unhashed static URLs served from the app folders."
-    ),
-    id="portal.W010",
-)
-
-
 AUDIT_KEY_MIN_BYTES = 32
 
 

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 # Arbitrary constant: the advisory-lock key that serialises appends to the chain on PostgreSQL.
 _AUDIT_LOCK_KEY = 0x41554449
-
-
 _MAX_LISTED = 20
 
 

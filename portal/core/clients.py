@@ -4,12 +4,6 @@ import ipaddress
 
 from django.conf import settings
 
-# Arbitrary constant: the advisory-lock key that serialises appends to the chain on PostgreSQL.
-_AUDIT_LOCK_KEY = 0x41554449
-
-
-_MAX_LISTED = 20
-
 
 def client_ip(request) -> str | None:
     """The client's address as recorded for NDAs, signatures, downloads and rate limits.

@@ -5,16 +5,6 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portal.evidence import signing
 
-STATIC_NOT_COLLECTED = Warning(
-    "Static files have not been collected: there is no staticfiles.json manifest in STATIC_ROOT.",
-    hint=(
-        "Run `python manage.py collectstatic --noinput` before starting the web server (the container image does "
-        "this at build time). Until then pages use unhashed static URLs served from the app folders."
-    ),
-    id="portal.W010",
-)
-
-
 EVIDENCE_UNSIGNED = Warning(
     "PORTAL_SIGNING_KEY is not set: evidence PDFs will be unsigned.",
     hint=(

@@ -10,8 +10,6 @@ logger = logging.getLogger(__name__)
 
 
 FANOUT = "subprocessors.changes.tasks.change_fanout_task"
-
-
 NOTICE_PROOF = "subprocessors.changes.tasks.notice_proof_issue_task"
 
 

@@ -9,48 +9,23 @@ from portal.audit.event_types import event_type
 from portal.audit.models import AuditEvent
 from portal.audit.services import Actor, AuditActor, audit_record, snapshot
 from portal.organisations.models import Organisation
-from subprocessors.changes.models import ChangeRecipient, SubprocessorChange
+from subprocessors.changes.models import CHANGE_FIELDS, ChangeRecipient, SubprocessorChange
 
 CHANGE_CREATED = event_type("subprocessor_change.created", "Sub-processor change drafted")
-
-
 CHANGE_UPDATED = event_type("subprocessor_change.updated", "Sub-processor change draft edited")
-
-
 CHANGE_DELETED = event_type("subprocessor_change.deleted", "Sub-processor change draft deleted")
-
-
 CHANGE_ANNOUNCED = event_type("subprocessor_change.announced", "Sub-processor change announced")
-
-
 CHANGE_POSTPONED = event_type("subprocessor_change.postponed", "Sub-processor change postponed")
-
-
 CHANGE_HELD = event_type("subprocessor_change.held", "Sub-processor change held (notice incomplete)")
-
-
 CHANGE_WITHDRAWN = event_type("subprocessor_change.withdrawn", "Sub-processor change withdrawn")
-
-
 CHANGE_EFFECTIVE = event_type("subprocessor_change.effective", "Sub-processor change took effect")
-
-
 CHANGE_ALTERNATE_CONTACT = event_type("subprocessor_change.alternate_contact", "Change notice sent to another contact")
-
-
 CHANGE_NOTICE_EXPORTED = event_type("subprocessor_change.notice_exported", "Proof of notice exported")
 
-
-# The fields of a change its events record before and after; a postponement records its dates too.
-CHANGE_FIELDS = ["kind", "subprocessor", "replaces", "modification", "reason", "status", "effective_date"]
-
-
+# A postponement records its dates besides the change fields (models.CHANGE_FIELDS).
 POSTPONE_FIELDS = ["status", "effective_date", "notice_deadline_at", "held_at"]
 
-
 TAKES_EFFECT = Actor(label="system (change takes effect)")
-
-
 NOTICE_INCOMPLETE = Actor(label="system (notice incomplete on the effective date)")
 
 

@@ -9,8 +9,6 @@ from subprocessors.listing.forms_staff import SubprocessorForm
 from subprocessors.listing.models import DESCRIPTION_FIELDS, Subprocessor
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
 NEEDS_EXISTING = (SubprocessorChange.Kind.REMOVE, SubprocessorChange.Kind.MODIFY)
 
 

@@ -16,8 +16,6 @@ PUBLIC_STATUSES = (
 
 
 PENDING_STATUSES = (SubprocessorChange.Status.ANNOUNCED, SubprocessorChange.Status.HELD)
-
-
 _EMAIL_FIELDS = ("status", "sent_at", "created_at", "updated_at", "last_error", "attempts", "message_id")
 
 

@@ -41,14 +41,8 @@ from subprocessors.changes.services import (
 from subprocessors.changes.windows import earliest_effective_date
 
 VIEW = "changes.view_subprocessorchange"
-
-
 ADD = "changes.add_subprocessorchange"
-
-
 ANNOUNCE = "changes.announce_subprocessorchange"
-
-
 COLUMNS = {
     "subprocessor": ("subprocessor__name", "-created_at"),
     "kind": ("kind", "-created_at"),

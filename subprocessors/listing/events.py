@@ -11,14 +11,8 @@ from portal.audit.services import Actor, AuditActor, audit_record
 from subprocessors.listing.models import SubprocessorRevision, Subscriber
 
 SUBPROCESSOR_CREATED = event_type("subprocessor.created", "Sub-processor entry created")
-
-
 SUBPROCESSOR_ADDED = event_type("subprocessor.added", "Sub-processor added to the list")
-
-
 SUBPROCESSOR_CHANGED = event_type("subprocessor.changed", "Sub-processor entry changed")
-
-
 SUBPROCESSOR_RETIRED = event_type("subprocessor.retired", "Sub-processor removed from the list")
 
 
@@ -50,14 +44,8 @@ def subprocessor_revised(
 
 
 SUBSCRIBER_REQUESTED = event_type("subscriber.requested", "List subscription requested")
-
-
 SUBSCRIBER_CONFIRMED = event_type("subscriber.confirmed", "List subscription confirmed")
-
-
 SUBSCRIBER_UNSUBSCRIBED = event_type("subscriber.unsubscribed", "List subscriber unsubscribed")
-
-
 SUBSCRIBERS_PURGED = event_type("subscriber.purged", "Unconfirmed list subscriptions purged")
 
 

@@ -106,8 +106,6 @@ DESCRIPTION_FIELDS = (
     "website",
 )
 LIFECYCLE_FIELDS = ("status", "engaged_since", "retired_on")
-
-
 # Fields copied into every revision's snapshot (everything a visitor or the API can see).
 SNAPSHOT_FIELDS = ("name", "slug", *DESCRIPTION_FIELDS[1:], *LIFECYCLE_FIELDS, "position")
 

@@ -2,14 +2,8 @@ from django import forms
 
 from portal.core.forms import PortalForm
 from portal.organisations.models import Organisation
-from subprocessors.changes.models import SubprocessorChange
 from subprocessors.objections.models import Objection
 from subprocessors.objections.services import GROUNDS_MIN_LENGTH
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-NEEDS_EXISTING = (SubprocessorChange.Kind.REMOVE, SubprocessorChange.Kind.MODIFY)
 
 
 class ObjectionForm(PortalForm):

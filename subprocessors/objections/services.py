@@ -19,25 +19,15 @@ from subprocessors.objections import events
 from subprocessors.objections.models import Objection, ObjectionMessage
 
 GROUNDS_MIN_LENGTH = 40
-
-
 OBJECTION_CLOSED = "Objections to this change closed at {deadline:%d %B %Y %H:%M} ({tz})."
-
-
 OBJECTION_NOT_ANNOUNCED = "Objections can only be made to an announced change."
-
-
 OBJECTION_DUPLICATE = "Your organisation already has an open objection to this change; add to its thread instead."
-
-
 OBJECTION_GROUNDS_SHORT = (
     f"Explain the data-protection grounds of the objection in at least {GROUNDS_MIN_LENGTH} characters."
 )
 
 
 OBJECTION_NOT_MEMBER = "You are not a member of that organisation."
-
-
 OBJECTION_NOT_ENTERPRISE = (
     "{organisation} is on the self-serve plan. Objections are filed under a mutually signed DPA, which comes with "
     "the enterprise plan; contact {support} to upgrade."
@@ -45,23 +35,11 @@ OBJECTION_NOT_ENTERPRISE = (
 
 
 OBJECTION_BAD_TRANSITION = "An objection that is {current} cannot become {target}."
-
-
 OBJECTION_THREAD_CLOSED = "This objection is closed; the thread is read-only."
-
-
 OBJECTION_MESSAGE_EMPTY = "Write a message."
-
-
 TERMINATION_NOT_UNRESOLVED = "Termination can be confirmed only when the objection ended unresolved."
-
-
 TERMINATION_ALREADY = "Termination was already confirmed."
-
-
 TERMINATION_ADMIN_ONLY = "Only an admin of the organisation can confirm termination."
-
-
 S = Objection.Status
 
 

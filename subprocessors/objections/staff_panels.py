@@ -12,11 +12,7 @@ from subprocessors.changes.selectors import PENDING_STATUSES, notice_gaps_for, n
 from subprocessors.objections.models import Objection
 
 ROWS = 5
-
-
 GAPS_PER_CHANGE = 5
-
-
 OPEN_OBJECTION = Q(objections__status__in=(Objection.Status.RECEIVED, Objection.Status.IN_CONSULTATION))
 
 

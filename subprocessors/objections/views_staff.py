@@ -13,28 +13,6 @@ from subprocessors.objections.models import Objection
 from subprocessors.objections.selectors import change_objections, objection_status_counts
 from subprocessors.objections.services import objection_message_post, objection_set_status
 
-VIEW = "changes.view_subprocessorchange"
-
-
-ADD = "changes.add_subprocessorchange"
-
-
-ANNOUNCE = "changes.announce_subprocessorchange"
-
-
-COLUMNS = {
-    "subprocessor": ("subprocessor__name", "-created_at"),
-    "kind": ("kind", "-created_at"),
-    "status": ("status", "-created_at"),
-    "effective": ("effective_date",),
-    "objections": ("open_objection_count", "objection_count"),
-    "created": ("created_at",),
-}
-
-
-GAPS_SHOWN = 50
-
-
 DECIDE = "objections.decide_objection"
 
 

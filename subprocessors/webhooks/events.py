@@ -8,11 +8,7 @@ from portal.audit.services import AuditActor, audit_record
 from subprocessors.webhooks.models import Webhook, WebhookDelivery
 
 WEBHOOK_REGISTERED = event_type("webhook.registered", "Webhook registered")
-
-
 WEBHOOK_REMOVED = event_type("webhook.removed", "Webhook removed")
-
-
 WEBHOOK_DELIVERY_RETRIED = event_type("webhook.delivery_retried", "Failed webhook delivery retried")
 
 
