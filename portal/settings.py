@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "portal.organisations",
     "portal.deadlines",
     "portal.evidence",
+    "portal.backups",
     "portal.staff",
     "subprocessors.listing",
     "subprocessors.changes",

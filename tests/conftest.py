@@ -23,6 +23,7 @@ from django.test import override_settings
 from portal.trust.services import access_request_submit
 from tests.organisations.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
 from tests.pki import dummy_timestamper, make_test_pki
+from tests.s3 import s3, s3_endpoint  # noqa: F401  (fixtures: a local S3 server and a bucket)
 from tests.trust.factories import NdaVersionFactory
 
 # The settings chose the development audit chain key because pytest is running; processes the tests start (Celery

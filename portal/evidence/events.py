@@ -14,9 +14,17 @@ if TYPE_CHECKING:  # files and checkpoints record through this module
     from portal.evidence.checkpoints import Checkpoint
     from portal.evidence.files import EvidenceIntegrityError
 
+
 REPORT_ISSUED = event_type("report.issued", "Evidence report issued")
+
+
 REPORT_DOWNLOADED = event_type("report.downloaded", "Issued report downloaded")
+
+
 EVIDENCE_INTEGRITY_FAILED = event_type("evidence.integrity_failed", "Evidence file failed its integrity check")
+
+
+AUDIT_CHECKPOINT_WRITTEN = event_type("audit.checkpoint_written", "Audit checkpoint written")
 
 
 def report_issued(
@@ -71,10 +79,6 @@ def evidence_integrity_failed(
     )
 
 
-AUDIT_CHECKPOINT_WRITTEN = event_type("audit.checkpoint_written", "Audit checkpoint written")
-BACKUP_RESTORED = event_type("backup.restored", "Portal restored from a backup")
-
-
 def audit_checkpoint_written(
     *, checkpoint: "Checkpoint", trigger: str, actor: AuditActor = None, request: HttpRequest | None = None
 ) -> AuditEvent:
@@ -90,8 +94,3 @@ def audit_checkpoint_written(
             "signed": checkpoint.signature is not None,
         },
     )
-
-
-def backup_restored(*, details: dict) -> AuditEvent:
-    """Appended to the restored log: from which backup it came back and what its checks found."""
-    return audit_record(action=BACKUP_RESTORED.action, actor=Actor(label="system (restore command)"), details=details)

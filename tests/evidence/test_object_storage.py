@@ -24,8 +24,8 @@ from portal.evidence.events import EVIDENCE_INTEGRITY_FAILED
 from portal.object_storage import PrivateS3Storage
 from portal.trust import documents as docs
 from tests.auth import login
-from tests.evidence.conftest import CHECKPOINT_PREFIX
 from tests.organisations.factories import MembershipFactory, UserFactory
+from tests.s3 import CHECKPOINT_PREFIX
 from tests.signing.factories import memoize_pdf, published_version
 from tests.signing.test_signing import _executed
 from tests.trust.factories import grant, pdf_upload

@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
+from portal.backups import postgres
+from portal.backups.services import backup_restore, backup_restore_record
 from portal.core.errors import ApplicationError
-from portal.evidence import postgres
-from portal.evidence.backups import backup_restore, backup_restore_record
 
 CHECKS = (("audit log", "verify_audit_log"), ("evidence files", "verify_evidence_files"))
 

@@ -37,8 +37,8 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from portal.backups import events, postgres
 from portal.core.errors import ApplicationError
-from portal.evidence import events, postgres
 from portal.evidence.files import evidence_file_hash
 
 FORMAT = "trust-portal-backup"

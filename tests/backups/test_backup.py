@@ -23,11 +23,11 @@ from django.db import connection
 
 from dpa.signing.models import DpaExecution
 from portal.audit.models import AuditEvent
-from portal.evidence import backups
+from portal.backups import services as backups
 from portal.evidence.checkpoints import audit_checkpoint_write
 from portal.trust import documents as docs
 from portal.trust.models import TrustDocumentVersion
-from tests.evidence.conftest import make_bucket, use_bucket
+from tests.s3 import make_bucket, use_bucket
 from tests.signing.factories import memoize_pdf, published_version
 from tests.signing.test_signing import _executed
 from tests.trust.factories import pdf_upload

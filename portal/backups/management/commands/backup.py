@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from portal.backups.services import backup_create
 from portal.core.errors import ApplicationError
-from portal.evidence.backups import backup_create
 
 
 class Command(BaseCommand):

@@ -1,3 +1,5 @@
+"""A local S3 server (moto) and buckets for the object-storage and backup tests."""
+
 import logging
 import secrets
 import socket
