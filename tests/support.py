@@ -1,6 +1,7 @@
 """Helpers for tests that run real processes: an SMTP sink and a Celery worker."""
 
 import asyncio
+import logging
 import os
 import random
 import socket
@@ -56,6 +57,10 @@ class SinkHandler:
             return "451 Try again later"
         self.messages.append(envelope)
         return "250 OK"
+
+
+# aiosmtpd logs every SMTP command at INFO; the fault tests print their own figures instead.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @contextmanager
