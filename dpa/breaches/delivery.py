@@ -27,8 +27,8 @@ from portal.delivery.events_bus import on_email_delivered, on_email_failed
 from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import email_queue
 
-NOTICE_TEMPLATE = "dpa/breach_notice"
-FOLLOWUP_TEMPLATE = "dpa/breach_followup"
+NOTICE_TEMPLATE = "breach_notice"
+FOLLOWUP_TEMPLATE = "breach_followup"
 
 RESEND_NOT_FAILED = "Only a notification whose delivery failed can be sent again."
 RESEND_BAD_ADDRESS = "Enter a valid email address."
@@ -134,7 +134,7 @@ def _alert_legal_lead(*, notification: BreachNotification, row: OutboundEmail, f
     email_queue(
         key=f"breach-delivery-failed:{row.pk}",
         to=settings.PORTAL_LEGAL_LEAD_EMAIL,
-        template="dpa/breach_delivery_failed",
+        template="breach_delivery_failed",
         context={
             "notification": notification,
             "incident": notification.incident,

@@ -392,7 +392,7 @@ def breach_notice_queue(*, notification: BreachNotification, to: str, key: str):
     return email_queue(
         key=key,
         to=to,
-        template="dpa/breach_notice",
+        template="breach_notice",
         context=breach_email_context(notification, incident),
         organisation=notification.organisation,
         ref=notification,
@@ -481,7 +481,7 @@ def breach_followup_send(*, incident: BreachIncident, message: str, actor, reque
         followup.email = email_queue(
             key=f"breach-followup:{followup.pk}",
             to=to,
-            template="dpa/breach_followup",
+            template="breach_followup",
             context={**breach_email_context(notification, incident), "followup": followup},
             organisation=notification.organisation,
             ref=followup,

@@ -195,7 +195,7 @@ def obligation_remind(*, obligation_id: int, now: dt.datetime | None = None) -> 
                 email_queue(
                     key=f"obligation-reminder:{obligation.pk}:{stage}:{email}",
                     to=email,
-                    template="dpa/obligation_reminder",
+                    template="obligation_reminder",
                     context=context,
                     organisation=obligation.organisation,
                     ref=obligation,

@@ -11,11 +11,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template import TemplateDoesNotExist
-from django.template.loader import get_template, render_to_string
+from django.template.loader import select_template
 
 from portal.core.errors import ApplicationError
 from portal.delivery import enqueue, events
@@ -28,16 +29,22 @@ logger = logging.getLogger(__name__)
 BACKOFF_SECONDS = (30, 60, 120, 240, 300)  # capped: no task waits in the broker longer than 5 minutes
 
 
+def email_template_names(template: str, suffix: str) -> list[str]:
+    """Each app keeps its emails in templates/<app label>/emails/; an email's id is its file name there (unique
+    across the apps, tests/delivery/test_outbox.py checks it), so the delivery engine needs no list of them."""
+    return [f"{config.label}/emails/{template}{suffix}" for config in apps.get_app_configs()]
+
+
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
-    """Render templates/emails/<template>.subject.txt, .txt and .html (the last optional: absent, no HTML part).
+    """Render the email `template`: its .subject.txt, .txt and .html (the last optional: absent, no HTML part).
 
     Only the absence of the .html template itself is tolerated; an error in one that exists (a syntax error, a
     missing include) is raised like any other."""
     ctx = {"site_url": settings.SITE_URL, "portal_name": settings.PORTAL_NAME, **context}
-    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", ctx).split())
-    text = render_to_string(f"emails/{template}.txt", ctx)
+    subject = " ".join(select_template(email_template_names(template, ".subject.txt")).render(ctx).split())
+    text = select_template(email_template_names(template, ".txt")).render(ctx)
     try:
-        html_template = get_template(f"emails/{template}.html")
+        html_template = select_template(email_template_names(template, ".html"))
     except TemplateDoesNotExist:
         return subject, text, ""
     html = html_template.render(ctx)

@@ -52,7 +52,7 @@ def subscriber_subscribe(*, email: str, request=None) -> Subscriber | None:
     email_queue(
         key=f"subprocessors.subscriber.confirm:{subscriber.public_id}:{uuid.uuid4().hex}",
         to=subscriber.email,
-        template="subprocessors/subscribe_confirm",
+        template="subscribe_confirm",
         context={"confirm_url": subscriber_confirm_url(subscriber), "valid_days": CONFIRM_VALID_FOR.days},
     )
     if created:

@@ -102,7 +102,7 @@ def test_resend_permission_matrix(
     n = _failed(incident, org, legal, settings)
     url = reverse("breaches:staff_resend", args=[incident.public_id, n.public_id])
     data = {f"resend-{n.public_id}-to": "soc@acme-backup.example"}
-    emails = OutboundEmail.objects.filter(template="dpa/breach_notice")
+    emails = OutboundEmail.objects.filter(template="breach_notice")
     # anonymous: to the login page
     response = client.post(url, data)
     assert response.status_code == 302
@@ -145,7 +145,7 @@ def test_resend_with_a_bad_address_is_a_form_error(client, incident, org, legal,
     response = client.post(url, {f"resend-{n.public_id}-to": "not an address"})
     assert response.status_code == 400
     assert "Enter a valid email address." in response.content.decode()
-    assert OutboundEmail.objects.filter(template="dpa/breach_notice").count() == 1
+    assert OutboundEmail.objects.filter(template="breach_notice").count() == 1
     # a notice that did not fail cannot be resent
     breach_notification_resend(notification=n, to=org.breach_contact_email, actor=legal)
     response = client.post(url, {f"resend-{n.public_id}-to": "other@acme.example"})

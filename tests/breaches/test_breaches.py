@@ -185,7 +185,7 @@ def test_smtp_refusing_every_attempt(org, legal, settings, run_on_commit, at_t0)
     assert n.obligation.status == "open"
     assert not actions(action="obligation.completed")
     # and the legal lead is emailed at once
-    alert = OutboundEmail.objects.get(template="dpa/breach_delivery_failed")
+    alert = OutboundEmail.objects.get(template="breach_delivery_failed")
     assert alert.to_email == settings.PORTAL_LEGAL_LEAD_EMAIL
     assert alert.subject == f"DELIVERY FAILED: breach notification to {org.name} was not delivered"
     assert org.breach_contact_email in alert.body_text
@@ -194,7 +194,7 @@ def test_smtp_refusing_every_attempt(org, legal, settings, run_on_commit, at_t0)
     assert failed.details["alerted"] == settings.PORTAL_LEGAL_LEAD_EMAIL
     # the handler running twice alerts once
     notice_failed(OutboundEmail.objects.get(pk=n.email_id))
-    assert OutboundEmail.objects.filter(template="dpa/breach_delivery_failed").count() == 1
+    assert OutboundEmail.objects.filter(template="breach_delivery_failed").count() == 1
     assert actions(action="breach.notification_failed") == ["breach.notification_failed"]
 
 
@@ -208,7 +208,7 @@ def test_a_failed_notice_keeps_counting_down_and_goes_overdue(org, legal, settin
         with time_machine.travel(T0 + dt.timedelta(hours=hours), tick=False):
             obligation_reminders_sweep()
     assert set(ObligationReminder.objects.values_list("stage", flat=True)) == {"24h", "12h", "4h", "1h", "overdue"}
-    overdue = OutboundEmail.objects.get(template="dpa/obligation_reminder", to_email=settings.PORTAL_LEGAL_LEAD_EMAIL)
+    overdue = OutboundEmail.objects.get(template="obligation_reminder", to_email=settings.PORTAL_LEGAL_LEAD_EMAIL)
     assert overdue.subject == f"OVERDUE: breach notification to {org.name} not delivered"
     assert "Delivery failed" in overdue.body_text
 
@@ -254,7 +254,7 @@ def test_resend_to_another_address(org, legal, failed_notice, mailoutbox):
     assert n.email_id != first_email
     assert n.recipient_email == "soc@acme-backup.example"
     assert n.queued_at == T0 + dt.timedelta(hours=3)
-    assert OutboundEmail.objects.filter(template="dpa/breach_notice").count() == 2
+    assert OutboundEmail.objects.filter(template="breach_notice").count() == 2
     assert OutboundEmail.objects.get(pk=first_email).status == "failed"
     resent = AuditEvent.objects.get(action="breach.notification_resent")
     assert resent.details["to"] == "soc@acme-backup.example"
@@ -278,7 +278,7 @@ def test_resend_only_after_a_failure_and_to_a_valid_address(org, legal, failed_n
     n = breach_notification_resend(notification=failed_notice, to=org.breach_contact_email, actor=legal)
     with pytest.raises(ApplicationError, match=RESEND_NOT_FAILED):
         breach_notification_resend(notification=n, to="other@acme.example", actor=legal)
-    assert OutboundEmail.objects.filter(template="dpa/breach_notice").count() == 2
+    assert OutboundEmail.objects.filter(template="breach_notice").count() == 2
 
 
 def test_drafted_notices_cannot_be_resent(org, legal, at_t0):
@@ -444,7 +444,7 @@ def test_a_failed_update_is_recorded_and_alerts_the_legal_lead(org, legal, setti
     followup.refresh_from_db()
     assert followup.status == "failed"
     assert followup.delivered_at is None
-    alert = OutboundEmail.objects.get(template="dpa/breach_delivery_failed")
+    alert = OutboundEmail.objects.get(template="breach_delivery_failed")
     assert alert.subject == f"DELIVERY FAILED: breach update 1 to {org.name} was not delivered"
     # the notice itself stays delivered
     assert notice(at_t0, org).status == "delivered"

@@ -150,7 +150,7 @@ def test_reminders_once_each_when_the_beat_runs_every_seven_minutes(org, legal, 
     for stage, before in (("24h", 24), ("12h", 12), ("4h", 4), ("1h", 1), ("overdue", 0)):
         threshold = due - dt.timedelta(hours=before)
         assert threshold <= sent_at[stage] < threshold + dt.timedelta(minutes=7), stage
-    reminders = OutboundEmail.objects.filter(template="dpa/obligation_reminder")
+    reminders = OutboundEmail.objects.filter(template="obligation_reminder")
     assert reminders.filter(to_email=legal.email).count() == 4
     assert reminders.filter(to_email=settings.PORTAL_LEGAL_LEAD_EMAIL).count() == 1
     assert reminders.filter(status="sent").count() == 5

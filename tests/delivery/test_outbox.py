@@ -1,8 +1,10 @@
 import datetime as dt
 import smtplib
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
@@ -231,12 +233,12 @@ def test_after_an_accepted_send_a_lost_connection_is_retried_not_left_for_the_sw
 
 @pytest.fixture
 def email_templates(settings, tmp_path):
-    """A templates folder searched before the project's, for emails made up by a test."""
-    (tmp_path / "emails").mkdir()
+    """A templates folder searched before the project's, for emails made up by a test (as the core app's)."""
+    (tmp_path / "core" / "emails").mkdir(parents=True)
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
 
     def write(name, text):
-        (tmp_path / "emails" / name).write_text(text)
+        (tmp_path / "core" / "emails" / name).write_text(text)
 
     write("probe.subject.txt", "Hello {{ who }}")
     write("probe.txt", "Plain text for {{ who }}")
@@ -265,3 +267,22 @@ def test_an_error_in_an_html_template_is_raised_not_dropped(email_templates, htm
     # when / then: the mistake surfaces instead of the email going out without its HTML part
     with pytest.raises(error):
         render_email("probe", {"who": "Acme"})
+
+
+def test_every_email_template_is_in_its_apps_folder_and_its_id_is_unique():
+    from django.apps import apps
+
+    root = Path(settings.BASE_DIR) / "templates"
+    labels = {config.label for config in apps.get_app_configs()}
+    found = {}
+    for path in root.glob("*/emails/*.txt"):
+        if path.name.startswith("_") or path.name.endswith(".subject.txt"):
+            continue
+        assert path.parent.parent.name in labels, path
+        email_id = path.name.removesuffix(".txt")
+        assert email_id not in found, f"{email_id} is in {found.get(email_id)} and {path.parent.parent.name}"
+        found[email_id] = path.parent.parent.name
+        assert (path.parent / f"{email_id}.subject.txt").exists()
+    assert not (root / "emails").exists()
+    assert found["access_approved"] == "trust"
+    assert found["breach_notice"] == "breaches"
