@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "portal.staff",
     "subprocessors.listing",
     "subprocessors.changes",
+    "subprocessors.notices",
     "subprocessors.webhooks",
     "subprocessors.objections",
     "portal.trust",

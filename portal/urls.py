@@ -22,6 +22,7 @@ APPS = [
     "portal.trust",
     "subprocessors.listing",
     "subprocessors.changes",
+    "subprocessors.notices",
     "subprocessors.webhooks",
     "subprocessors.objections",
     "dpa.versions",

@@ -1,13 +1,10 @@
 from celery import shared_task
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from portal.celery import RETRY_ON_TRANSIENT_ERRORS
 from portal.deadlines.calendar import local_date
 from subprocessors.changes.fanout import change_fanout, changes_with_unfinished_fanout
-from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.notices import change_notice_deadlines_fill
-from subprocessors.changes.reports import notice_proof_issue
 from subprocessors.changes.selectors import changes_due
 from subprocessors.changes.services import change_make_effective
 
@@ -32,12 +29,3 @@ def changes_make_effective() -> int:
     now = timezone.now()
     change_notice_deadlines_fill()
     return sum(change_make_effective(change=change, now=now) for change in changes_due(day=local_date(now)))
-
-
-@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
-def notice_proof_issue_task(change_id: int, user_id: int) -> str:
-    """Issue the proof-of-notice report of a change too large to render within a request."""
-
-    change = SubprocessorChange.objects.select_related("subprocessor", "replaces").get(pk=change_id)
-    report, _ = notice_proof_issue(change=change, actor=get_user_model().objects.get(pk=user_id))
-    return report.sha256

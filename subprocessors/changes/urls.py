@@ -3,7 +3,6 @@ from django.urls import path
 from subprocessors.changes import api as changes_api
 from subprocessors.changes import views as changes
 from subprocessors.changes import views_feed
-from subprocessors.changes import views_notices as notices
 
 app_name = "changes"
 
@@ -23,27 +22,6 @@ urlpatterns = [
         "staff/subprocessor-changes/<uuid:public_id>/withdraw/",
         changes.change_withdraw_view,
         name="staff_withdraw",
-    ),
-    path(
-        "staff/subprocessor-changes/<uuid:public_id>/postpone/",
-        notices.change_postpone_view,
-        name="staff_postpone",
-    ),
-    path(
-        "staff/subprocessor-changes/<uuid:public_id>/alternate-contact/",
-        notices.change_alternate_view,
-        name="staff_alternate",
-    ),
-    path("staff/subprocessor-changes/<uuid:public_id>/notice/", notices.change_notice, name="staff_notice"),
-    path(
-        "staff/subprocessor-changes/<uuid:public_id>/notice.pdf",
-        notices.change_notice_report,
-        name="staff_notice_report",
-    ),
-    path(
-        "staff/subprocessor-changes/<uuid:public_id>/notice.csv",
-        notices.change_notice_export,
-        name="staff_notice_export",
     ),
     path("api/v1/subprocessor-changes/", changes_api.SubprocessorChangeList.as_view(), name="api_list"),
 ]

@@ -1,5 +1,5 @@
 """Staff pages for sub-processor changes: schedule, announce, withdraw. Notice (proof, postponement, alternate
-contacts) is in views_notices.py; the objections card comes from the objections app."""
+contacts) is in the notices app; the objections card comes from the objections app."""
 
 import datetime as dt
 

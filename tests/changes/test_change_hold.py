@@ -335,7 +335,7 @@ def test_postpone_a_held_change_notifies_everyone_and_the_hold_lifts_when_delive
     assert add_business_days(AFTER_HOLD.date(), 10) == NEW_DATE
     Webhook.objects.create(organisation=customers["org"], url="https://93.184.215.14/hook", secret="s")
     late_joiner = OrganisationFactory(name="Newco B.V.")  # enterprise customer since the announcement
-    url = reverse("changes:staff_postpone", args=[held.public_id])
+    url = reverse("notices:staff_postpone", args=[held.public_id])
     with time_machine.travel(AFTER_HOLD, tick=False):
         login(client, legal)
         # a date sooner than 10 business days is refused, naming the earliest
@@ -452,7 +452,7 @@ def test_alternate_contact_for_a_failing_recipient_before_the_deadline_avoids_th
     change = _announce(commit, legal)
     _retry_until_failed(commit, MONDAY)
     later = MONDAY + dt.timedelta(hours=2)
-    url = reverse("changes:staff_alternate", args=[change.public_id])
+    url = reverse("notices:staff_alternate", args=[change.public_id])
     with time_machine.travel(later, tick=False):
         login(client, legal)
         page = client.get(reverse("changes:staff_detail", args=[change.public_id])).content.decode()
@@ -591,7 +591,7 @@ def test_api_and_pages_show_the_held_state(client, held, customers):
 # --- permissions ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["changes:staff_postpone", "changes:staff_alternate"])
+@pytest.mark.parametrize("name", ["notices:staff_postpone", "notices:staff_alternate"])
 def test_new_staff_actions_refuse_everyone_but_legal_with_mfa(client, name, legal_no_mfa, customers):
     change = make_change(status="held", effective_date=EFFECTIVE)
     notice_gaps(change, [customers["other"]])
@@ -628,7 +628,7 @@ def test_new_staff_actions_refuse_everyone_but_legal_with_mfa(client, name, lega
 def test_get_is_not_allowed_on_the_actions(client, legal):
     change = make_change(status="held", effective_date=EFFECTIVE)
     login(client, legal)
-    for name in ("changes:staff_postpone", "changes:staff_alternate"):
+    for name in ("notices:staff_postpone", "notices:staff_alternate"):
         assert client.get(reverse(name, args=[change.public_id])).status_code == 405
 
 
@@ -674,14 +674,14 @@ def test_change_page_query_count_does_not_grow_with_gaps(client, legal):
 
 def test_proof_of_notice_shows_queued_delivered_and_failed_with_message_ids(client, commit, legal, customers, held):
     login(client, legal)
-    page = client.get(reverse("changes:staff_notice", args=[held.public_id])).content.decode()
+    page = client.get(reverse("notices:staff_notice", args=[held.public_id])).content.decode()
     failed = _recipient(held, customers["other"].privacy_contact_email).announce_email
     delivered = _recipient(held, customers["org"].privacy_contact_email).announce_email
     assert escape(failed.message_id) in page
     assert escape(delivered.message_id) in page
     assert "failed: SMTPRecipientsRefused" in page
     assert "held: notice incomplete" in page
-    response = client.get(reverse("changes:staff_notice_export", args=[held.public_id]))
+    response = client.get(reverse("notices:staff_notice_export", args=[held.public_id]))
     rows = {r["recipient"]: r for r in csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))}
     bad = rows[customers["other"].privacy_contact_email]
     assert bad["queued_at"] == "2026-12-14T09:00:00+00:00"
@@ -694,6 +694,6 @@ def test_proof_of_notice_shows_queued_delivered_and_failed_with_message_ids(clie
     assert good["delivered_in_time"] == "yes"
     assert good["notice_deadline"] == "2026-12-14T23:00:00+00:00"  # 00:00 on 15 December in Amsterdam
     # filter: organisations' addresses with no notice delivered
-    missing = client.get(reverse("changes:staff_notice", args=[held.public_id]), {"delivery": "missing"})
+    missing = client.get(reverse("notices:staff_notice", args=[held.public_id]), {"delivery": "missing"})
     assert customers["other"].privacy_contact_email in missing.content.decode()
     assert customers["org"].privacy_contact_email not in missing.content.decode().split("<tbody>")[1]

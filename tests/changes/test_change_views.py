@@ -91,11 +91,11 @@ def test_proof_of_notice_lists_every_recipient_with_sent_time_and_exports_csv(
     failed = OutboundEmail.objects.get(to_email=other_org.privacy_contact_email)
     OutboundEmail.objects.filter(pk=failed.pk).update(status="failed", sent_at=None, last_error="550 mailbox unknown")
     login(client, legal)
-    page = client.get(reverse("changes:staff_notice", args=[change.public_id])).content.decode()
+    page = client.get(reverse("notices:staff_notice", args=[change.public_id])).content.decode()
     assert org.privacy_contact_email in page
     assert "reader@news.example" in page
     assert "550 mailbox unknown" in page
-    response = client.get(reverse("changes:staff_notice_export", args=[change.public_id]))
+    response = client.get(reverse("notices:staff_notice_export", args=[change.public_id]))
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     by_email = {r["recipient"]: r for r in rows}
     assert set(by_email) == {org.privacy_contact_email, other_org.privacy_contact_email, "reader@news.example"}
@@ -115,13 +115,13 @@ def test_proof_of_notice_page_has_no_n_plus_one(client, legal, run_on_commit, dj
     run_on_commit(change_announce, change=change, effective_date=None, actor=legal, now=MONDAY_14_DEC)
     login(client, legal)
     with django_assert_max_num_queries(20):
-        response = client.get(reverse("changes:staff_notice", args=[change.public_id]))
+        response = client.get(reverse("notices:staff_notice", args=[change.public_id]))
     assert response.content.decode().count("@bulk.example") == 100  # one page
 
 
 @pytest.mark.parametrize(
     "name",
-    ["changes:staff_list", "changes:staff_new", "changes:staff_detail", "changes:staff_edit", "changes:staff_notice"],
+    ["changes:staff_list", "changes:staff_new", "changes:staff_detail", "changes:staff_edit", "notices:staff_notice"],
 )
 def test_staff_pages_refuse_customers_and_non_legal_staff(client, member, name):
     change = make_change()

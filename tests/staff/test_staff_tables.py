@@ -280,7 +280,7 @@ SPECS = {
     ),
     "rules": Spec("trust:staff_rules", _rule, "domain", "No rules: every request goes to the queue."),
     "notice": Spec(
-        "changes:staff_notice",
+        "notices:staff_notice",
         _recipient,
         "recipient",
         "No recipients recorded yet.",
@@ -393,7 +393,7 @@ def test_row_count_is_shown(staff, name):
 @pytest.mark.parametrize("name", FILTERED)
 def test_pagination_links_keep_filters_and_sort(staff, name, monkeypatch):
     monkeypatch.setattr("portal.core.tables.PAGE_SIZE", 2)
-    monkeypatch.setattr("subprocessors.changes.views_notices.NOTICE_PAGE_SIZE", 2)
+    monkeypatch.setattr("subprocessors.notices.views.NOTICE_PAGE_SIZE", 2)
     spec = SPECS[name]
     labels = [spec.make(i) for i in range(3)]
     body = _get(staff, spec, **spec.match, sort=f"-{spec.sort}")

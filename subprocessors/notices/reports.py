@@ -12,7 +12,6 @@ from portal.deadlines.calendar import local_date
 from portal.evidence.models import IssuedReport
 from portal.evidence.reports import html_to_pdf, report_issue
 from portal.evidence.signing import sign_pdf
-from subprocessors.changes.enqueue import notice_proof_prepare
 from subprocessors.changes.models import ChangeRecipient, SubprocessorChange
 from subprocessors.changes.selectors import (
     change_notice_counts,
@@ -22,6 +21,7 @@ from subprocessors.changes.selectors import (
     recipient_notice_in_time,
 )
 from subprocessors.changes.windows import KINDS_NEEDING_NOTICE, NOTICE_BUSINESS_DAYS, earliest_effective_date
+from subprocessors.notices.enqueue import notice_proof_prepare
 
 CHANGE_NOT_ANNOUNCED_FOR_REPORT = "This change was never announced: there is no notice to report on."
 # WeasyPrint lays out roughly 70-100 addresses per CPU-second: above this many the report is prepared by a worker
@@ -77,7 +77,7 @@ def notice_proof_html(*, change: SubprocessorChange, generated_by_label: str, no
     counts["not_delivered"] = counts["recipients"] - counts["delivered"]
     counts["delivered_late"] = counts["delivered"] - counts["delivered_on_time"]
     return render_to_string(
-        "changes/pdf/notice_proof.html",
+        "notices/pdf/notice_proof.html",
         {
             "change": change,
             "rule": notice_rule(change),

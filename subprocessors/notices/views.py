@@ -16,7 +16,6 @@ from subprocessors.changes import events
 from subprocessors.changes.filters import NoticeFilter
 from subprocessors.changes.forms import AlternateContactForm, PostponeForm
 from subprocessors.changes.notices import change_notice_alternate, change_postpone
-from subprocessors.changes.reports import notice_proof_issue, notice_proof_prepared_in_background, notice_proof_queue
 from subprocessors.changes.selectors import (
     change_notice_counts,
     change_notice_gap_organisations,
@@ -25,6 +24,7 @@ from subprocessors.changes.selectors import (
     recipient_notice_in_time,
 )
 from subprocessors.changes.views import ANNOUNCE, VIEW, change_action, change_by_public_id
+from subprocessors.notices.reports import notice_proof_issue, notice_proof_prepared_in_background, notice_proof_queue
 
 NOTICE_COLUMNS = {
     "recipient": ("email",),
@@ -68,7 +68,7 @@ def change_notice(request, public_id):
         )
     return render(
         request,
-        "changes/staff/change_notice.html",
+        "notices/staff/change_notice.html",
         {
             "change": change,
             "form": filterset.form,
@@ -164,11 +164,11 @@ def change_notice_report(request, public_id):
         if notice_proof_prepared_in_background(change=change):
             notice_proof_queue(change=change, actor=request.user)
             messages.info(request, REPORT_QUEUED)
-            return redirect("changes:staff_notice", public_id=change.public_id)
+            return redirect("notices:staff_notice", public_id=change.public_id)
         report, content = notice_proof_issue(change=change, actor=request.user, request=request)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect("changes:staff_notice", public_id=change.public_id)
+        return redirect("notices:staff_notice", public_id=change.public_id)
     return issued_report_response(report, content, f"proof-of-notice-{change.public_id}.pdf")
 
 

@@ -66,7 +66,7 @@ def announced(django_capture_on_commit_callbacks, legal, org, other_org):
 
 
 def _url(change):
-    return reverse("changes:staff_notice_report", args=[change.public_id])
+    return reverse("notices:staff_notice_report", args=[change.public_id])
 
 
 def test_report_shows_what_was_announced_and_every_address_with_its_outcome_and_verdict(
@@ -147,17 +147,17 @@ def test_each_download_is_a_new_issue(client, legal, announced):
 
 def test_notice_page_links_the_report(client, legal, announced):
     login(client, legal)
-    page = client.get(reverse("changes:staff_notice", args=[announced.public_id])).content.decode()
+    page = client.get(reverse("notices:staff_notice", args=[announced.public_id])).content.decode()
     assert _url(announced) in page
 
 
 def test_a_draft_has_no_notice_to_report(client, legal):
     change = make_change()
     login(client, legal)
-    page = client.get(reverse("changes:staff_notice", args=[change.public_id])).content.decode()
+    page = client.get(reverse("notices:staff_notice", args=[change.public_id])).content.decode()
     assert _url(change) not in page
     response = client.get(_url(change), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("changes:staff_notice", args=[change.public_id])
+    assert response.redirect_chain[-1][0] == reverse("notices:staff_notice", args=[change.public_id])
     assert "This change was never announced: there is no notice to report on." in response.content.decode()
     assert not IssuedReport.objects.exists()
     assert not AuditEvent.objects.filter(action="report.issued").exists()
@@ -175,7 +175,7 @@ def test_removal_has_no_notice_deadline_verdict(client, legal, org, django_captu
 def test_unknown_change_is_404(client, legal):
     login(client, legal)
     assert (
-        client.get(reverse("changes:staff_notice_report", args=["8d9f3a52-3a47-4a4b-9a3e-5d5d2f0c1a11"])).status_code
+        client.get(reverse("notices:staff_notice_report", args=["8d9f3a52-3a47-4a4b-9a3e-5d5d2f0c1a11"])).status_code
         == 404
     )
 
@@ -310,7 +310,7 @@ def test_signing_failure_issues_nothing(client, legal, announced, monkeypatch):
     monkeypatch.setattr(signing, "_sign_pdf", broken)
     login(client, legal)
     response = client.get(_url(announced), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("changes:staff_notice", args=[announced.public_id])
+    assert response.redirect_chain[-1][0] == reverse("notices:staff_notice", args=[announced.public_id])
     assert signing.SIGNING_FAILED in response.content.decode().replace("&#x27;", "'")
     assert not IssuedReport.objects.exists()
     assert not AuditEvent.objects.filter(action="report.issued").exists()
@@ -321,17 +321,17 @@ def test_signing_failure_issues_nothing(client, legal, announced, monkeypatch):
 
 @pytest.fixture
 def background(monkeypatch):
-    from subprocessors.changes import reports
+    from subprocessors.notices import reports
 
     monkeypatch.setattr(reports, "BACKGROUND_FROM_RECIPIENTS", 3)  # the `announced` change has 4 addresses
 
 
 def test_a_large_change_is_issued_by_a_worker_and_listed_on_the_notice_page(client, legal, announced, background):
-    from subprocessors.changes.views_notices import REPORT_QUEUED
+    from subprocessors.notices.views import REPORT_QUEUED
 
     login(client, legal)
     response = client.get(_url(announced), follow=True)
-    notice_page = reverse("changes:staff_notice", args=[announced.public_id])
+    notice_page = reverse("notices:staff_notice", args=[announced.public_id])
     assert response.redirect_chain[-1][0] == notice_page
     assert "The proof-of-notice report is being prepared" in response.content.decode()
     assert REPORT_QUEUED.startswith("The proof-of-notice report is being prepared")
@@ -358,8 +358,8 @@ def test_a_large_change_is_issued_by_a_worker_and_listed_on_the_notice_page(clie
 
 
 def test_broker_down_issues_nothing_and_says_so(client, legal, announced, background, monkeypatch):
-    from subprocessors.changes import tasks
-    from subprocessors.changes.reports import REPORT_QUEUE_FAILED
+    from subprocessors.notices import tasks
+    from subprocessors.notices.reports import REPORT_QUEUE_FAILED
 
     def down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
