@@ -91,6 +91,7 @@ def run() -> None:
     sub = Subprocessor.objects.create(
         name="Bench Inference",
         slug="bench-inference",
+        legal_entity="Bench Inference B.V.",
         category="ai_provider",
         purpose="Model hosting",
         hq_country="NL",
