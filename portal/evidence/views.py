@@ -156,6 +156,8 @@ def prepared_file_retry_view(request, public_id):
     except ApplicationError as exc:
         messages.info(request, exc.message)
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = ""
     return redirect(target or "staff:home")
