@@ -23,7 +23,6 @@ from tests.auth import login
 from tests.changes.factories import bulk_organisations, make_change
 from tests.listing.factories import SubscriberFactory
 from tests.organisations.factories import OrganisationFactory, UserFactory
-from tests.pdf import get_prepared
 
 pytestmark = pytest.mark.django_db
 
@@ -35,16 +34,6 @@ EFFECTIVE = dt.date(2026, 12, 29)
 @pytest.fixture(autouse=True)
 def _long_sessions(settings):
     settings.SESSION_COOKIE_AGE = 120 * 24 * 3600  # the tests travel ahead of a login
-
-
-@pytest.fixture
-def fetch(client, django_capture_on_commit_callbacks):
-    """GET a prepared download as a browser ends up with it (the worker runs at the first request's commit)."""
-
-    def get(url, **kwargs):
-        return get_prepared(client, url, django_capture_on_commit_callbacks, **kwargs)
-
-    return get
 
 
 def _text(content: bytes) -> str:
@@ -82,10 +71,10 @@ def _url(change):
 
 
 def test_report_shows_what_was_announced_and_every_address_with_its_outcome_and_verdict(
-    client, legal, org, other_org, announced, fetch
+    client, legal, org, other_org, announced, fetch_prepared
 ):
     login(client, legal)
-    response = fetch(_url(announced))
+    response = fetch_prepared(_url(announced))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="proof-of-notice-{announced.public_id}.pdf"'
@@ -115,9 +104,9 @@ def test_report_shows_what_was_announced_and_every_address_with_its_outcome_and_
     assert "by counsel@processor.example" in text
 
 
-def test_issuing_records_the_exact_bytes_and_audits_them(client, legal, announced, fetch):
+def test_issuing_records_the_exact_bytes_and_audits_them(client, legal, announced, fetch_prepared):
     login(client, legal)
-    response = fetch(_url(announced))
+    response = fetch_prepared(_url(announced))
     sha = hashlib.sha256(response.content).hexdigest()
     assert response["X-Report-SHA256"] == sha
     report = IssuedReport.objects.get()
@@ -147,9 +136,9 @@ def test_issuing_records_the_exact_bytes_and_audits_them(client, legal, announce
     assert found.description.endswith("by counsel@processor.example.")
 
 
-def test_asking_again_serves_the_same_issue_until_the_notice_changes(client, legal, announced, fetch):
+def test_asking_again_serves_the_same_issue_until_the_notice_changes(client, legal, announced, fetch_prepared):
     login(client, legal)
-    first = fetch(_url(announced)).content
+    first = fetch_prepared(_url(announced)).content
     again = client.get(_url(announced))
     assert again.status_code == 200
     assert again.content == first
@@ -161,7 +150,7 @@ def test_asking_again_serves_the_same_issue_until_the_notice_changes(client, leg
         notice_delivered_at=announced.announced_at + dt.timedelta(hours=1),
         updated_at=MONDAY + dt.timedelta(hours=2),  # as the delivery service does (the test is set before MONDAY)
     )
-    second = fetch(_url(announced)).content
+    second = fetch_prepared(_url(announced)).content
     assert second != first
     assert IssuedReport.objects.count() == 2
     assert AuditEvent.objects.filter(action="report.issued").count() == 2
@@ -175,22 +164,22 @@ def test_notice_page_links_the_report(client, legal, announced):
     assert _url(announced) in page
 
 
-def test_a_draft_has_no_notice_to_report(client, legal, fetch):
+def test_a_draft_has_no_notice_to_report(client, legal, fetch_prepared):
     change = make_change()
     login(client, legal)
     page = client.get(reverse("notices:staff_notice", args=[change.public_id])).content.decode()
     assert _url(change) not in page
-    response = fetch(_url(change), follow=True)
+    response = fetch_prepared(_url(change), follow=True)
     assert response.redirect_chain[-1][0] == reverse("notices:staff_notice", args=[change.public_id])
     assert "This change was never announced: there is no notice to report on." in response.content.decode()
     assert not IssuedReport.objects.exists()
     assert not AuditEvent.objects.filter(action="report.issued").exists()
 
 
-def test_removal_has_no_notice_deadline_verdict(client, legal, org, django_capture_on_commit_callbacks, fetch):
+def test_removal_has_no_notice_deadline_verdict(client, legal, org, django_capture_on_commit_callbacks, fetch_prepared):
     change = _announce(django_capture_on_commit_callbacks, legal, kind="remove")
     login(client, legal)
-    text = _text(fetch(_url(change)).content)
+    text = _text(fetch_prepared(_url(change)).content)
     assert "may take effect at once" in text
     assert "no notice period for this kind of change" in text
     assert "Notice deadline" not in text
@@ -270,13 +259,13 @@ def _signature(content: bytes):
     return signatures[0]
 
 
-def test_report_is_signed_by_us_and_validates_against_the_ca(client, legal, announced, fetch):
+def test_report_is_signed_by_us_and_validates_against_the_ca(client, legal, announced, fetch_prepared):
     from pyhanko.sign.validation import validate_pdf_signature
 
     from portal.evidence import signing
 
     login(client, legal)
-    content = fetch(_url(announced)).content
+    content = fetch_prepared(_url(announced)).content
     signature = _signature(content)
     status = validate_pdf_signature(signature, signer_validation_context=signing.validation_context())
     assert status.bottom_line
@@ -287,14 +276,14 @@ def test_report_is_signed_by_us_and_validates_against_the_ca(client, legal, anno
     assert IssuedReport.objects.get().signed is True
 
 
-def test_signed_report_validates_with_the_independent_cli(client, legal, announced, test_pki, tmp_path, fetch):
+def test_signed_report_validates_with_the_independent_cli(client, legal, announced, test_pki, tmp_path, fetch_prepared):
     import subprocess
     import sys
     from pathlib import Path
 
     login(client, legal)
     path = tmp_path / "proof.pdf"
-    path.write_bytes(fetch(_url(announced)).content)
+    path.write_bytes(fetch_prepared(_url(announced)).content)
     cli = Path(sys.executable).with_name("pyhanko")
     result = subprocess.run(
         [cli, "sign", "validate", "--trust", test_pki.ca_pem, "--no-revocation-check", "--pretty-print", path],
@@ -310,25 +299,25 @@ def test_signed_report_validates_with_the_independent_cli(client, legal, announc
     assert "The signature is judged VALID." in result.stdout
 
 
-def test_report_is_timestamped_with_a_tsa(client, legal, announced, tsa, fetch):
+def test_report_is_timestamped_with_a_tsa(client, legal, announced, tsa, fetch_prepared):
     from pyhanko.sign.validation import validate_pdf_signature
 
     from portal.evidence import signing
 
     login(client, legal)
     status = validate_pdf_signature(
-        _signature(fetch(_url(announced)).content), signer_validation_context=signing.validation_context()
+        _signature(fetch_prepared(_url(announced)).content), signer_validation_context=signing.validation_context()
     )
     assert status.bottom_line
     assert status.timestamp_validity is not None
     assert status.timestamp_validity.trusted
 
 
-def test_without_signing_configured_the_report_is_issued_unsigned(client, legal, announced, unsigned, fetch):
+def test_without_signing_configured_the_report_is_issued_unsigned(client, legal, announced, unsigned, fetch_prepared):
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     login(client, legal)
-    response = fetch(_url(announced))
+    response = fetch_prepared(_url(announced))
     assert response.status_code == 200
     assert PdfFileReader(BytesIO(response.content)).embedded_signatures == []
     report = IssuedReport.objects.get()
@@ -337,7 +326,7 @@ def test_without_signing_configured_the_report_is_issued_unsigned(client, legal,
 
 
 def test_signing_failure_issues_nothing_and_staff_can_retry(
-    client, legal, announced, monkeypatch, fetch, django_capture_on_commit_callbacks
+    client, legal, announced, monkeypatch, fetch_prepared, django_capture_on_commit_callbacks
 ):
     from portal.evidence import signing
 
@@ -346,7 +335,7 @@ def test_signing_failure_issues_nothing_and_staff_can_retry(
 
     monkeypatch.setattr(signing, "_sign_pdf", broken)
     login(client, legal)
-    response = fetch(_url(announced))
+    response = fetch_prepared(_url(announced))
     assert response.status_code == 503
     assert response["Retry-After"] == "60"
     body = response.content.decode().replace("&#x27;", "'")
@@ -432,14 +421,14 @@ def test_broker_down_issues_nothing_yet_and_the_sweep_sends_it_later(
     assert IssuedReport.objects.get().issued_by == legal
 
 
-def _issued(client, legal, announced, fetch) -> IssuedReport:
+def _issued(client, legal, announced, fetch_prepared) -> IssuedReport:
     login(client, legal)
-    fetch(_url(announced))
+    fetch_prepared(_url(announced))
     return IssuedReport.objects.get()
 
 
-def test_a_stored_copy_that_was_altered_is_not_served(client, legal, announced, mailoutbox, fetch):
-    report = _issued(client, legal, announced, fetch)
+def test_a_stored_copy_that_was_altered_is_not_served(client, legal, announced, mailoutbox, fetch_prepared):
+    report = _issued(client, legal, announced, fetch_prepared)
     default_storage.delete(report.path)
     default_storage.save(report.path, BytesIO(b"%PDF-1.7 something else"))
     response = client.get(reverse("evidence:staff_report", args=[report.public_id]))
@@ -451,16 +440,18 @@ def test_a_stored_copy_that_was_altered_is_not_served(client, legal, announced, 
     assert failure.details["expected_sha256"] == report.sha256
 
 
-def test_a_missing_stored_copy_is_explained(client, legal, announced, fetch):
-    report = _issued(client, legal, announced, fetch)
+def test_a_missing_stored_copy_is_explained(client, legal, announced, fetch_prepared):
+    report = _issued(client, legal, announced, fetch_prepared)
     default_storage.delete(report.path)
     response = client.get(reverse("evidence:staff_report", args=[report.public_id]))
     assert response.status_code == 503
     assert AuditEvent.objects.filter(action="evidence.integrity_failed").exists()
 
 
-def test_only_legal_staff_with_mfa_may_download_an_issued_report(client, legal, member, legal_no_mfa, announced, fetch):
-    url = reverse("evidence:staff_report", args=[_issued(client, legal, announced, fetch).public_id])
+def test_only_legal_staff_with_mfa_may_download_an_issued_report(
+    client, legal, member, legal_no_mfa, announced, fetch_prepared
+):
+    url = reverse("evidence:staff_report", args=[_issued(client, legal, announced, fetch_prepared).public_id])
     client.logout()
     response = client.get(url)
     assert response.status_code == 302
@@ -480,8 +471,8 @@ def test_only_legal_staff_with_mfa_may_download_an_issued_report(client, legal, 
     )
 
 
-def test_verify_page_and_api_recognise_an_issued_report_by_its_hash(client, legal, announced, fetch):
-    report = _issued(client, legal, announced, fetch)
+def test_verify_page_and_api_recognise_an_issued_report_by_its_hash(client, legal, announced, fetch_prepared):
+    report = _issued(client, legal, announced, fetch_prepared)
     client.logout()
     page = client.post(reverse("signing:verify"), {"sha256": report.sha256})
     assert page.status_code == 200
