@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -44,6 +45,9 @@ MAX_BACKOFF = dt.timedelta(hours=1)
 # seconds, the 2,400-row snapshot in well under a minute.
 EXPECTED_SECONDS = 60
 RETRY_AFTER_SECONDS = 3
+# Files this module stored itself (not issued reports, not the DPA cache) are deleted this long after they were
+# asked for: a new day or a list change makes a new snapshot anyway, and the old ones would pile up.
+KEEP_FOR = dt.timedelta(days=30)
 NOT_FAILED = "Only a failed file can be retried; this one is {status}."
 
 logger = logging.getLogger(__name__)
@@ -229,9 +233,25 @@ def prepared_files_sweep(*, now: dt.datetime | None = None) -> int:
                 job.status = PreparedFile.Status.PENDING
                 job.next_attempt_at = None
                 job.save(update_fields=["status", "next_attempt_at"])
-            transaction.on_commit(lambda job=job: enqueue.prepared_file_render(job))
+            transaction.on_commit(partial(enqueue.prepared_file_render, job))
         sent += 1
     return sent
+
+
+def prepared_files_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the files (and rows) stored under PREPARED_DIR more than KEEP_FOR ago. Evidence reports (under
+    `reports/`, recorded as issued) and the DPA cache are never touched. Asking again renders anew. Returns how many
+    were deleted."""
+    now = now or timezone.now()
+    old = PreparedFile.objects.filter(
+        created_at__lt=now - KEEP_FOR, issued_report__isnull=True, path__startswith=f"{PREPARED_DIR}/"
+    ).exclude(status=PreparedFile.Status.RENDERING)
+    deleted = 0
+    for job in old.order_by("id")[:500]:
+        default_storage.delete(job.path)
+        job.delete()
+        deleted += 1
+    return deleted
 
 
 def may_retry(user, job: PreparedFile) -> bool:

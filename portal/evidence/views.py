@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBase, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -47,7 +47,9 @@ def _etag(job: PreparedFile) -> str:
     return f'"{job.sha256}"'
 
 
-def _file_headers(response: HttpResponse, job: PreparedFile, *, filename: str, disposition: str, cache: str) -> None:
+def _file_headers(
+    response: HttpResponseBase, job: PreparedFile, *, filename: str, disposition: str, cache: str
+) -> None:
     response["Content-Type"] = "application/pdf"
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response["ETag"] = _etag(job)
@@ -58,11 +60,11 @@ def _file_headers(response: HttpResponse, job: PreparedFile, *, filename: str, d
         response["X-Report-SHA256"] = job.sha256
 
 
-def _serve_ready(request, job: PreparedFile, *, filename: str, disposition: str, cache: str) -> HttpResponse:
+def _serve_ready(request, job: PreparedFile, *, filename: str, disposition: str, cache: str) -> HttpResponseBase:
     """The stored file; HEAD gets the headers only, a matching If-None-Match a 304. An issued report is read
     through `issued_report_content` (hash checked, download audited); other files through `open_verified`."""
     if _etag(job) in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
-        response: HttpResponse = HttpResponseNotModified()
+        response: HttpResponseBase = HttpResponseNotModified()
         response["ETag"] = _etag(job)
         return response
     if request.method == "HEAD":
@@ -131,7 +133,7 @@ def prepared_file_response(
     disposition: str = "attachment",
     cache: str = "private, no-store",
     back_url: str = "",
-) -> HttpResponse:
+) -> HttpResponseBase:
     """What a download URL answers for its prepared file: the file once ready, "being prepared" until then (a
     page that reloads itself every few seconds, or 202 + Retry-After + a JSON status for API clients), and a
     503 (with Retry-After; legal staff may retry at once) when the render failed. The caller has already checked
