@@ -301,6 +301,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "subprocessors-fanout-sweep": {"task": "subprocessors.changes.tasks.change_fanout_sweep", "schedule": 300.0},
     "subprocessors-webhook-sweep": {"task": "subprocessors.webhooks.tasks.webhook_sweep", "schedule": 60.0},
+    "evidence-prepared-files": {"task": "portal.evidence.tasks.prepared_files_sweep", "schedule": 60.0},
     "evidence-files-verify": {"task": "portal.evidence.tasks.evidence_files_sweep", "schedule": 86400.0},
     # Every day, whether or not the log grew: a checkpoint is what reveals deleted newest rows.
     "audit-checkpoint": {"task": "portal.evidence.tasks.audit_checkpoint_task", "schedule": crontab(hour=3, minute=17)},

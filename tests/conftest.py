@@ -22,6 +22,7 @@ from django.test import override_settings
 
 from portal.trust.services import access_request_submit
 from tests.organisations.factories import MembershipFactory, OrganisationFactory, UserFactory, make_legal
+from tests.pdf import get_prepared
 from tests.pki import dummy_timestamper, make_test_pki
 from tests.s3 import s3, s3_endpoint  # noqa: F401  (fixtures: a local S3 server and a bucket)
 from tests.trust.factories import NdaVersionFactory
@@ -156,6 +157,17 @@ def run_on_commit(django_capture_on_commit_callbacks):
             return func(*args, **kwargs)
 
     return runner
+
+
+@pytest.fixture
+def fetch_prepared(client, django_capture_on_commit_callbacks):
+    """GET a download served as a prepared file (portal.evidence.prepared) as a browser ends up with it: the worker
+    runs (eagerly) at the first request's commit, the second request gets the file. See tests.pdf.get_prepared."""
+
+    def get(url, **kwargs):
+        return get_prepared(client, url, django_capture_on_commit_callbacks, **kwargs)
+
+    return get
 
 
 @pytest.fixture(autouse=True)

@@ -2,14 +2,25 @@
 Message-ID and margin, the awareness time's history and the contact point the notices named."""
 
 import datetime as dt
+import hashlib
+import json
 
 from django.conf import settings
+from django.db.models import Count, Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from dpa.breaches.models import BreachFollowUp, BreachIncident
 from dpa.breaches.selectors import incident_awareness_changes, incident_notifications, incident_timeline
 from dpa.breaches.services import breach_contact_point
+from portal.evidence.models import IssuedReport, PreparedFile
+from portal.evidence.prepared import StoredFile, prepare
+from portal.evidence.reports import report_issue
 from portal.evidence.signing import sign_pdf
+
+REPORT_KIND = "breach_report"
+REPORT_TASK = "dpa.breaches.tasks.breach_report_task"
+REPORT_PERMISSION = "breaches.view_breachincident"
 
 
 def _no_fetching():
@@ -59,3 +70,49 @@ def breach_report_pdf(*, incident) -> bytes:
     pdf = HTML(string=breach_report_html(incident=incident), url_fetcher=_no_fetching()).write_pdf()
     reason = f"Breach evidence report: {incident.title} ({settings.PORTAL_PROCESSOR_NAME})"
     return sign_pdf(pdf, reason=reason)
+
+
+def breach_report_key(incident: BreachIncident) -> str:
+    """Names the incident's state as the report shows it: the incident row, its notifications, follow-ups,
+    awareness changes and timeline (audit events), and the contact point. Any change makes a new key, hence a new
+    report; asking again without a change gets the report already issued. Four aggregate queries."""
+    state = [
+        incident.updated_at,
+        incident.notifications.aggregate(n=Count("id"), at=Max("updated_at")),
+        BreachFollowUp.objects.filter(notification__incident=incident).aggregate(n=Count("id"), at=Max("updated_at")),
+        incident.awareness_changes.aggregate(n=Count("id"), at=Max("updated_at")),
+        incident_timeline(incident).aggregate(n=Count("id"), last=Max("id")),
+        breach_contact_point(),
+        settings.PORTAL_PROCESSOR_NAME,
+    ]
+    digest = hashlib.sha256(json.dumps(state, default=str, sort_keys=True).encode()).hexdigest()
+    return f"{incident.public_id}:{digest[:40]}"
+
+
+def breach_report_prepare(*, incident: BreachIncident, actor) -> PreparedFile:
+    """The report of the incident as it is now: issued already, or being issued by a worker in `actor`'s name."""
+    return prepare(
+        kind=REPORT_KIND,
+        key=breach_report_key(incident),
+        task=REPORT_TASK,
+        args=[incident.pk],
+        actor=actor,
+        label=f"breach report of “{incident.title}”",
+        permission=REPORT_PERMISSION,
+    )
+
+
+def breach_report_issue(job: PreparedFile) -> StoredFile:
+    """The render step: render, sign and issue the report (stored, recorded, audited once) in the name of the
+    staff member who asked for it."""
+    incident = BreachIncident.objects.get(pk=job.task_args[0])
+    pdf = breach_report_pdf(incident=incident)
+    report = report_issue(
+        kind=IssuedReport.Kind.BREACH_REPORT,
+        content=pdf,
+        label=f"incident “{incident.title}” (ref. {incident.public_id})",
+        actor=job.requested_by,
+        stem=f"breach-report-{incident.public_id}",
+        subject=incident,
+    )
+    return StoredFile.from_report(report)

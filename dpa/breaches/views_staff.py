@@ -1,14 +1,15 @@
 from django.contrib import messages
 from django.db.models import Case, F, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from dpa.breaches.delivery import breach_notification_resend
 from dpa.breaches.filters import BreachFilter
 from dpa.breaches.forms import AffectedForm, BreachEditForm, BreachIncidentCreateForm, FollowUpForm, ResendForm
 from dpa.breaches.models import DELIVERED_STATES, BreachIncident, BreachNotification
-from dpa.breaches.report import breach_report_pdf
+from dpa.breaches.report import breach_report_prepare
 from dpa.breaches.selectors import (
     incident_awareness_changes,
     incident_notifications,
@@ -30,10 +31,7 @@ from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
 from portal.core.permissions import legal_required
 from portal.core.tables import Table
-from portal.evidence.models import IssuedReport
-from portal.evidence.reports import report_issue
-from portal.evidence.signing import SigningFailed
-from portal.evidence.views import issued_report_response
+from portal.evidence.views import prepared_file_response
 
 SEVERITY_RANK = Case(
     *(When(severity=value, then=Value(rank)) for rank, value in enumerate(BreachIncident.Severity.values)),
@@ -244,21 +242,16 @@ def breach_add_organisations(request, public_id):
     )
 
 
+@require_safe
 @legal_required("breaches.view_breachincident")
 def breach_report(request, public_id):
+    """The evidence report of the incident as it is now, issued by a worker (1,000 notifications take WeasyPrint
+    over ten seconds); until it is, a page that says so and reloads itself."""
     incident = get_object_or_404(BreachIncident, public_id=public_id)
-    try:
-        pdf = breach_report_pdf(incident=incident)
-    except SigningFailed as exc:
-        messages.error(request, exc.message)
-        return redirect("breaches:staff_detail", public_id=incident.public_id)
-    report = report_issue(
-        kind=IssuedReport.Kind.BREACH_REPORT,
-        content=pdf,
-        label=f"incident “{incident.title}” (ref. {incident.public_id})",
-        actor=request.user,
-        stem=f"breach-report-{incident.public_id}",
-        subject=incident,
-        request=request,
+    job = breach_report_prepare(incident=incident, actor=request.user)
+    return prepared_file_response(
+        request,
+        job,
+        filename=f"breach-report-{incident.public_id}.pdf",
+        back_url=reverse("breaches:staff_detail", args=[incident.public_id]),
     )
-    return issued_report_response(report, pdf, f"breach-report-{incident.public_id}.pdf")

@@ -2,14 +2,23 @@
 the execution time and the SHA-256 of the executed file. As a PDF it is issued as evidence (stored, recorded,
 audited, signed when signing is configured); the CSV carries the same columns."""
 
+import hashlib
+import json
+
 from django.conf import settings
+from django.db.models import Count, Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from dpa.signing.selectors import executed_register
-from portal.evidence.models import IssuedReport
+from portal.evidence.models import IssuedReport, PreparedFile
+from portal.evidence.prepared import StoredFile, prepare
 from portal.evidence.reports import html_to_pdf, report_issue
 from portal.evidence.signing import sign_pdf
+
+REGISTER_KIND = "dpa_register"
+REGISTER_TASK = "dpa.signing.tasks.dpa_register_task"
+REGISTER_PERMISSION = "signing.view_dpaexecution"
 
 REGISTER_HEADER = [
     "organisation",
@@ -75,7 +84,9 @@ def dpa_register_issue(*, actor, request=None) -> tuple[IssuedReport, bytes]:
     now = timezone.now()
     executions = list(executed_register())
     content = sign_pdf(
-        html_to_pdf(register_html(executions=executions, generated_by_label=actor.email, now=now)),
+        html_to_pdf(
+            register_html(executions=executions, generated_by_label=getattr(actor, "email", "system"), now=now)
+        ),
         reason=f"Register of executed DPAs of {settings.PORTAL_PROCESSOR_NAME}",
     )
     report = report_issue(
@@ -87,3 +98,33 @@ def dpa_register_issue(*, actor, request=None) -> tuple[IssuedReport, bytes]:
         request=request,
     )
     return report, content
+
+
+def dpa_register_key() -> str:
+    """Names the register's content: the executed DPAs (how many, the last executed and the last changed) and
+    whose register it is. A new execution makes a new key, hence a new issue; asking again without one gets the
+    register already issued."""
+    state = [
+        executed_register().aggregate(n=Count("id"), executed=Max("executed_at"), at=Max("updated_at")),
+        settings.PORTAL_PROCESSOR_NAME,
+        settings.PORTAL_TIME_ZONE,
+    ]
+    return hashlib.sha256(json.dumps(state, default=str, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def dpa_register_prepare(*, actor) -> PreparedFile:
+    """The register as it is now: issued already, or being issued by a worker in `actor`'s name."""
+    return prepare(
+        kind=REGISTER_KIND,
+        key=dpa_register_key(),
+        task=REGISTER_TASK,
+        actor=actor,
+        label="signed-DPA register",
+        permission=REGISTER_PERMISSION,
+    )
+
+
+def dpa_register_render(job: PreparedFile) -> StoredFile:
+    """The render step of a register row: issued in the name of the staff member who asked."""
+    report, _ = dpa_register_issue(actor=job.requested_by)
+    return StoredFile.from_report(report)

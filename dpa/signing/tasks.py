@@ -1,7 +1,10 @@
 from celery import shared_task
 
+from dpa.signing.register import dpa_register_render
 from dpa.signing.selectors import lapsed_signatory_links
 from dpa.signing.services import dpa_execution_expire
+from portal.celery import RETRY_ON_TRANSIENT_ERRORS
+from portal.evidence.prepared import prepared_file_render
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
@@ -9,3 +12,9 @@ def dpa_expire_signatory_links_task() -> int:
     """Beat: mark requests whose 14-day signatory link lapsed unsigned as expired (idempotent)."""
 
     return sum(dpa_execution_expire(execution=e) for e in lapsed_signatory_links()[:500])
+
+
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def dpa_register_task(job_id: int) -> bool:
+    """Issue one signed-DPA register (idempotent: an issued or claimed row is left alone)."""
+    return prepared_file_render(job_id=job_id, render=dpa_register_render) is not None

@@ -4,13 +4,15 @@ from django.contrib import messages
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from dpa.signing import events
 from dpa.signing.evidence import execution_file_label
 from dpa.signing.filters import ExecutionFilter
 from dpa.signing.forms import CountersignForm, DeclineForm
 from dpa.signing.models import DpaExecution
-from dpa.signing.register import REGISTER_HEADER, dpa_register_issue, register_csv_rows
+from dpa.signing.register import REGISTER_HEADER, dpa_register_prepare, register_csv_rows
 from dpa.signing.selectors import staff_executions
 from dpa.signing.services import countersign_refusal, dpa_execution_countersign, dpa_execution_decline
 from dpa.versions.pdf import annex_as_of_label
@@ -21,7 +23,7 @@ from portal.core.forms import form_error
 from portal.core.permissions import legal_required
 from portal.core.tables import OrderTerm, Table
 from portal.evidence.files import read_verified
-from portal.evidence.views import issued_report_response
+from portal.evidence.views import prepared_file_response
 
 EXECUTION_COLUMNS: dict[str, tuple[OrderTerm, ...]] = {
     "organisation": ("organisation__name", "-created_at"),
@@ -41,15 +43,17 @@ def execution_list(request):
     return render(request, "signing/staff/execution_list.html", {"form": filterset.form, "table": table})
 
 
+@require_safe
 @legal_required("signing.view_dpaexecution")
 def execution_register_pdf(request):
-    """The signed-DPA register (PDF), issued as evidence: stored, recorded with its SHA-256 and audited."""
-    try:
-        report, content = dpa_register_issue(actor=request.user, request=request)
-    except ApplicationError as exc:  # signing configured but failing: nothing is issued unsigned
-        messages.error(request, exc.message)
-        return redirect("signing:staff_list")
-    return issued_report_response(report, content, f"dpa-register-{report.issued_at:%Y%m%d-%H%M%S}.pdf")
+    """The signed-DPA register (PDF), issued as evidence (stored, recorded with its SHA-256 and audited) by a
+    worker, once per state of the register; until it is, a page that says so and reloads itself. Signing that
+    fails issues nothing: the failure page says why and lets legal staff retry."""
+    job = dpa_register_prepare(actor=request.user)
+    issued = job.issued_report.issued_at if job.issued_report is not None else job.created_at
+    return prepared_file_response(
+        request, job, filename=f"dpa-register-{issued:%Y%m%d-%H%M%S}.pdf", back_url=reverse("signing:staff_list")
+    )
 
 
 @legal_required("signing.view_dpaexecution")

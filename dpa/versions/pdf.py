@@ -24,6 +24,8 @@ from dpa.versions.annex import AnnexSnapshot, annex_as_data, annex_subprocessors
 from dpa.versions.clauses import split_clauses
 from dpa.versions.models import DpaVersion
 from portal.deadlines.calendar import portal_tz
+from portal.evidence.models import PreparedFile
+from portal.evidence.prepared import StoredFile, prepare
 
 _written: ContextVar[list[str] | None] = ContextVar("evidence_files_written", default=None)
 
@@ -33,6 +35,8 @@ AGREEMENT_TEMPLATE = "versions/pdf/agreement.html"
 SIGNATURE_TEMPLATE = "versions/pdf/signature_page.html"
 STYLESHEET = "versions/pdf/agreement.css"
 CACHE_DIR = "dpa/pdf"
+VERSION_PDF_KIND = "dpa_version_pdf"
+VERSION_PDF_TASK = "dpa.versions.tasks.version_pdf_task"
 
 
 class FetchRefused(ValueError):
@@ -161,3 +165,32 @@ def version_pdf(
 
 def informational_pdf(version: DpaVersion) -> StoredPdf:
     return version_pdf(version, watermark=INFORMATIONAL_WATERMARK)
+
+
+def version_pdf_if_stored(version: DpaVersion, *, watermark: str = "") -> StoredPdf | None:
+    """The version's PDF if it has been rendered already, else None; never renders (for requests)."""
+    digest = _digest(agreement_inputs(version, watermark=watermark))
+    path = f"{CACHE_DIR}/{digest}.pdf"
+    return StoredPdf(path=path, content_hash=digest, cached=True) if default_storage.exists(path) else None
+
+
+def version_pdf_prepare(version: DpaVersion, *, watermark: str, actor, permission: str = "") -> PreparedFile:
+    """A worker renders the version's PDF (a request never waits for WeasyPrint); one row per content digest."""
+    digest = _digest(agreement_inputs(version, watermark=watermark))
+    return prepare(
+        kind=VERSION_PDF_KIND,
+        key=f"{version.pk}:{digest}",
+        task=VERSION_PDF_TASK,
+        args=[version.pk, watermark],
+        actor=actor,
+        label=f"DPA {version.label}",
+        permission=permission,
+    )
+
+
+def version_pdf_render(job: PreparedFile) -> StoredFile:
+    """The render step of a version PDF row: rendered into the content-addressed cache, which it points at."""
+    version = DpaVersion.objects.get(pk=job.task_args[0])
+    stored = version_pdf(version, watermark=job.task_args[1])
+    content = stored.read()
+    return StoredFile(path=stored.path, sha256=hashlib.sha256(content).hexdigest(), size=len(content))

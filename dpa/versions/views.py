@@ -4,11 +4,13 @@ diff between two versions, and verification of an executed copy."""
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from dpa.versions import events
 from dpa.versions.clauses import diff_clauses, split_clauses
-from dpa.versions.pdf import informational_pdf
+from dpa.versions.pdf import INFORMATIONAL_WATERMARK, version_pdf_if_stored, version_pdf_prepare
 from dpa.versions.selectors import can_read_dpa, current_version, public_version, public_versions
+from portal.evidence.views import prepared_file_response
 
 READ_REFUSED = "The full DPA text is for customers with approved trust-portal access."
 
@@ -58,9 +60,16 @@ def version_pdf(request, label):
     refused = _require_reader(request)
     if refused:
         return refused
-    content = informational_pdf(version).read()
+    filename = f"dpa-{version.label}-informational.pdf"
+    stored = version_pdf_if_stored(version, watermark=INFORMATIONAL_WATERMARK)
+    if stored is None:  # not rendered yet (publishing's render task was lost, or the list changed): a worker does
+        job = version_pdf_prepare(version, watermark=INFORMATIONAL_WATERMARK, actor=request.user)
+        return prepared_file_response(
+            request, job, filename=filename, back_url=reverse("versions:detail", args=[version.label])
+        )
+    content = stored.read()
     events.dpa_informational_copy_downloaded(version=version, actor=request.user, request=request)
-    return pdf_response(content, f"dpa-{version.label}-informational.pdf")
+    return pdf_response(content, filename)
 
 
 def version_diff(request):

@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dpa.versions import sample_dpa
 from dpa.versions.clauses import split_clauses
 from dpa.versions.forms import DpaVersionForm
 from dpa.versions.models import DpaVersion
-from dpa.versions.pdf import INFORMATIONAL_WATERMARK, version_pdf
+from dpa.versions.pdf import INFORMATIONAL_WATERMARK, version_pdf_if_stored, version_pdf_prepare
 from dpa.versions.selectors import staff_versions
 from dpa.versions.services import dpa_version_create, dpa_version_publish, dpa_version_update
 from dpa.versions.views import pdf_response
@@ -18,7 +19,9 @@ from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
 from portal.core.permissions import legal_required
 from portal.core.tables import Table
+from portal.evidence.views import prepared_file_response
 
+PREVIEW_PERMISSION = "versions.view_dpaversion"
 VERSION_COLUMNS = {
     "version": ("created_at",),
     "status": ("status", "-created_at"),
@@ -96,9 +99,15 @@ def version_publish(request, label):
     return redirect("versions:staff_edit", label=label)
 
 
-@legal_required("versions.view_dpaversion")
+@legal_required(PREVIEW_PERMISSION)
 def version_preview(request, label):
     version = get_object_or_404(DpaVersion, label=label)
     watermark = "Draft — not in force" if version.is_draft else INFORMATIONAL_WATERMARK
-    content = version_pdf(version, watermark=watermark).read()
-    return pdf_response(content, f"dpa-{version.label}-preview.pdf")
+    filename = f"dpa-{version.label}-preview.pdf"
+    stored = version_pdf_if_stored(version, watermark=watermark)
+    if stored is None:  # a worker renders it; the page says so and reloads itself
+        job = version_pdf_prepare(version, watermark=watermark, actor=request.user, permission=PREVIEW_PERMISSION)
+        return prepared_file_response(
+            request, job, filename=filename, back_url=reverse("versions:staff_edit", args=[version.label])
+        )
+    return pdf_response(stored.read(), filename)

@@ -6,4 +6,5 @@ app_name = "evidence"
 
 urlpatterns = [
     path("staff/reports/<uuid:public_id>.pdf", views.issued_report_download, name="staff_report"),
+    path("staff/prepared-files/<uuid:public_id>/retry/", views.prepared_file_retry_view, name="staff_prepared_retry"),
 ]

@@ -1,9 +1,11 @@
 """Renderings of the current list for download: CSV and a PDF snapshot (WeasyPrint).
 
-Both are built once per list version (and, for the PDF, per local day, since it carries the date) and kept in
-the cache, so a download never recomputes them while the list is unchanged."""
+The CSV is built once per list version and kept in the cache. The PDF takes WeasyPrint about a second per 60 rows
+(40 s for 2,400), so it is never rendered in a request: it is a prepared file (portal.evidence.prepared), one per
+list version and local day (it carries the date), rendered once by a worker and served from storage."""
 
 import csv
+import datetime as dt
 import hashlib
 import io
 
@@ -13,6 +15,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.deadlines.calendar import local_date
+from portal.evidence.models import PreparedFile
+from portal.evidence.prepared import prepare
 from subprocessors.listing.cache import public_list_version
 from subprocessors.listing.selectors import last_updated, public_subprocessors
 from subprocessors.listing.serializers import PUBLIC_FIELDS
@@ -61,7 +65,11 @@ def _refuse_all_fetcher():
     return RefuseAll()
 
 
-def list_pdf_html() -> str:
+SNAPSHOT_KIND = "listing_snapshot"
+SNAPSHOT_TASK = "subprocessors.listing.tasks.snapshot_pdf_task"
+
+
+def list_pdf_html(*, as_of: dt.date | None = None) -> str:
     now = timezone.now()
     rows = list(public_subprocessors())
     return render_to_string(
@@ -69,7 +77,7 @@ def list_pdf_html() -> str:
         {
             "groups": group_rows(rows),
             "count": len(rows),
-            "today": local_date(now),
+            "today": as_of or local_date(now),
             "generated_at": now,
             "last_updated": last_updated(),
             "processor_name": settings.PORTAL_PROCESSOR_NAME,
@@ -78,13 +86,28 @@ def list_pdf_html() -> str:
     )
 
 
-def list_pdf() -> bytes:
-    """A PDF snapshot of the active list, dated today (portal time zone), with a footer on every page."""
-    key = f"subprocessors:pdf:{public_list_version()}:{local_date(timezone.now()).isoformat()}"
-    data = cache.get(key)
-    if data is None:
-        from weasyprint import HTML  # noqa: PLC0415 - WeasyPrint loads only when it is used
+def list_pdf(*, as_of: dt.date | None = None) -> bytes:
+    """A PDF snapshot of the active list, dated `as_of` (today in the portal time zone), with a footer on every
+    page. Slow for long lists: called by the render task, never in a request."""
+    from weasyprint import HTML  # noqa: PLC0415 - WeasyPrint loads only when it is used
 
-        data = HTML(string=list_pdf_html(), url_fetcher=_refuse_all_fetcher()).write_pdf()
-        cache.set(key, data, CACHE_SECONDS)
-    return data
+    return HTML(string=list_pdf_html(as_of=as_of), url_fetcher=_refuse_all_fetcher()).write_pdf()
+
+
+def snapshot_pdf_prepare(*, actor=None) -> PreparedFile:
+    """Today's snapshot of the current list version: ready, or being prepared by a worker (one render per list
+    version and local day however many people ask)."""
+    today = local_date(timezone.now())
+    return prepare(
+        kind=SNAPSHOT_KIND,
+        key=f"{public_list_version()}:{today.isoformat()}",
+        task=SNAPSHOT_TASK,
+        args=[today.isoformat()],
+        actor=actor,
+        label=f"sub-processor list as of {today:%-d %B %Y}",
+    )
+
+
+def snapshot_pdf_render(job: PreparedFile) -> bytes:
+    """The render step of a snapshot row: the list as it is now, dated the day the row was asked for."""
+    return list_pdf(as_of=dt.date.fromisoformat(job.task_args[0]))

@@ -1,9 +1,11 @@
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from portal.deadlines.calendar import local_date
-from subprocessors.listing.exports import list_csv, list_pdf
+from portal.evidence.views import prepared_file_response
+from subprocessors.listing.exports import list_csv, snapshot_pdf_prepare
 from subprocessors.listing.forms import ListFilterForm
 
 
@@ -20,8 +22,16 @@ def export_csv(request):
     return response
 
 
-@require_GET
+@require_safe
 def export_pdf(request):
-    response = HttpResponse(list_pdf(), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="subprocessors-{local_date(timezone.now()).isoformat()}.pdf"'
-    return response
+    """Today's snapshot once a worker has rendered it; until then a page that says so and reloads itself (202
+    with Retry-After for API clients). Anyone may have it, like the list."""
+    job = snapshot_pdf_prepare(actor=request.user)
+    return prepared_file_response(
+        request,
+        job,
+        filename=f"subprocessors-{job.task_args[0]}.pdf",
+        disposition="inline",
+        cache="",
+        back_url=reverse("listing:list"),
+    )

@@ -3,13 +3,18 @@ every address the notice went to — queued, delivered (accepted by the mail ser
 failed and why — with the verdict against the notice deadline, and the totals. Issued as evidence through
 `portal.evidence.reports.report_issue`."""
 
+import hashlib
+import json
+
 from django.conf import settings
+from django.db.models import Count, Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import local_date
-from portal.evidence.models import IssuedReport
+from portal.evidence.models import IssuedReport, PreparedFile
+from portal.evidence.prepared import StoredFile, prepare
 from portal.evidence.reports import html_to_pdf, report_issue
 from portal.evidence.signing import sign_pdf
 from subprocessors.changes.models import ChangeRecipient, SubprocessorChange
@@ -21,13 +26,12 @@ from subprocessors.changes.selectors import (
     recipient_notice_in_time,
 )
 from subprocessors.changes.windows import KINDS_NEEDING_NOTICE, NOTICE_BUSINESS_DAYS, earliest_effective_date
-from subprocessors.notices.enqueue import notice_proof_prepare
 
 CHANGE_NOT_ANNOUNCED_FOR_REPORT = "This change was never announced: there is no notice to report on."
-# WeasyPrint lays out roughly 70-100 addresses per CPU-second: above this many the report is prepared by a worker
-# (and listed on the notice page when ready) rather than within the request.
-BACKGROUND_FROM_RECIPIENTS = 400
-REPORT_QUEUE_FAILED = "The report could not be queued (the task queue is unreachable). Nothing was issued; try again."
+# WeasyPrint lays out roughly 70-100 addresses per CPU-second, so the report is always issued by a worker.
+REPORT_KIND = "notice_proof"
+REPORT_TASK = "subprocessors.notices.tasks.notice_proof_issue_task"
+REPORT_PERMISSION = "changes.view_subprocessorchange"
 
 
 def _verdict(recipient, change: SubprocessorChange, now) -> tuple[str, str]:
@@ -104,25 +108,47 @@ def notice_proof_label(change: SubprocessorChange) -> str:
     return f"change “{change.headline}” (effective {change.effective_date:%-d %B %Y}, ref. {change.public_id})"
 
 
-def notice_proof_prepared_in_background(*, change: SubprocessorChange) -> bool:
-    """Too many addresses to render within a request: a worker issues the report."""
-    return ChangeRecipient.objects.filter(change=change).count() > BACKGROUND_FROM_RECIPIENTS
+def notice_proof_key(change: SubprocessorChange, *, now=None) -> str:
+    """Names the change's notice as the report shows it: the change row, every recipient and the outcome of each
+    of their emails, the totals, and whether the notice deadline has passed (it turns "not delivered yet" into
+    "not delivered by the deadline"). Any change makes a new key, hence a new report; asking again without one gets
+    the report already issued."""
+    now = now or timezone.now()
+    recipients = ChangeRecipient.objects.filter(change=change).aggregate(
+        n=Count("id"),
+        at=Max("updated_at"),
+        announce=Max("announce_email__updated_at"),
+        postpone=Max("postpone_email__updated_at"),
+        withdraw=Max("withdraw_email__updated_at"),
+    )
+    deadline_passed = bool(change.notice_deadline_at and now >= change.notice_deadline_at)
+    state = [change.updated_at, recipients, change_notice_counts(change=change), deadline_passed]
+    digest = hashlib.sha256(json.dumps(state, default=str, sort_keys=True).encode()).hexdigest()
+    return f"{change.public_id}:{digest[:40]}"
 
 
-def notice_proof_queue(*, change: SubprocessorChange, actor) -> None:
-    """Have a worker issue the report of a large change; it appears on the notice page when ready."""
-
+def notice_proof_prepare(*, change: SubprocessorChange, actor) -> PreparedFile:
+    """The proof-of-notice report of the change as it is now: issued already, or being issued by a worker in
+    `actor`'s name. A change never announced has no notice to report on (ApplicationError)."""
     if change.announced_at is None:
         raise ApplicationError(CHANGE_NOT_ANNOUNCED_FOR_REPORT)
-    if not notice_proof_prepare(change.pk, actor.pk):
-        raise ApplicationError(REPORT_QUEUE_FAILED)
+    return prepare(
+        kind=REPORT_KIND,
+        key=notice_proof_key(change),
+        task=REPORT_TASK,
+        args=[change.pk],
+        actor=actor,
+        label=f"proof of notice of “{change.headline}”",
+        permission=REPORT_PERMISSION,
+    )
 
 
 def notice_proof_issue(*, change: SubprocessorChange, actor, request=None) -> tuple[IssuedReport, bytes]:
-    """Render, record and return the proof-of-notice report of an announced change."""
+    """Render, record and return the proof-of-notice report of an announced change (called by the worker)."""
     if change.announced_at is None:
         raise ApplicationError(CHANGE_NOT_ANNOUNCED_FOR_REPORT)
-    content = notice_proof_pdf(change=change, generated_by_label=actor.email)
+    label = getattr(actor, "email", "") or "system"
+    content = notice_proof_pdf(change=change, generated_by_label=label)
     report = report_issue(
         kind=IssuedReport.Kind.NOTICE_PROOF,
         content=content,
@@ -133,3 +159,10 @@ def notice_proof_issue(*, change: SubprocessorChange, actor, request=None) -> tu
         request=request,
     )
     return report, content
+
+
+def notice_proof_render(job: PreparedFile) -> StoredFile:
+    """The render step of a proof-of-notice row: issued in the name of the staff member who asked."""
+    change = SubprocessorChange.objects.select_related("subprocessor", "replaces").get(pk=job.task_args[0])
+    report, _ = notice_proof_issue(change=change, actor=job.requested_by)
+    return StoredFile.from_report(report)

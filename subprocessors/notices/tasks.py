@@ -1,15 +1,11 @@
 from celery import shared_task
-from django.contrib.auth import get_user_model
 
 from portal.celery import RETRY_ON_TRANSIENT_ERRORS
-from subprocessors.changes.models import SubprocessorChange
-from subprocessors.notices.reports import notice_proof_issue
+from portal.evidence.prepared import prepared_file_render
+from subprocessors.notices.reports import notice_proof_render
 
 
 @shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
-def notice_proof_issue_task(change_id: int, user_id: int) -> str:
-    """Issue the proof-of-notice report of a change too large to render within a request."""
-
-    change = SubprocessorChange.objects.select_related("subprocessor", "replaces").get(pk=change_id)
-    report, _ = notice_proof_issue(change=change, actor=get_user_model().objects.get(pk=user_id))
-    return report.sha256
+def notice_proof_issue_task(job_id: int) -> bool:
+    """Issue one proof-of-notice report (idempotent: an issued or claimed row is left alone)."""
+    return prepared_file_render(job_id=job_id, render=notice_proof_render) is not None

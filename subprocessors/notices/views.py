@@ -3,7 +3,8 @@
 from django.contrib import messages
 from django.db.models import F
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
 
 from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
@@ -11,7 +12,7 @@ from portal.core.permissions import legal_required
 from portal.core.tables import Table
 from portal.evidence.models import IssuedReport
 from portal.evidence.selectors import issued_reports_about
-from portal.evidence.views import issued_report_response
+from portal.evidence.views import prepared_file_response
 from subprocessors.changes import events
 from subprocessors.changes.filters import NoticeFilter
 from subprocessors.changes.forms import AlternateContactForm, PostponeForm
@@ -24,7 +25,7 @@ from subprocessors.changes.selectors import (
     recipient_notice_in_time,
 )
 from subprocessors.changes.views import ANNOUNCE, VIEW, change_action, change_by_public_id
-from subprocessors.notices.reports import notice_proof_issue, notice_proof_prepared_in_background, notice_proof_queue
+from subprocessors.notices.reports import notice_proof_prepare
 
 NOTICE_COLUMNS = {
     "recipient": ("email",),
@@ -33,10 +34,6 @@ NOTICE_COLUMNS = {
     "delivered": (F("notice_delivered_at"), "email"),
 }
 NOTICE_PAGE_SIZE = 100
-REPORT_QUEUED = (
-    "The proof-of-notice report is being prepared: with this many addresses it takes a minute or two. "
-    "Reload this page to find it under “Issued reports”."
-)
 
 
 @legal_required(VIEW)
@@ -156,20 +153,23 @@ def change_notice_export(request, public_id):
     return csv_response(f"notice-{change.public_id}.csv", header, rows())
 
 
+@require_safe
 @legal_required(VIEW)
 def change_notice_report(request, public_id):
-    """The proof-of-notice report (PDF), issued as evidence: stored, recorded with its SHA-256 and audited."""
+    """The proof-of-notice report (PDF), issued as evidence (stored, recorded with its SHA-256 and audited) by a
+    worker, once per state of the notice; until it is, a page that says so and reloads itself."""
     change = change_by_public_id(public_id)
     try:
-        if notice_proof_prepared_in_background(change=change):
-            notice_proof_queue(change=change, actor=request.user)
-            messages.info(request, REPORT_QUEUED)
-            return redirect("notices:staff_notice", public_id=change.public_id)
-        report, content = notice_proof_issue(change=change, actor=request.user, request=request)
+        job = notice_proof_prepare(change=change, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("notices:staff_notice", public_id=change.public_id)
-    return issued_report_response(report, content, f"proof-of-notice-{change.public_id}.pdf")
+    return prepared_file_response(
+        request,
+        job,
+        filename=f"proof-of-notice-{change.public_id}.pdf",
+        back_url=reverse("notices:staff_notice", args=[change.public_id]),
+    )
 
 
 @legal_required(ANNOUNCE)

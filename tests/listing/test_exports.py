@@ -1,5 +1,6 @@
 import csv
 import datetime as dt
+import hashlib
 import io
 
 import feedparser
@@ -13,6 +14,7 @@ from subprocessors.listing.models import Subprocessor
 from subprocessors.listing.serializers import PUBLIC_FIELDS
 from subprocessors.listing.services import subprocessor_update
 from tests.listing.factories import SubprocessorFactory, make_subprocessor
+from tests.pdf import get_prepared
 
 pytestmark = pytest.mark.django_db
 
@@ -116,16 +118,19 @@ def test_csv_neutralises_formula_injection(client, db, payload):
     assert row["purpose"] == "'" + payload
 
 
-def test_pdf_is_a_pdf_naming_every_active_row(client, db):
+def test_pdf_is_a_pdf_naming_every_active_row(client, db, django_capture_on_commit_callbacks):
     load_demo()
     retired = make_subprocessor(slug="gone", name="Retired Provider")
     subprocessor_update(subprocessor=retired, data={"status": "retired"}, actor=None)
     with time_machine.travel(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC), tick=False):
-        response = client.get("/subprocessors/snapshot.pdf")
+        response = get_prepared(client, "/subprocessors/snapshot.pdf", django_capture_on_commit_callbacks)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF-")
-    text = pdf_text(response.content)
+    assert response["Content-Disposition"] == 'inline; filename="subprocessors-2026-06-01.pdf"'
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"%PDF-")
+    assert response["ETag"] == f'"{hashlib.sha256(content).hexdigest()}"'
+    text = pdf_text(content)
     compact = "".join(text.split())  # table cells wrap long names over lines
     for name in Subprocessor.objects.filter(status="active").values_list("name", flat=True):
         assert "".join(name.split()) in compact, name
@@ -134,19 +139,27 @@ def test_pdf_is_a_pdf_naming_every_active_row(client, db):
     assert "Page 1 of 3" in text
 
 
-def test_pdf_shows_markup_as_text(client, db):
+def test_pdf_shows_markup_as_text(client, db, django_capture_on_commit_callbacks):
     make_subprocessor(name=XSS)
     html = list_pdf_html()
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "".join(XSS.split()) in "".join(pdf_text(client.get("/subprocessors/snapshot.pdf").content).split())
+    response = get_prepared(client, "/subprocessors/snapshot.pdf", django_capture_on_commit_callbacks)
+    assert "".join(XSS.split()) in "".join(pdf_text(b"".join(response.streaming_content)).split())
 
 
-def test_pdf_is_rendered_once_per_list_version(client, db, django_assert_max_num_queries):
+def test_pdf_is_rendered_once_per_list_version(client, db, django_capture_on_commit_callbacks, monkeypatch):
+    from subprocessors.listing import exports
+
+    renders = []
+    real = exports.list_pdf
+    monkeypatch.setattr(exports, "list_pdf", lambda **kw: renders.append(kw) or real(**kw))
     make_subprocessor()
-    first = client.get("/subprocessors/snapshot.pdf").content
-    with django_assert_max_num_queries(0):
-        assert client.get("/subprocessors/snapshot.pdf").content == first
+    response = get_prepared(client, "/subprocessors/snapshot.pdf", django_capture_on_commit_callbacks)
+    first = b"".join(response.streaming_content)
+    again = client.get("/subprocessors/snapshot.pdf")
+    assert b"".join(again.streaming_content) == first
+    assert len(renders) == 1
 
 
 def test_page_links_to_every_format(client, db):

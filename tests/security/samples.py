@@ -52,6 +52,22 @@ SKIP_PREFIXES = ("admin/", "accounts/", "api/schema/", "api/docs/")
 STAFF_API = {"versions:api_publish", "trust:api_access_request_approve", "trust:api_access_request_deny"}
 
 
+def _prepared_file(world):
+    """A failed render (a breach report about the victim's incident) that only legal staff may retry."""
+    from portal.evidence.models import PreparedFile
+
+    job = PreparedFile.objects.create(
+        kind="breach_report",
+        key=f"sample-{uuid.uuid4()}",
+        task_name="dpa.breaches.tasks.breach_report_task",
+        label=f"breach report of {MARKER}",
+        permission="breaches.view_breachincident",
+        status=PreparedFile.Status.FAILED,
+        error=f"{MARKER}: render failed",
+    )
+    return {"public_id": job.public_id}
+
+
 def _org(world):
     return {"public_id": world.org.public_id}
 
@@ -258,6 +274,7 @@ SAMPLES = {
     "signing:staff_pdf": lambda world: {"public_id": _dpa_execution(world).public_id},
     "signing:staff_register_pdf": lambda world: {},
     "evidence:staff_report": lambda world: {"public_id": uuid.uuid4()},
+    "evidence:staff_prepared_retry": _prepared_file,
     "signing:staff_register_csv": lambda world: {},
     "versions:api_list": lambda world: {},
     "versions:api_detail": _dpa_version,

@@ -22,6 +22,7 @@ from portal.evidence.demo import make_demo_signing
 from portal.evidence.signatures import verify_pdf
 from tests.auth import login
 from tests.breaches.factories import make_incident
+from tests.pdf import get_prepared
 from tests.signing.factories import memoize_pdf, published_version
 from tests.signing.test_signing import UA, _request, _sign_data, _sign_page
 
@@ -265,10 +266,11 @@ def test_signed_by_someone_else_is_not_ours(client, tmp_path, settings, test_pki
 # --- the breach evidence report -----------------------------------------------------------------------
 
 
-def test_breach_report_is_signed(client, legal, org, other_org):
+def test_breach_report_is_signed(client, legal, org, other_org, django_capture_on_commit_callbacks):
     incident = make_incident(organisations=[org, other_org], actor=legal)
     login(client, legal)
-    response = client.get(reverse("breaches:staff_report", args=[incident.public_id]))
+    url = reverse("breaches:staff_report", args=[incident.public_id])
+    response = get_prepared(client, url, django_capture_on_commit_callbacks)
     assert response.status_code == 200
     check = verify_pdf(response.content)
     assert check.signed_by_us
@@ -278,7 +280,9 @@ def test_breach_report_is_signed(client, legal, org, other_org):
     assert "Breach" in "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(response.content)).pages)
 
 
-def test_breach_report_signing_failure_is_a_message_not_a_500(client, legal, org, monkeypatch):
+def test_breach_report_signing_failure_is_a_message_not_a_500(
+    client, legal, org, monkeypatch, django_capture_on_commit_callbacks
+):
     incident = make_incident(organisations=[org], actor=legal)
 
     class Down:
@@ -287,8 +291,10 @@ def test_breach_report_signing_failure_is_a_message_not_a_500(client, legal, org
 
     monkeypatch.setattr(signing, "timestamper", lambda: Down())
     login(client, legal)
-    response = client.get(reverse("breaches:staff_report", args=[incident.public_id]), follow=True)
-    assert response.status_code == 200
+    url = reverse("breaches:staff_report", args=[incident.public_id])
+    response = get_prepared(client, url, django_capture_on_commit_callbacks)
+    assert response.status_code == 503  # the failure page, with the error for legal staff and a retry button
+    assert response["Retry-After"]
     assert "could not be signed right now" in response.content.decode()
 
 

@@ -84,12 +84,12 @@ def test_annex_1_is_the_list_as_it_stood_on_the_effective_date(memo_pdf):
     assert "AI model processing" in text
 
 
-def test_informational_download_needs_approved_access_and_is_audited(client, memo_pdf):
+def test_informational_download_needs_approved_access_and_is_audited(client, memo_pdf, fetch_prepared):
     version = published_version(label="2026.1")
     user = UserFactory()
     grant(user)
     login(client, user)
-    response = client.get(reverse("versions:pdf", args=["2026.1"]))
+    response = fetch_prepared(reverse("versions:pdf", args=["2026.1"]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert "informational" in response["Content-Disposition"]
@@ -105,10 +105,10 @@ def test_url_fetcher_refuses_files_and_network():
             versions_pdf._static_only_fetcher().fetch(url)
 
 
-def test_staff_preview_of_a_draft_is_marked_draft(client, legal, memo_pdf):
+def test_staff_preview_of_a_draft_is_marked_draft(client, legal, memo_pdf, fetch_prepared):
     DpaVersionFactory(label="d1")
     login(client, legal)
-    response = client.get(reverse("versions:staff_preview", args=["d1"]))
+    response = fetch_prepared(reverse("versions:staff_preview", args=["d1"]))
     assert response.status_code == 200
     assert "Draft — not in force" in pdf_text(response.content)
 
