@@ -109,12 +109,12 @@ def deliver_batch(channel: Channel[D], pks: Sequence[int], *, now: datetime | No
     """Claim the waiting, due rows among `pks` at once, send them through one session and record each one's
     outcome as it comes. Returns each pk's DELIVERED, RETRY, FAILED, SKIPPED or DEFERRED."""
     results = dict.fromkeys(pks, SKIPPED)
-    rows, held = _claim(channel, list(results), now or timezone.now())
+    token = now or timezone.now()  # the claim's locked_at: this batch owns a sending row while it still says so
+    rows, held = _claim(channel, list(results), token)
     results.update(dict.fromkeys((row.pk for row in held), DEFERRED))
     if not rows:
         return results
     deadline = time.monotonic() + channel.stuck_after().total_seconds() / 2
-    token = rows[0].locked_at
     with channel.open() as send:
         for n, row in enumerate(rows):
             if time.monotonic() > deadline:
