@@ -246,6 +246,9 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 OUTBOX_STUCK_AFTER = timedelta(minutes=env.int("OUTBOX_STUCK_MINUTES", default=5))
 # Emails per delivery task: claimed at once and sent over one SMTP connection (portal.delivery.outbox).
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
+# Delivery batches (email and webhook) make their per-row records durable on disk at least this often and at the
+# end of each batch, not at every commit (portal.delivery.services._Commits); 0: at every commit.
+DELIVERY_FLUSH_INTERVAL_MS = env.int("DELIVERY_FLUSH_INTERVAL_MS", default=100)
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

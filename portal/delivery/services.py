@@ -8,12 +8,13 @@ sends one row (an SMTP submission, an HTTP POST); `session`, when given, opens w
    tasks for one row never both send; a locked row belongs to another task and is skipped), let the channel hold
    some back (`admit`: e.g. at most N in flight per webhook endpoint; those stay waiting, DEFERRED), mark the rest
    sending with one UPDATE, and commit;
-2. per row, in order: count the attempt (one UPDATE, committed before anything is sent), send it outside any
-   transaction (a slow endpoint holds no lock), and record its outcome at once in its own transaction (delivered
-   with the time THAT row was accepted; waiting with the next attempt after the channel's back-off; failed when
-   no attempts are left), with the delivery events of that row (events_bus) in the same transaction. A database
-   error while recording is retried on a fresh connection within seconds: once the other side accepted the
-   delivery, a row left in sending would be sent again by the sweep.
+2. per row, in order: count the attempt (committed before anything is sent), send it outside any transaction (a
+   slow endpoint holds no lock), and record its outcome at once in its own transaction (delivered with the time
+   THAT row was accepted; waiting with the next attempt after the channel's back-off; failed when no attempts are
+   left), with the delivery events of that row (events_bus) in the same transaction — which also counts the
+   attempt of the row sent next, so each row costs one commit. A database error while recording is retried on a
+   fresh connection within seconds: once the other side accepted the delivery, a row left in sending would be
+   sent again by the sweep.
 
 Why one commit per row rather than recording the batch's outcomes in groups: a worker can die (SIGKILL, OOM) at
 any instant, and every row the other side accepted but the database had not heard of yet is sent again by the
@@ -36,16 +37,17 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 from django.utils import timezone
 
-from portal.delivery.events_bus import delivery_event
+from portal.delivery.events_bus import delivery_event, delivery_event_heard
 from portal.delivery.models.base import Delivery
 
 logger = logging.getLogger(__name__)
@@ -115,15 +117,66 @@ def deliver_batch(channel: Channel[D], pks: Sequence[int], *, now: datetime | No
     if not rows:
         return results
     deadline = time.monotonic() + channel.stuck_after().total_seconds() / 2
-    with channel.open() as send:
+    started = False  # whether the row up next had its attempt counted with the previous row's record
+    with channel.open() as send, _Commits() as commits:
         for n, row in enumerate(rows):
-            if time.monotonic() > deadline:
-                _release(channel, rows[n:], token)
-                results.update(dict.fromkeys((r.pk for r in rows[n:]), DEFERRED))
-                break
-            if _start(channel, row, token):
-                results[row.pk] = _attempt(channel, row, send)
+            if not started:
+                if time.monotonic() > deadline:
+                    _release(channel, rows[n:], token)
+                    results.update(dict.fromkeys((r.pk for r in rows[n:]), DEFERRED))
+                    break
+                if not _start(channel, row, token):
+                    continue
+            after = rows[n + 1] if n + 1 < len(rows) and time.monotonic() <= deadline else None
+            with commits.durable(last=after is None):
+                results[row.pk], started = _attempt(channel, row, send, token=token, then_start=after)
     return results
+
+
+class _Commits:
+    """On PostgreSQL, a batch's per-row commits do not each wait for the WAL to reach the disk (synchronous_commit
+    off for this connection while the batch runs); the row's record whose commit comes DELIVERY_FLUSH_INTERVAL_MS
+    after the last durable one, and the batch's last, wait (on), which makes every earlier commit durable too.
+
+    A commit that did not wait is visible to every other connection at once and survives the worker's death
+    (SIGKILL): only a crash of the database server itself can lose it, and then at most the last interval's
+    records, whose rows the sweep sends again (same Message-ID). DELIVERY_FLUSH_INTERVAL_MS = 0: every commit
+    waits (about 0.5-2.5 ms each, the cost that dominates a batch)."""
+
+    def __init__(self):
+        self.interval = settings.DELIVERY_FLUSH_INTERVAL_MS / 1000
+        self.relaxed = self.interval > 0 and connection.vendor == "postgresql"
+        self.last_durable = time.monotonic()
+
+    def __enter__(self) -> "_Commits":
+        if self.relaxed:
+            self._set("off")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.relaxed:
+            try:
+                self._set("DEFAULT")
+            except (OperationalError, InterfaceError):  # a closed connection starts with the default anyway
+                logger.info("Could not reset synchronous_commit on a closed connection")
+
+    @contextmanager
+    def durable(self, *, last: bool) -> Iterator[None]:
+        """Make the commit(s) inside wait for the disk when this is the batch's last row or the interval is up."""
+        if not self.relaxed or not (last or time.monotonic() - self.last_durable >= self.interval):
+            yield
+            return
+        self._set("on")
+        try:
+            yield
+        finally:
+            self.last_durable = time.monotonic()
+            self._set("off")
+
+    @staticmethod
+    def _set(value: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET synchronous_commit TO {value}")
 
 
 def _claim(channel: Channel[D], pks: list[int], now: datetime) -> tuple[list[D], list[D]]:
@@ -153,12 +206,18 @@ def _claim(channel: Channel[D], pks: list[int], now: datetime) -> tuple[list[D],
 def _start(channel: Channel[D], row: D, token: datetime) -> bool:
     """Count the attempt on a row this batch still owns, committed before it is sent (autocommit, or the
     caller's transaction). False: the sweep took it back meanwhile; it is not sent."""
-    counted = channel.model._default_manager.filter(
-        pk=row.pk, status=channel.model.STATES.sending, locked_at=token
-    ).update(attempts=F("attempts") + 1, updated_at=timezone.now())
+    counted = _count_attempt(channel, row, token)
     if counted:
         row.attempts += 1
-    return bool(counted)
+    return counted
+
+
+def _count_attempt(channel: Channel[D], row: D, token: datetime) -> bool:
+    return bool(
+        channel.model._default_manager.filter(pk=row.pk, status=channel.model.STATES.sending, locked_at=token).update(
+            attempts=F("attempts") + 1, updated_at=timezone.now()
+        )
+    )
 
 
 def _release(channel: Channel[D], rows: list[D], token: datetime) -> None:
@@ -168,8 +227,12 @@ def _release(channel: Channel[D], rows: list[D], token: datetime) -> None:
     ).update(status=channel.model.STATES.waiting, locked_at=None, updated_at=timezone.now())
 
 
-def _attempt(channel: Channel[D], row: D, send: Callable[[D], Attempt]) -> str:
-    """Send one claimed row and record its outcome; the delivered time is when the other side accepted it."""
+def _attempt(
+    channel: Channel[D], row: D, send: Callable[[D], Attempt], *, token: datetime, then_start: D | None
+) -> tuple[str, bool]:
+    """Send one claimed row and record its outcome; the delivered time is when the other side accepted it. The
+    record's transaction also counts the attempt of `then_start`, the row sent next (one commit per row, not two).
+    Returns the outcome and whether `then_start` is this batch's to send."""
     try:
         attempt = send(row)
     except Exception:  # noqa: BLE001 - a bug in a sender must not leave the row in sending for the sweep
@@ -177,48 +240,54 @@ def _attempt(channel: Channel[D], row: D, send: Callable[[D], Attempt]) -> str:
         attempt = Attempt(error=UNEXPECTED_ERROR)
     states = channel.model.STATES
     if not attempt.error:
-        _record(
-            channel,
-            row,
-            status=states.delivered,
-            last_error="",
-            next_attempt_at=None,
-            **{channel.model.DELIVERED_AT: timezone.now()},
-            **attempt.fields,
-        )
-        return DELIVERED
-    if attempt.give_up or row.attempts >= channel.max_attempts():
-        _record(channel, row, status=states.failed, last_error=attempt.error, next_attempt_at=None, **attempt.fields)
-        return FAILED
-    next_attempt_at = timezone.now() + timedelta(seconds=channel.delay(row.attempts))
-    _record(
-        channel, row, status=states.waiting, last_error=attempt.error, next_attempt_at=next_attempt_at, **attempt.fields
+        result, status = DELIVERED, states.delivered
+        fields = {"last_error": "", "next_attempt_at": None, channel.model.DELIVERED_AT: timezone.now()}
+    elif attempt.give_up or row.attempts >= channel.max_attempts():
+        result, status = FAILED, states.failed
+        fields = {"last_error": attempt.error, "next_attempt_at": None}
+    else:
+        result, status = RETRY, states.waiting
+        next_attempt_at = timezone.now() + timedelta(seconds=channel.delay(row.attempts))
+        fields = {"last_error": attempt.error, "next_attempt_at": next_attempt_at}
+    started = _record(
+        channel, row, status=status, fields={**fields, **attempt.fields}, then_start=then_start, token=token
     )
-    return RETRY
+    return result, started
 
 
-def _record(channel: Channel[D], row: D, *, status: str, **fields) -> None:
-    """Move a sending row to its outcome and tell what it is about (delivery events), in one transaction.
+def _record(
+    channel: Channel[D],
+    row: D,
+    *,
+    status: str,
+    fields: dict,
+    then_start: D | None = None,
+    token: datetime | None = None,
+) -> bool:
+    """Move a sending row to its outcome and tell what it is about (delivery events), in one transaction; in the
+    same transaction, count the attempt of `then_start` (see `_start`). Returns whether that was counted.
 
     A database error (a dropped connection, a failover) is retried on a fresh connection; an error raised by a
-    delivery-event handler is not caught, so the row stays sending and the event is not lost."""
+    delivery-event handler is not caught, so the row stays sending and the event is not lost (the rest of its
+    batch is left to the sweep)."""
     states = channel.model.STATES
+    outcome = {states.delivered: "delivered", states.failed: "failed"}.get(status)
+    heard = outcome is not None and delivery_event_heard(row, outcome)
     for attempt in range(RECORD_ATTEMPTS):
         try:
-            with transaction.atomic():
-                updated = channel.model._default_manager.filter(pk=row.pk, status=states.sending).update(
-                    status=status, locked_at=None, updated_at=timezone.now(), **fields
-                )
+            # No handler to tell: the one statement commits by itself (one round trip per row).
+            with transaction.atomic() if heard else nullcontext():
+                updated, started = _record_and_start(channel, row, status, fields, then_start, token)
                 if updated:
                     for name, value in fields.items():
                         setattr(row, name, value)
                     row.status = status
                     row.locked_at = None
-                    if status == states.delivered:
-                        delivery_event(row, "delivered")
-                    elif status == states.failed:
-                        delivery_event(row, "failed")
-            return
+                    if outcome is not None:
+                        delivery_event(row, outcome)
+            if started and then_start is not None:
+                then_start.attempts += 1
+            return started
         except (OperationalError, InterfaceError) as exc:
             if attempt == RECORD_ATTEMPTS - 1 or connection.in_atomic_block:
                 raise
@@ -231,6 +300,45 @@ def _record(channel: Channel[D], row: D, *, status: str, **fields) -> None:
             )
             connection.close()
             time.sleep(0.2 * 2**attempt)
+    return False
+
+
+def _record_and_start(
+    channel: Channel[D], row: D, status: str, fields: dict, then_start: D | None, token: datetime | None
+) -> tuple[bool, bool]:
+    """Move `row` from sending to `status` and count the attempt of `then_start` (if this batch still owns it):
+    one statement on PostgreSQL (two UPDATEs in a WITH), two elsewhere. Returns (row moved, next counted)."""
+    manager, states = channel.model._default_manager, channel.model.STATES
+    now = timezone.now()
+    values = {"status": status, "locked_at": None, "updated_at": now, **fields}
+    if then_start is None or token is None:
+        return bool(manager.filter(pk=row.pk, status=states.sending).update(**values)), False
+    if connection.vendor != "postgresql":
+        moved = manager.filter(pk=row.pk, status=states.sending).update(**values)
+        return bool(moved), _count_attempt(channel, then_start, token)
+    meta = channel.model._meta
+    quote = connection.ops.quote_name
+    table, pk, status_column = quote(meta.db_table), _column(channel, "id"), _column(channel, "status")
+    attempts, updated_at, locked_at = (_column(channel, name) for name in ("attempts", "updated_at", "locked_at"))
+    assignments = ", ".join(f"{_column(channel, name)} = %s" for name in values)
+    params = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH moved AS (UPDATE {table} SET {assignments} WHERE {pk} = %s AND {status_column} = %s RETURNING 1), "  # noqa: S608 - names from the model, values bound  # nosec
+            f"counted AS (UPDATE {table} SET {attempts} = {attempts} + 1, {updated_at} = %s "
+            f"WHERE {pk} = %s AND {status_column} = %s AND {locked_at} = %s RETURNING 1) "
+            "SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM counted)",
+            (*params, row.pk, states.sending, now, then_start.pk, states.sending, token),
+        )
+        moved, counted = cursor.fetchone()
+    return bool(moved), bool(counted)
+
+
+def _column(channel: Channel[D], name: str) -> str:
+    field = channel.model._meta.get_field(name)
+    assert isinstance(field, Field)  # a column of the row, not a reverse relation
+    assert field.column
+    return connection.ops.quote_name(field.column)
 
 
 def due_ids(channel: Channel[D], *, limit: int, now: datetime | None = None) -> list[int]:
