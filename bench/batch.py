@@ -167,7 +167,8 @@ def _worker(port: int) -> subprocess.Popen:
     }
     env.pop("EMAIL_HOST", None)
     command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", QUEUE, "-c", str(CONCURRENCY)]
-    command += ["--pool", "prefork", "-l", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    command += ["--pool", "prefork", "-l", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     log = open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "w")  # noqa: SIM115 - open for the worker's life
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -323,3 +323,27 @@ def test_the_engine_keeps_one_row_at_a_time_for_other_callers(fake_smtp_server):
     [row] = _emails(1)
     assert delivery.deliver(EMAIL, row.pk) == delivery.DELIVERED
     assert fake_smtp_server.opened == 1
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+def test_a_batch_waits_for_the_disk_at_its_end_and_leaves_the_connection_as_it_found_it(fake_smtp_server, settings):
+    settings.DELIVERY_FLUSH_INTERVAL_MS = 60_000
+    rows = _emails(3)
+    seen = []
+    fake_smtp_server.on_send = lambda to: seen.append(_synchronous_commit())
+    before = _synchronous_commit()
+    outbox_deliver_batch(email_ids=[row.pk for row in rows])
+    # within the interval only the batch's last record waits for the disk (and with it every earlier one)
+    assert seen == ["off", "off", "on"]
+    assert _synchronous_commit() == before
+    # and with the interval at 0, every commit waits
+    settings.DELIVERY_FLUSH_INTERVAL_MS = 0
+    seen.clear()
+    outbox_deliver_batch(email_ids=[row.pk for row in _emails(2, prefix="strict")])
+    assert seen == ["on", "on"]
