@@ -282,7 +282,7 @@ def outbox_followups(*, results: dict[int, str]) -> dict[int, list[int]]:
     return delivery.followups(EMAIL, results)
 
 
-def outbox_due_ids(*, limit: int = 2000) -> list[int]:
+def outbox_due_ids(*, limit: int = 1000) -> list[int]:
     """Rows a lost task left behind: queued and due, or stuck in `sending` past OUTBOX_STUCK_AFTER."""
     return delivery.due_ids(EMAIL, limit=limit)
 
