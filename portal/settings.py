@@ -244,6 +244,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Trust Portal <privacy@po
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 OUTBOX_STUCK_AFTER = timedelta(minutes=env.int("OUTBOX_STUCK_MINUTES", default=5))
+# Emails per delivery task: claimed at once and sent over one SMTP connection (portal.delivery.outbox).
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
+# Delivery batches (email and webhook) make their per-row records durable on disk at least this often and at the
+# end of each batch, not at every commit (portal.delivery.services._Commits); 0: at every commit.
+DELIVERY_FLUSH_INTERVAL_MS = env.int("DELIVERY_FLUSH_INTERVAL_MS", default=100)
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -429,6 +434,10 @@ PORTAL_DPO_PHONE = env("PORTAL_DPO_PHONE", default="+31 20 555 0199")
 CHANGE_FANOUT_BATCH = env.int("CHANGE_FANOUT_BATCH", default=500)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Webhook deliveries per delivery task, and how many deliveries to one endpoint (webhook) may be claimed at once
+# across all workers: a slow endpoint occupies at most that many workers; its other deliveries wait their turn.
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=50)
+WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = env.int("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", default=4)
 
 # --- Evidence signatures (portal.evidence.signing) -----------------------------------------------------------
 # PAdES signatures on the PDFs the portal issues as evidence, and detached CMS signatures (audit checkpoints).

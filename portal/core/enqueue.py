@@ -34,3 +34,28 @@ def enqueue_each_on_commit(task_name: str, ids: Sequence[int], *, what: str) -> 
                 return
 
     transaction.on_commit(send)
+
+
+def chunks(ids: Sequence[int], size: int) -> list[list[int]]:
+    """`ids` in lists of at most `size` (at least 1), in order."""
+    ids, size = list(ids), max(1, size)
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def enqueue_batches_on_commit(task_name: str, ids: Sequence[int], *, size: int, what: str) -> None:
+    """After the commit, enqueue the task `task_name` once per list of at most `size` ids (one broker message per
+    batch, not per row); stop at the first broker error, as `enqueue_each_on_commit` does."""
+    batches = chunks(ids, size)
+    if not batches:
+        return
+
+    def send():
+        for n, batch in enumerate(batches):
+            try:
+                task(task_name).delay(batch)
+            except Exception as exc:  # noqa: BLE001 - broker down: the rows are safe, the sweep sends them later
+                left = sum(len(b) for b in batches[n:])
+                logger.warning("Could not enqueue %s %s (%s); the sweep will send them", left, what, exc)
+                return
+
+    transaction.on_commit(send)

@@ -2,10 +2,13 @@
 
 from collections.abc import Sequence
 
-from portal.core.enqueue import enqueue_each_on_commit
+from django.conf import settings
 
-DELIVER = "portal.delivery.tasks.outbox_deliver_task"
+from portal.core.enqueue import enqueue_batches_on_commit
+
+DELIVER = "portal.delivery.tasks.outbox_deliver_batch_task"
 
 
 def emails_deliver(ids: Sequence[int]) -> None:
-    enqueue_each_on_commit(DELIVER, ids, what="email(s)")
+    """One delivery task per OUTBOX_BATCH_SIZE rows (each sends its rows over one SMTP connection)."""
+    enqueue_batches_on_commit(DELIVER, ids, size=settings.OUTBOX_BATCH_SIZE, what="email(s)")

@@ -51,6 +51,11 @@ def delivery_event(row: Delivery, outcome: str) -> None:
         handler(row)
 
 
+def delivery_event_heard(row: Delivery, outcome: str) -> bool:
+    """Whether any handler hears of `row` reaching `outcome` (the engine skips the transaction when none does)."""
+    return bool(_registry(row.KIND, outcome).get(row.ref_type))
+
+
 def on_email_delivered(ref_type: str) -> Callable[[Handler], Handler]:
     return on_delivery("email", "delivered", ref_type)
 

@@ -1,19 +1,28 @@
 """The transactional email outbox.
 
 `email_queue` (and `email_queue_raw`, `email_queue_many` for pre-rendered messages in bulk) writes OutboundEmail
-rows in the caller's transaction and enqueues delivery on commit. `outbox_deliver` sends one row through the
-delivery engine (`portal.delivery.services`): at most once per claim, a row marked sent is never sent again, and a
-row whose worker died mid-send stays `sending` until the sweep puts it back after OUTBOX_STUCK_AFTER. Every
-attempt carries the row's Message-ID, so a receiver can drop a copy re-sent after such a crash.
+rows in the caller's transaction and enqueues their delivery on commit, one task per OUTBOX_BATCH_SIZE rows.
+`outbox_deliver_batch` sends a batch through the delivery engine (`portal.delivery.services`): claimed at once,
+sent message by message over ONE SMTP connection (Django's `get_connection()`), each row recorded as soon as the
+server answered for it, so each gets its own outcome and its own accepted time (`sent_at`). A refused message
+(a 4xx/5xx answer to its recipient or its data) fails or retries only that row; a connection that drops
+mid-batch is opened again once and the message re-sent on it; if it cannot be opened (again), the rest of the
+batch is left for a retry with back-off.
+
+At most once per claim, a row marked sent is never sent again, and a row whose worker died mid-batch stays
+`sending` until the sweep puts it back after OUTBOX_STUCK_AFTER. Every attempt carries the row's Message-ID, so a
+receiver can drop a copy re-sent after such a crash (at most the message in flight, see the engine's docstring).
 """
 
 import logging
-from collections.abc import Sequence
+import smtplib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
@@ -159,13 +168,87 @@ def _build_message(row: OutboundEmail) -> EmailMultiAlternatives:
     return msg
 
 
-def _send(row: OutboundEmail) -> Attempt:
-    try:
-        _build_message(row).send(fail_silently=False)
-    except Exception as exc:  # noqa: BLE001 - any backend failure is recorded on the row and retried
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _dropped(exc: BaseException) -> bool:
+    """The connection is gone (not just this message refused): closed by the server, reset, timed out, or a
+    421 "closing transmission channel" answer."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+class SmtpSession:
+    """One connection of the configured email backend for a batch, sending one message at a time on it.
+
+    Opened on the first message. A refused message (SMTPRecipientsRefused, SMTPDataError, …) is that row's
+    failure and the connection goes on (smtplib resets the transaction). A dropped connection is opened again
+    once per batch and the message sent again on it; when that fails too, the rest of the batch fails fast with
+    the same error (each row retries with back-off) rather than waiting for a dead server row after row."""
+
+    def __init__(self):
+        self.connection = get_connection(fail_silently=False)
+        self.opened = False
+        self.reconnects_left = 1
+        self.broken = ""
+
+    def send(self, row: OutboundEmail) -> Attempt:
+        if self.broken:
+            return Attempt(error=self.broken)
+        message = _build_message(row)
+        try:
+            return self._submit(message)
+        except Exception as exc:  # noqa: BLE001 - every backend failure is recorded on the row and retried
+            if not _dropped(exc) or not self.reconnects_left:
+                return self._failed(row, exc, fatal=_dropped(exc))
+            self.reconnects_left -= 1
+            logger.warning("Email %s: the SMTP connection dropped (%s); opening it again", row.pk, exc)
+            self.close()
+            try:
+                return self._submit(message)
+            except Exception as again:  # noqa: BLE001 - as above
+                return self._failed(row, again, fatal=_dropped(again))
+
+    def _submit(self, message: EmailMultiAlternatives) -> Attempt:
+        if not self.opened:
+            self.connection.open()
+            self.opened = True
+        if not self.connection.send_messages([message]):
+            return Attempt(error="the email backend did not send the message")
+        return Attempt()
+
+    def _failed(self, row: OutboundEmail, exc: BaseException, *, fatal: bool) -> Attempt:
         logger.warning("Email %s attempt %s failed: %s", row.pk, row.attempts, exc)
-        return Attempt(error=f"{type(exc).__name__}: {exc}"[:2000])
-    return Attempt()
+        if fatal or not self.opened:  # the server is unreachable: the rest of the batch need not try it
+            self.broken = _error(exc)
+        return Attempt(error=_error(exc))
+
+    def close(self) -> None:
+        if self.opened:
+            self.opened = False
+            try:
+                self.connection.close()
+            except Exception as exc:  # noqa: BLE001 - a connection that is already gone cannot be closed cleanly
+                logger.info("Closing the SMTP connection failed: %s", exc)
+
+
+@contextmanager
+def _smtp_session() -> Iterator[Callable[[OutboundEmail], Attempt]]:
+    session = SmtpSession()
+    try:
+        yield session.send
+    finally:
+        session.close()
+
+
+def _send(row: OutboundEmail) -> Attempt:
+    """Send one row on a connection of its own (the engine uses `_smtp_session` for batches)."""
+    with _smtp_session() as send:
+        return send(row)
 
 
 EMAIL = delivery.Channel(
@@ -175,13 +258,28 @@ EMAIL = delivery.Channel(
     backoff=BACKOFF_SECONDS,
     max_attempts=lambda: settings.OUTBOX_MAX_ATTEMPTS,
     stuck_after=lambda: settings.OUTBOX_STUCK_AFTER,
+    session=_smtp_session,
 )
+
+
+def _outcome(result: str) -> str:
+    return "sent" if result == delivery.DELIVERED else result
 
 
 def outbox_deliver(*, email_id: int) -> str:
     """Send one queued row. Returns "sent", "retry", "failed", or "skipped" if there was nothing to do."""
-    result = delivery.deliver(EMAIL, email_id)
-    return "sent" if result == delivery.DELIVERED else result
+    return outbox_deliver_batch(email_ids=[email_id])[email_id]
+
+
+def outbox_deliver_batch(*, email_ids: Sequence[int]) -> dict[int, str]:
+    """Send the queued, due rows among `email_ids` over one SMTP connection. Returns each id's "sent", "retry",
+    "failed" or "skipped" (not queued, not due, or being sent by another task)."""
+    return {pk: _outcome(result) for pk, result in delivery.deliver_batch(EMAIL, email_ids).items()}
+
+
+def outbox_followups(*, results: dict[int, str]) -> dict[int, list[int]]:
+    """After a batch: countdown (seconds) → ids to deliver again then (retries due within minutes)."""
+    return delivery.followups(EMAIL, results)
 
 
 def outbox_due_ids(*, limit: int = 1000) -> list[int]:

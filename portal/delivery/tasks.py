@@ -1,23 +1,35 @@
 from celery import shared_task
+from django.conf import settings
 
 from portal.celery import RETRY_ON_TRANSIENT_ERRORS
-from portal.delivery.outbox import outbox_deliver, outbox_due_ids, outbox_retry_countdown
+from portal.core.enqueue import chunks
+from portal.delivery.outbox import outbox_deliver_batch, outbox_due_ids, outbox_followups
+
+
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def outbox_deliver_batch_task(email_ids: list[int]) -> dict[str, int]:
+    """Deliver a batch over one SMTP connection; retries due within minutes come back as batch tasks with a
+    countdown (if one is lost, the sweeper finds its rows by next_attempt_at). Returns the count per outcome."""
+    results = outbox_deliver_batch(email_ids=email_ids)
+    for countdown, ids in outbox_followups(results=results).items():
+        for batch in chunks(ids, settings.OUTBOX_BATCH_SIZE):
+            outbox_deliver_batch_task.apply_async((batch,), countdown=countdown)
+    counts: dict[str, int] = {}
+    for result in results.values():
+        counts[result] = counts.get(result, 0) + 1
+    return counts
 
 
 @shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def outbox_deliver_task(email_id: int) -> str:
-    result = outbox_deliver(email_id=email_id)
-    if result == "retry":
-        # Countdowns stay under five minutes; if this retry is lost, the sweeper finds the row by next_attempt_at.
-        countdown = outbox_retry_countdown(email_id=email_id)
-        if countdown is not None:
-            outbox_deliver_task.apply_async((email_id,), countdown=countdown)
-    return result
+    """One email: the task enqueued before delivery went in batches (messages of it may still be in a broker)."""
+    counts = outbox_deliver_batch_task.run([email_id])
+    return next(iter(counts))
 
 
 @shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
 def outbox_sweep() -> int:
     ids = outbox_due_ids()
-    for pk in ids:
-        outbox_deliver_task.delay(pk)
+    for batch in chunks(ids, settings.OUTBOX_BATCH_SIZE):
+        outbox_deliver_batch_task.delay(batch)
     return len(ids)

@@ -2,10 +2,13 @@
 
 from collections.abc import Sequence
 
-from portal.core.enqueue import enqueue_each_on_commit
+from django.conf import settings
 
-WEBHOOK_DELIVER = "subprocessors.webhooks.tasks.webhook_deliver_task"
+from portal.core.enqueue import enqueue_batches_on_commit
+
+WEBHOOK_DELIVER = "subprocessors.webhooks.tasks.webhook_deliver_batch_task"
 
 
 def webhook_deliveries_deliver(ids: Sequence[int]) -> None:
-    enqueue_each_on_commit(WEBHOOK_DELIVER, ids, what="webhook deliveries")
+    """One delivery task per WEBHOOK_BATCH_SIZE deliveries."""
+    enqueue_batches_on_commit(WEBHOOK_DELIVER, ids, size=settings.WEBHOOK_BATCH_SIZE, what="webhook deliveries")

@@ -1,16 +1,22 @@
 """Customer webhooks: registration (HTTPS, public addresses only), signed deliveries, retries with backoff.
 
-Deliveries go through the delivery engine (`portal.delivery.services`), the same claim / back-off / sweep loop as
-emails, with `_send` as the step that signs and POSTs one delivery; when a delivery about a change is delivered or
-finally fails, handlers registered with `on_webhook_delivered` / `on_webhook_failed` hear of it.
+Deliveries go through the delivery engine (`portal.delivery.services`), the same batch claim / back-off / sweep
+loop as emails, with `_send` as the step that signs and POSTs one delivery; when a delivery about a change is
+delivered or finally fails, handlers registered with `on_webhook_delivered` / `on_webhook_failed` hear of it.
+
+Per endpoint (webhook), at most WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT deliveries are claimed at a time across all
+workers (`_admit`), so one slow endpoint cannot occupy every worker: its further deliveries stay pending, are not
+counted as attempts, and are offered again a few seconds later (and by the sweep).
 """
 
 import datetime as dt
 import json
 import logging
+from collections import Counter
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from portal.core.errors import ApplicationError
@@ -160,6 +166,37 @@ def _send(delivery: WebhookDelivery) -> engine.Attempt:
     )
 
 
+def _admit(rows: list[WebhookDelivery], now: dt.datetime) -> tuple[list[WebhookDelivery], list[WebhookDelivery]]:
+    """Of the due deliveries a batch locked, those whose endpoint has room (fewer than
+    WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT in sending, counting these), and the rest, left pending.
+
+    The endpoints' rows are locked first (in id order, so two batches never wait on each other in a circle): two
+    batches claiming for the same endpoint count one after the other, and the limit holds across workers. Rows
+    stuck in sending past STUCK_AFTER (their worker died) do not count; the sweep puts them back."""
+    limit = max(1, settings.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)
+    endpoints = sorted({row.webhook_id for row in rows})
+    list(Webhook.objects.select_for_update().filter(pk__in=endpoints).order_by("pk").values_list("pk", flat=True))
+    in_flight = Counter(
+        dict(
+            WebhookDelivery.objects.filter(
+                webhook_id__in=endpoints, status=WebhookDelivery.Status.SENDING, locked_at__gte=now - STUCK_AFTER
+            )
+            .order_by()
+            .values_list("webhook_id")
+            .annotate(n=Count("id"))
+            .values_list("webhook_id", "n")
+        )
+    )
+    admitted, held = [], []
+    for row in rows:
+        if in_flight[row.webhook_id] < limit:
+            in_flight[row.webhook_id] += 1
+            admitted.append(row)
+        else:
+            held.append(row)
+    return admitted, held
+
+
 def _refusal(exc: ApplicationError) -> str:
     if "address" in exc.extra:
         return REFUSED_ADDRESS
@@ -176,13 +213,28 @@ WEBHOOK = engine.Channel(
     max_attempts=lambda: MAX_ATTEMPTS,
     stuck_after=lambda: STUCK_AFTER,
     select_related=("webhook",),
+    admit=_admit,
 )
 
 
-def webhook_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
-    """Attempt one delivery. Returns "succeeded", "retry", "failed" or "skipped"."""
-    result = engine.deliver(WEBHOOK, delivery_id, now=now)
+def _outcome(result: str) -> str:
     return "succeeded" if result == engine.DELIVERED else result
+
+
+def webhook_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
+    """Attempt one delivery. Returns "succeeded", "retry", "failed", "skipped" or "deferred" (its endpoint has
+    WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT deliveries in flight)."""
+    return webhook_deliver_batch(delivery_ids=[delivery_id], now=now)[delivery_id]
+
+
+def webhook_deliver_batch(*, delivery_ids: list[int], now: dt.datetime | None = None) -> dict[int, str]:
+    """Attempt the due deliveries among `delivery_ids`, claimed at once. Returns each id's outcome."""
+    return {pk: _outcome(result) for pk, result in engine.deliver_batch(WEBHOOK, delivery_ids, now=now).items()}
+
+
+def webhook_followups(*, results: dict[int, str]) -> dict[int, list[int]]:
+    """After a batch: countdown (seconds) → ids to attempt again then (retries due soon, deferred deliveries)."""
+    return engine.followups(WEBHOOK, results)
 
 
 def webhook_due_ids(*, limit: int = 500) -> list[int]:

@@ -359,7 +359,7 @@ def test_a_real_worker_logs_json_lines_with_the_enqueuing_request_id(monkeypatch
     [task_line] = [
         line
         for line in lines
-        if line["event"] == "task_finished" and line.get("task") == "portal.delivery.tasks.outbox_deliver_task"
+        if line["event"] == "task_finished" and line.get("task") == "portal.delivery.tasks.outbox_deliver_batch_task"
     ]
     assert (task_line["state"], task_line["request_id"], task_line["level"]) == (
         "SUCCESS",

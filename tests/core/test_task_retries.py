@@ -34,8 +34,10 @@ def test_every_task_of_ours_retries_database_and_broker_errors_within_seconds():
     "task",
     [
         portal.delivery.tasks.outbox_deliver_task,
+        portal.delivery.tasks.outbox_deliver_batch_task,
         subprocessors.changes.tasks.change_fanout_task,
         subprocessors.webhooks.tasks.webhook_deliver_task,
+        subprocessors.webhooks.tasks.webhook_deliver_batch_task,
     ],
 )
 def test_delivery_tasks_retry_after_1_2_4_seconds_and_never_wait_more_than_a_minute(task):

@@ -38,7 +38,7 @@ CHANGES = 4
 NOTICES = ORGANISATIONS * CHANGES  # one announcement per organisation's privacy contact per change
 CONCURRENCY = 2  # pool processes per worker
 SMTP_SECONDS = 0.05  # the mail server takes this long to accept a message, like a real one
-OUTBOX_TASK = "portal.delivery.tasks.outbox_deliver_task"
+OUTBOX_TASK = "portal.delivery.tasks.outbox_deliver_batch_task"
 WORKERS = ("worker-a", "worker-b")
 
 
