@@ -324,6 +324,97 @@ def wait_http(url: str, *, proc: subprocess.Popen, timeout: float = 60) -> None:
     wait_until(up, timeout=timeout, what=f"{url} to answer", interval=0.2, proc=proc)
 
 
+# --- a local SMTP server ------------------------------------------------------------------------------------
+
+
+def _sink_main(port: int, count, last_at, capture, dump, dumped, stop, ready, capture_file: str) -> None:
+    """The SMTP sink's process: aiosmtpd accepting every message, counting them (and the time of the last one);
+    while `capture` is set it keeps (sender, recipients, bytes) in memory, written to `capture_file` on `dump`."""
+    import pickle  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from aiosmtpd.controller import Controller  # noqa: PLC0415
+
+    kept: list[tuple[str, list[str], bytes]] = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            if capture.value:
+                kept.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            with count.get_lock():
+                count.value += 1
+            last_at.value = time.time()
+            return "250 OK"
+
+    def dumper() -> None:
+        while not stop.is_set():
+            if dump.wait(0.2):
+                dump.clear()
+                capture.value = 0
+                with open(capture_file, "wb") as f:
+                    pickle.dump(kept, f)
+                dumped.set()
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, data_size_limit=50 * 1024 * 1024)
+    controller.start()
+    threading.Thread(target=dumper, daemon=True).start()
+    ready.set()
+    stop.wait()
+    controller.stop()
+
+
+class SmtpSink:
+    """A local SMTP server in its own process (so counting never slows the measured processes' own Python)."""
+
+    def __init__(self, folder: Path):
+        import multiprocessing  # noqa: PLC0415
+
+        ctx = multiprocessing.get_context("spawn")
+        self.port = free_port()
+        self.count = ctx.Value("q", 0)
+        self.last_at = ctx.Value("d", 0.0)
+        self.capture = ctx.Value("b", 0)
+        self.dump, self.dumped, self.stop, self.ready = ctx.Event(), ctx.Event(), ctx.Event(), ctx.Event()
+        self.capture_file = str(folder / "captured.pickle")
+        self.proc = ctx.Process(
+            target=_sink_main,
+            args=(self.port, self.count, self.last_at, self.capture, self.dump, self.dumped, self.stop, self.ready,
+                  self.capture_file),
+            daemon=True,
+        )  # fmt: skip
+
+    def __enter__(self) -> SmtpSink:
+        self.proc.start()
+        if not self.ready.wait(30):
+            raise BenchError("the SMTP sink did not start")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.proc.join(10)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(5)
+
+    @property
+    def accepted(self) -> int:
+        return self.count.value
+
+    def start_capture(self) -> None:
+        self.capture.value = 1
+
+    def captured(self) -> list[tuple[str, list[str], bytes]]:
+        """The messages accepted since start_capture (capturing stops)."""
+        import pickle  # noqa: PLC0415
+
+        self.dumped.clear()
+        self.dump.set()
+        if not self.dumped.wait(60):
+            raise BenchError("the SMTP sink did not hand over its messages")
+        with open(self.capture_file, "rb") as f:
+            return pickle.load(f)  # noqa: S301 - our own file, written by our sink process  # nosec
+
+
 # --- output -------------------------------------------------------------------------------------------------
 
 
@@ -406,6 +497,72 @@ def seed_subprocessors(total: int) -> int:
             authorised_by="benchmark data",
         )
     return active.count()
+
+
+def seed_recipients(total: int) -> int:
+    """Recipients of a change notice until there are `total`: four in five organisations (their privacy contact),
+    one in five confirmed subscribers of the public list, like a portal with many self-serve customers."""
+    from portal.organisations.models import Organisation  # noqa: PLC0415
+    from subprocessors.listing.models import Subscriber  # noqa: PLC0415
+
+    orgs, subs = Organisation.objects.count(), Subscriber.objects.count()
+    want_subs = total // 5
+    want_orgs = total - want_subs
+    Organisation.objects.bulk_create(
+        [
+            Organisation(name=f"Customer {i:06d}", privacy_contact_email=f"privacy{i:06d}@customer.example")
+            for i in range(orgs, want_orgs)
+        ],
+        batch_size=5000,
+    )
+    Subscriber.objects.bulk_create(
+        [Subscriber(email=f"reader{i:06d}@news.example", status="confirmed") for i in range(subs, want_subs)],
+        batch_size=5000,
+    )
+    return Organisation.objects.count() + Subscriber.objects.count()
+
+
+def draft_change(name: str):
+    """A draft "add" change for a new AI provider, effective in 40 days (past any notice period)."""
+    import datetime as dt  # noqa: PLC0415
+
+    from django.utils import timezone  # noqa: PLC0415
+
+    from subprocessors.changes.models import SubprocessorChange  # noqa: PLC0415
+    from subprocessors.listing.models import Subprocessor  # noqa: PLC0415
+
+    slug = name.lower().replace(" ", "-")
+    sub = Subprocessor.objects.create(
+        name=name,
+        slug=slug,
+        legal_entity=f"{name} B.V.",
+        category=Subprocessor.Category.AI_PROVIDER,
+        purpose="Model hosting",
+        hq_country="NL",
+        processing_region="NL",
+        status=Subprocessor.Status.PROPOSED,
+    )
+    return SubprocessorChange.objects.create(
+        kind=SubprocessorChange.Kind.ADD,
+        subprocessor=sub,
+        reason="Benchmark",
+        effective_date=timezone.localdate() + dt.timedelta(days=40),
+    )
+
+
+def announce(change) -> None:
+    """Announce through the service staff use (its commit enqueues the fan-out on the real broker)."""
+    from subprocessors.changes.services import change_announce  # noqa: PLC0415
+
+    change_announce(change=change, effective_date=None, actor=None)
+
+
+def wait_for_worker(proc: subprocess.Popen, timeout: float = 90) -> None:
+    from celery import current_app  # noqa: PLC0415
+
+    wait_until(
+        lambda: current_app.control.ping(timeout=1.0), timeout=timeout, what="the Celery worker", interval=0.5, proc=proc
+    )
 
 
 def dump_json(name: str, data: object) -> None:
