@@ -78,7 +78,9 @@ def database_url() -> str:
     if not name or name.startswith("test_"):
         raise BenchError(f"refusing database {name!r}: names starting with test_ belong to the test suite")
     if "bench" not in name:
-        raise BenchError(f"refusing database {name!r}: the benchmarks drop their database, so its name must contain 'bench'")
+        raise BenchError(
+            f"refusing database {name!r}: the benchmarks drop their database, so its name must contain 'bench'"
+        )
     return url
 
 
@@ -136,8 +138,6 @@ _DROPPED = (
     "CELERY_TASK_ALWAYS_EAGER",
     "DATABASE_URL",
     "REDIS_URL",
-    "EMAIL_URL",
-    "EMAIL_HOST",
     "SECURE_SSL_REDIRECT",
     "PROMETHEUS_MULTIPROC_DIR",
 )
@@ -146,12 +146,12 @@ _DROPPED = (
 def production_env(*, database: str, redis: str, workdir: Path, **extra: str) -> dict[str, str]:
     """The environment of a production deployment (DEBUG unset, real Redis cache and broker), with throwaway keys
     and every file the portal writes inside `workdir`."""
-    env = {k: v for k, v in os.environ.items() if k not in _DROPPED}
+    env = {k: v for k, v in os.environ.items() if k not in _DROPPED and not k.startswith("EMAIL_")}
     env.update(
         DATABASE_URL=database,
         REDIS_URL=redis,
         SECRET_KEY=SECRET_KEY,
-        AUDIT_CHAIN_KEY=os.environ.get("AUDIT_CHAIN_KEY") or AUDIT_KEY,
+        AUDIT_CHAIN_KEY=os.environ.get("BENCH_AUDIT_CHAIN_KEY") or AUDIT_KEY,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SITE_URL="https://127.0.0.1",
         STATIC_ROOT=str(workdir / "static"),
@@ -185,11 +185,15 @@ def migrate() -> None:
 
 @contextlib.contextmanager
 def workdir(prefix: str) -> Iterator[Path]:
+    """A temporary folder for the servers' files and logs; BENCH_KEEP_LOGS=1 keeps it (its path is printed)."""
     path = Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))
     try:
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP_LOGS") == "1":
+            print(f"logs kept in {path}", file=sys.stderr)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 # --- child processes ----------------------------------------------------------------------------------------
@@ -264,7 +268,7 @@ def gunicorn_args(port: int, workers: int = 3) -> list[str]:
         "--timeout", os.environ.get("GUNICORN_TIMEOUT", "60"),
         "--graceful-timeout", "30",
         "--forwarded-allow-ips", "127.0.0.1",
-        "--worker-tmp-dir", "/dev/shm",
+        "--worker-tmp-dir", "/dev/shm",  # noqa: S108 - the image's flag: heartbeat files in memory
         "--error-logfile", "-",
     ]  # fmt: skip
 
@@ -422,7 +426,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
     cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for n, row in enumerate(cells):
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
         if n == 0:
             print("  ".join("-" * w for w in widths))
 
@@ -561,7 +565,11 @@ def wait_for_worker(proc: subprocess.Popen, timeout: float = 90) -> None:
     from celery import current_app  # noqa: PLC0415
 
     wait_until(
-        lambda: current_app.control.ping(timeout=1.0), timeout=timeout, what="the Celery worker", interval=0.5, proc=proc
+        lambda: current_app.control.ping(timeout=1.0),
+        timeout=timeout,
+        what="the Celery worker",
+        interval=0.5,
+        proc=proc,
     )
 
 

@@ -243,7 +243,9 @@ def main() -> None:
             cookie = signed_in_cookie()
             for rows in sorted(sizes):
                 count = h.seed_subprocessors(rows)
-                results.append(run_size(count, env=env, workdir=wd, children=children, cookie=cookie, settings=settings))
+                results.append(
+                    run_size(count, env=env, workdir=wd, children=children, cookie=cookie, settings=settings)
+                )
         finally:
             h.redis_flush(redis)
     h.dump_json("public_page", {"machine": h.machine(), "settings": settings, "results": results})
