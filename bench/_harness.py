@@ -209,6 +209,16 @@ def install_signal_handlers() -> None:
     signal.signal(signal.SIGHUP, _interrupt)
 
 
+def run(main) -> None:
+    """Run a benchmark's main(): Ctrl-C or SIGTERM stops it after its clean-up, with one line instead of a trace."""
+    install_signal_handlers()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("bench: interrupted; servers stopped, scratch database dropped", file=sys.stderr)
+        raise SystemExit(130) from None
+
+
 class Children:
     """Processes started by a benchmark, each in its own process group, stopped (TERM, then KILL) on exit."""
 

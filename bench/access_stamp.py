@@ -34,8 +34,11 @@ def main():
         )
 
 
-if __name__ == "__main__":
-    h.install_signal_handlers()
+def run() -> None:
     with h.workdir("stamp") as wd:
         h.setup_django(h.production_env(database=h.database_url(), redis="", workdir=wd))
         main()
+
+
+if __name__ == "__main__":
+    h.run(run)

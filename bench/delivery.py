@@ -47,7 +47,6 @@ def plain_smtplib(port: int, messages: list[tuple[str, list[str], bytes]]) -> fl
 
 
 def main() -> None:
-    h.install_signal_handlers()
     deliver = h.env_int("BENCH_DELIVER", 2_000)
     timeout = h.env_int("BENCH_DELIVERY_TIMEOUT", 900)
     concurrency = h.env_int("BENCH_WORKER_CONCURRENCY", 2)
@@ -110,4 +109,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    h.run(main)

@@ -161,7 +161,6 @@ def report(r: dict) -> None:
 
 
 def main() -> None:
-    h.install_signal_handlers()
     recipients = h.env_int("BENCH_RECIPIENTS", 10_000)
     database = h.database_url()
     redis = h.redis_url("BENCH_CELERY_REDIS_URL", h.DEFAULT_CELERY_REDIS_URL)
@@ -182,4 +181,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    h.run(main)

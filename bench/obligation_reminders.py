@@ -76,11 +76,14 @@ def main():
         ObligationReminder.objects.all().delete()
 
 
-if __name__ == "__main__":
-    h.install_signal_handlers()
+def run() -> None:
     database = h.database_url()
     with h.workdir("reminders") as wd, h.scratch_database(database):
         # No REDIS_URL: tasks go to Celery's in-memory broker (not eager), the cache is in-process.
         h.setup_django(h.production_env(database=database, redis="", workdir=wd, CELERY_TASK_ALWAYS_EAGER="0"))
         h.migrate()
         main()
+
+
+if __name__ == "__main__":
+    h.run(run)

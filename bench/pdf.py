@@ -52,14 +52,20 @@ def timed_render(repeat: int) -> tuple[float, int, int]:
     return best, page_count(data), len(data)
 
 
-def rows_for_pages(targets: list[int]) -> dict[int, int]:
-    """Rows giving each page count, from two small renders (pages grow linearly with rows)."""
-    low = h.seed_subprocessors(10)
-    pages_low = page_count(render())
-    high = h.seed_subprocessors(min(targets) * 4)
-    pages_high = page_count(render())
-    per_page = (high - low) / max(pages_high - pages_low, 1)
-    return {t: max(1, round(low + (t - pages_low) * per_page)) for t in targets}
+def rows_for(target: int, points: list[tuple[int, int]]) -> int:
+    """Rows that give about `target` pages, by the straight line through the smallest and the latest render."""
+    (r0, p0), (r1, p1) = points[0], points[-1]
+    per_page = (r1 - r0) / max(p1 - p0, 1)
+    return max(1, round(r0 + (target - p0) * per_page))
+
+
+def calibrate(smallest_target: int) -> list[tuple[int, int]]:
+    """Two small renders: (rows, pages) points from which the row count of each target is found."""
+    points = []
+    for rows in (10, max(20, smallest_target * 4)):
+        count = h.seed_subprocessors(rows)
+        points.append((count, page_count(render())))
+    return points
 
 
 def bump_list_version() -> None:
@@ -140,8 +146,14 @@ def fetch_through_gunicorn(env: dict, children: h.Children, timeout: float, max_
     }
 
 
+def through_gunicorn(env: dict, wd: Path, children: h.Children, rows: int, timeout: float, max_failures: int) -> dict:
+    """The list at `rows` rows (when it is shorter), then its snapshot fetched through gunicorn."""
+    count = h.seed_subprocessors(rows)
+    web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(wd / "metrics")}
+    return {"rows": count, **fetch_through_gunicorn(web_env, children, timeout, max_failures)}
+
+
 def main() -> None:
-    h.install_signal_handlers()
     targets = sorted(h.env_ints("BENCH_PDF_PAGES", "5,50,250"))
     http_rows = h.env_int("BENCH_PDF_HTTP_ROWS", 2_400)
     timeout = h.env_int("BENCH_PDF_TIMEOUT", 600)
@@ -159,16 +171,17 @@ def main() -> None:
             from django.core.management import call_command  # noqa: PLC0415
 
             call_command("collectstatic", "--noinput", verbosity=0)  # gunicorn's WhiteNoise needs the manifest
-            rows = rows_for_pages(targets)
-            steps = sorted([*((n, "render", t) for t, n in rows.items()), (http_rows, "http", 0)])
-            for n, kind, target in steps:
-                count = h.seed_subprocessors(n)
-                if kind == "http":
-                    web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(wd / "metrics")}
-                    served = {"rows": count, **fetch_through_gunicorn(web_env, children, timeout, max_failures)}
-                    continue
+            points = calibrate(targets[0])
+            for target in targets:
+                want = max(rows_for(target, points), points[-1][0])
+                if served is None and want >= http_rows:  # the list only grows: fetch at exactly http_rows first
+                    served = through_gunicorn(env, wd, children, http_rows, timeout, max_failures)
+                count = h.seed_subprocessors(want)
                 seconds, pages, size = timed_render(3 if target <= 50 else 1)
+                points.append((count, pages))
                 renders.append({"rows": count, "pages": pages, "seconds": seconds, "bytes": size, "target": target})
+            if served is None:
+                served = through_gunicorn(env, wd, children, http_rows, timeout, max_failures)
         finally:
             h.redis_flush(redis)
     print("\nrender time (exports.list_pdf_html + WeasyPrint, as on a cache miss; best of 3 up to 50 pages)")
@@ -205,4 +218,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    h.run(main)

@@ -208,7 +208,6 @@ def report(rows: int, targets: list[Target], misses: list[float], settings: dict
 
 
 def main() -> None:
-    h.install_signal_handlers()
     if not shutil.which("wrk"):
         raise h.BenchError("wrk is not installed (`make bench` installs it: apt-get install -y wrk)")
     sizes = h.env_ints("BENCH_ROWS", "23")
@@ -253,4 +252,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    h.run(main)
