@@ -41,12 +41,8 @@ AUDIT_KEY = "bench-only-audit-chain-key-not-a-secret-0123456789"
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 
 
-class BenchError(SystemExit):
-    """A benchmark cannot run (bad configuration, a service that did not start): a message, exit status 2."""
-
-    def __init__(self, message: str):
-        super().__init__(f"bench: {message}")
-        self.code = 2
+class BenchError(Exception):
+    """A benchmark cannot run (bad configuration, a service that did not start): `run` prints it, exit status 2."""
 
 
 # --- configuration -----------------------------------------------------------------------------------------
@@ -77,6 +73,8 @@ def database_url() -> str:
         raise BenchError(f"BENCH_DATABASE_URL must be a PostgreSQL URL, not {parts.scheme or url!r}")
     if not name or name.startswith("test_"):
         raise BenchError(f"refusing database {name!r}: names starting with test_ belong to the test suite")
+    if not name.replace("_", "").isalnum():
+        raise BenchError(f"refusing database {name!r}: use letters, digits and underscores")
     if "bench" not in name:
         raise BenchError(
             f"refusing database {name!r}: the benchmarks drop their database, so its name must contain 'bench'"
@@ -214,6 +212,9 @@ def run(main) -> None:
     install_signal_handlers()
     try:
         main()
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     except KeyboardInterrupt:
         print("bench: interrupted; servers stopped, scratch database dropped", file=sys.stderr)
         raise SystemExit(130) from None
