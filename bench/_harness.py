@@ -184,7 +184,7 @@ def migrate() -> None:
 @contextlib.contextmanager
 def workdir(prefix: str) -> Iterator[Path]:
     """A temporary folder for the servers' files and logs; BENCH_KEEP_LOGS=1 keeps it (its path is printed)."""
-    path = Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))
+    path = Path(tempfile.mkdtemp(prefix=f"portal-bench-{prefix}-"))
     try:
         yield path
     finally:
@@ -210,6 +210,7 @@ def install_signal_handlers() -> None:
 def run(main) -> None:
     """Run a benchmark's main(): Ctrl-C or SIGTERM stops it after its clean-up, with one line instead of a trace."""
     install_signal_handlers()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # figures appear as they are measured
     try:
         main()
     except BenchError as exc:
@@ -465,10 +466,13 @@ def machine() -> str:
 # --- data ---------------------------------------------------------------------------------------------------
 
 
-def load_demo() -> None:
-    """The demo's organisations, users and 23 sub-processors (what `make run` shows)."""
+def load_demo(folder: Path) -> None:
+    """The demo's organisations, users and 23 sub-processors (what `make run` shows); its demo signing certificate
+    goes to `folder`, not to the checkout's var/."""
+    from django.conf import settings  # noqa: PLC0415
     from django.core.management import call_command  # noqa: PLC0415
 
+    settings.PORTAL_SIGNING_DEMO_DIR = folder / "demo-signing"
     call_command("load_demo", "--allow-without-debug", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 

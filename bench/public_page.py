@@ -235,7 +235,7 @@ def main() -> None:
             # Only gunicorn keeps its metrics in files (entrypoint.sh's web role); this process must not.
             env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(wd / "metrics")}
             h.migrate()
-            h.load_demo()
+            h.load_demo(wd)
             from django.core.management import call_command  # noqa: PLC0415
 
             call_command("collectstatic", "--noinput", verbosity=0)
