@@ -210,7 +210,7 @@ def install_signal_handlers() -> None:
 def run(main) -> None:
     """Run a benchmark's main(): Ctrl-C or SIGTERM stops it after its clean-up, with one line instead of a trace."""
     install_signal_handlers()
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # figures appear as they are measured
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # figures appear as they are measured
     try:
         main()
     except BenchError as exc:
