@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/portal
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test venv install lint format bench browser-deps check-deploy clean security test-faults test-container
+.PHONY: run test venv install lint format bench bench-deps browser-deps check-deploy clean security test-faults test-container
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || PY=python3; $${PY:-python3} -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -57,10 +57,24 @@ format:
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Production settings need an audit-chain key; the benchmarks' throwaway data gets a throwaway one.
-BENCH_AUDIT_KEY ?= bench-only-audit-chain-key-not-a-secret-0123456789
-bench: install
-	@for b in bench/*.py; do echo "== $$b"; DATABASE_URL=$(PG_URL) AUDIT_CHAIN_KEY=$(BENCH_AUDIT_KEY) $(BIN)/python $$b || exit 1; done
+# Benchmarks (docs: README "Benchmarks"): production settings, gunicorn, a Celery worker and wrk, on a scratch
+# database they create and drop (BENCH_DATABASE_URL; refused if it starts with test_ or lacks "bench") and their own
+# Redis databases (12 for the web, 13 for the broker). Never DATABASE_URL / PG_URL: those belong to the tests.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/12
+BENCH_CELERY_REDIS_URL ?= redis://127.0.0.1:6379/13
+BENCH_SCRIPTS ?= $(filter-out bench/_%,$(wildcard bench/*.py))
+
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing wrk for the benchmarks"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+bench: install bench-deps
+	@for b in $(BENCH_SCRIPTS); do echo "== $$b"; \
+	  BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+	  BENCH_CELERY_REDIS_URL=$(BENCH_CELERY_REDIS_URL) $(BIN)/python $$b || exit 1; done
 
 # Static analysis of our code (bandit) and known vulnerabilities in pinned dependencies (pip-audit).
 security: install

@@ -1,20 +1,15 @@
 """NDA stamping speed: milliseconds per stamped download and per page, and how it grows with page count.
 
-Run by `make bench`; prints figures and ratios only (no assertions)."""
+Run by `make bench`; prints figures and ratios only (no assertions). Needs no database: the settings point at the
+benchmarks' scratch database name (never the test suite's), which this script never connects to."""
 
-import os
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import django  # noqa: E402
-
-django.setup()
-
-from portal.trust.stamping import sample_pdf, stamp_pdf  # noqa: E402
+import _harness as h  # noqa: E402
 
 
 def timed(fn, repeat):
@@ -25,6 +20,8 @@ def timed(fn, repeat):
 
 
 def main():
+    from portal.trust.stamping import sample_pdf, stamp_pdf  # noqa: PLC0415
+
     text = "Confidential under NDA - downloaded by reader@example.com on 2026-11-23"
     first = None
     for pages in (1, 10, 50, 200):
@@ -37,5 +34,11 @@ def main():
         )
 
 
+def run() -> None:
+    with h.workdir("stamp") as wd:
+        h.setup_django(h.production_env(database=h.database_url(), redis="", workdir=wd))
+        main()
+
+
 if __name__ == "__main__":
-    main()
+    h.run(run)

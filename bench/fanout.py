@@ -1,155 +1,184 @@
-"""Announcing a sub-processor change to 20,000 recipients.
+"""Announcing a sub-processor change to BENCH_RECIPIENTS (10,000) recipients, with the real enqueue.
 
-Prints: seconds to create every outbox row (the batched, resumable fan-out task, run in-process), and the rate
-at which one worker process delivers those emails through the outbox to a local SMTP sink (aiosmtpd) — beside
-the rate of plain smtplib sending the same messages over one connection, as a ratio.
+Production settings, Celery not eager, the broker in Redis (BENCH_CELERY_REDIS_URL, db 12 by default is the web
+benchmarks', so db 13). No worker runs: the announcement's commit puts the fan-out task on the broker like in
+production; this process then takes the messages that the announcement queued off the broker and runs each through
+Celery (`Task.apply`: the code a worker runs for that message, without the fetch). Whatever those tasks enqueue,
+the email deliveries, stays on the broker and is counted there (LLEN of the queue), so the figure includes the real
+enqueue of every delivery, and it holds whatever task names, batching or order the code uses.
 
-Runs against DATABASE_URL's PostgreSQL server in a throw-away database. BENCH_RECIPIENTS (default 20000) sets
-the fan-out size; BENCH_DELIVER (default 2000) how many of those emails the delivery measurement sends.
+Timed: from calling `change_announce` to every outbox row committed and every delivery message in Redis.
+Reference, same run: `OutboundEmail.objects.bulk_create` of the same rows (copies of the emails just created:
+same sizes, new idempotency keys), 1,000 per INSERT like the outbox's own bulk insert. Target: <= 2x.
 """
 
-import datetime as dt
-import logging
-import os
-import smtplib
-import socket
+from __future__ import annotations
+
+import base64
+import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
-os.environ.pop("REDIS_URL", None)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import django  # noqa: E402
+import _harness as h  # noqa: E402
 
-django.setup()
-
-from aiosmtpd.controller import Controller  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "20000"))
-DELIVER = int(os.environ.get("BENCH_DELIVER", "2000"))
+TARGET = 2.0
+REFERENCE_RUNS = 3
 
 
-class Sink:
-    def __init__(self):
-        self.count = 0
+def queue_key() -> str:
+    from django.conf import settings  # noqa: PLC0415
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.count += 1
-        return "250 OK"
+    return settings.CELERY_TASK_DEFAULT_QUEUE
+
+
+def redis_client():
+    import redis  # noqa: PLC0415
+    from django.conf import settings  # noqa: PLC0415
+
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL)
+
+
+def decode(raw: bytes) -> tuple[str, list, dict]:
+    """A Celery (protocol 2) message as kombu's Redis transport stores it: task name, args, kwargs."""
+    message = json.loads(raw)
+    body = message["body"]
+    if message.get("properties", {}).get("body_encoding") == "base64":
+        body = base64.b64decode(body)
+    args, kwargs, _embed = json.loads(body)
+    return message["headers"]["task"], args, kwargs
+
+
+def run_queued(client, key: str) -> list[str]:
+    """Take the messages now on the queue (oldest first) and run each as a worker would. Returns their names."""
+    from celery import current_app  # noqa: PLC0415
+
+    names = []
+    for _ in range(client.llen(key)):
+        raw = client.rpop(key)  # kombu pushes on the left and workers pop on the right
+        if raw is None:
+            break
+        name, args, kwargs = decode(raw)
+        result = current_app.tasks[name].apply(args=args, kwargs=kwargs)
+        if result.failed():
+            raise h.BenchError(f"{name} failed: {result.result!r}")
+        names.append(name)
+    return names
+
+
+def queued_names(client, key: str) -> Counter:
+    return Counter(decode(raw)[0].rsplit(".", 1)[-1] for raw in client.lrange(key, 0, -1))
+
+
+def copy_row(row, suffix: str):
+    """The same email as a new row (same sizes; only the unique idempotency key differs)."""
+    from django.forms.models import model_to_dict  # noqa: PLC0415
+
+    data = model_to_dict(row, exclude=["id"])
+    data["organisation_id"] = data.pop("organisation", None)
+    copy = type(row)(**data)
+    copy.idempotency_key = row.idempotency_key[:180] + suffix
+    return copy
+
+
+def warm_up() -> None:
+    """One small announcement first, run like the measured one: a running worker has imported its modules and
+    compiled the email templates long before a real announcement, so the measured run must not pay for that."""
+    client, key = redis_client(), queue_key()
+    h.seed_recipients(10)
+    h.announce(h.draft_change("Bench Warmup"))
+    run_queued(client, key)
+    client.delete(key)
+
+
+def fanout(recipients: int) -> dict:
+    from django.conf import settings  # noqa: PLC0415
+    from django.db import transaction  # noqa: PLC0415
+
+    from portal.delivery.models import OutboundEmail  # noqa: PLC0415
+
+    client, key = redis_client(), queue_key()
+    change = h.draft_change("Bench Fanout")
+    client.delete(key)
+    started = time.perf_counter()
+    h.announce(change)
+    ran = run_queued(client, key)
+    elapsed = time.perf_counter() - started
+    rows = OutboundEmail.objects.filter(ref_id=str(change.pk), ref_type="changes.SubprocessorChange")
+    created = rows.count()
+    queued = queued_names(client, key)
+    if created != recipients:
+        raise h.BenchError(f"the fan-out created {created} outbox rows for {recipients} recipients")
+
+    originals = list(rows.order_by("id"))
+    references = []
+    for n in range(REFERENCE_RUNS):
+        copies = [copy_row(row, f":bench-copy-{n}") for row in originals]
+        ref_started = time.perf_counter()
+        with transaction.atomic():
+            OutboundEmail.objects.bulk_create(copies, batch_size=1000)
+        references.append(time.perf_counter() - ref_started)
+    reference = h.median(references)
+    client.delete(key)
+    return {
+        "recipients": recipients,
+        "seconds": elapsed,
+        "reference_seconds": reference,
+        "reference_runs": references,
+        "ratio": elapsed / reference,
+        "tasks_run": dict(Counter(n.rsplit(".", 1)[-1] for n in ran)),
+        "queued": dict(queued),
+        "batch": settings.CHANGE_FANOUT_BATCH,
+    }
+
+
+def report(r: dict) -> None:
+    n = r["recipients"]
+    queued = ", ".join(f"{count:,} x {name}" for name, count in r["queued"].items()) or "none"
+    print(f"\nannounce to {n:,} recipients; tasks run off the broker: {r['tasks_run']}; left queued: {queued}")
+    h.print_table(
+        ["step", "seconds", "rows/s", "vs bulk_create", "target"],
+        [
+            [
+                "announce -> all outbox rows + deliveries enqueued",
+                f"{r['seconds']:.2f}",
+                f"{n / r['seconds']:,.0f}",
+                f"{r['ratio']:.2f}x",
+                f"<= {TARGET}x {h.verdict(r['ratio'], TARGET, higher_is_better=False)}",
+            ],
+            [
+                f"bare OutboundEmail bulk_create, same rows (median of {REFERENCE_RUNS})",
+                f"{r['reference_seconds']:.2f}",
+                f"{n / r['reference_seconds']:,.0f}",
+                "1.00x",
+                "",
+            ],
+        ],
+    )
 
 
 def main() -> None:
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
-    logging.getLogger("celery").setLevel(logging.WARNING)
-    if connection.vendor != "postgresql":
-        print("bench/fanout.py needs PostgreSQL (DATABASE_URL)")
-        return
-    setup_test_environment()
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_fanout_{os.getpid()}"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        run()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-
-
-def run() -> None:
-    from portal.delivery import enqueue, outbox
-    from portal.delivery.models import OutboundEmail
-    from portal.organisations.models import Organisation
-    from subprocessors.changes import fanout
-    from subprocessors.changes.models import SubprocessorChange
-    from subprocessors.changes.services import change_announce
-    from subprocessors.listing.models import Subprocessor, Subscriber
-
-    # Delivery is measured separately below: the fan-out only writes rows (as in production, where the
-    # worker delivers them afterwards).
-    enqueue.emails_deliver = lambda ids: None
-    from subprocessors.changes import tasks
-
-    tasks.change_fanout_task.delay = lambda *args: None  # the fan-out is timed below, not run on announce
-    subscribers = RECIPIENTS // 5
-    Organisation.objects.bulk_create(
-        [
-            Organisation(name=f"Customer {i:05d}", privacy_contact_email=f"privacy{i:05d}@customer.example")
-            for i in range(RECIPIENTS - subscribers)
-        ],
-        batch_size=5000,
-    )
-    Subscriber.objects.bulk_create(
-        [Subscriber(email=f"reader{i:05d}@news.example", status="confirmed") for i in range(subscribers)],
-        batch_size=5000,
-    )
-    sub = Subprocessor.objects.create(
-        name="Bench Inference",
-        slug="bench-inference",
-        legal_entity="Bench Inference B.V.",
-        category="ai_provider",
-        purpose="Model hosting",
-        hq_country="NL",
-        processing_region="NL",
-        status="proposed",
-    )
-    change = SubprocessorChange.objects.create(
-        kind="add", subprocessor=sub, reason="Benchmark", effective_date=timezone.localdate() + dt.timedelta(days=40)
-    )
-    change_announce(change=change, effective_date=None, actor=None)  # on_commit never fires outside a request
-    started = time.perf_counter()
-    created = fanout.change_fanout(change_id=change.pk, notice="announce")
-    fanout_seconds = time.perf_counter() - started
-    assert created == RECIPIENTS, (created, RECIPIENTS)
-    assert OutboundEmail.objects.filter(ref_id=str(change.pk)).count() == RECIPIENTS
-    print(f"recipients                     {RECIPIENTS}")
-    print(
-        f"fan-out: outbox rows created   {fanout_seconds:8.2f} s   ({RECIPIENTS / fanout_seconds:,.0f} rows/s, "
-        f"batches of {settings.CHANGE_FANOUT_BATCH})"
-    )
-
-    ids = list(OutboundEmail.objects.filter(ref_id=str(change.pk)).order_by("id").values_list("id", flat=True))
-    ids = ids[:DELIVER]
-    sink = Sink()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        # One worker: the same code path as outbox_deliver_task, one email after the other.
-        started = time.perf_counter()
-        for pk in ids:
-            outbox.outbox_deliver(email_id=pk)
-        outbox_seconds = time.perf_counter() - started
-        sent = OutboundEmail.objects.filter(pk__in=ids, status="sent").count()
-        assert sent == len(ids), (sent, len(ids))
-        # Plain smtplib, the same rendered messages over one connection.
-        messages = [outbox._build_message(row).message() for row in OutboundEmail.objects.filter(pk__in=ids)]
-        before = sink.count
-        started = time.perf_counter()
-        with smtplib.SMTP("127.0.0.1", port) as smtp:
-            for msg in messages:
-                smtp.send_message(msg)
-        plain_seconds = time.perf_counter() - started
-        assert sink.count - before == len(ids)
-    finally:
-        controller.stop()
-    outbox_rate, plain_rate = len(ids) / outbox_seconds, len(ids) / plain_seconds
-    print(f"delivery through the outbox     {outbox_rate:8.0f} emails/s  ({len(ids)} emails, one worker)")
-    print(f"plain smtplib, one connection   {plain_rate:8.0f} emails/s")
-    print(f"ratio outbox / plain            {outbox_rate / plain_rate:8.2f}")
-    print(f"{RECIPIENTS:,} notices delivered by one worker in about {RECIPIENTS / outbox_rate / 60:.1f} min")
+    recipients = h.env_int("BENCH_RECIPIENTS", 10_000)
+    database = h.database_url()
+    redis = h.redis_url("BENCH_CELERY_REDIS_URL", h.DEFAULT_CELERY_REDIS_URL)
+    print(f"machine: {h.machine()}")
+    with h.workdir("fanout") as wd, h.scratch_database(database):
+        env = h.production_env(database=database, redis=redis, workdir=wd, CELERY_TASK_ALWAYS_EAGER="0")
+        h.redis_flush(redis)
+        try:
+            h.setup_django(env)
+            h.migrate()
+            warm_up()
+            have = h.seed_recipients(recipients)
+            result = fanout(have)
+        finally:
+            h.redis_flush(redis)
+    report(result)
+    h.dump_json("fanout", {"machine": h.machine(), **result})
 
 
 if __name__ == "__main__":
-    main()
+    h.run(main)

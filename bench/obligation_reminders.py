@@ -1,34 +1,27 @@
 """How long one beat tick of the obligation reminder sweep takes as the register grows.
 
-Runs on a throwaway test database (created and destroyed here). Prints the idle tick (nothing due: the case of
+Runs on the benchmarks' scratch database (BENCH_DATABASE_URL, created and dropped here; never the test suite's),
+with production settings and an in-memory broker: the tick is measured without delivering the emails it queues.
+Prints the idle tick (nothing due: the case of
 almost every minute), the tick that sends a stage for a batch of obligations, and their ratio to the register size.
 """
 
 import datetime as dt
-import os
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-# Tasks go to an in-memory broker: the tick is measured without delivering the emails it queues.
-os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
-os.environ.pop("REDIS_URL", None)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
-from django.utils import timezone  # noqa: E402
+import _harness as h  # noqa: E402
 
 SIZES = (1_000, 10_000)
 DUE_BATCH = 200
 
 
 def build(size: int):
+    from django.utils import timezone  # noqa: PLC0415
+
     from portal.deadlines.models import Obligation
     from portal.organisations.models import Organisation
 
@@ -83,12 +76,14 @@ def main():
         ObligationReminder.objects.all().delete()
 
 
-if __name__ == "__main__":
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    test_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
-    try:
+def run() -> None:
+    database = h.database_url()
+    with h.workdir("reminders") as wd, h.scratch_database(database):
+        # No REDIS_URL: tasks go to Celery's in-memory broker (not eager), the cache is in-process.
+        h.setup_django(h.production_env(database=database, redis="", workdir=wd, CELERY_TASK_ALWAYS_EAGER="0"))
+        h.migrate()
         main()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-    _ = test_name
+
+
+if __name__ == "__main__":
+    h.run(run)
