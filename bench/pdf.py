@@ -2,8 +2,7 @@
 
 1. Render time at about 5, 50 and 250 pages (BENCH_PDF_PAGES): the row counts that give those pages are found by
    rendering two small lists first (rows per page), then the list grows to each size and the snapshot is rendered
-   by the code the download uses (exports.list_pdf_html and WeasyPrint with the portal's fetcher), without its
-   cache, which only stores the result. Printed: rows, pages, seconds, ms per page.
+   by the code the worker's render task uses (exports.list_pdf). Printed: rows, pages, seconds, ms per page.
 2. Through the public URL: gunicorn as in production (3 sync workers, 60 s timeout) and a Celery worker (-c2), the
    list at BENCH_PDF_HTTP_ROWS (2,400) rows and its cache emptied (as after any edit of the list), then
    /subprocessors/snapshot.pdf is polled until it answers `Content-Type: application/pdf` (a "being prepared" page
@@ -29,12 +28,10 @@ import _harness as h  # noqa: E402
 
 
 def render() -> bytes:
-    """The snapshot as exports.list_pdf renders it on a cache miss."""
-    from weasyprint import HTML  # noqa: PLC0415
-
+    """The snapshot as the worker's render task makes it (exports.list_pdf; nothing of it is cached)."""
     from subprocessors.listing import exports  # noqa: PLC0415
 
-    return HTML(string=exports.list_pdf_html(), url_fetcher=exports._refuse_all_fetcher()).write_pdf()
+    return exports.list_pdf()
 
 
 def page_count(data: bytes) -> int:
@@ -184,7 +181,7 @@ def main() -> None:
                 served = through_gunicorn(env, wd, children, http_rows, timeout, max_failures)
         finally:
             h.redis_flush(redis)
-    print("\nrender time (exports.list_pdf_html + WeasyPrint, as on a cache miss; best of 3 up to 50 pages)")
+    print("\nrender time (exports.list_pdf, as the worker renders it; best of 3 up to 50 pages)")
     h.print_table(
         ["rows", "pages", "KiB", "seconds", "ms/page", "vs smallest (ms/page)"],
         [
