@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 
+from portal.core.bulk import bulk_insert
 from portal.core.errors import ApplicationError
 from portal.delivery import enqueue, events
 from portal.delivery import services as delivery
@@ -91,8 +92,9 @@ class EmailDraft:
 
 
 def email_queue_many(*, drafts: Sequence[EmailDraft], batch_size: int = 1000) -> list[OutboundEmail]:
-    """Queue many rendered emails in one INSERT per `batch_size`, once per idempotency key: a key already queued
-    returns its first row (not sent again). Returns the rows in the order of `drafts`; new ones are delivered after
+    """Queue many rendered emails at once, once per idempotency key: a key already queued
+    returns its first row (not sent again). On PostgreSQL the rows are streamed with COPY (portal.core.bulk).
+    Returns the rows in the order of `drafts`; new ones are delivered after
     the caller's commit."""
     if not drafts:
         return []
@@ -101,7 +103,7 @@ def email_queue_many(*, drafts: Sequence[EmailDraft], batch_size: int = 1000) ->
         new = [d.row() for d in {d.key: d for d in drafts if d.key not in existing}.values()]
         try:
             with transaction.atomic():
-                OutboundEmail.objects.bulk_create(new, batch_size=batch_size)
+                bulk_insert(new, batch_size=batch_size)
             break
         except IntegrityError:
             # Another transaction queued one of these keys since the lookup: look again and create the rest.

@@ -20,6 +20,7 @@ from django.db.models import Field, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from portal.core.bulk import bulk_insert
 from portal.delivery.models import OutboundEmail
 from portal.delivery.outbox import EmailDraft, email_queue_many, render_email
 from portal.organisations.models import Membership, Organisation
@@ -136,7 +137,7 @@ def change_recipients_record(*, change: SubprocessorChange) -> int:
                 row.organisation_id, row.organisation_names = org_id, names
             row.subscriber_id = entry["subscriber_id"] or row.subscriber_id
             updated.append(row)
-    ChangeRecipient.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    bulk_insert(rows, ignore_conflicts=True)
     if updated:
         ChangeRecipient.objects.bulk_update(
             updated, ["role", "organisation_id", "organisation_names", "subscriber_id"], batch_size=500
@@ -147,7 +148,7 @@ def change_recipients_record(*, change: SubprocessorChange) -> int:
         for entry in entries
         for org_id, _ in entry["orgs"]
     ]
-    RecipientOrganisation.objects.bulk_create(links, batch_size=2000, ignore_conflicts=True)
+    bulk_insert(links, ignore_conflicts=True)
     change.recipients_recorded_at = timezone.now()
     change.save(update_fields=["recipients_recorded_at", "updated_at"])
     if change.postponements == 0:
