@@ -31,8 +31,12 @@ def _value(field: models.Field, obj: models.Model):
     return value
 
 
+def _column_list(fields: list[models.Field]) -> str:
+    return ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+
+
 def _copy(table: str, fields: list[models.Field], objs: Sequence[models.Model]) -> None:
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = _column_list(fields)
     statement = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
     with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(statement) as copy:
         for obj in objs:
@@ -76,7 +80,7 @@ def _insert_ignoring_conflicts(model: type[models.Model], objs: Sequence[models.
     table = model._meta.db_table
     staging = f"bulk_{table}"[:60]
     fields = _columns(model, with_pk=False)
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = _column_list(fields)
     with connection.wrap_database_errors, connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {quote(staging)} ON COMMIT DROP AS "  # noqa: S608 - names from the model  # nosec
