@@ -23,6 +23,7 @@ from django.dispatch import receiver
 from django_structlog import signals
 from django_structlog.middlewares import RequestMiddleware
 
+from portal.core.session_memo import session_memo
 from portal.observability import redact_path
 from portal.organisations.models import Membership
 
@@ -110,7 +111,8 @@ def _bind_organisation(request) -> None:
     cached = getattr(request, "_log_organisation", None)
     if cached is not None and cached[0] == user_id:
         return
-    fields = organisation_fields(user_id)
+    # remembered in the session for a few minutes: a signed-in page then costs no query for its log line
+    fields = session_memo(request, user_id, "log_organisations", lambda: organisation_fields(user_id))
     structlog.contextvars.unbind_contextvars("organisation_id", "organisation_ids")
     structlog.contextvars.bind_contextvars(**fields)
     request._log_organisation = (user_id, fields)

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from portal.core.permissions import is_legal
+from portal.core.session_memo import session_memo
 
 
 def _nav(attribute: str) -> list[dict]:
@@ -17,6 +18,13 @@ def _nav(attribute: str) -> list[dict]:
     return [item for _, item in sorted(items, key=lambda pair: pair[0])]
 
 
+def _nav_is_legal(request, user) -> bool:
+    """Whether the menu shows "Staff": remembered in the session (the staff pages check afresh)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return session_memo(request, user.pk, "nav_is_legal", lambda: is_legal(user))
+
+
 def portal(request):
     user = getattr(request, "user", None)
     return {
@@ -24,7 +32,7 @@ def portal(request):
         "PROCESSOR_NAME": settings.PORTAL_PROCESSOR_NAME,
         "SUPPORT_EMAIL": settings.PORTAL_SUPPORT_EMAIL,
         "TIME_ZONE_NAME": settings.PORTAL_TIME_ZONE,
-        "is_legal_staff": is_legal(user) if user is not None else False,
+        "is_legal_staff": _nav_is_legal(request, user) if user is not None else False,
         "main_nav": _nav("nav_items"),
         "staff_nav": _nav("staff_nav_items") if request.path.startswith("/staff/") else [],
     }

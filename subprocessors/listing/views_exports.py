@@ -1,13 +1,13 @@
 from django.http import HttpResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from portal.deadlines.calendar import local_date
 from subprocessors.listing.exports import list_csv, list_pdf
 from subprocessors.listing.forms import ListFilterForm
 
 
-@require_GET
+@require_safe
 def export_csv(request):
     form = ListFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
@@ -20,7 +20,7 @@ def export_csv(request):
     return response
 
 
-@require_GET
+@require_safe
 def export_pdf(request):
     response = HttpResponse(list_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="subprocessors-{local_date(timezone.now()).isoformat()}.pdf"'
