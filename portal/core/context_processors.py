@@ -1,13 +1,21 @@
+import functools
+
 from django.apps import apps
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from portal.core.permissions import is_legal
 from portal.core.session_memo import session_memo
 
 
 def _nav(attribute: str) -> list[dict]:
-    """Each app config lists `(position, label, url name)` triples; the menu shows them by position."""
+    """Each app config lists `(position, label, url name)` triples; the menu shows them by position. The URLs
+    are reversed once per URLconf and script prefix, not on every page."""
+    return _nav_for(attribute, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=32)
+def _nav_for(attribute: str, script_prefix: str, urlconf: str) -> list[dict]:
     items = []
     for config in apps.get_app_configs():
         for position, label, url_name in getattr(config, attribute, ()):

@@ -2,7 +2,8 @@
 
 Anonymous visitors get whole pages from `portal.core.page_cache` (declared in this app's AppConfig). For
 everyone else the list body, one page of rows for one filter combination, is rendered once per list version
-(see cache.py) and kept in the cache; only the layout around it is rendered per request."""
+(see cache.py) and kept in the cache, read with the version in one round trip; only the layout around it is
+rendered per request."""
 
 import hashlib
 from typing import Any
@@ -18,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from subprocessors.listing.apps import FILTER_KEYS
-from subprocessors.listing.cache import public_list_version
+from subprocessors.listing.cache import VERSION_KEY, public_list_version
 from subprocessors.listing.forms import ListFilterForm, SubscribeForm
 from subprocessors.listing.models import Subprocessor
 from subprocessors.listing.selectors import country_codes_in_use, history_revisions, last_updated, public_subprocessors
@@ -75,6 +76,18 @@ def _render_body(form: ListFilterForm, filters: dict, page_number, filter_query:
     return render_to_string("listing/_list_body.html", context)
 
 
+def _cached_body(key: str) -> tuple[str, str | None]:
+    """(the list's version, the body stored under it or None), in one cache round trip: the version is kept in
+    the entry and compared, so an entry from before the last change is never used."""
+    found = cache.get_many([VERSION_KEY, key])
+    version, stored = found.get(VERSION_KEY), found.get(key)
+    if version is None:
+        return public_list_version(), None
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == version:
+        return version, stored[1]
+    return version, None
+
+
 @require_safe
 def subprocessor_list(request):
     params = request.GET
@@ -86,14 +99,14 @@ def subprocessor_list(request):
     body = key = None
     if valid:
         raw = repr((sorted(filters.items()), filter_query, page_number))
-        key = f"subprocessors:page:{public_list_version()}:{hashlib.sha256(raw.encode()).hexdigest()[:24]}"
-        body = cache.get(key)
+        key = f"subprocessors:page:{hashlib.sha256(raw.encode()).hexdigest()[:24]}"
+        version, body = _cached_body(key)
     if body is None:
         form.set_country_options(country_codes_in_use())
         body = _render_body(form, filters, page_number, filter_query)
         if key:
             timeout = 600 if filters.get("search") else settings.SUBPROCESSORS_PAGE_CACHE_SECONDS
-            cache.set(key, body, timeout)
+            cache.set(key, (version, body), timeout)
     return render(
         request,
         "listing/list.html",
