@@ -124,12 +124,6 @@ def _pages() -> dict[str, CachedPage]:
     return declared_pages()
 
 
-def clear_lookup_caches() -> None:
-    """For tests that change the URLconf or the declared pages."""
-    _page_for.cache_clear()
-    _pages.cache_clear()
-
-
 def anonymous(request) -> bool:
     """No session, no pending messages and no credentials: the page is the same for every such visitor."""
     cookies = request.COOKIES
