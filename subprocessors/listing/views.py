@@ -1,9 +1,9 @@
 """The public sub-processor list and its history.
 
 Anonymous visitors get whole pages from `portal.core.page_cache` (declared in this app's AppConfig). For
-everyone else the list body, one page of rows for one filter combination, is rendered once per list version
-(see cache.py) and kept in the cache, read with the version in one round trip; only the layout around it is
-rendered per request."""
+everyone else the page below its heading (exports, filters, one page of rows, the subscribe box) is rendered
+once per list version (see cache.py), filter combination and page, and kept in the cache, read with the version
+in one round trip; only the layout around it is rendered per request."""
 
 import hashlib
 from typing import Any
@@ -69,11 +69,13 @@ def _render_body(form: ListFilterForm, filters: dict, page_number, filter_query:
         "groups": group_rows(rows, counts),
         "page": page,
         "query": filter_query,
+        "filter_query": filter_query,
+        "subscribe_form": SubscribeForm(),
         "shown": paginator.count,
         "total": total,
         "last_updated": last_updated(),
     }
-    return render_to_string("listing/_list_body.html", context)
+    return render_to_string("listing/_list_main.html", context)
 
 
 def _cached_body(key: str) -> tuple[str, str | None]:
@@ -110,11 +112,7 @@ def subprocessor_list(request):
     return render(
         request,
         "listing/list.html",
-        {
-            "body": mark_safe(body),  # noqa: S308 - rendered by us with autoescape  # nosec
-            "subscribe_form": SubscribeForm(),
-            "filter_query": filter_query,
-        },
+        {"body": mark_safe(body)},  # noqa: S308 - rendered by us with autoescape  # nosec
         status=200 if valid else 400,
     )
 
