@@ -36,7 +36,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.urls import Resolver404, get_urlconf, resolve
-from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from django.utils.translation import get_language
 from django_prometheus.middleware import Metrics
@@ -55,6 +54,7 @@ BROTLI_QUALITY = 9  # compressed once per list version: a good ratio matters mor
 LOOKUPS = Counter(
     "portal_page_cache_lookups_total", "Public page cache lookups by result (hit, not_modified, miss).", ["result"]
 )
+_HITS, _NOT_MODIFIED, _MISSES = (LOOKUPS.labels(result) for result in ("hit", "not_modified", "miss"))
 
 
 @dataclass(frozen=True)
@@ -168,16 +168,19 @@ class Entry:
         if len(body) >= MIN_COMPRESS_BYTES and headers.get("Content-Type", "").startswith(_COMPRESSIBLE):
             bodies["br"] = brotli.compress(body, quality=BROTLI_QUALITY)
             bodies["gzip"] = gzip.compress(body, compresslevel=9, mtime=0)
+            # patched once here rather than on every hit
+            vary = [v.strip() for v in headers.get("Vary", "").split(",") if v.strip()]
+            if "accept-encoding" not in {v.lower() for v in vary}:
+                headers["Vary"] = ", ".join([*vary, "Accept-Encoding"])
         return cls(version, tuple(headers.items()), bodies, etag, modified)
 
     def response(self, request) -> HttpResponse:
         if self._not_modified(request):
-            LOOKUPS.labels("not_modified").inc()
+            _NOT_MODIFIED.inc()
             response = HttpResponse(status=304)
             for name, value in self.headers:
                 if name.lower() in _NOT_MODIFIED_HEADERS:
                     response.headers[name] = value
-            self._vary(response)
             return response
         encoding = choose_encoding(request.META.get("HTTP_ACCEPT_ENCODING", ""), self.bodies)
         body = self.bodies[encoding]
@@ -190,12 +193,7 @@ class Entry:
             # Another representation of the same page: a weak validator (as Django's GZipMiddleware does).
             if not self.etag.startswith("W/"):
                 response.headers["ETag"] = "W/" + self.etag
-        self._vary(response)
         return response
-
-    def _vary(self, response) -> None:
-        if len(self.bodies) > 1:
-            patch_vary_headers(response, ("Accept-Encoding",))
 
     def _not_modified(self, request) -> bool:
         """RFC 9110 13.2.2: If-None-Match (weak comparison) wins; If-Modified-Since only without it."""
@@ -276,10 +274,10 @@ class PublicPageCacheMiddleware:
             request.resolver_match = match  # for the request log's path
             response = entry.response(request)
             if response.status_code == 200:
-                LOOKUPS.labels("hit").inc()
+                _HITS.inc()
             _record_hit(request, response, page)
             return response
-        LOOKUPS.labels("miss").inc()
+        _MISSES.inc()
         if version is None:
             version = page_version(page.version_key)
         response = self.get_response(request)
