@@ -5,7 +5,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from portal.core.permissions import is_legal
-from portal.core.session_memo import session_memo
+from portal.core.user_memo import user_memo
 
 
 def _nav(attribute: str) -> list[dict]:
@@ -27,10 +27,10 @@ def _nav_for(attribute: str, script_prefix: str, urlconf: str) -> list[dict]:
 
 
 def _nav_is_legal(request, user) -> bool:
-    """Whether the menu shows "Staff": remembered in the session (the staff pages check afresh)."""
+    """Whether the menu shows "Staff": remembered for a few minutes (the staff pages check afresh)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return session_memo(request, user.pk, "nav_is_legal", lambda: is_legal(user))
+    return user_memo(request, user.pk, "nav_is_legal", lambda: is_legal(user))
 
 
 def portal(request):
