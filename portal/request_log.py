@@ -23,6 +23,7 @@ from django.dispatch import receiver
 from django_structlog import signals
 from django_structlog.middlewares import RequestMiddleware
 
+from portal.core.user_memo import user_memo
 from portal.observability import redact_path
 from portal.organisations.models import Membership
 
@@ -43,11 +44,10 @@ def loggable_path(request) -> str:
     return redact_path(request.path, match.kwargs if match is not None else {})
 
 
-def organisation_fields(user_id) -> dict:
-    """The public ids of the user's organisations, for the log line (one query, only for a signed-in user)."""
-    if user_id is None:
-        return {}
-
+def organisation_fields(user_id) -> dict | None:
+    """The public ids of the user's organisations, for the log line (one query, only for a signed-in user, and
+    remembered for a few minutes by portal.core.user_memo). None when the database failed, so that the failure
+    is not remembered."""
     try:
         ids = sorted(
             str(public_id)
@@ -56,7 +56,7 @@ def organisation_fields(user_id) -> dict:
             .values_list("organisation__public_id", flat=True)[:20]
         )
     except DatabaseError:  # the line matters more than the organisation: never fail a request for it
-        return {}
+        return None
     if not ids:
         return {}
     if len(ids) == 1:
@@ -110,7 +110,10 @@ def _bind_organisation(request) -> None:
     cached = getattr(request, "_log_organisation", None)
     if cached is not None and cached[0] == user_id:
         return
-    fields = organisation_fields(user_id)
+    # remembered for a few minutes (portal.core.user_memo): a signed-in page then costs no query for its log line
+    fields: dict = {}
+    if user_id is not None:
+        fields = user_memo(request, user_id, "log_organisations", lambda: organisation_fields(user_id)) or {}
     structlog.contextvars.unbind_contextvars("organisation_id", "organisation_ids")
     structlog.contextvars.bind_contextvars(**fields)
     request._log_organisation = (user_id, fields)

@@ -1,10 +1,10 @@
-"""The public JSON API of the sub-processor list. Responses are cached per list version and query, carry an
-ETag and Last-Modified, and answer conditional requests with 304."""
+"""The public JSON API of the sub-processor list. Responses carry an ETag and Last-Modified and answer
+conditional requests with 304; anonymous ones are cached whole per list version, query and Accept header by
+portal.core.page_cache, which answers the same conditional requests from the cache."""
 
 import hashlib
 from typing import Final
 
-from django.core.cache import cache
 from django.db.models import Max
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -18,12 +18,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from portal.core.api import Pagination
-from subprocessors.listing.cache import public_list_version
 from subprocessors.listing.models import Subprocessor
 from subprocessors.listing.selectors import PUBLIC_STATUSES, public_subprocessors
 from subprocessors.listing.serializers import SubprocessorQuerySerializer, SubprocessorSerializer
-
-CACHE_SECONDS = 3600
 
 
 def _last_modified() -> float:
@@ -31,18 +28,13 @@ def _last_modified() -> float:
     return moment.timestamp() if moment else 0.0
 
 
-def _cached(request, key_parts: str, build) -> tuple[dict, bytes, str, float]:
-    """(data, JSON body, ETag, Last-Modified timestamp), built once per list version, host and query."""
-    raw = f"{request.scheme}://{request.get_host()}|{key_parts}"
-    key = f"subprocessors:api:{public_list_version()}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
-    hit = cache.get(key)
-    if hit is None:
-        data = build()
-        body = JSONRenderer().render(data)
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        hit = (data, body, etag, _last_modified())
-        cache.set(key, hit, CACHE_SECONDS)
-    return hit
+def _rendered(build) -> tuple[dict, bytes, str, float]:
+    """(data, JSON body, ETag, Last-Modified timestamp). Anonymous answers are cached whole, with their
+    validators, by portal.core.page_cache (this app's AppConfig declares both endpoints)."""
+    data = build()
+    body = JSONRenderer().render(data)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return data, body, etag, _last_modified()
 
 
 def _respond(request, data, body: bytes, etag: str, last_modified: float) -> HttpResponseBase:
@@ -50,7 +42,7 @@ def _respond(request, data, body: bytes, etag: str, last_modified: float) -> Htt
     if not_modified is not None:
         response: HttpResponseBase = Response(status=304)
     elif request.accepted_renderer.format == "json":
-        # Already rendered when cached: hand the bytes out as they are.
+        # Rendered already for the ETag: hand the bytes out as they are.
         response = HttpResponse(body, content_type="application/json")
     else:
         response = Response(data)
@@ -110,8 +102,7 @@ class SubprocessorListView(_PublicReadMixin, generics.ListAPIView):
             page = self.paginate_queryset(self.get_queryset())
             return dict(self.get_paginated_response(self.get_serializer(page, many=True).data).data)
 
-        params = sorted((k, v) for k, v in query.validated_data.items())
-        return _respond(request, *_cached(request, f"list|{params}", build))
+        return _respond(request, *_rendered(build))
 
 
 @extend_schema(
@@ -132,11 +123,7 @@ class SubprocessorDetailView(_PublicReadMixin, generics.RetrieveAPIView):
     def retrieve(self, request, *args, **kwargs):
         slug = kwargs["slug"]
 
-        def build():
-            row = self.get_queryset().filter(slug=slug).first()
-            return None if row is None else dict(self.get_serializer(row).data)
-
-        cached = _cached(request, f"detail|{slug}", build)
-        if cached[0] is None:
+        row = self.get_queryset().filter(slug=slug).first()
+        if row is None:
             raise Http404
-        return _respond(request, *cached)
+        return _respond(request, *_rendered(lambda: dict(self.get_serializer(row).data)))

@@ -1,29 +1,23 @@
-"""The public list's page cache. Rendered fragments are keyed by a version that any saved row or change bumps."""
+"""The version of everything rendered from the public list (page, history, feed, CSV, PDF, API): cached
+renderings are keyed by it, and any saved row or change bumps it, so nothing stale is served after a commit.
 
-import uuid
+The whole public pages are cached by `portal.core.page_cache.PublicPageCacheMiddleware` under this version (see
+`cached_pages` in this app's and the changes app's AppConfig)."""
 
-from django.core.cache import cache
 from django.db import transaction
 
-VERSION_KEY = "subprocessors:list-version"
+from portal.core.page_cache import bump_version, page_version
+from subprocessors.listing.apps import LIST_VERSION_KEY
+
+VERSION_KEY = LIST_VERSION_KEY
 
 
 def public_list_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        # add() so that two first readers agree on one version.
-        if not cache.add(VERSION_KEY, version, None):
-            version = cache.get(VERSION_KEY) or version
-    return version
+    return page_version(VERSION_KEY)
 
 
 def invalidate_public_list() -> None:
     """Forget every cached rendering of the public list (page, feed, CSV, PDF, API) once the transaction commits.
 
     Call it from any service that saves a sub-processor or a change to the list."""
-
-    def bump():
-        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-
-    transaction.on_commit(bump)
+    transaction.on_commit(lambda: bump_version(VERSION_KEY))

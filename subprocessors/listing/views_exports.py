@@ -1,7 +1,7 @@
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_safe
 
 from portal.deadlines.calendar import local_date
 from portal.evidence.views import prepared_file_response
@@ -9,7 +9,7 @@ from subprocessors.listing.exports import list_csv, snapshot_pdf_prepare
 from subprocessors.listing.forms import ListFilterForm
 
 
-@require_GET
+@require_safe
 def export_csv(request):
     form = ListFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():

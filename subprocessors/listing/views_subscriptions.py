@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from portal.core.errors import ApplicationError
 from portal.core.ratelimit import rate_limited
@@ -59,6 +59,6 @@ def subscribe(request):
     return render(request, "listing/subscribe.html", {"form": form})
 
 
-@require_GET
+@require_safe
 def subscribe_sent(request):
     return render(request, "listing/subscribe.html", {"sent": SUBSCRIBE_SENT})

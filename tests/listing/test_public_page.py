@@ -150,7 +150,7 @@ def test_constant_number_of_queries(client, db, django_assert_max_num_queries, r
     with django_assert_max_num_queries(5):
         response = client.get(URL + "?q=P")
     assert response.status_code == 200
-    assert len(names(response)) == rows
+    assert len(names(response)) == min(rows, 100)  # one page of the list
     # and none once the list body is cached
     with django_assert_max_num_queries(0):
         assert client.get(URL + "?q=P").status_code == 200
@@ -210,7 +210,7 @@ def test_whole_page_is_served_from_cache_to_visitors_without_session(client, db,
     first = client.get(URL + "?country=FR&utm_source=x")
     assert "csrftoken" not in first.cookies
     with django_assert_max_num_queries(0):
-        again = client.get(URL + "?country=fr")
+        again = client.get(URL + "?utm_source=y&country=FR")  # a parameter the page does not read: the same entry
     assert again.content == first.content
     assert not again.templates  # nothing rendered
     assert 'href="/subprocessors/export.csv?country=FR"' in again.content.decode()
