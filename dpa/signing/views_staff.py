@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from dpa.signing import events
+from dpa.signing.agreement import MAX_ATTEMPTS, agreement_failed, agreement_waiting
 from dpa.signing.evidence import execution_file_label
 from dpa.signing.filters import ExecutionFilter
 from dpa.signing.forms import CountersignForm, DeclineForm
@@ -15,6 +16,7 @@ from dpa.signing.models import DpaExecution
 from dpa.signing.register import REGISTER_HEADER, dpa_register_prepare, register_csv_rows
 from dpa.signing.selectors import staff_executions
 from dpa.signing.services import countersign_refusal, dpa_execution_countersign, dpa_execution_decline
+from dpa.signing.views import agreement_preparing_response
 from dpa.versions.pdf import annex_as_of_label
 from dpa.versions.views import pdf_response
 from portal.core.csv import csv_response
@@ -104,6 +106,9 @@ def execution_detail(request, public_id):
             "decline_form": decline_form,
             "countersign_refusal": countersign_refusal(execution),
             "annex_as_of": annex_as_of_label(execution.annex_as_of) if execution.annex_as_of else "",
+            "preparing": agreement_waiting(execution),
+            "preparing_failed": agreement_failed(execution),
+            "max_attempts": MAX_ATTEMPTS,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -113,6 +118,9 @@ def execution_detail(request, public_id):
 def execution_pdf(request, public_id):
     execution = get_object_or_404(DpaExecution.objects.select_related("version", "organisation"), public_id=public_id)
     executed = bool(execution.executed_path)
+    if not executed and agreement_waiting(execution):
+        back_url = reverse("signing:staff_detail", args=[execution.public_id])
+        return agreement_preparing_response(request, execution, back_url=back_url, base="staff/base.html")
     path = execution.executed_path or execution.agreement_path
     if not path:
         raise Http404
