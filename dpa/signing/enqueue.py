@@ -22,6 +22,8 @@ def agreement_render(execution_id: int) -> bool:
     try:
         task(AGREEMENT_RENDER).delay(execution_id)
     except Exception as exc:  # noqa: BLE001 - broker down: the execution waits for the sweep
-        logger.warning("Could not enqueue the DPA agreement render for execution %s (%r); the sweep will", execution_id, exc)
+        logger.warning(
+            "Could not enqueue the DPA agreement render for execution %s (%r); the sweep will", execution_id, exc
+        )
         return False
     return True
