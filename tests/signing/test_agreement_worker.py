@@ -380,3 +380,17 @@ def test_a_list_change_starts_the_attempts_again(client, org_admin, org, version
     assert (execution.agreement_attempts, execution.agreement_error) == (0, "")
     assert PREPARING in page
     assert "could not be prepared" not in page
+
+
+def test_an_agreement_being_prepared_is_not_reported_as_a_missing_evidence_file(
+    org_admin, org, version, listed, rendered
+):
+    from portal.audit.services import Actor
+    from portal.evidence.files import evidence_files_verify
+
+    execution, _ = _request(org_admin, org)
+    before, failures = evidence_files_verify(alert=False, actor=Actor(label="test"))
+    assert failures == []
+    dpa_execution_agreement_render(execution_id=execution.pk)
+    checked, failures = evidence_files_verify(alert=False, actor=Actor(label="test"))
+    assert (checked, failures) == (before + 1, [])
