@@ -35,6 +35,7 @@ from portal.evidence.prepared import backoff
 LOST_AFTER = dt.timedelta(minutes=2)
 # After this many failed renders of the same annex the sweep stops; the pages say it could not be prepared.
 MAX_ATTEMPTS = 6
+NOT_FAILED = "The agreement is not waiting for another attempt: it is ready, or the request is no longer open."
 ANNEX_NOT_RECORDED = "Execution {id} has no recorded annex to render."
 ANNEX_TAMPERED = "The recorded annex rows of execution {id} no longer have the recorded SHA-256; nothing is rendered."
 
@@ -161,3 +162,18 @@ def dpa_agreements_sweep(*, now: dt.datetime | None = None) -> int:
             transaction.on_commit(partial(enqueue.agreement_render, execution.pk))
             sent += 1
     return sent
+
+
+def dpa_execution_agreement_retry(*, execution: DpaExecution) -> DpaExecution:
+    """Legal staff try a failed render again now (after the sweep gave up, or without waiting for its back-off):
+    the attempts start again and the render is sent after the commit. Refused once the agreement is there or the
+    request no longer waits for its signatory."""
+    with transaction.atomic():
+        current = _waiting_rows().select_for_update().filter(pk=execution.pk).first()
+        if current is None or not current.agreement_error:
+            raise ApplicationError(NOT_FAILED)
+        current.agreement_attempts = 0
+        current.agreement_error = ""
+        current.save(update_fields=["agreement_attempts", "agreement_error", "updated_at"])
+        agreement_render_on_commit(current)
+    return current

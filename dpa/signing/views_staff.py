@@ -5,10 +5,15 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from dpa.signing import events
-from dpa.signing.agreement import MAX_ATTEMPTS, agreement_failed, agreement_waiting
+from dpa.signing.agreement import (
+    MAX_ATTEMPTS,
+    agreement_failed,
+    agreement_waiting,
+    dpa_execution_agreement_retry,
+)
 from dpa.signing.evidence import execution_file_label
 from dpa.signing.filters import ExecutionFilter
 from dpa.signing.forms import CountersignForm, DeclineForm
@@ -134,3 +139,17 @@ def execution_pdf(request, public_id):
     )
     kind = "executed" if executed else "for-signature"
     return pdf_response(content, f"dpa-{execution.version.label}-{execution.organisation.public_id}-{kind}.pdf")
+
+
+@require_POST
+@legal_required("signing.change_dpaexecution")
+def execution_agreement_retry(request, public_id):
+    """Legal staff render a failed agreement for signature again now, then return to the execution's page."""
+    execution = get_object_or_404(DpaExecution, public_id=public_id)
+    try:
+        dpa_execution_agreement_retry(execution=execution)
+    except ApplicationError as exc:
+        messages.info(request, exc.message)
+    else:
+        messages.success(request, "Trying again: the agreement for signature is being prepared.")
+    return redirect("signing:staff_detail", public_id=public_id)
