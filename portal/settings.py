@@ -301,6 +301,7 @@ CELERY_BEAT_SCHEDULE = {
     "access-digest": {"task": "portal.trust.tasks.access_digest_send", "schedule": 3600.0},
     "dpa-obligation-reminders": {"task": "portal.deadlines.tasks.obligation_reminders_sweep", "schedule": 60.0},
     "dpa-expire-signatory-links": {"task": "dpa.signing.tasks.dpa_expire_signatory_links_task", "schedule": 3600.0},
+    "dpa-agreements-sweep": {"task": "dpa.signing.tasks.dpa_agreements_sweep_task", "schedule": 60.0},
     "subprocessors-changes-effective": {
         "task": "subprocessors.changes.tasks.changes_make_effective",
         "schedule": 300.0,

@@ -3,6 +3,7 @@ version stays in force and the organisation page offers re-signing (idempotent).
 
 from django.contrib.auth import get_user_model
 
+from dpa.signing.agreement import dpa_execution_agreement_render
 from dpa.signing.models import DpaExecution
 from dpa.signing.services import dpa_execution_countersign, dpa_execution_request, dpa_execution_sign
 from dpa.versions import sample_dpa
@@ -31,6 +32,9 @@ def load_demo() -> None:
             signatory_email=admin.user.email,
             actor=admin.user,
         )
+        # The demo signs at once, so it renders the agreement here rather than waiting for the worker.
+        dpa_execution_agreement_render(execution_id=execution.pk)
+        execution.refresh_from_db()
         execution = dpa_execution_sign(
             execution=execution,
             typed_name="Anna de Boer",

@@ -1,5 +1,5 @@
-"""Audit events of DPA execution: requested, agreement re-prepared, signed by the customer, countersigned
-(executed), declined, lapsed, and the executed copy and register handed out."""
+"""Audit events of DPA execution: requested, agreement re-prepared, agreement rendered, signed by the customer,
+countersigned (executed), declined, lapsed, and the executed copy and register handed out."""
 
 from django.http import HttpRequest
 
@@ -10,6 +10,7 @@ from portal.audit.services import Actor, AuditActor, audit_record
 
 DPA_EXECUTION_REQUESTED = event_type("dpa.execution_requested", "DPA signature requested")
 DPA_AGREEMENT_REGENERATED = event_type("dpa.agreement_regenerated", "DPA agreement re-prepared (annex changed)")
+DPA_AGREEMENT_PREPARED = event_type("dpa.agreement_prepared", "DPA agreement for signature rendered")
 DPA_SIGNED_BY_CUSTOMER = event_type("dpa.signed_by_customer", "DPA signed by the customer")
 DPA_EXECUTED = event_type("dpa.executed", "DPA countersigned and executed")
 DPA_EXECUTION_DECLINED = event_type("dpa.execution_declined", "DPA signature declined")
@@ -18,6 +19,7 @@ DPA_EXECUTED_COPY_DOWNLOADED = event_type("dpa.executed_copy_downloaded", "Execu
 DPA_REGISTER_EXPORTED = event_type("dpa.register_exported", "DPA register exported")
 
 ANNEX_CHANGED_ACTOR = Actor(label="system (sub-processor list changed before signing)")
+AGREEMENT_WORKER_ACTOR = Actor(label="system (agreement for signature rendered by a worker)")
 
 
 def annex_details(execution: DpaExecution) -> dict:
@@ -60,6 +62,18 @@ def dpa_agreement_regenerated(
         organisation=execution.organisation,
         request=request,
         details={"version": execution.version.label, "before": before, "after": annex_details(execution)},
+    )
+
+
+def dpa_agreement_prepared(*, execution: DpaExecution, render_ms: int) -> AuditEvent:
+    """The worker rendered the agreement from the recorded annex and it is now up for signature: the request and
+    a re-preparation record the annex; this records the SHA-256 of the document the signatory will be shown."""
+    return audit_record(
+        action=DPA_AGREEMENT_PREPARED.action,
+        actor=AGREEMENT_WORKER_ACTOR,
+        target=execution,
+        organisation=execution.organisation,
+        details={"version": execution.version.label, **annex_details(execution), "render_ms": render_ms},
     )
 
 

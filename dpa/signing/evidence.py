@@ -27,7 +27,12 @@ def executed_dpa_files() -> Iterator[EvidenceFile]:
 
 @evidence_source("agreements awaiting signature")
 def open_agreement_files() -> Iterator[EvidenceFile]:
-    rows = DpaExecution.objects.filter(status__in=DpaExecution.OPEN_STATUSES).select_related("organisation", "version")
+    # An agreement still being prepared by a worker is no file yet.
+    rows = (
+        DpaExecution.objects.filter(status__in=DpaExecution.OPEN_STATUSES)
+        .exclude(agreement_sha256="")
+        .select_related("organisation", "version")
+    )
     for execution in rows.order_by("id").iterator(chunk_size=500):
         yield EvidenceFile(
             path=execution.agreement_path,

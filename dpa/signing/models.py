@@ -58,9 +58,15 @@ class DpaExecution(BaseModel):
     version = models.ForeignKey("versions.DpaVersion", on_delete=models.PROTECT, related_name="executions")
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.AWAITING_SIGNATORY, db_index=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    # The PDF the signatory reviews; its SHA-256 is printed on the signature page.
-    agreement_path = models.CharField(max_length=300)
-    agreement_sha256 = models.CharField(max_length=64)
+    # The PDF the signatory reviews; its SHA-256 is printed on the signature page. Empty while a worker prepares
+    # it from the annex recorded below (dpa.signing.agreement): nobody can sign until it is there.
+    agreement_path = models.CharField(max_length=300, blank=True)
+    agreement_sha256 = models.CharField(max_length=64, blank=True)
+    # The worker's progress on that PDF: when it was last sent to a worker (the sweep re-sends what a lost task
+    # left), how many renders were tried for the current annex, and the last error (told to the pages honestly).
+    agreement_enqueued_at = models.DateTimeField(null=True, blank=True)
+    agreement_attempts = models.PositiveSmallIntegerField(default=0)
+    agreement_error = models.TextField(blank=True)
     # Annex 1 of that PDF: the sub-processor list in force at `annex_as_of` (the moment the PDF was prepared),
     # the rows exactly as printed and their fingerprint. Signing compares them with the list at that time;
     # empty on requests made before the annex was recorded.
@@ -148,6 +154,11 @@ class DpaExecution(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def agreement_ready(self) -> bool:
+        """The agreement for signature has been rendered and recorded (a worker prepares it after the request)."""
+        return bool(self.agreement_sha256)
 
     def save(self, *args, **kwargs):
         # The executed record and its file are evidence: once executed, nothing on the row changes again.

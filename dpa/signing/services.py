@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dpa.signing import events
+from dpa.signing.agreement import agreement_render_on_commit
 from dpa.signing.models import DpaExecution
 from dpa.signing.pdf import (
     AGREEMENT_FILE_CHANGED,
@@ -21,7 +22,6 @@ from dpa.signing.pdf import (
 )
 from dpa.versions.annex import annex_at
 from dpa.versions.models import DpaVersion
-from dpa.versions.pdf import version_pdf
 from portal.audit.services import Actor
 from portal.core.clients import client_ip
 from portal.core.errors import ApplicationError
@@ -54,6 +54,10 @@ ANNEX_CHANGED = (
 DOCUMENT_CHANGED = (
     "This is not the document that is up for signature now (it was replaced, for example because the "
     "sub-processor list changed); review the updated document and sign again."
+)
+AGREEMENT_BEING_PREPARED = (
+    "Your agreement is still being prepared, so it cannot be signed yet. This page shows it as soon as it is "
+    "ready; review it, then sign."
 )
 NO_LONGER_ENTERPRISE_SIGN = (
     "{organisation} is no longer on the enterprise plan, so this DPA can no longer be signed: a mutually signed "
@@ -105,16 +109,20 @@ def countersign_refusal(execution: DpaExecution) -> str | None:
     return None
 
 
-def _prepare_agreement(execution: DpaExecution) -> None:
-    """Render the agreement for signature with Annex 1 as of now and record exactly what went into the annex."""
+def _record_annex(execution: DpaExecution) -> None:
+    """Record Annex 1 as of now (the moment, the rows, their SHA-256) and leave the agreement "being prepared":
+    a worker renders it from exactly these rows after the commit (dpa.signing.agreement), because rendering the
+    whole list takes longer than a request may."""
 
     annex = annex_at(timezone.now())
-    agreement = version_pdf(execution.version, controller_name=execution.organisation.name, annex=annex)
-    execution.agreement_path = agreement.path
-    execution.agreement_sha256 = agreement.sha256
     execution.annex_as_of = annex.as_of
     execution.annex_rows = annex.rows
     execution.annex_sha256 = annex.sha256
+    execution.agreement_path = ""
+    execution.agreement_sha256 = ""
+    execution.agreement_enqueued_at = None
+    execution.agreement_attempts = 0
+    execution.agreement_error = ""
 
 
 def _sign_url(token: str) -> str:
@@ -161,10 +169,12 @@ def dpa_execution_request(
         token_hash=token_hash(token),
         link_expires_at=timezone.now() + SIGNATORY_LINK_VALID_FOR,
     )
-    _prepare_agreement(execution)
+    _record_annex(execution)
     execution.full_clean()
     execution.save()
     events.dpa_execution_requested(execution=execution, actor=actor, request=request)
+    agreement_render_on_commit(execution)
+    # The email goes out at once: until the worker has rendered the agreement, the link says it is being prepared.
     email_queue(
         key=f"dpa-sign-request:{execution.public_id}",
         to=execution.signatory_email,
@@ -197,8 +207,9 @@ def _annex_is_current(execution: DpaExecution) -> bool:
 @transaction.atomic
 def dpa_execution_agreement_refresh(*, execution: DpaExecution, request=None) -> DpaExecution:
     """Re-prepare the agreement a signatory has yet to sign when the sub-processor list changed since it was
-    prepared, so the signatory reviews the list in force. Does nothing otherwise (or once the request is no
-    longer open for signing)."""
+    prepared, so the signatory reviews the list in force: the new annex is recorded and a worker renders the
+    agreement from it (until then the page says it is being prepared; a render of the old annex still running is
+    discarded). Does nothing otherwise (or once the request is no longer open for signing)."""
     execution = _locked(execution)
     if (
         execution.status != DpaExecution.Status.AWAITING_SIGNATORY
@@ -208,11 +219,14 @@ def dpa_execution_agreement_refresh(*, execution: DpaExecution, request=None) ->
     ):
         return execution
     before = events.annex_details(execution)
-    _prepare_agreement(execution)
+    _record_annex(execution)
     execution.save(
         update_fields=[
             "agreement_path",
             "agreement_sha256",
+            "agreement_enqueued_at",
+            "agreement_attempts",
+            "agreement_error",
             "annex_as_of",
             "annex_rows",
             "annex_sha256",
@@ -220,6 +234,7 @@ def dpa_execution_agreement_refresh(*, execution: DpaExecution, request=None) ->
         ]
     )
     events.dpa_agreement_regenerated(execution=execution, before=before, request=request)
+    agreement_render_on_commit(execution)
     return execution
 
 
@@ -249,6 +264,8 @@ def dpa_execution_sign(
     refusal = signing_refusal(execution)
     if refusal:
         raise ApplicationError(refusal)
+    if not execution.agreement_ready:
+        raise ApplicationError(AGREEMENT_BEING_PREPARED)
     if (agreement_sha256 or "").strip().lower() != execution.agreement_sha256:
         raise ApplicationError(DOCUMENT_CHANGED)
     if not _annex_is_current(execution):

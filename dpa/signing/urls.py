@@ -24,6 +24,11 @@ urlpatterns = [
     path("staff/dpa/executions/register.csv", views_staff.execution_register_csv, name="staff_register_csv"),
     path("staff/dpa/executions/<uuid:public_id>/", views_staff.execution_detail, name="staff_detail"),
     path("staff/dpa/executions/<uuid:public_id>/document.pdf", views_staff.execution_pdf, name="staff_pdf"),
+    path(
+        "staff/dpa/executions/<uuid:public_id>/agreement/retry/",
+        views_staff.execution_agreement_retry,
+        name="staff_agreement_retry",
+    ),
     path("api/v1/dpa/executions/", api.ExecutionListCreate.as_view(), name="api_list"),
     path("api/v1/dpa/verify/", api.Verify.as_view(), name="api_verify"),
 ]

@@ -3,18 +3,21 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dpa.signing import events
+from dpa.signing.agreement import agreement_failed, agreement_waiting
 from dpa.signing.evidence import execution_file_label
 from dpa.signing.forms import DeclineForm, ExecutionRequestForm, SignForm
 from dpa.signing.models import DpaExecution
 from dpa.signing.selectors import execution_for_token, execution_in_force, executions_for_organisation, open_execution
 from dpa.signing.services import (
+    AGREEMENT_BEING_PREPARED,
     ANNEX_CHANGED,
     DOCUMENT_CHANGED,
     NOT_ADMIN_REASON,
@@ -191,6 +194,8 @@ def sign(request, token):
             "refusal": refusal,
             "annex_as_of": annex_as_of_label(execution.annex_as_of) if execution.annex_as_of else "",
             "can_act": execution.status == DpaExecution.Status.AWAITING_SIGNATORY and not expired and not refusal,
+            "preparing": agreement_waiting(execution),
+            "preparing_failed": agreement_failed(execution),
         },
         status=status,
     )
@@ -204,15 +209,34 @@ def _show_current_agreement(request, execution: DpaExecution, sign_form: SignFor
     data = request.POST.copy()  # what the refused signature posted: the form's data
     data["agreement_sha256"] = execution.agreement_sha256
     sign_form.data = data
-    already_told = {ANNEX_CHANGED, DOCUMENT_CHANGED} & set(sign_form.non_field_errors())
+    already_told = {ANNEX_CHANGED, DOCUMENT_CHANGED, AGREEMENT_BEING_PREPARED} & set(sign_form.non_field_errors())
     if shown != execution.agreement_sha256 and not already_told:
         sign_form.add_error(None, ANNEX_CHANGED)
+
+
+def agreement_preparing_response(
+    request, execution: DpaExecution, *, back_url: str, base: str = "base.html"
+) -> HttpResponse:
+    """What a link to the agreement for signature answers while a worker still renders it: a page that says so
+    and checks again every few seconds (202, Retry-After), or says it could not be prepared (503)."""
+    failed = agreement_failed(execution)
+    response = render(
+        request,
+        "signing/agreement_preparing.html",
+        {"execution": execution, "back_url": back_url, "url": request.path, "failed": failed, "base": base},
+        status=503 if failed else 202,
+    )
+    response["Retry-After"] = "60" if failed else "3"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def sign_pdf(request, token):
     execution = _execution_from_token(token)
     if execution.status != DpaExecution.Status.AWAITING_SIGNATORY or execution.link_expires_at <= timezone.now():
         raise Http404
+    if not execution.agreement_ready:
+        return agreement_preparing_response(request, execution, back_url=reverse("signing:sign", args=[token]))
     content = read_verified(
         path=execution.agreement_path,
         sha256=execution.agreement_sha256,

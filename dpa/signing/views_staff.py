@@ -5,9 +5,15 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from dpa.signing import events
+from dpa.signing.agreement import (
+    MAX_ATTEMPTS,
+    agreement_failed,
+    agreement_waiting,
+    dpa_execution_agreement_retry,
+)
 from dpa.signing.evidence import execution_file_label
 from dpa.signing.filters import ExecutionFilter
 from dpa.signing.forms import CountersignForm, DeclineForm
@@ -15,6 +21,7 @@ from dpa.signing.models import DpaExecution
 from dpa.signing.register import REGISTER_HEADER, dpa_register_prepare, register_csv_rows
 from dpa.signing.selectors import staff_executions
 from dpa.signing.services import countersign_refusal, dpa_execution_countersign, dpa_execution_decline
+from dpa.signing.views import agreement_preparing_response
 from dpa.versions.pdf import annex_as_of_label
 from dpa.versions.views import pdf_response
 from portal.core.csv import csv_response
@@ -104,6 +111,9 @@ def execution_detail(request, public_id):
             "decline_form": decline_form,
             "countersign_refusal": countersign_refusal(execution),
             "annex_as_of": annex_as_of_label(execution.annex_as_of) if execution.annex_as_of else "",
+            "preparing": agreement_waiting(execution),
+            "preparing_failed": agreement_failed(execution),
+            "max_attempts": MAX_ATTEMPTS,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -113,6 +123,9 @@ def execution_detail(request, public_id):
 def execution_pdf(request, public_id):
     execution = get_object_or_404(DpaExecution.objects.select_related("version", "organisation"), public_id=public_id)
     executed = bool(execution.executed_path)
+    if not executed and agreement_waiting(execution):
+        back_url = reverse("signing:staff_detail", args=[execution.public_id])
+        return agreement_preparing_response(request, execution, back_url=back_url, base="staff/base.html")
     path = execution.executed_path or execution.agreement_path
     if not path:
         raise Http404
@@ -126,3 +139,17 @@ def execution_pdf(request, public_id):
     )
     kind = "executed" if executed else "for-signature"
     return pdf_response(content, f"dpa-{execution.version.label}-{execution.organisation.public_id}-{kind}.pdf")
+
+
+@require_POST
+@legal_required("signing.change_dpaexecution")
+def execution_agreement_retry(request, public_id):
+    """Legal staff render a failed agreement for signature again now, then return to the execution's page."""
+    execution = get_object_or_404(DpaExecution, public_id=public_id)
+    try:
+        dpa_execution_agreement_retry(execution=execution)
+    except ApplicationError as exc:
+        messages.info(request, exc.message)
+    else:
+        messages.success(request, "Trying again: the agreement for signature is being prepared.")
+    return redirect("signing:staff_detail", public_id=public_id)

@@ -41,3 +41,43 @@ def test_signatory_signs_through_the_emailed_link(live_server, page, screenshot,
     assert page.get_by_role("heading", name="Data Processing Agreement").is_visible()
     assert axe("DPA version list") == []
     assert DpaVersion.objects.count() == 1
+
+
+def test_signatory_waits_for_the_agreement_then_signs(live_server, page, screenshot, axe, monkeypatch):
+    # given a request whose agreement the worker has not rendered yet (its task is held back)
+    from dpa.signing import enqueue
+    from dpa.signing.agreement import dpa_execution_agreement_render
+    from dpa.signing.services import dpa_execution_request
+
+    held: list[int] = []
+    monkeypatch.setattr(enqueue, "agreement_render", held.append)
+    published_version(label="2026.1")
+    membership = MembershipFactory(organisation__name="Acme Health B.V.", role=Membership.Role.ADMIN)
+    execution, token = dpa_execution_request(
+        membership=membership,
+        signatory_name="Ines de Vries",
+        signatory_title="Managing Director",
+        signatory_email="ines@acme.example",
+        actor=membership.user,
+    )
+    assert held == [execution.pk]
+    # when the signatory opens the link, the page says the agreement is being prepared, with nothing to sign
+    page.goto(f"{live_server.url}/dpa/sign/{token}/")
+    assert page.get_by_role("heading", name="Your agreement is being prepared").is_visible()
+    assert page.get_by_role("link", name="Refresh").is_visible()
+    assert page.get_by_role("button", name="Sign the DPA").count() == 0
+    screenshot("dpa-sign-page-preparing")
+    # The page reloads itself every 3 seconds (<meta http-equiv="refresh">, as the prepared-file pages do), which
+    # axe reports as "meta-refresh" (WCAG 2.2.1): a deliberate choice, and the only finding allowed here.
+    found = axe("DPA signing page, agreement being prepared")
+    assert [f for f in found if " meta-refresh " not in f] == []
+    # when the worker has rendered it, the page (reloading itself) offers it for signature
+    dpa_execution_agreement_render(execution_id=execution.pk)
+    page.get_by_role("button", name="Sign the DPA").wait_for(timeout=10_000)
+    page.get_by_label("Type your full name to sign").fill("Ines de Vries")
+    page.get_by_label("I confirm that I am authorised").check()
+    page.get_by_role("button", name="Sign the DPA").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Thank you, you signed the DPA.").is_visible()
+    execution.refresh_from_db()
+    assert execution.status == DpaExecution.Status.AWAITING_COUNTERSIGNATURE

@@ -272,6 +272,7 @@ SAMPLES = {
     "signing:staff_list": lambda world: {},
     "signing:staff_detail": lambda world: {"public_id": _dpa_execution(world).public_id},
     "signing:staff_pdf": lambda world: {"public_id": _dpa_execution(world).public_id},
+    "signing:staff_agreement_retry": lambda world: {"public_id": _dpa_execution(world).public_id},
     "signing:staff_register_pdf": lambda world: {},
     "evidence:staff_report": lambda world: {"public_id": uuid.uuid4()},
     "evidence:staff_prepared_retry": _prepared_file,

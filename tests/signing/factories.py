@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 
 import factory
+from django.test import Client, TestCase
 
 from dpa.versions import sample_dpa
 from dpa.versions.models import DpaVersion
@@ -50,3 +51,20 @@ def memoize_pdf(monkeypatch):
     monkeypatch.setattr(pdf, "html_to_pdf", memo)
     monkeypatch.setattr(signing_pdf, "html_to_pdf", memo)
     return calls
+
+
+def committed(func, *args, **kwargs):
+    """Call `func` as if its transaction committed: its on_commit callbacks run (with CELERY_TASK_ALWAYS_EAGER the
+    worker tasks they enqueue, e.g. rendering the agreement for signature, run right away)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return func(*args, **kwargs)
+
+
+class CommittingClient(Client):
+    """A test client whose requests commit: after each response, the on_commit callbacks run (an eager worker
+    renders what the request left "being prepared"), as a real worker would shortly after. The response itself
+    is what the browser saw before the worker finished."""
+
+    def request(self, **request):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)

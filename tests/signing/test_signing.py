@@ -26,7 +26,7 @@ from portal.organisations.models import Membership, Organisation
 from tests.auth import login
 from tests.organisations.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.pdf import pdf_text
-from tests.signing.factories import memoize_pdf, published_version
+from tests.signing.factories import committed, memoize_pdf, published_version
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,12 @@ def _membership(user, org):
 
 
 def _request(org_admin, org):
-    return dpa_execution_request(membership=_membership(org_admin, org), actor=org_admin, **SIGNATORY)
+    """A request as the worker leaves it: committed, and the agreement for signature rendered."""
+    execution, token = committed(
+        dpa_execution_request, membership=_membership(org_admin, org), actor=org_admin, **SIGNATORY
+    )
+    execution.refresh_from_db()
+    return execution, token
 
 
 def _token_from_email(execution) -> str:

@@ -38,7 +38,7 @@ from tests.auth import login
 from tests.changes.factories import make_change
 from tests.listing.factories import make_subprocessor
 from tests.pdf import pdf_text
-from tests.signing.factories import memoize_pdf, published_version
+from tests.signing.factories import CommittingClient, committed, memoize_pdf, published_version
 
 pytestmark = pytest.mark.django_db
 
@@ -92,9 +92,18 @@ def listed(db):
     return {"hetzner": hetzner, "mistral": mistral}
 
 
+@pytest.fixture
+def client():
+    """Each request commits and the eager worker then renders what it left being prepared."""
+    return CommittingClient()
+
+
 def _request(org_admin, org):
+    """A request as the worker leaves it: committed, and the agreement for signature rendered."""
     membership = Membership.objects.get(user=org_admin, organisation=org)
-    return dpa_execution_request(membership=membership, actor=org_admin, **SIGNATORY)
+    execution, token = committed(dpa_execution_request, membership=membership, actor=org_admin, **SIGNATORY)
+    execution.refresh_from_db()
+    return execution, token
 
 
 def _sign_page(token):
@@ -178,7 +187,11 @@ def test_agreement_lists_the_sub_processors_in_force_when_prepared_not_on_the_ef
     event = AuditEvent.objects.get(action="dpa.execution_requested")
     assert event.details["annex_sha256"] == execution.annex_sha256
     assert event.details["annex_as_of"].startswith("2026-11-30T09:14")  # UTC
-    assert event.details["agreement_sha256"] == execution.agreement_sha256
+    # the request records the annex; the worker that rendered it records the agreement's SHA-256 for that annex
+    assert event.details["agreement_sha256"] == ""
+    prepared = AuditEvent.objects.get(action="dpa.agreement_prepared")
+    assert prepared.details["agreement_sha256"] == execution.agreement_sha256
+    assert prepared.details["annex_sha256"] == execution.annex_sha256
 
 
 def test_informational_copy_keeps_the_list_of_the_effective_date(clock, version, listed):
@@ -227,12 +240,16 @@ def test_list_change_between_opening_the_page_and_signing_refuses_and_shows_the_
     assert response.status_code == 400
     page = response.content.decode()
     assert ANNEX_CHANGED in page
+    # and the page says the updated document is being prepared (a worker renders it), with nothing to sign yet
+    assert "Your agreement is being prepared" in page
+    assert "Sign the DPA</button>" not in page
+    page = client.get(_sign_page(token)).content.decode()
     execution.refresh_from_db()
     assert execution.status == DpaExecution.Status.AWAITING_SIGNATORY
     assert execution.customer_signed_at is None
     assert not AuditEvent.objects.filter(action="dpa.signed_by_customer").exists()
     assert not OutboundEmail.objects.filter(template="dpa_countersign_needed").exists()
-    # and the page shows the regenerated document, its hash in the form
+    # and once the worker rendered it, the page shows the regenerated document, its hash in the form
     assert execution.agreement_sha256 != shown
     assert execution.annex_sha256 != old_annex
     assert execution.annex_as_of >= SIGNING_DAY + dt.timedelta(minutes=6)
@@ -241,7 +258,9 @@ def test_list_change_between_opening_the_page_and_signing_refuses_and_shows_the_
     assert "Sub-processors as of 30 November 2026, 10:20 CET" in _agreement_text(execution)
     regenerated = AuditEvent.objects.get(action="dpa.agreement_regenerated")
     assert regenerated.details["before"]["agreement_sha256"] == shown
-    assert regenerated.details["after"]["agreement_sha256"] == execution.agreement_sha256
+    assert regenerated.details["after"]["annex_sha256"] == execution.annex_sha256
+    prepared = AuditEvent.objects.filter(action="dpa.agreement_prepared").order_by("-id").first()
+    assert prepared.details["agreement_sha256"] == execution.agreement_sha256
     # when they sign the document now shown, it is signed
     assert client.post(_sign_page(token), _sign_data(execution.agreement_sha256)).status_code == 302
     execution.refresh_from_db()
@@ -255,6 +274,7 @@ def test_list_change_seen_on_reopening_the_page_gives_the_new_document(client, c
     execution, token = _request(org_admin, org)
     clock.shift(dt.timedelta(hours=1))
     _add_latecomer()
+    assert "Your agreement is being prepared" in client.get(_sign_page(token)).content.decode()
     page = client.get(_sign_page(token)).content.decode()
     execution.refresh_from_db()
     assert _shown_hash(page) == execution.agreement_sha256
@@ -310,6 +330,7 @@ def test_request_made_before_the_annex_was_recorded_is_prepared_again_when_opene
 ):
     execution, token = _request(org_admin, org)
     DpaExecution.objects.filter(pk=execution.pk).update(annex_as_of=None, annex_rows=None, annex_sha256="")
+    client.get(_sign_page(token))  # records the annex; the worker renders the agreement
     page = client.get(_sign_page(token)).content.decode()
     execution.refresh_from_db()
     assert execution.annex_sha256 == annex_sha256(execution.annex_rows)
