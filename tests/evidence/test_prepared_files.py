@@ -204,7 +204,7 @@ def test_being_prepared_page_reloads_itself_and_says_what_is_happening(
     assert response["Retry-After"] == "3"
     assert response["Cache-Control"] == "no-store"
     html = response.content.decode()
-    assert '<meta http-equiv="refresh" content="3">' in html
+    assert f'data-poll-url="{URL}"' in html  # static/js/poll.js checks with HEAD and reloads once it is ready
     assert "<h1>Your PDF is being prepared</h1>" in html
     assert f'<a class="button" href="{URL}">Refresh</a>' in html
     assert 'role="status"' in html

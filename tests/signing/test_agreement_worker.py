@@ -224,7 +224,9 @@ def test_sign_page_says_the_agreement_is_being_prepared_and_refuses_a_signature(
     page = response.content.decode()
     assert f'<h2 id="preparing-h">{PREPARING}</h2>' in page
     assert 'aria-labelledby="preparing-h"' in page
-    assert '<meta http-equiv="refresh" content="3">' in page
+    # it checks the agreement's link in the background and reloads once that is ready (static/js/poll.js)
+    assert f'data-poll-url="{reverse("signing:sign_pdf", args=[token])}"' in page
+    assert "js/poll" in page
     assert f'href="{_sign_page(token)}">Refresh</a>' in page
     assert SIGN_BUTTON not in page
     assert "Review the agreement (PDF)" not in page
@@ -362,7 +364,7 @@ def test_after_the_last_attempt_failed_the_sweep_stops_and_the_pages_say_so(
     assert dpa_agreements_sweep(now=timezone.now() + dt.timedelta(days=1)) == 0
     page = client.get(_sign_page(token)).content.decode()
     assert "Your agreement could not be prepared" in page
-    assert '<meta http-equiv="refresh"' not in page
+    assert "data-poll-url" not in page
     assert SIGN_BUTTON not in page
     pdf = client.get(reverse("signing:sign_pdf", args=[token]))
     assert pdf.status_code == 503
