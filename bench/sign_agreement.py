@@ -23,6 +23,9 @@ _tmp = tempfile.mkdtemp(prefix="bench-sign-")
 os.environ["DATABASE_URL"] = f"sqlite:///{_tmp}/bench.sqlite3"
 os.environ["PRIVATE_STORAGE_ROOT"] = f"{_tmp}/private"
 os.environ.pop("REDIS_URL", None)
+# Production settings refuse to start without an audit-chain key; this throwaway database gets a throwaway one.
+os.environ.setdefault("AUDIT_CHAIN_KEY", "bench-only-audit-chain-key-not-a-secret-0123456789")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 import django  # noqa: E402
@@ -40,9 +43,9 @@ SIGNATORY = {"signatory_name": "Ines de Vries", "signatory_title": "Director", "
 
 def seed(rows: int) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
-    from snapshot_pdf import seed as seed_list  # noqa: PLC0415 - the same rows as the snapshot benchmark
+    import _harness  # noqa: PLC0415 - the same generated rows as the other benchmarks
 
-    seed_list(rows, 0)
+    _harness.seed_subprocessors(rows)
 
 
 def world():
