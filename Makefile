@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/portal
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test venv install lint format bench bench-deps browser-deps check-deploy clean security test-faults test-container
+.PHONY: run test venv install lint format bench bench-deps browser-deps check-deploy clean security test-faults test-container container-deps
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || PY=python3; $${PY:-python3} -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -44,8 +44,16 @@ test-faults: install
 
 # Production image: podman build, then the migrate, web, worker and beat containers against this machine's
 # PostgreSQL (own database portal_container) and Redis (db 10); a change notice goes out through the worker.
-test-container: install
+test-container: install container-deps
 	PG_URL=$(PG_URL) $(BIN)/python tests/container/smoke.py
+
+# podman and the debian:bookworm-slim base image, built locally (no registry is reachable from these machines) by the
+# shared container-setup script (idempotent) when either is missing.
+CONTAINER_SETUP ?= $(firstword $(wildcard ../shared/tools/container-setup /work/shared/tools/container-setup))
+container-deps:
+	@if ! command -v podman >/dev/null 2>&1 || ! podman image exists docker.io/library/debian:bookworm-slim; then \
+	  if [ -z "$(CONTAINER_SETUP)" ]; then echo "podman is missing: install it (or set CONTAINER_SETUP)"; exit 1; fi; \
+	  echo "Installing podman and building the base image ($(CONTAINER_SETUP))"; bash $(CONTAINER_SETUP); fi
 
 # Static checks, also run by CI before the tests and by the pre-commit hooks (.pre-commit-config.yaml).
 lint: install
