@@ -97,7 +97,11 @@ def subprocessor_list(request):
     valid = not form.is_bound or form.is_valid()
     filters = form.filters()
     filter_query = urlencode([(k, params[k]) for k in FILTER_KEYS if params.get(k)]) if valid else ""
-    page_number = params.get("page") or "1"
+    # As Paginator.get_page reads it (a non-number is the first page), so ?page=01 and ?page=x share an entry.
+    try:
+        page_number = str(int(params.get("page", "1")))
+    except ValueError:
+        page_number = "1"
     body = key = None
     if valid:
         raw = repr((sorted(filters.items()), filter_query, page_number))
@@ -107,7 +111,8 @@ def subprocessor_list(request):
         form.set_country_options(country_codes_in_use())
         body = _render_body(form, filters, page_number, filter_query)
         if key:
-            timeout = 600 if filters.get("search") else settings.SUBPROCESSORS_PAGE_CACHE_SECONDS
+            # One-off searches and deep pages (any number can be asked for) leave the cache soon.
+            timeout = 600 if filters.get("search") or page_number != "1" else settings.SUBPROCESSORS_PAGE_CACHE_SECONDS
             cache.set(key, (version, body), timeout)
     return render(
         request,

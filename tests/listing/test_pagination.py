@@ -5,8 +5,10 @@ import re
 
 import pytest
 
+from subprocessors.listing import views
 from subprocessors.listing.models import Subprocessor
 from tests.listing.factories import SubprocessorFactory
+from tests.organisations.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +92,21 @@ def test_a_short_list_has_no_page_links(client, db):
     html = client.get(URL).content.decode()
     assert "Page 1 of" not in html
     assert "Controller-data service providers" in html  # every table shown, empty ones too
+
+
+def test_page_numbers_share_one_cached_body_and_deep_pages_leave_the_cache_soon(client, long_list, monkeypatch):
+    stored: list[tuple[str, int]] = []
+    real_set = views.cache.set
+    monkeypatch.setattr(
+        views.cache, "set", lambda key, value, timeout: stored.append((key, timeout)) or real_set(key, value, timeout)
+    )
+    # signed-in visitors pass the whole-page cache, so the list's own cached body is what they get
+    client.force_login(UserFactory())
+    for page in ("2", "02", "+2"):
+        assert names(client.get(URL, {"page": page}))[0] == "Provider 100"
+    first = client.get(URL)
+    assert names(first)[0] == "Provider 000"
+    bodies = [(key, timeout) for key, timeout in stored if key.startswith("subprocessors:page:")]
+    assert len(bodies) == 2  # page 2 rendered once for its three spellings, then page 1
+    assert bodies[0][1] == 600
+    assert bodies[1][1] == 86400
