@@ -2,8 +2,6 @@
 Message-ID and margin, the awareness time's history and the contact point the notices named."""
 
 import datetime as dt
-import hashlib
-import json
 
 from django.conf import settings
 from django.db.models import Count, Max
@@ -14,7 +12,7 @@ from dpa.breaches.models import BreachFollowUp, BreachIncident
 from dpa.breaches.selectors import incident_awareness_changes, incident_notifications, incident_timeline
 from dpa.breaches.services import breach_contact_point
 from portal.evidence.models import IssuedReport, PreparedFile
-from portal.evidence.prepared import StoredFile, prepare
+from portal.evidence.prepared import StoredFile, content_key, prepare
 from portal.evidence.reports import report_issue
 from portal.evidence.signing import sign_pdf
 
@@ -85,8 +83,7 @@ def breach_report_key(incident: BreachIncident) -> str:
         breach_contact_point(),
         settings.PORTAL_PROCESSOR_NAME,
     ]
-    digest = hashlib.sha256(json.dumps(state, default=str, sort_keys=True).encode()).hexdigest()
-    return f"{incident.public_id}:{digest[:40]}"
+    return content_key(state, prefix=str(incident.public_id))
 
 
 def breach_report_prepare(*, incident: BreachIncident, actor) -> PreparedFile:

@@ -2,9 +2,6 @@
 the execution time and the SHA-256 of the executed file. As a PDF it is issued as evidence (stored, recorded,
 audited, signed when signing is configured); the CSV carries the same columns."""
 
-import hashlib
-import json
-
 from django.conf import settings
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
@@ -12,7 +9,7 @@ from django.utils import timezone
 
 from dpa.signing.selectors import executed_register
 from portal.evidence.models import IssuedReport, PreparedFile
-from portal.evidence.prepared import StoredFile, prepare
+from portal.evidence.prepared import StoredFile, content_key, prepare
 from portal.evidence.reports import html_to_pdf, report_issue
 from portal.evidence.signing import sign_pdf
 
@@ -109,7 +106,7 @@ def dpa_register_key() -> str:
         settings.PORTAL_PROCESSOR_NAME,
         settings.PORTAL_TIME_ZONE,
     ]
-    return hashlib.sha256(json.dumps(state, default=str, sort_keys=True).encode()).hexdigest()[:40]
+    return content_key(state)
 
 
 def dpa_register_prepare(*, actor) -> PreparedFile:

@@ -18,24 +18,6 @@ def task(name: str):
     return current_app.tasks[name]
 
 
-def enqueue_each_on_commit(task_name: str, ids: Sequence[int], *, what: str) -> None:
-    """After the commit, enqueue the task `task_name` with each id; stop at the first broker error (one is enough
-    to know the broker is down, and a request must not wait for each row)."""
-    ids = list(ids)
-    if not ids:
-        return
-
-    def send():
-        for n, pk in enumerate(ids):
-            try:
-                task(task_name).delay(pk)
-            except Exception as exc:  # noqa: BLE001 - broker down: the rows are safe, the sweep sends them later
-                logger.warning("Could not enqueue %s %s (%s); the sweep will send them", len(ids) - n, what, exc)
-                return
-
-    transaction.on_commit(send)
-
-
 def chunks(ids: Sequence[int], size: int) -> list[list[int]]:
     """`ids` in lists of at most `size` (at least 1), in order."""
     ids, size = list(ids), max(1, size)
@@ -44,7 +26,8 @@ def chunks(ids: Sequence[int], size: int) -> list[list[int]]:
 
 def enqueue_batches_on_commit(task_name: str, ids: Sequence[int], *, size: int, what: str) -> None:
     """After the commit, enqueue the task `task_name` once per list of at most `size` ids (one broker message per
-    batch, not per row); stop at the first broker error, as `enqueue_each_on_commit` does."""
+    batch, not per row); stop at the first broker error (one is enough to know the broker is down, and a request must
+    not wait for each batch)."""
     batches = chunks(ids, size)
     if not batches:
         return

@@ -1,3 +1,5 @@
+from collections import Counter
+
 from celery import shared_task
 from django.conf import settings
 
@@ -14,10 +16,7 @@ def outbox_deliver_batch_task(email_ids: list[int]) -> dict[str, int]:
     for countdown, ids in outbox_followups(results=results).items():
         for batch in chunks(ids, settings.OUTBOX_BATCH_SIZE):
             outbox_deliver_batch_task.apply_async((batch,), countdown=countdown)
-    counts: dict[str, int] = {}
-    for result in results.values():
-        counts[result] = counts.get(result, 0) + 1
-    return counts
+    return dict(Counter(results.values()))
 
 
 @shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)

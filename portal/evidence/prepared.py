@@ -15,6 +15,7 @@ refreshes itself, or 202 + Retry-After for API clients), the file once ready, a 
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -74,6 +75,13 @@ def _actor_fields(actor) -> dict:
     if getattr(actor, "is_authenticated", False):
         return {"requested_by": actor, "requested_by_label": actor.email}
     return {"requested_by": None, "requested_by_label": "anonymous visitor" if actor is not None else "system"}
+
+
+def content_key(state, *, prefix: str = "") -> str:
+    """A prepared file's key from the state its content depends on (any JSON-able value, dates as text): equal
+    states give equal keys, so asking again before anything changed finds the file already prepared."""
+    digest = hashlib.sha256(json.dumps(state, default=str, sort_keys=True).encode()).hexdigest()[:40]
+    return f"{prefix}:{digest}" if prefix else digest
 
 
 def prepare(

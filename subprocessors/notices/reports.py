@@ -3,9 +3,6 @@ every address the notice went to — queued, delivered (accepted by the mail ser
 failed and why — with the verdict against the notice deadline, and the totals. Issued as evidence through
 `portal.evidence.reports.report_issue`."""
 
-import hashlib
-import json
-
 from django.conf import settings
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
@@ -14,7 +11,7 @@ from django.utils import timezone
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import local_date
 from portal.evidence.models import IssuedReport, PreparedFile
-from portal.evidence.prepared import StoredFile, prepare
+from portal.evidence.prepared import StoredFile, content_key, prepare
 from portal.evidence.reports import html_to_pdf, report_issue
 from portal.evidence.signing import sign_pdf
 from subprocessors.changes.models import ChangeRecipient, SubprocessorChange
@@ -123,8 +120,7 @@ def notice_proof_key(change: SubprocessorChange, *, now=None) -> str:
     )
     deadline_passed = bool(change.notice_deadline_at and now >= change.notice_deadline_at)
     state = [change.updated_at, recipients, change_notice_counts(change=change), deadline_passed]
-    digest = hashlib.sha256(json.dumps(state, default=str, sort_keys=True).encode()).hexdigest()
-    return f"{change.public_id}:{digest[:40]}"
+    return content_key(state, prefix=str(change.public_id))
 
 
 def notice_proof_prepare(*, change: SubprocessorChange, actor) -> PreparedFile:
