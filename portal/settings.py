@@ -251,6 +251,8 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 OUTBOX_STUCK_AFTER = timedelta(minutes=env.int("OUTBOX_STUCK_MINUTES", default=5))
 # Emails per delivery task: claimed at once and sent over one SMTP connection (portal.delivery.outbox).
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
+# How long an API Idempotency-Key is remembered (portal/core/idempotency.py).
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # Delivery batches (email and webhook) make their per-row records durable on disk at least this often and at the
 # end of each batch, not at every commit (portal.delivery.services._Commits); 0: at every commit.
 DELIVERY_FLUSH_INTERVAL_MS = env.int("DELIVERY_FLUSH_INTERVAL_MS", default=100)
@@ -312,6 +314,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "subprocessors-fanout-sweep": {"task": "subprocessors.changes.tasks.change_fanout_sweep", "schedule": 300.0},
     "subprocessors-webhook-sweep": {"task": "subprocessors.webhooks.tasks.webhook_sweep", "schedule": 60.0},
+    "core-idempotency-sweep": {"task": "portal.core.tasks.idempotency_sweep_task", "schedule": 3600.0},
     "evidence-prepared-files": {"task": "portal.evidence.tasks.prepared_files_sweep", "schedule": 60.0},
     "evidence-files-verify": {"task": "portal.evidence.tasks.evidence_files_sweep", "schedule": 86400.0},
     # Every day, whether or not the log grew: a checkpoint is what reveals deleted newest rows.

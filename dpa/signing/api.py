@@ -16,6 +16,7 @@ from dpa.signing.models import DpaExecution
 from dpa.signing.selectors import executed_by_sha256
 from dpa.signing.services import ExecutionNotAllowed, dpa_execution_request
 from portal.core.errors import ApplicationError
+from portal.core.idempotency import idempotent
 from portal.core.ratelimit import rate_limited
 from portal.core.request_limits import request_limits
 from portal.core.serializers import PortalModelSerializer, PortalSerializer
@@ -75,6 +76,7 @@ class ExecutionListCreate(generics.ListCreateAPIView):
         )
 
     @extend_schema(request=ExecutionRequestSerializer, responses={201: ExecutionSerializer})
+    @idempotent
     def post(self, request, *args, **kwargs):
         data = ExecutionRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)

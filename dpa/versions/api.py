@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from dpa.versions.models import DpaVersion
 from dpa.versions.selectors import public_versions, staff_versions
 from dpa.versions.services import dpa_version_create, dpa_version_publish, dpa_version_update
+from portal.core.idempotency import idempotent
 from portal.core.permissions import IsLegalStaff, is_staff_verified
 from portal.core.serializers import PortalModelSerializer
 
@@ -54,6 +55,8 @@ class VersionListCreate(generics.ListCreateAPIView):
     def get_serializer_class(self):
         return VersionWriteSerializer if self.request.method == "POST" else VersionSerializer
 
+    post = idempotent(generics.ListCreateAPIView.post)
+
     def create(self, request, *args, **kwargs):
         serializer = VersionWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -94,6 +97,7 @@ class VersionPublish(APIView):
     permission_classes = [IsLegalStaff]
 
     @extend_schema(request=None, responses=VersionSerializer, parameters=[LABEL_PARAMETER])
+    @idempotent
     def post(self, request, label):
         version = get_object_or_404(DpaVersion, label=label)
         if not request.user.has_perm("versions.publish_dpaversion"):

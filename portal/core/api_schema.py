@@ -23,6 +23,14 @@ VALIDATION_ERROR_SCHEMA = {
 }
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}}
 _OPEN = (permissions.AllowAny,)
+IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x21-\x7e]+$"},
+    "description": "Any unique string (a UUID). A repeat with the same key and body gets the first answer again "
+    "(header `Idempotent-Replayed: true`) and changes nothing; with another body, 409. Kept 24 hours.",
+}
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -43,6 +51,14 @@ class PortalAutoSchema(AutoSchema):
     without the permission (or a session request without its CSRF token); 404 for an unknown path id or page; 415
     for a body in an undocumented media type; 413 for a body over its limit (portal.core.request_limits); 429 when
     throttled. Codes an operation documents itself (with @extend_schema) are kept as they are."""
+
+    def get_tags(self) -> list[str]:
+        """Group operations by resource (`/api/v1/<resource>/…`), staff operations apart (`Staff: <resource>`)."""
+        parts = [part for part in self.path.split("/") if part and not part.startswith("{")]
+        rest = parts[2:] if parts[:1] == ["api"] else parts
+        if rest[:1] == ["staff"] and len(rest) > 1:
+            return [f"Staff: {rest[1]}"]
+        return rest[:1] or ["api"]
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -70,6 +86,13 @@ class PortalAutoSchema(AutoSchema):
         if "requestBody" in operation:
             errors["415"] = ("The body's Content-Type is not one of those documented here.", ERROR_SCHEMA)
             errors["413"] = ("The body is larger than this operation accepts; `detail` gives the limit.", ERROR_SCHEMA)
+        if self.method == "POST" and getattr(getattr(self.view, "post", None), "_idempotent", False):
+            params.append(IDEMPOTENCY_PARAMETER)
+            operation["parameters"] = params
+            errors["409"] = (
+                "This `Idempotency-Key` was already used with another path or body.",
+                VALIDATION_ERROR_SCHEMA,
+            )
         if self.view.get_throttles():
             errors["429"] = ("Too many requests from this client; retry after `Retry-After` seconds.", ERROR_SCHEMA)
         responses = operation["responses"]

@@ -39,3 +39,25 @@ class BaseModel(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a creating POST sent with an `Idempotency-Key` header (portal/core/idempotency.py).
+
+    Written in the same transaction as what the request changed: either both are committed or neither, so a
+    retry after a crash runs the request again rather than finding a record of something that never happened."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and request body")
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("user", "key"), name="idempotency_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"

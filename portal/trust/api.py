@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from portal.core.api_schema import ERROR_SCHEMA
 from portal.core.clients import client_ip
+from portal.core.idempotency import idempotent
 from portal.core.permissions import IsLegalStaff
 from portal.core.serializers import PortalModelSerializer, PortalSerializer, TextField
 from portal.organisations.models import Organisation
@@ -85,6 +86,7 @@ class AccessRequestListCreate(generics.ListAPIView):
         return access_requests_for_user(user)
 
     @extend_schema(request=AccessRequestCreateSerializer, responses={201: AccessRequestSerializer})
+    @idempotent
     def post(self, request):
         data = AccessRequestCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -118,6 +120,7 @@ class AccessRequestApprove(APIView):
     permission_classes = [IsLegalStaff]
 
     @extend_schema(request=ApproveSerializer, responses=AccessRequestSerializer)
+    @idempotent
     def post(self, request, public_id):
         req = _get(public_id)
         if not request.user.has_perm("trust.decide_accessrequest"):
@@ -140,6 +143,7 @@ class AccessRequestDeny(APIView):
     permission_classes = [IsLegalStaff]
 
     @extend_schema(request=DenySerializer, responses=AccessRequestSerializer)
+    @idempotent
     def post(self, request, public_id):
         req = _get(public_id)
         if not request.user.has_perm("trust.decide_accessrequest"):

@@ -6,6 +6,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.core.idempotency import idempotent
 from portal.core.serializers import PortalModelSerializer, PortalSerializer, TextField
 from portal.organisations.models import Organisation
 from subprocessors.changes.models import SubprocessorChange
@@ -45,6 +46,7 @@ class ObjectionCreate(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(request=ObjectionCreateSerializer, responses={201: ObjectionSerializer})
+    @idempotent
     def post(self, request, public_id):
         change = get_object_or_404(
             SubprocessorChange.objects.exclude(status=SubprocessorChange.Status.DRAFT), public_id=public_id
