@@ -93,7 +93,7 @@ def _outsiders():
 
 def is_staff_view(name: str, url: str) -> bool:
     """Staff pages, the admin, and API operations only staff may call."""
-    return url.startswith(("/staff/", "/admin/")) or name in STAFF_API
+    return url.startswith(("/staff/", "/admin/", "/api/v1/staff/")) or name in STAFF_API
 
 
 def _check(client, url, who, name, method):
