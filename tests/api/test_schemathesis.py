@@ -2,8 +2,9 @@
 /api/schema/ (drf-spectacular), generates requests for every operation from it and checks every answer against
 it: no 5xx, only documented status codes, content types, bodies and headers, and schema-breaking requests
 rejected with a 4xx. Each operation runs as an anonymous caller, as an enterprise organisation's admin with
-trust-portal access, as legal staff with a token not minted after MFA, and as legal staff (MFA on), the last three with `Authorization: Token <key>` as API clients
-do, on the demo data set plus a few rows that let the write operations succeed."""
+trust-portal access, as legal staff with a token not minted after MFA, and as legal staff (MFA on), the last
+three with `Authorization: Token <key>` as API clients do, on the demo data set plus a few rows that let the
+write operations succeed."""
 
 import datetime as dt
 import logging
