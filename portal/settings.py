@@ -379,13 +379,19 @@ API_TOKEN_STAFF_MAX_DAYS = env.int("API_TOKEN_STAFF_MAX_DAYS", default=30)
 API_TOKEN_MAX_PER_USER = env.int("API_TOKEN_MAX_PER_USER", default=20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Trust Portal API",
-    "DESCRIPTION": "Public sub-processor list, change notices and customer endpoints of the trust portal.",
+    "DESCRIPTION": "The trust portal's API: the public sub-processor list and change notices; customers' access "
+    "requests, documents, objections and DPA signing; and, under /api/v1/staff/, every action of the processor's "
+    "legal staff.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "ENABLE_DJANGO_DEPLOY_CHECK": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.core.api_schema.readable_component_names",
+    ],
     # Several models have a `status`; name each enum after its model so the public contract reads well.
     "ENUM_NAME_OVERRIDES": {
         "SubprocessorStatusEnum": "subprocessors.listing.models.Subprocessor.Status",

@@ -33,6 +33,38 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
+# drf-spectacular's generated names for "this field may also be empty / null", which read like internals.
+COMPONENT_RENAMES = {
+    "BlankEnum": ("Empty", "An empty string: the value is not set."),
+    "NullEnum": ("NotSet", "null: the value is not set."),
+}
+
+
+def readable_component_names(result, generator, request, public):
+    """POSTPROCESSING_HOOKS: rename components whose generated names mean nothing to a reader, and every `$ref`."""
+    schemas = result.get("components", {}).get("schemas", {})
+    refs = {}
+    for old, (new, description) in COMPONENT_RENAMES.items():
+        if old in schemas and new not in schemas:
+            schemas[new] = {**schemas.pop(old), "description": description}
+            refs[f"#/components/schemas/{old}"] = f"#/components/schemas/{new}"
+    if refs:
+        _replace_refs(result, refs)
+    result.get("components", {})["schemas"] = dict(sorted(schemas.items()))
+    return result
+
+
+def _replace_refs(node, refs: dict) -> None:
+    if isinstance(node, dict):
+        if node.get("$ref") in refs:
+            node["$ref"] = refs[node["$ref"]]
+        for value in node.values():
+            _replace_refs(value, refs)
+    elif isinstance(node, list):
+        for value in node:
+            _replace_refs(value, refs)
+
+
 class ApiTokenScheme(OpenApiAuthenticationExtension):
     """`Authorization: Token <key>` (portal.organisations.authentication, django-rest-knox underneath)."""
 

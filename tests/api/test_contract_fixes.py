@@ -81,7 +81,7 @@ def test_pending_request_level_is_blank_and_documented_so(api, legal):
     assert api.get(reverse("trust:api_access_requests")).json()["results"][0]["level"] == ""
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     level = schema["components"]["schemas"]["AccessRequest"]["properties"]["level"]
-    assert {"$ref": "#/components/schemas/BlankEnum"} in level["oneOf"]
+    assert {"$ref": "#/components/schemas/Empty"} in level["oneOf"]
 
 
 def test_blank_website_and_empty_filters_are_documented(client):
@@ -102,7 +102,7 @@ def test_blank_website_and_empty_filters_are_documented(client):
 def test_every_operation_documents_its_error_answers(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     approve = schema["paths"]["/api/v1/access-requests/{public_id}/approve"]["post"]["responses"]
-    assert set(approve) == {"200", "400", "401", "403", "404", "413", "415"}
+    assert set(approve) == {"200", "400", "401", "403", "404", "409", "413", "415"}  # 409: Idempotency-Key reused
     nda = schema["paths"]["/api/v1/nda/"]["get"]["responses"]
     assert set(nda) == {"200", "401", "404"}  # public, but an invalid token is still refused
     assert schema["paths"]["/api/v1/dpa/verify/"]["post"]["responses"]["429"]["headers"]["Retry-After"]

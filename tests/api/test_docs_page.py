@@ -25,3 +25,25 @@ def test_a_signed_in_visitor_is_pointed_to_their_token_page(client, member):
     client.force_login(member)
     html = client.get(reverse("api_docs")).content.decode()
     assert f'href="{reverse("organisations:token")}"' in html
+
+
+def test_schema_component_names_read_as_words(client, db):
+    schema = client.get(reverse("schema"), HTTP_ACCEPT="application/json").json()
+    names = list(schema["components"]["schemas"])
+    assert [n for n in names if n.startswith("_") or n in {"BlankEnum", "NullEnum"}] == []
+    assert schema["components"]["schemas"]["Empty"]["enum"] == [""]
+    assert "BlankEnum" not in str(schema)
+
+
+def test_operations_are_grouped_by_resource_with_staff_operations_apart(client, db):
+    schema = client.get(reverse("schema"), HTTP_ACCEPT="application/json").json()
+    tags = {op["tags"][0] for ops in schema["paths"].values() for op in ops.values()}
+    assert "v1" not in tags
+    assert {"subprocessors", "access-requests", "dpa"} <= tags
+    assert all(
+        tag.startswith("Staff: ")
+        for path, ops in schema["paths"].items()
+        if "/staff/" in path
+        for op in ops.values()
+        for tag in op["tags"]
+    )
