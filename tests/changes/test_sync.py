@@ -18,6 +18,7 @@ from subprocessors.changes.sync.plan import BOOLEAN_INVALID, REPLACES_NOT_ACTIVE
 from subprocessors.changes.windows import earliest_effective_date
 from subprocessors.listing.exports import list_csv
 from subprocessors.listing.models import Subprocessor
+from subprocessors.listing.services import subprocessor_update
 from tests.changes.factories import make_change, proposed
 from tests.listing.factories import make_subprocessor
 
@@ -115,10 +116,12 @@ def test_yaml_dry_run_shows_each_kind_of_difference_and_changes_nothing(tmp_path
 
 
 def test_csv_export_of_the_list_is_accepted_and_a_changed_cell_is_a_modification(tmp_path, the_list):
-    # given: the public CSV export (BOM, status and date columns, formula-guarded cells)
+    # given: the public CSV export of active and retired rows (BOM, status and date columns, formula-guarded cells)
     Subprocessor.objects.filter(slug="stripe").update(purpose="=Payments")
-    export = list_csv().decode()
+    subprocessor_update(subprocessor=the_list["old-cdn"], data={"status": "retired"}, actor=None)
+    export = list_csv(filters={"status": "all"}).decode()
     assert "'=Payments" in export
+    assert ",retired," in export
     # when / then: as exported, nothing differs
     assert run(tmp_path, export, name="export.csv")[0] == 0
     # when: one cell edited
@@ -203,6 +206,21 @@ def test_invalid_rows_list_every_problem_and_nothing_is_written(tmp_path, the_li
     assert counts() == before
 
 
+def test_invalid_input_in_json_and_from_standard_input(monkeypatch, the_list):
+    # given
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"slug,name\nstripe,\n")))
+    out, err = io.StringIO(), io.StringIO()
+    # when
+    with pytest.raises(SystemExit) as exit_:
+        call_command("subprocessors_sync", "-", "--format", "csv", "--json", stdout=out, stderr=err)
+    # then
+    assert exit_.value.code == 2
+    assert json.loads(out.getvalue())["problems"] == [
+        {"line": 2, "slug": "stripe", "field": "name", "message": "This field is required."}
+    ]
+    assert err.getvalue() == "-:2: name: This field is required.\n"
+
+
 def test_csv_unknown_columns_are_named(tmp_path, the_list):
     code, _, err = run(tmp_path, "slug,name,vendor_id,Colour\nstripe,Stripe,1,red\n", name="list.csv")
     assert code == 2
@@ -280,6 +298,21 @@ def test_a_second_apply_drafts_nothing_again(tmp_path, the_list, legal):
     code, out, _ = run(tmp_path, ALL_KINDS)
     assert code == 1
     assert out.count("open change: ") == 4
+
+
+def test_a_drafted_addition_takes_the_files_new_values(tmp_path, the_list, legal):
+    # given: drafted once
+    args = ("--apply", "--actor", legal.email, "--reason", "EU models")
+    assert run(tmp_path, MISTRAL + OLD_CDN + STRIPE + NORDLICHT, *args)[0] == 0
+    # when: the file now says something else about it
+    code, out, _ = run(tmp_path, MISTRAL + OLD_CDN + STRIPE + NORDLICHT.replace("hq_country: de", "hq_country: at"), *args)
+    # then: the same draft, its proposed row updated (and audited)
+    assert code == 0
+    assert "Already drafted, entry updated: add nordlicht-ai" in out
+    assert SubprocessorChange.objects.count() == 1
+    assert Subprocessor.objects.get(slug="nordlicht-ai").hq_country == "AT"
+    event = AuditEvent.objects.get(action="subprocessor.changed")
+    assert (event.actor, event.details["after"]) == (legal, {"hq_country": "AT"})
 
 
 def test_an_announced_change_counts_as_drafted(tmp_path, the_list, legal):

@@ -35,12 +35,14 @@ REASON_REQUIRED = (
 
 DRAFTED = "drafted"
 ALREADY_DRAFTED = "already drafted"
+ENTRY_UPDATED = "already drafted, entry updated"  # the draft's proposed row took the file's new values
+SYNC_NOTE = "subprocessors_sync"
 
 
 @dataclass
 class Outcome:
     difference: Difference
-    result: str  # DRAFTED, ALREADY_DRAFTED, or "already announced" / "already held"
+    result: str  # DRAFTED, ALREADY_DRAFTED, ENTRY_UPDATED, or "already announced" / "already held"
     change: SubprocessorChange
 
     def as_dict(self) -> dict:
@@ -125,11 +127,17 @@ def _messages(exc: ValidationError):
 
 def _draft(difference: Difference, *, actor, reason: str, effective_date: dt.date) -> Outcome:
     pending = difference.pending
-    if pending is not None and difference.drafted:
-        result = ALREADY_DRAFTED if pending.status == SubprocessorChange.Status.DRAFT else f"already {pending.status}"
-        return Outcome(difference, result, pending)
-    common = {"kind": difference.kind, "reason": reason, "effective_date": effective_date, "actor": actor}
     sp = difference.subprocessor
+    if pending is not None and difference.drafted:
+        if pending.status != SubprocessorChange.Status.DRAFT:
+            # Customers were told about this entry: a difference from the file is for a person to settle.
+            return Outcome(difference, f"already {pending.status}", pending)
+        if difference.changes and difference.kind in (Kind.ADD, Kind.REPLACE):
+            assert sp is not None  # a drafted addition has its proposed row
+            _bring_in_line(sp, difference, actor=actor)
+            return Outcome(difference, ENTRY_UPDATED, pending)
+        return Outcome(difference, ALREADY_DRAFTED, pending)
+    common = {"kind": difference.kind, "reason": reason, "effective_date": effective_date, "actor": actor}
     if difference.kind in (Kind.ADD, Kind.REPLACE):
         if sp is None:
             change = change_create_with_subprocessor(
@@ -137,14 +145,20 @@ def _draft(difference: Difference, *, actor, reason: str, effective_date: dt.dat
             )
             return Outcome(difference, DRAFTED, change)
         # A proposed row made earlier (or a retired one coming back): brought in line with the file first.
-        data = {c.field: c.after for c in difference.changes}
-        if sp.status == Subprocessor.Status.RETIRED:
-            data.update(status=Subprocessor.Status.PROPOSED, retired_on=None)
-        if data:
-            if not actor.has_perm(EDIT_PERMISSION):
-                raise ApplicationError(ACTOR_PERMISSION.format(email=actor.email, perm=EDIT_PERMISSION))
-            subprocessor_update(subprocessor=sp, data=data, actor=actor, note="subprocessors_sync")
+        _bring_in_line(sp, difference, actor=actor)
         return Outcome(difference, DRAFTED, change_create(subprocessor=sp, replaces=difference.replaces, **common))
     assert sp is not None  # removals and modifications concern a row of the list
     change = change_create(subprocessor=sp, modification=difference.modification, **common)
     return Outcome(difference, DRAFTED, change)
+
+
+def _bring_in_line(sp: Subprocessor, difference: Difference, *, actor) -> None:
+    """Give a proposed (or retired) row the file's values, as the console's edit page would."""
+    data = {change.field: change.after for change in difference.changes}
+    if sp.status == Subprocessor.Status.RETIRED:
+        data.update(status=Subprocessor.Status.PROPOSED, retired_on=None)
+    if not data:
+        return
+    if not actor.has_perm(EDIT_PERMISSION):
+        raise ApplicationError(ACTOR_PERMISSION.format(email=actor.email, perm=EDIT_PERMISSION))
+    subprocessor_update(subprocessor=sp, data=data, actor=actor, note=SYNC_NOTE)
