@@ -305,7 +305,9 @@ def test_a_drafted_addition_takes_the_files_new_values(tmp_path, the_list, legal
     args = ("--apply", "--actor", legal.email, "--reason", "EU models")
     assert run(tmp_path, MISTRAL + OLD_CDN + STRIPE + NORDLICHT, *args)[0] == 0
     # when: the file now says something else about it
-    code, out, _ = run(tmp_path, MISTRAL + OLD_CDN + STRIPE + NORDLICHT.replace("hq_country: de", "hq_country: at"), *args)
+    code, out, _ = run(
+        tmp_path, MISTRAL + OLD_CDN + STRIPE + NORDLICHT.replace("hq_country: de", "hq_country: at"), *args
+    )
     # then: the same draft, its proposed row updated (and audited)
     assert code == 0
     assert "Already drafted, entry updated: add nordlicht-ai" in out
@@ -370,9 +372,37 @@ def test_apply_needs_a_legal_actor(tmp_path, the_list, member, legal, who):
     # then
     assert code == 2
     expected = {
-        "nobody": ACTOR_REQUIRED,
+        "nobody": f"{tmp_path / 'list.yaml'}: actor: {ACTOR_REQUIRED}",
         "member": ACTOR_NOT_LEGAL.format(email=member.email),
         "legal_without_permission": "lacks the permission `changes.add_subprocessorchange`",
     }[who]
     assert expected in err
     assert counts() == before
+
+
+def test_a_retired_entry_listed_again_is_an_addition_of_that_entry(tmp_path, the_list, legal):
+    # given: old-cdn was retired; the file lists it as active
+    subprocessor_update(subprocessor=the_list["old-cdn"], data={"status": "retired"}, actor=None)
+    # when
+    code, out, _ = run(
+        tmp_path,
+        MISTRAL + OLD_CDN + STRIPE,
+        "--apply",
+        "--actor",
+        legal.email,
+        "--reason",
+        "Back again",
+        "--effective-date",
+        "2027-02-01",
+    )
+    # then: the same row, proposed again, with an addition drafted for the date given
+    assert code == 0
+    assert "Drafted: add old-cdn, effective 2027-02-01" in out
+    change = SubprocessorChange.objects.get()
+    assert (change.kind, change.subprocessor, change.effective_date) == (
+        "add",
+        the_list["old-cdn"],
+        dt.date(2027, 2, 1),
+    )
+    the_list["old-cdn"].refresh_from_db()
+    assert (the_list["old-cdn"].status, the_list["old-cdn"].retired_on) == ("proposed", None)

@@ -35,7 +35,8 @@ class Problem:
     slug: str = ""
 
     def format(self, source: str) -> str:
-        where = f"{source}:{self.line}" if self.line else f"{source}: {self.slug or '-'}"
+        # A row's line; else the slug of a list entry the file leaves out; else the file as a whole.
+        where = f"{source}:{self.line}" if self.line else f"{source}: {self.slug}" if self.slug else source
         return f"{where}: {self.field}: {self.message}"
 
     def as_dict(self) -> dict:
