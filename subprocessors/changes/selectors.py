@@ -193,3 +193,14 @@ def change_notice_counts(*, change: SubprocessorChange) -> dict:
         notice_gap_links().filter(change=change).values("organisation_id").distinct().count()
     )
     return counts
+
+
+OPEN_STATUSES = (SubprocessorChange.Status.DRAFT, *PENDING_STATUSES)
+
+
+def open_changes(*, subprocessor_ids) -> QuerySet[SubprocessorChange]:
+    """Drafted, announced or held changes of these sub-processors (at most one each: change_create refuses a
+    second), with both parties."""
+    return with_parties(
+        SubprocessorChange.objects.filter(status__in=OPEN_STATUSES, subprocessor_id__in=subprocessor_ids)
+    )
