@@ -23,7 +23,7 @@ from portal.deadlines.exports import CSV_HEADER, obligation_csv_rows
 from portal.deadlines.forms import MAX_EVIDENCE_BYTES, STAFF_KINDS, ObligationFilterForm
 from portal.deadlines.ics import obligations_ics
 from portal.deadlines.models import Obligation
-from portal.deadlines.obligations import obligation_complete_by_staff, obligation_create
+from portal.deadlines.obligations import EVIDENCE_REQUIRED, obligation_complete_by_staff, obligation_create
 from portal.deadlines.selectors import obligation_register
 from portal.organisations.models import Organisation
 
@@ -50,7 +50,7 @@ class _OrganisationIdField(serializers.UUIDField):
 
 
 # --- Serializers ------------------------------------------------------------------------------------------
-class StaffObligationOrganisationSerializer(serializers.Serializer):
+class StaffObligationOrganisationSerializer(PortalSerializer):
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField()
 
@@ -142,7 +142,10 @@ class StaffObligationCreateSerializer(PortalSerializer):
 
 
 class StaffObligationCompleteSerializer(PortalSerializer):
-    evidence = TextField(help_text="what was done and how it was confirmed (e.g. the email sent, its date)")
+    evidence = TextField(
+        error_messages={"blank": EVIDENCE_REQUIRED},
+        help_text="what was done and how it was confirmed (e.g. the email sent, its date)",
+    )
     evidence_file = serializers.FileField(
         required=False, help_text="optional: a PDF, image or email export (max 10 MB; multipart/form-data)"
     )

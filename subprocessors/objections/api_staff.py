@@ -39,7 +39,7 @@ def console_url(objection: Objection) -> str:
 
 
 # --- Serializers ------------------------------------------------------------------------------------------
-class StaffObjectionChangeSerializer(serializers.Serializer):
+class StaffObjectionChangeSerializer(PortalSerializer):
     id = serializers.UUIDField(source="public_id")
     headline = serializers.CharField()
     status = serializers.CharField(help_text="the change's status (announced, held, effective…)")
@@ -50,12 +50,12 @@ class StaffObjectionChangeSerializer(serializers.Serializer):
         return settings.SITE_URL + reverse("changes:staff_detail", args=[change.public_id])
 
 
-class StaffObjectionOrganisationSerializer(serializers.Serializer):
+class StaffObjectionOrganisationSerializer(PortalSerializer):
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField()
 
 
-class StaffObjectionMessageSerializer(serializers.ModelSerializer):
+class StaffObjectionMessageSerializer(PortalModelSerializer):
     author = serializers.EmailField(source="author.email", default=None, allow_null=True)
 
     class Meta:
