@@ -2,12 +2,13 @@
 CSV and calendar exports, as the HTML console (views.py) does them: same services, permissions and audit events."""
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
@@ -22,7 +23,7 @@ from portal.deadlines import events
 from portal.deadlines.exports import CSV_HEADER, obligation_csv_rows
 from portal.deadlines.forms import MAX_EVIDENCE_BYTES, STAFF_KINDS, ObligationFilterForm
 from portal.deadlines.ics import obligations_ics
-from portal.deadlines.models import Obligation
+from portal.deadlines.models import Obligation, ObligationReminder
 from portal.deadlines.obligations import EVIDENCE_REQUIRED, obligation_complete_by_staff, obligation_create
 from portal.deadlines.selectors import obligation_register
 from portal.organisations.models import Organisation
@@ -111,6 +112,41 @@ class StaffObligationSerializer(PortalModelSerializer):
         return console_url(obligation)
 
 
+class StaffObligationReminderSerializer(PortalModelSerializer):
+    sent_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = ObligationReminder
+        fields = ("stage", "sent_at")
+        read_only_fields = fields
+
+
+class StaffObligationIncidentSerializer(PortalSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    title = serializers.CharField(read_only=True)
+    console_url = serializers.SerializerMethodField()
+
+    def get_console_url(self, incident) -> str:
+        return settings.SITE_URL + reverse("breaches:staff_detail", args=[incident.public_id])
+
+
+class StaffObligationDetailSerializer(StaffObligationSerializer):
+    reminders = StaffObligationReminderSerializer(many=True, read_only=True, help_text="reminder stages sent so far")
+    breach_incident = serializers.SerializerMethodField(
+        help_text="for a breach notification: the incident it notifies (its delivery completes the obligation)"
+    )
+
+    class Meta(StaffObligationSerializer.Meta):
+        fields = (*StaffObligationSerializer.Meta.fields, "reminders", "breach_incident")
+        read_only_fields = fields
+
+    @extend_schema_field(StaffObligationIncidentSerializer(allow_null=True))
+    def get_breach_incident(self, obligation) -> dict | None:
+        # The breach register links its notification to the obligation (a reverse one-to-one; none if unlinked).
+        notification = getattr(obligation, "breach_notification", None)
+        return None if notification is None else StaffObligationIncidentSerializer(notification.incident).data
+
+
 class StaffObligationQuerySerializer(PortalSerializer):
     """The register's filters (the console's, plus a due-time window); an invalid value answers 400."""
 
@@ -167,6 +203,18 @@ def _obligation(public_id) -> Obligation:
     return get_object_or_404(Obligation.objects.select_related("organisation", "completed_by"), public_id=public_id)
 
 
+def _detail(public_id) -> dict:
+    """The obligation as the console's page shows it: with its reminders and, for a breach notification, the
+    incident."""
+    obligation = get_object_or_404(
+        Obligation.objects.select_related(
+            "organisation", "completed_by", "breach_notification__incident"
+        ).prefetch_related(Prefetch("reminders", queryset=ObligationReminder.objects.order_by("created_at"))),
+        public_id=public_id,
+    )
+    return StaffObligationDetailSerializer(obligation).data
+
+
 # --- Views ------------------------------------------------------------------------------------------------
 class StaffObligationList(StaffGenericAPIView):
     staff_permissions = {"GET": VIEW, "POST": ADD}
@@ -188,7 +236,7 @@ class StaffObligationList(StaffGenericAPIView):
     @extend_schema(
         operation_id="staff_obligations_create",
         request=StaffObligationCreateSerializer,
-        responses={201: StaffObligationSerializer},
+        responses={201: StaffObligationDetailSerializer},
         summary="Record an obligation (staff)",
         examples=[
             OpenApiExample(
@@ -210,8 +258,7 @@ class StaffObligationList(StaffGenericAPIView):
         data = StaffObligationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         obligation = obligation_create(actor=request.user, request=request, **data.validated_data)
-        body = StaffObligationSerializer(_obligation(obligation.public_id)).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(_detail(obligation.public_id), status=status.HTTP_201_CREATED)
 
 
 class StaffObligationDetail(StaffAPIView):
@@ -219,12 +266,12 @@ class StaffObligationDetail(StaffAPIView):
 
     @extend_schema(
         operation_id="staff_obligations_retrieve",
-        responses={200: StaffObligationSerializer},
+        responses={200: StaffObligationDetailSerializer},
         summary="One obligation (staff)",
     )
     def get(self, request, public_id):
         """One obligation with its due time, state and, once completed, its evidence."""
-        return Response(StaffObligationSerializer(_obligation(public_id)).data)
+        return Response(_detail(public_id))
 
 
 class StaffObligationComplete(StaffAPIView):
@@ -237,7 +284,7 @@ class StaffObligationComplete(StaffAPIView):
             "multipart/form-data": StaffObligationCompleteSerializer,
             "application/json": StaffObligationCompleteSerializer,
         },
-        responses={200: StaffObligationSerializer},
+        responses={200: StaffObligationDetailSerializer},
         summary="Complete an obligation with evidence (staff)",
         examples=[
             OpenApiExample(
@@ -261,7 +308,7 @@ class StaffObligationComplete(StaffAPIView):
             actor=request.user,
             request=request,
         )
-        return Response(StaffObligationSerializer(_obligation(public_id)).data, status=status.HTTP_200_OK)
+        return Response(_detail(public_id))
 
 
 class _JsonOnlyNegotiation(BaseContentNegotiation):

@@ -19,6 +19,7 @@ from portal.deadlines.obligations import (
     EVIDENCE_REQUIRED,
     RECEIVED_IN_FUTURE,
     obligation_create,
+    obligation_remind,
 )
 from tests.auth import login, staff_token
 from tests.breaches.factories import make_incident
@@ -165,6 +166,9 @@ def test_detail(client, legal, obligation):
     assert body["title"] == "Court order from the Amsterdam district court"
     assert body["due_at"] == obligation.due_at.astimezone(timezone.get_current_timezone()).isoformat()
     assert (body["evidence_file"], body["evidence_file_url"]) == (None, None)
+    assert (body["reminders"], body["breach_incident"]) == ([], None)
+    obligation_remind(obligation_id=obligation.pk, now=obligation.due_at - dt.timedelta(hours=20))
+    assert [r["stage"] for r in client.get(_url("api_staff_detail", obligation)).json()["reminders"]] == ["24h"]
     assert client.get(reverse("deadlines:api_staff_detail", args=[UNKNOWN])).status_code == 404
 
 
@@ -337,8 +341,15 @@ def test_complete_refuses_a_large_file(client, legal, obligation, monkeypatch):
 
 
 def test_breach_notification_is_completed_by_sending_only(client, legal, org):
-    obligation = make_incident(organisations=[org], actor=legal).notifications.get().obligation
+    incident = make_incident(organisations=[org], actor=legal)
+    obligation = incident.notifications.get().obligation
     login(client, legal)
+    detail = client.get(_url("api_staff_detail", obligation)).json()
+    assert detail["breach_incident"] == {
+        "id": str(incident.public_id),
+        "title": incident.title,
+        "console_url": f"http://testserver/staff/breaches/{incident.public_id}/",
+    }
     response = client.post(_url("api_staff_complete", obligation), {"evidence": "sent by phone"}, "application/json")
     assert response.status_code == 400
     assert response.json() == {"detail": BREACH_COMPLETES_WHEN_DELIVERED}
