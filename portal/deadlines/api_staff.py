@@ -71,7 +71,7 @@ class StaffObligationSerializer(PortalModelSerializer):
 
     class Meta:
         model = Obligation
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "kind",
             "kind_label",
@@ -92,7 +92,7 @@ class StaffObligationSerializer(PortalModelSerializer):
             "created_at",
             "console_url",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     def get_overdue(self, obligation) -> bool:
         return obligation.status == Obligation.Status.OPEN and obligation.due_at < timezone.now()

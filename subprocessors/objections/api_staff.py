@@ -79,7 +79,7 @@ class StaffObjectionSerializer(PortalModelSerializer):
 
     class Meta:
         model = Objection
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "change",
             "organisation",
@@ -97,7 +97,7 @@ class StaffObjectionSerializer(PortalModelSerializer):
             "updated_at",
             "console_url",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=TARGET_STATUSES)))
     def get_allowed_transitions(self, objection) -> list[str]:
