@@ -401,6 +401,14 @@ SPECTACULAR_SETTINGS = {
         "AccessRequestStatusEnum": "portal.trust.models.AccessRequest.Status",
         "BreachIncidentStatusEnum": "dpa.breaches.models.BreachIncident.Status",
         "ObligationStatusEnum": "portal.deadlines.models.obligations.Obligation.Status",
+        # The public changes feed's name since before the staff API added other `kind` fields: kept stable.
+        "KindEnum": "subprocessors.changes.models.changes.SubprocessorChange.Kind",
+        "ObligationKindEnum": "portal.deadlines.models.obligations.Obligation.Kind",
+        "ObligationStaffKindEnum": "portal.deadlines.forms.STAFF_KINDS",
+        "ObligationStateFilterEnum": "portal.deadlines.api_staff.STATE_FILTERS",
+        "ObjectionStatusEnum": "subprocessors.objections.models.Objection.Status",
+        "ObjectionStatusFilterEnum": "subprocessors.objections.api_staff.STATUS_FILTERS",
+        "ObjectionTransitionStatusEnum": "subprocessors.objections.api_staff.TARGET_STATUSES",
     },
 }
 

@@ -49,6 +49,9 @@ RECEIVED_IN_FUTURE = "The receipt time cannot be in the future."
 ALREADY_COMPLETED = "This obligation is already completed."
 EVIDENCE_REQUIRED = "Describe the evidence: what was done, when and how it was confirmed."
 BREACH_KIND_BY_STAFF = "Breach notifications are created from a breach incident, not by hand."
+BREACH_COMPLETES_WHEN_DELIVERED = (
+    "A breach notification completes when its email is delivered: send it from its incident."
+)
 UNKNOWN_KIND = "Choose the kind of obligation."
 
 
@@ -133,6 +136,18 @@ def obligation_complete(
     obligation.save()
     events.obligation_completed(obligation=obligation, actor=actor, request=request)
     return obligation
+
+
+def obligation_complete_by_staff(
+    *, obligation: Obligation, evidence: str, actor, evidence_file=None, request=None
+) -> Obligation:
+    """Legal staff complete an obligation by hand (the console's form, the staff API). A breach notification is
+    not theirs to complete: its delivery completes it (dpa.breaches.delivery)."""
+    if obligation.kind == Obligation.Kind.BREACH_NOTIFICATION:
+        raise ApplicationError(BREACH_COMPLETES_WHEN_DELIVERED)
+    return obligation_complete(
+        obligation=obligation, evidence=evidence, evidence_file=evidence_file, actor=actor, request=request
+    )
 
 
 def _legal_staff_emails() -> list[str]:

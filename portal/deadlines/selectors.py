@@ -40,6 +40,8 @@ def obligations_needing_reminders(*, now: dt.datetime | None = None) -> QuerySet
 
 
 def obligation_register(*, filters: dict | None = None, now: dt.datetime | None = None) -> QuerySet[Obligation]:
+    """The register, soonest due first. `filters`: `state` (open, overdue, due_soon, completed), `kind`,
+    `organisation` (an instance), `due_after` (inclusive) and `due_before` (exclusive), aware datetimes."""
     filters = filters or {}
     now = now or timezone.now()
     qs = Obligation.objects.select_related("organisation", "completed_by").order_by("due_at", "id")
@@ -56,6 +58,10 @@ def obligation_register(*, filters: dict | None = None, now: dt.datetime | None 
         qs = qs.filter(kind=filters["kind"])
     if filters.get("organisation"):
         qs = qs.filter(organisation=filters["organisation"])
+    if filters.get("due_after"):
+        qs = qs.filter(due_at__gte=filters["due_after"])
+    if filters.get("due_before"):
+        qs = qs.filter(due_at__lt=filters["due_before"])
     return qs
 
 

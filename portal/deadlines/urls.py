@@ -1,7 +1,7 @@
 from django.urls import path
 
+from portal.deadlines import api_staff, views_calendar
 from portal.deadlines import views as obligations
-from portal.deadlines import views_calendar
 
 app_name = "deadlines"
 
@@ -18,4 +18,17 @@ urlpatterns = [
         name="staff_evidence",
     ),
     path("calendar/obligations/<str:token>.ics", obligations.obligation_feed, name="feed"),
+    path("api/v1/staff/obligations/", api_staff.StaffObligationList.as_view(), name="api_staff_list"),
+    path("api/v1/staff/obligations/csv/", api_staff.StaffObligationExportCsv.as_view(), name="api_staff_export_csv"),
+    path("api/v1/staff/obligations/ics/", api_staff.StaffObligationExportIcs.as_view(), name="api_staff_export_ics"),
+    path(
+        "api/v1/staff/obligations/<uuid:public_id>/",
+        api_staff.StaffObligationDetail.as_view(),
+        name="api_staff_detail",
+    ),
+    path(
+        "api/v1/staff/obligations/<uuid:public_id>/complete/",
+        api_staff.StaffObligationComplete.as_view(),
+        name="api_staff_complete",
+    ),
 ]

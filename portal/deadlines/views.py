@@ -1,5 +1,3 @@
-import datetime as dt
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
@@ -13,16 +11,12 @@ from portal.core.forms import form_error
 from portal.core.permissions import legal_required
 from portal.core.tables import Table, valid_filters
 from portal.deadlines import events
+from portal.deadlines.exports import CSV_HEADER, obligation_csv_rows
 from portal.deadlines.forms import ObligationCompleteForm, ObligationFilterForm, ObligationForm
 from portal.deadlines.ics import obligations_feed_token, obligations_feed_user, obligations_ics
 from portal.deadlines.models import Obligation
-from portal.deadlines.obligations import obligation_complete, obligation_create
+from portal.deadlines.obligations import obligation_complete_by_staff, obligation_create
 from portal.deadlines.selectors import DUE_SOON, obligation_counts, obligation_register
-
-BREACH_COMPLETES_WHEN_DELIVERED = (
-    "A breach notification completes when its email is delivered: send it from its incident."
-)
-
 
 COLUMNS = {
     "due": ("due_at",),
@@ -89,11 +83,9 @@ def obligation_detail(request, public_id):
     if request.method == "POST":
         if not request.user.has_perm("deadlines.complete_obligation"):
             raise Http404
-        if obligation.kind == Obligation.Kind.BREACH_NOTIFICATION:
-            form.add_error(None, BREACH_COMPLETES_WHEN_DELIVERED)
-        elif form.is_valid():
+        if form.is_valid():
             try:
-                obligation_complete(
+                obligation_complete_by_staff(
                     obligation=obligation,
                     evidence=form.cleaned_data["evidence"],
                     evidence_file=form.cleaned_data.get("evidence_file"),
@@ -133,56 +125,12 @@ def obligation_evidence(request, public_id):
     )
 
 
-def _utc(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ") if value else ""
-
-
 @legal_required("deadlines.view_obligation")
 def obligation_export_csv(request):
     _, filters = _filters(request)
     qs = obligation_register(filters=filters)
-    now = timezone.now()
     events.obligation_register_exported(actor=request.user, request=request)
-
-    def rows():
-        for o in qs.iterator(chunk_size=500):
-            state = o.status
-            if o.status == Obligation.Status.OPEN and o.due_at < now:
-                state = "overdue"
-            on_time = "" if o.completed_at is None else ("yes" if o.completed_at <= o.due_at else "no")
-            yield [
-                o.public_id,
-                o.get_kind_display(),
-                o.organisation.name,
-                o.title,
-                o.source,
-                _utc(o.received_at),
-                _utc(o.due_at),
-                state,
-                _utc(o.completed_at),
-                on_time,
-                o.completed_by.email if o.completed_by else "",
-                o.evidence,
-            ]
-
-    return csv_response(
-        "obligations.csv",
-        [
-            "id",
-            "kind",
-            "organisation",
-            "title",
-            "source",
-            "received_at_utc",
-            "due_at_utc",
-            "status",
-            "completed_at_utc",
-            "on_time",
-            "completed_by",
-            "evidence",
-        ],
-        rows(),
-    )
+    return csv_response("obligations.csv", CSV_HEADER, obligation_csv_rows(qs, now=timezone.now()))
 
 
 def obligation_feed(request, token):

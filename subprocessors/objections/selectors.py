@@ -3,7 +3,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.selectors import PENDING_STATUSES, with_parties
-from subprocessors.objections.models import Objection
+from subprocessors.objections.models import OPEN_STATUSES, Objection
 
 
 def change_objections(*, change: SubprocessorChange) -> QuerySet[Objection]:
@@ -41,3 +41,24 @@ def upcoming_changes_for_organisation(*, organisation) -> list[SubprocessorChang
         .prefetch_related(Prefetch("objections", queryset=mine, to_attr="org_objections"))
         .order_by("effective_date", "id")
     )
+
+
+def staff_objections(*, filters: dict | None = None) -> QuerySet[Objection]:
+    """Every objection for legal staff, newest first, with what a row shows and `message_count`.
+
+    `filters`: `status` (a status, or "open" for received and in consultation), `change` and `organisation`
+    (model instances)."""
+    filters = filters or {}
+    qs = Objection.objects.select_related(
+        "change__subprocessor", "change__replaces", "organisation", "raised_by"
+    ).annotate(message_count=Count("messages"))
+    status = filters.get("status")
+    if status == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif status:
+        qs = qs.filter(status=status)
+    if filters.get("change") is not None:
+        qs = qs.filter(change=filters["change"])
+    if filters.get("organisation") is not None:
+        qs = qs.filter(organisation=filters["organisation"])
+    return qs.order_by("-created_at", "-id")

@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from portal.audit.models import AuditEvent
 from portal.deadlines.models import Obligation
-from portal.deadlines.obligations import obligation_complete, obligation_create
-from portal.deadlines.views import BREACH_COMPLETES_WHEN_DELIVERED
+from portal.deadlines.obligations import BREACH_COMPLETES_WHEN_DELIVERED, obligation_complete, obligation_create
 from tests.auth import login
 from tests.breaches.factories import make_incident
 from tests.organisations.factories import UserFactory

@@ -434,3 +434,19 @@ SAMPLES.update(
         "webhooks:staff_delivery_retry": lambda world: {"delivery_id": _failed_delivery(world).delivery_id},
     }
 )
+
+
+# staff API: objections and obligations
+SAMPLES.update(
+    {
+        "objections:api_staff_list": _no_kwargs_with(_objection),
+        "objections:api_staff_detail": lambda world: {"public_id": _objection(world).public_id},
+        "objections:api_staff_reply": lambda world: {"public_id": _objection(world).public_id},
+        "objections:api_staff_transition": lambda world: {"public_id": _objection(world).public_id},
+        "deadlines:api_staff_list": _no_kwargs_with(_breach),
+        "deadlines:api_staff_export_csv": _no_kwargs_with(_breach),
+        "deadlines:api_staff_export_ics": _no_kwargs_with(_breach),
+        "deadlines:api_staff_detail": _obligation,
+        "deadlines:api_staff_complete": _obligation,
+    }
+)
