@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class DeliveryConfig(AppConfig):
@@ -12,6 +13,7 @@ class DeliveryConfig(AppConfig):
         from portal.delivery.views import failed_chat_alerts_panel, failed_emails_panel
 
         panels = [failed_emails_panel()]
-        if request.user.has_perm("delivery.view_chatalert"):
+        # Only where chat alerts are configured: a portal without them has no queue to show (nor its queries).
+        if settings.STAFF_CHAT_WEBHOOK_URL and request.user.has_perm("delivery.view_chatalert"):
             panels.append(failed_chat_alerts_panel())
         return panels
