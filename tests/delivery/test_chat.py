@@ -297,3 +297,9 @@ def test_no_alert_for_failures_while_the_url_is_unset(settings):
     email = email_queue_raw(key="k", to="privacy@acme.example", subject="s", text="t")
     assert outbox_deliver(email_id=email.pk) == "failed"
     assert not ChatAlert.objects.exists()
+
+
+def test_the_sweep_is_on_the_beat_schedule_every_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["chat-sweep"]
+    assert (entry["task"], entry["schedule"]) == ("portal.delivery.tasks.chat_sweep", 60.0)
+    assert chat_sweep.name == entry["task"]
