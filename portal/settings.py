@@ -314,6 +314,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "subprocessors-fanout-sweep": {"task": "subprocessors.changes.tasks.change_fanout_sweep", "schedule": 300.0},
     "subprocessors-webhook-sweep": {"task": "subprocessors.webhooks.tasks.webhook_sweep", "schedule": 60.0},
+    "chat-sweep": {"task": "portal.delivery.tasks.chat_sweep", "schedule": 60.0},
     "core-idempotency-sweep": {"task": "portal.core.tasks.idempotency_sweep_task", "schedule": 3600.0},
     "evidence-prepared-files": {"task": "portal.evidence.tasks.prepared_files_sweep", "schedule": 60.0},
     "evidence-files-verify": {"task": "portal.evidence.tasks.evidence_files_sweep", "schedule": 86400.0},
@@ -463,6 +464,8 @@ WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 # across all workers: a slow endpoint occupies at most that many workers; its other deliveries wait their turn.
 WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=50)
 WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = env.int("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", default=4)
+# Staff alerts in chat (portal.delivery.chat): a Slack or Microsoft Teams incoming-webhook URL; empty: off.
+STAFF_CHAT_WEBHOOK_URL = env("STAFF_CHAT_WEBHOOK_URL", default="").strip()
 
 # --- Evidence signatures (portal.evidence.signing) -----------------------------------------------------------
 # PAdES signatures on the PDFs the portal issues as evidence, and detached CMS signatures (audit checkpoints).

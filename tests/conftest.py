@@ -102,6 +102,7 @@ def _portal_settings(settings, tmp_path):
     settings.AUDIT_CHECKPOINT_ROOT = tmp_path / "audit-checkpoints"
     settings.SITE_URL = "http://testserver"
     settings.ACCOUNT_RATE_LIMITS = False
+    settings.STAFF_CHAT_WEBHOOK_URL = ""  # staff chat alerts off unless a test turns them on (`chat_webhook`)
     cache.clear()
     yield
     cache.clear()
@@ -372,3 +373,14 @@ def connections(monkeypatch):
 
     monkeypatch.setattr(urllib3.util.connection, "create_connection", refuse)
     return attempts
+
+
+CHAT_URL = "https://hooks.slack.example/services/T000/B000/XXXX"
+
+
+@pytest.fixture
+def chat_webhook(settings):
+    """Staff chat alerts on (portal.delivery.chat), to an address no test reaches: tests that run the delivery
+    point STAFF_CHAT_WEBHOOK_URL at the `receiver` instead."""
+    settings.STAFF_CHAT_WEBHOOK_URL = CHAT_URL
+    return CHAT_URL

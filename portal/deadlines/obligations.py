@@ -13,6 +13,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from portal.core.errors import ApplicationError
@@ -20,6 +21,8 @@ from portal.core.permissions import LEGAL_GROUP
 from portal.deadlines import events
 from portal.deadlines.calendar import add_business_days, end_of_local_day, local_date
 from portal.deadlines.models import Obligation, ObligationReminder
+from portal.delivery.chat import chat_alert_queue, chat_text, chat_time
+from portal.delivery.models import ChatAlert
 from portal.delivery.outbox import email_queue
 
 BREACH_NOTICE_WINDOW = dt.timedelta(hours=48)
@@ -222,4 +225,49 @@ def obligation_remind(*, obligation_id: int, now: dt.datetime | None = None) -> 
                 incident_id=notification.incident_id if notification is not None else None,
             )
             sent.append(stage)
+        if notification is not None:
+            _breach_chat_alert(obligation, notification=notification, stages=sent, now=now)
     return sent
+
+
+# The breach deadline alerts posted to the staff chat, by reminder stage (the overdue stage is not one of them).
+CHAT_STAGE_HOURS = {
+    ObligationReminder.Stage.H24: 24,
+    ObligationReminder.Stage.H12: 12,
+    ObligationReminder.Stage.H4: 4,
+    ObligationReminder.Stage.H1: 1,
+}
+
+
+def _breach_chat_alert(obligation: Obligation, *, notification, stages: list[str], now: dt.datetime) -> None:
+    """The staff chat hears of the most urgent stage just reached by a breach notification's obligation, once per
+    incident and stage (every affected organisation's obligation reaches it at the same minute). An open obligation
+    is a notification not yet delivered; a tick that catches up several stages posts only the latest."""
+    reached = [stage for stage in stages if stage in CHAT_STAGE_HOURS]
+    if not reached:
+        return
+    stage = reached[-1]
+    incident = notification.incident
+    undelivered = Obligation.objects.filter(
+        kind=Obligation.Kind.BREACH_NOTIFICATION,
+        status=Obligation.Status.OPEN,
+        breach_notification__incident_id=incident.pk,
+    ).count()
+    left = max(obligation.due_at - now, dt.timedelta(0))
+    hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
+    chat_alert_queue(
+        kind=ChatAlert.Kind.BREACH_DEADLINE,
+        text=chat_text(
+            title=f"Breach notification deadline in {CHAT_STAGE_HOURS[stage]} hour"
+            + ("" if CHAT_STAGE_HOURS[stage] == 1 else "s"),
+            facts=[
+                ("Incident", incident.title),
+                ("Deadline", chat_time(obligation.due_at)),
+                ("Time left", f"{hours} h {minutes:02d} min"),
+                ("Notifications not yet delivered", undelivered),
+            ],
+        ),
+        url=settings.SITE_URL + reverse("breaches:staff_detail", args=[incident.public_id]),
+        dedupe_key=f"breach:{incident.pk}:deadline:{stage}",
+        ref=incident,
+    )

@@ -20,11 +20,15 @@ _delivered: dict[str, list[Handler]] = {}  # emails
 _failed: dict[str, list[Handler]] = {}
 _webhook_delivered: dict[str, list[Handler]] = {}
 _webhook_failed: dict[str, list[Handler]] = {}
+_chat_delivered: dict[str, list[Handler]] = {}  # staff chat alerts (portal.delivery.chat): none listens yet
+_chat_failed: dict[str, list[Handler]] = {}
 _REGISTRIES = {
     ("email", "delivered"): "_delivered",
     ("email", "failed"): "_failed",
     ("webhook", "delivered"): "_webhook_delivered",
     ("webhook", "failed"): "_webhook_failed",
+    ("chat", "delivered"): "_chat_delivered",
+    ("chat", "failed"): "_chat_failed",
 }
 
 

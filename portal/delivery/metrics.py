@@ -1,9 +1,9 @@
-"""Gauges of the email channel for /metrics (see portal.core.metrics)."""
+"""Gauges of the email and staff chat channels for /metrics (see portal.core.metrics)."""
 
 from collections.abc import Callable, Iterable
 
 from portal.core.metrics import delivery_gauges, gauges
-from portal.delivery.models import OutboundEmail
+from portal.delivery.models import ChatAlert, OutboundEmail
 
 Sample = tuple[str, str, float, dict[str, str]]
 
@@ -14,3 +14,8 @@ _providers: list[Callable[[], Iterable[Sample]]] = []
 @gauges
 def email_gauges():
     yield from delivery_gauges(OutboundEmail, channel="email")
+
+
+@gauges
+def chat_gauges():
+    yield from delivery_gauges(ChatAlert, channel="chat")

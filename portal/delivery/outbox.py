@@ -19,6 +19,7 @@ import smtplib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.apps import apps
 from django.conf import settings
@@ -26,12 +27,14 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
+from django.urls import reverse
 
 from portal.core.bulk import bulk_insert
 from portal.core.errors import ApplicationError
 from portal.delivery import enqueue, events
 from portal.delivery import services as delivery
-from portal.delivery.models import OutboundEmail
+from portal.delivery.chat import chat_alert_queue, chat_text, chat_time
+from portal.delivery.models import ChatAlert, OutboundEmail
 from portal.delivery.services import Attempt
 
 logger = logging.getLogger(__name__)
@@ -253,6 +256,27 @@ def _send(row: OutboundEmail) -> Attempt:
         return send(row)
 
 
+def _alert_failed(row: OutboundEmail, failed_at: datetime) -> None:
+    """A staff chat alert for an email that failed permanently, linking to the failed emails in the outbox (where
+    staff retry it)."""
+    chat_alert_queue(
+        kind=ChatAlert.Kind.DELIVERY_FAILED,
+        text=chat_text(
+            title="Email delivery failed permanently",
+            facts=[
+                ("To", row.to_email),
+                ("Subject", row.subject),
+                ("Attempts", row.attempts),
+                ("Last error", row.last_error),
+                ("Failed at", chat_time(failed_at)),
+            ],
+        ),
+        url=settings.SITE_URL + reverse("delivery:staff_outbox") + "?status=failed",
+        dedupe_key=f"delivery-failed:email:{row.pk}:{failed_at.isoformat()}",
+        ref=row,
+    )
+
+
 EMAIL = delivery.Channel(
     kind="email",
     model=OutboundEmail,
@@ -261,6 +285,7 @@ EMAIL = delivery.Channel(
     max_attempts=lambda: settings.OUTBOX_MAX_ATTEMPTS,
     stuck_after=lambda: settings.OUTBOX_STUCK_AFTER,
     session=_smtp_session,
+    on_failed=_alert_failed,
 )
 
 

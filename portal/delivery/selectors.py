@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from portal.delivery.models import OutboundEmail
+from portal.delivery.models import ChatAlert, OutboundEmail
 
 
 def outbox_emails(*, filters: dict) -> QuerySet[OutboundEmail]:
@@ -22,4 +22,13 @@ def outbox_emails(*, filters: dict) -> QuerySet[OutboundEmail]:
         qs = qs.filter(to_email__icontains=filters["to"])
     if filters.get("template"):
         qs = qs.filter(template__icontains=filters["template"])
+    return qs
+
+
+def chat_alerts(*, filters: dict) -> QuerySet[ChatAlert]:
+    qs = ChatAlert.objects.order_by("-id")
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
     return qs

@@ -95,6 +95,9 @@ class Channel(Generic[D]):
     session: Callable[[], AbstractContextManager[Callable[[D], Attempt]]] | None = None
     # Given the locked, due rows (in the claim's transaction), returns (rows to claim now, rows to leave waiting).
     admit: Callable[[list[D], datetime], tuple[list[D], list[D]]] | None = None
+    # Called with a row that just failed permanently and the time, in the transaction that records it (e.g. to
+    # queue a staff chat alert); must not raise.
+    on_failed: Callable[[D, datetime], object] | None = None
 
     def delay(self, attempts: int) -> int:
         return self.backoff[min(attempts - 1, len(self.backoff) - 1)]
@@ -273,7 +276,8 @@ def _record(
     then_start: D | None = None,
     token: datetime | None = None,
 ) -> bool:
-    """Move a sending row to its outcome and tell what it is about (delivery events), in one transaction; in the
+    """Move a sending row to its outcome and tell what it is about (delivery events; for a permanent failure also
+    the channel's `on_failed`, e.g. a staff chat alert), in one transaction; in the
     same transaction, count the attempt of `then_start` (see `_start`). Returns whether that was counted.
 
     A database error (a dropped connection, a failover) is retried on a fresh connection; an error raised by a
@@ -281,7 +285,9 @@ def _record(
     batch is left to the sweep)."""
     states = channel.model.STATES
     outcome = {states.delivered: "delivered", states.failed: "failed"}.get(status)
-    heard = outcome is not None and delivery_event_heard(row, outcome)
+    alert = outcome == "failed" and channel.on_failed is not None
+    heard = alert or (outcome is not None and delivery_event_heard(row, outcome))
+    failed_at = timezone.now()  # one time for every try below: the failure alert's key stays the same
     for attempt in range(RECORD_ATTEMPTS):
         try:
             # No handler to tell: the one statement commits by itself (one round trip per row).
@@ -294,6 +300,8 @@ def _record(
                     row.locked_at = None
                     if outcome is not None:
                         delivery_event(row, outcome)
+                    if alert:
+                        channel.on_failed(row, failed_at)  # type: ignore[misc]
             if started and then_start is not None:
                 then_start.attempts += 1
             return started

@@ -5,6 +5,8 @@ from django.conf import settings
 
 from portal.celery import RETRY_ON_TRANSIENT_ERRORS
 from portal.core.enqueue import chunks
+from portal.delivery.chat import chat_deliver_batch, chat_due_ids, chat_followups
+from portal.delivery.enqueue import CHAT_BATCH_SIZE
 from portal.delivery.outbox import outbox_deliver_batch, outbox_due_ids, outbox_followups
 
 
@@ -31,4 +33,23 @@ def outbox_sweep() -> int:
     ids = outbox_due_ids()
     for batch in chunks(ids, settings.OUTBOX_BATCH_SIZE):
         outbox_deliver_batch_task.delay(batch)
+    return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def chat_deliver_batch_task(alert_ids: list[int]) -> dict[str, int]:
+    """Post a batch of staff chat alerts; retries due within minutes come back with a countdown (later ones are
+    found by the sweep). Returns the count per outcome."""
+    results = chat_deliver_batch(alert_ids=alert_ids)
+    for countdown, ids in chat_followups(results=results).items():
+        for batch in chunks(ids, CHAT_BATCH_SIZE):
+            chat_deliver_batch_task.apply_async((batch,), countdown=countdown)
+    return dict(Counter(results.values()))
+
+
+@shared_task(ignore_result=True, **RETRY_ON_TRANSIENT_ERRORS)
+def chat_sweep() -> int:
+    ids = chat_due_ids()
+    for batch in chunks(ids, CHAT_BATCH_SIZE):
+        chat_deliver_batch_task.delay(batch)
     return len(ids)

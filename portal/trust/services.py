@@ -11,12 +11,15 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from portal.audit.services import Actor
 from portal.core.errors import ApplicationError
 from portal.core.permissions import LEGAL_GROUP
 from portal.deadlines.calendar import add_business_days, end_of_local_day, local_date, start_of_local_day
+from portal.delivery.chat import chat_alert_queue, chat_text, chat_time
+from portal.delivery.models import ChatAlert
 from portal.delivery.outbox import email_queue
 from portal.organisations.models import Membership, Organisation
 from portal.trust import events
@@ -146,7 +149,27 @@ def access_request_submit(
             context={"req": req},
             ref=req,
         )
+    _chat_alert_new(req)
     return req
+
+
+def _chat_alert_new(req: AccessRequest) -> None:
+    """Legal staff's chat hears of a request that waits for them (not of one an auto-approval rule granted)."""
+    chat_alert_queue(
+        kind=ChatAlert.Kind.ACCESS_REQUEST,
+        text=chat_text(
+            title="New access request",
+            facts=[
+                ("Who", req.user.email),
+                ("Company", req.company),
+                ("Role", req.job_role),
+                ("Decide by", chat_time(req.due_at)),
+            ],
+        ),
+        url=settings.SITE_URL + reverse("trust:staff_detail", args=[req.public_id]),
+        dedupe_key=f"access:{req.public_id}:new",
+        ref=req,
+    )
 
 
 def _email_requester(req: AccessRequest, *, event: str, template: str) -> None:

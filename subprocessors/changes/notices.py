@@ -21,7 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.core.errors import ApplicationError
-from portal.delivery.models import OutboundEmail
+from portal.delivery.chat import chat_alert_queue, chat_text
+from portal.delivery.models import ChatAlert, OutboundEmail
 from portal.delivery.outbox import email_enqueue_many, email_queue
 from portal.organisations.models import Organisation
 from portal.organisations.selectors import legal_recipients
@@ -111,8 +112,29 @@ def change_hold(*, change: SubprocessorChange, now: dt.datetime) -> None:
             context={"change": change, "missing": missing, "count": counts.get(change.pk, 0), "staff_url": staff_url},
             ref=change,
         )
+    chat_alert_queue(
+        kind=ChatAlert.Kind.CHANGE_HELD,
+        text=chat_text(
+            title="Sub-processor change held: notice incomplete",
+            facts=[
+                ("Change", change.headline),
+                ("Effective date", change.effective_date.isoformat()),
+                ("Without a delivered notice", _missing_text(missing, counts.get(change.pk, 0))),
+                ("Decide", "postpone or withdraw"),
+            ],
+        ),
+        url=staff_url,
+        dedupe_key=f"change:{change.pk}:held:{change.effective_date.isoformat()}",
+        ref=change,
+    )
     change_event_send(change=change, event="subprocessor_change.held")
     transaction.on_commit(invalidate_public_list)
+
+
+def _missing_text(missing: list[str], count: int) -> str:
+    """`3 organisations (Acme, Beta, Gamma)`, naming at most five."""
+    names = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+    return f"{count} organisation{'' if count == 1 else 's'}" + (f" ({names})" if names else "")
 
 
 @transaction.atomic

@@ -10,6 +10,8 @@ from django.utils import timezone
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import add_business_days, local_date, portal_tz
 from portal.deadlines.obligations import obligation_create
+from portal.delivery.chat import chat_alert_queue, chat_text, chat_time
+from portal.delivery.models import ChatAlert
 from portal.delivery.outbox import email_queue
 from portal.organisations.models import Membership
 from portal.organisations.selectors import legal_recipients
@@ -120,7 +122,28 @@ def objection_create(
     events.objection_received(objection=objection, deadline=deadline, actor=actor, request=request)
     _notify(objection, key="received-legal", template="objection_received_legal", to=legal_recipients())
     _notify(objection, key="received-customer", template="objection_received", to=_customer_recipients(objection))
+    _chat_alert_new(objection, deadline=deadline)
     return objection
+
+
+def _chat_alert_new(objection: Objection, *, deadline: dt.datetime) -> None:
+    change = objection.change
+    chat_alert_queue(
+        kind=ChatAlert.Kind.OBJECTION,
+        text=chat_text(
+            title="New objection to a sub-processor change",
+            facts=[
+                ("Organisation", objection.organisation.name),
+                ("Raised by", objection.raised_by.email if objection.raised_by else ""),
+                ("Change", change.headline),
+                ("Effective", change.effective_date.isoformat()),
+                ("Objections close", chat_time(deadline)),
+            ],
+        ),
+        url=_context(objection)["staff_url"],
+        dedupe_key=f"objection:{objection.public_id}:new",
+        ref=objection,
+    )
 
 
 @transaction.atomic

@@ -13,14 +13,18 @@ import datetime as dt
 import json
 import logging
 from collections import Counter
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 
 from portal.core.errors import ApplicationError
 from portal.delivery import services as engine
+from portal.delivery.chat import chat_alert_queue, chat_text, chat_time
+from portal.delivery.models import ChatAlert
 from portal.delivery.webhook_security import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -205,6 +209,29 @@ def _refusal(exc: ApplicationError) -> str:
     return REFUSED_URL
 
 
+def _alert_failed(delivery: WebhookDelivery, failed_at: dt.datetime) -> None:
+    """A staff chat alert for a webhook delivery that failed permanently, linking to the failed deliveries (where
+    staff retry it). Only the endpoint's host is shown: a customer's URL may carry a token in its path or query."""
+    webhook = delivery.webhook
+    chat_alert_queue(
+        kind=ChatAlert.Kind.DELIVERY_FAILED,
+        text=chat_text(
+            title="Webhook delivery failed permanently",
+            facts=[
+                ("Organisation", webhook.organisation.name),
+                ("Endpoint", urlsplit(webhook.url).hostname or ""),
+                ("Event", delivery.event),
+                ("Attempts", delivery.attempts),
+                ("Last error", delivery.last_error),
+                ("Failed at", chat_time(failed_at)),
+            ],
+        ),
+        url=settings.SITE_URL + reverse("webhooks:staff_deliveries") + "?status=failed",
+        dedupe_key=f"delivery-failed:webhook:{delivery.pk}:{failed_at.isoformat()}",
+        ref=delivery,
+    )
+
+
 WEBHOOK = engine.Channel(
     kind="webhook",
     model=WebhookDelivery,
@@ -212,8 +239,9 @@ WEBHOOK = engine.Channel(
     backoff=RETRY_BACKOFF_SECONDS,
     max_attempts=lambda: MAX_ATTEMPTS,
     stuck_after=lambda: STUCK_AFTER,
-    select_related=("webhook",),
+    select_related=("webhook__organisation",),
     admit=_admit,
+    on_failed=_alert_failed,
 )
 
 

@@ -5,6 +5,7 @@ withdraw. Dates around Christmas 2026 and King's Day 2026 (Netherlands calendar)
 import csv
 import datetime as dt
 import io
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +18,7 @@ from django.utils.html import escape
 from portal.audit.models import AuditEvent
 from portal.core.errors import ApplicationError
 from portal.deadlines.calendar import add_business_days, business_days_between
-from portal.delivery.models import OutboundEmail
+from portal.delivery.models import ChatAlert, OutboundEmail
 from portal.delivery.tasks import outbox_sweep
 from portal.organisations.models import Organisation
 from subprocessors.changes import tasks
@@ -327,6 +328,36 @@ def held(commit, legal, customers):
 
 AFTER_HOLD = dt.datetime(2026, 12, 29, 10, 0, tzinfo=AMS)
 NEW_DATE = dt.date(2027, 1, 13)  # 30, 31 Dec, (1 Jan closed), 4–8, 11–13 Jan: 10 business days after 29 Dec
+
+
+def test_holding_a_change_posts_one_staff_chat_alert(commit, legal, customers, receiver, settings):
+    # given staff chat alerts go to a local chat server
+    handler, url = receiver
+    settings.STAFF_CHAT_WEBHOOK_URL = url
+    RefusingBackend.refused = {customers["other"].privacy_contact_email}
+    change = _announce(commit, legal)
+    _retry_until_failed(commit, MONDAY)
+    # when the change is held on its date, and the beat runs again
+    _beat(commit)
+    _beat(commit, ON_THE_DAY + dt.timedelta(minutes=5))
+    # then one alert about the hold, posted, linking to the change's staff page
+    change.refresh_from_db()
+    assert change.status == SubprocessorChange.Status.HELD
+    alert = ChatAlert.objects.get(kind="change_held")
+    staff_url = "http://testserver" + reverse("changes:staff_detail", args=[change.public_id])
+    assert alert.text == (
+        "Sub-processor change held: notice incomplete\n"
+        f"Change: {change.headline}\n"
+        "Effective date: 2026-12-29\n"
+        "Without a delivered notice: 1 organisation (Globex GmbH)\n"
+        "Decide: postpone or withdraw\n"
+        f"{staff_url}"
+    )
+    assert alert.status == "sent"
+    assert json.loads(handler.received[-1][1]) == {"text": alert.text}
+    # the notice that failed for good raised its own alert (failed deliveries)
+    failed = ChatAlert.objects.filter(kind="delivery_failed")
+    assert failed.count() == OutboundEmail.objects.filter(status="failed").count() >= 1
 
 
 def test_postpone_a_held_change_notifies_everyone_and_the_hold_lifts_when_delivered(

@@ -450,3 +450,27 @@ SAMPLES.update(
         "deadlines:api_staff_complete": _obligation,
     }
 )
+
+
+def _failed_chat_alert(world):
+    from portal.delivery.models import ChatAlert
+
+    if not hasattr(world, "failed_chat_alert"):
+        world.failed_chat_alert = ChatAlert.objects.create(
+            idempotency_key=f"chat:{MARKER}",
+            kind=ChatAlert.Kind.ACCESS_REQUEST,
+            text=f"New access request\nWho: {MARKER}@victim.example",
+            url="http://testserver/staff/access/",
+            status=ChatAlert.Status.FAILED,
+            last_error=f"HTTP 500 {MARKER}",
+        )
+    return world.failed_chat_alert
+
+
+# staff chat alerts (issue 19, part "chat")
+SAMPLES.update(
+    {
+        "delivery:staff_chat_alerts": _no_kwargs_with(_failed_chat_alert),
+        "delivery:staff_chat_alert_retry": lambda world: {"pk": _failed_chat_alert(world).pk},
+    }
+)
