@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "subprocessors.webhooks",
     "subprocessors.objections",
     "portal.trust",
+    "portal.knowledge",
     "dpa.versions",
     "dpa.signing",
     "dpa.breaches",
@@ -395,6 +396,8 @@ SPECTACULAR_SETTINGS = {
         "AccessRequestStatusEnum": "portal.trust.models.AccessRequest.Status",
         "BreachIncidentStatusEnum": "dpa.breaches.models.BreachIncident.Status",
         "ObligationStatusEnum": "portal.deadlines.models.obligations.Obligation.Status",
+        "FaqEntryStatusEnum": "portal.knowledge.models.EntryStatus",
+        "FaqVisibilityEnum": "portal.knowledge.models.Visibility",
     },
 }
 
