@@ -73,7 +73,7 @@ ENTRIES = [
         "published",
         "Do you test your incident response plan?",
         "Yes. We run a table-top exercise twice a year with engineering, support and legal, and write down what "
-        "we change afterwards. The latest exercise report is in the documents for NDA-level access.",
+        "we change afterwards. The latest exercise report is available to customers on request.",
     ),
     (
         "data-location",
@@ -106,7 +106,7 @@ ENTRIES = [
         "public",
         "draft",
         "Do you run a bug bounty programme?",
-        "Not yet. We accept reports at security@ and answer within two business days.",
+        "Not yet. We accept vulnerability reports by email to our security team and answer within two business days.",
     ),
 ]
 
