@@ -95,12 +95,17 @@ def entry_history(entry: Entry) -> list[dict]:
     """Each revision, newest first, with what changed from the one before it: [{"revision", "changes"}], where a
     change is {"field", "label", "before", "after"} (the topic by name)."""
     revisions = list(EntryRevision.objects.filter(entry=entry).select_related("edited_by", "topic").order_by("number"))
-    labels = {"topic": "Topic", "question": "Question", "answer": "Answer", "visibility": "Visibility"}
-    labels["status"] = "Status"
+    labels = {
+        "topic": "Topic",
+        "question": "Question",
+        "answer": "Answer",
+        "visibility": "Visibility",
+        "status": "Status",
+    }
     history = []
     previous = None
     for revision in revisions:
-        changes = []
+        changes: list[dict] = []
         if previous is not None:
             for field, label in labels.items():
                 before, after = _shown(previous, field), _shown(revision, field)
