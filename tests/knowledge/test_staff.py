@@ -324,3 +324,12 @@ def test_topic_services_refuse_a_duplicate_slug_without_a_form(legal, topic):
     with pytest.raises(ApplicationError) as exc:
         topic_create(name="Other", slug="encryption", actor=legal)
     assert exc.value.field == "slug"
+
+
+def test_staff_who_may_only_view_see_the_entry_without_a_form(client, legal, entry):
+    _without_perm("change_entry")
+    login(client, legal)
+    body = client.get(reverse("knowledge:staff_edit", args=[entry.public_id])).content.decode()
+    assert "Is data encrypted?" in body
+    assert 'name="question"' not in body
+    assert 'value="publish"' not in body
