@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "subprocessors.webhooks",
     "subprocessors.objections",
     "portal.trust",
+    "portal.knowledge",
     "dpa.versions",
     "dpa.signing",
     "dpa.breaches",
@@ -410,6 +411,8 @@ SPECTACULAR_SETTINGS = {
         "ObjectionStatusEnum": "subprocessors.objections.models.Objection.Status",
         "ObjectionStatusFilterEnum": "subprocessors.objections.api_staff.STATUS_FILTERS",
         "ObjectionTransitionStatusEnum": "subprocessors.objections.api_staff.TARGET_STATUSES",
+        "FaqEntryStatusEnum": "portal.knowledge.models.EntryStatus",
+        "FaqVisibilityEnum": "portal.knowledge.models.Visibility",
     },
 }
 

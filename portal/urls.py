@@ -20,6 +20,7 @@ APPS = [
     "portal.evidence",
     "portal.staff",
     "portal.trust",
+    "portal.knowledge",
     "subprocessors.listing",
     "subprocessors.changes",
     "subprocessors.notices",

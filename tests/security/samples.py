@@ -474,3 +474,52 @@ SAMPLES.update(
         "delivery:staff_chat_alert_retry": lambda world: {"pk": _failed_chat_alert(world).pk},
     }
 )
+
+
+# knowledge base
+def _faq(world):
+    """A published NDA-level entry whose answer is private, and a draft (in a topic of its own) that no public
+    page may show: the questions of published entries are public, nothing else is."""
+    if not hasattr(world, "faq"):
+        from portal.audit.services import Actor
+        from portal.knowledge.services import entry_create, topic_create
+
+        actor = Actor(label="samples")
+        public_topic = topic_create(name="Encryption", actor=actor)
+        draft_topic = topic_create(name=f"Draft topic {MARKER}", slug="draft-topic", actor=actor)
+        nda = entry_create(
+            topic=public_topic,
+            question="How are keys rotated?",
+            answer=f"Yearly, by {MARKER}.",
+            visibility="nda",
+            status="published",
+            actor=actor,
+        )
+        draft = entry_create(
+            topic=draft_topic, question=f"Draft {MARKER}?", answer=f"Draft answer {MARKER}.", actor=actor
+        )
+        world.faq = (nda, draft)
+    return world.faq
+
+
+def _faq_draft(world):
+    return {"public_id": _faq(world)[1].public_id}
+
+
+PUBLIC |= {"knowledge:list", "knowledge:export_csv", "knowledge:api_list"}
+SAMPLES.update(
+    {
+        "knowledge:list": _no_kwargs_with(_faq),
+        "knowledge:export_csv": _no_kwargs_with(_faq),
+        "knowledge:api_list": _no_kwargs_with(_faq),
+        "knowledge:staff_list": _no_kwargs_with(_faq),
+        "knowledge:staff_create": _no_kwargs_with(_faq),
+        "knowledge:staff_topics": _no_kwargs_with(_faq),
+        "knowledge:staff_edit": _faq_draft,
+        "knowledge:staff_history": _faq_draft,
+        "knowledge:api_staff_entries": _no_kwargs_with(_faq),
+        "knowledge:api_staff_entry": _faq_draft,
+        "knowledge:api_staff_entry_history": _faq_draft,
+        "knowledge:api_staff_topics": _no_kwargs_with(_faq),
+    }
+)
