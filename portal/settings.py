@@ -395,6 +395,8 @@ SPECTACULAR_SETTINGS = {
         "AccessRequestStatusEnum": "portal.trust.models.AccessRequest.Status",
         "BreachIncidentStatusEnum": "dpa.breaches.models.BreachIncident.Status",
         "ObligationStatusEnum": "portal.deadlines.models.obligations.Obligation.Status",
+        "OutboundEmailStatusEnum": "portal.delivery.models.OutboundEmail.Status",
+        "WebhookDeliveryStatusEnum": "subprocessors.webhooks.models.WebhookDelivery.Status",
     },
 }
 

@@ -1,10 +1,13 @@
 from django.urls import path
 
-from portal.delivery import views
+from portal.delivery import api, views
 
 app_name = "delivery"
 
 urlpatterns = [
     path("staff/outbox/", views.outbox_list, name="staff_outbox"),
     path("staff/outbox/<int:pk>/retry/", views.outbox_retry_view, name="staff_outbox_retry"),
+    path("api/v1/staff/outbox/", api.OutboxList.as_view(), name="api_staff_outbox"),
+    path("api/v1/staff/outbox/<int:pk>/", api.OutboxDetail.as_view(), name="api_staff_outbox_email"),
+    path("api/v1/staff/outbox/<int:pk>/retry/", api.OutboxRetry.as_view(), name="api_staff_outbox_retry"),
 ]
