@@ -198,3 +198,8 @@ def test_who_may_retry(who, legal, legal_no_mfa, member, emails):
     emails[1].refresh_from_db()
     assert emails[1].status == ("queued" if WRITE[who] is None else "failed")
     assert AuditEvent.objects.filter(action="outbox.retry").count() == (1 if WRITE[who] is None else 0)
+
+
+def test_an_id_out_of_range_is_404(api):
+    assert api.get(reverse("delivery:api_staff_outbox_email", args=[2**70])).status_code == 404
+    assert api.post(reverse("delivery:api_staff_outbox_retry", args=[2**70])).status_code == 404

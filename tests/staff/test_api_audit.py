@@ -224,3 +224,7 @@ def test_console_filters_by_target_id_too(client, legal, log):
     body = client.get(reverse("staff:audit"), {"target_id": "7"}).content.decode()
     assert "dpa.signed" in body
     assert "organisation.tier_changed" not in body
+
+
+def test_an_id_out_of_range_is_404(api):
+    assert api.get(reverse("staff:api_staff_audit_event", args=[2**70])).status_code == 404
