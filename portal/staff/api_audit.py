@@ -19,6 +19,7 @@ from portal.staff.services import audit_log_export
 
 AUDIT_ORGANISATION_UNKNOWN = "No organisation has this id."
 AUDIT_UNTIL_BEFORE_SINCE = "The end date is before the start date."
+MAX_ID = 2**63 - 1  # bigint
 CURSOR_INVALID = "This cursor is not valid: use the `next` or `previous` link of an earlier answer as it is."
 
 
@@ -110,9 +111,15 @@ class AuditCursorPagination(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound as exc:
             raise ValidationError({self.cursor_query_param: [CURSOR_INVALID]}) from exc
+        # DRF takes the position as it comes; ours is an event id, so anything else would reach the query.
+        if cursor is not None and cursor.position is not None:
+            position = cursor.position
+            if not (position.isdigit() and 0 < int(position) <= MAX_ID):
+                raise ValidationError({self.cursor_query_param: [CURSOR_INVALID]})
+        return cursor
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

@@ -107,6 +107,8 @@ def test_list_filters_by_organisation_public_id(api, log, other_org):
         ({"page_size": "0"}, {"page_size": ["Ensure this value is greater than or equal to 1."]}),
         ({"page_size": "201"}, {"page_size": ["Ensure this value is less than or equal to 200."]}),
         ({"cursor": "not-a-cursor"}, {"cursor": [CURSOR_INVALID]}),
+        ({"cursor": "cD1hYmM="}, {"cursor": [CURSOR_INVALID]}),  # p=abc: a position that is not an id
+        ({"cursor": "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ=="}, {"cursor": [CURSOR_INVALID]}),  # beyond any id
     ],
 )
 def test_bad_filters_are_400_with_the_field_message(api, log, query, errors):
