@@ -2,7 +2,7 @@
 console). Reading is not audited, as the console does not audit it either."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -182,7 +182,8 @@ class AuditExport(StaffAPIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
-        parameters=[AuditQuerySerializer],
+        # `Accept: text/csv` (or none) is the documented way to ask; DRF's `?format=` override stays undocumented.
+        parameters=[AuditQuerySerializer, OpenApiParameter("format", exclude=True)],
         responses={
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR,
