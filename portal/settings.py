@@ -413,6 +413,8 @@ SPECTACULAR_SETTINGS = {
         "ObjectionTransitionStatusEnum": "subprocessors.objections.api_staff.TARGET_STATUSES",
         "FaqEntryStatusEnum": "portal.knowledge.models.EntryStatus",
         "FaqVisibilityEnum": "portal.knowledge.models.Visibility",
+        "OutboundEmailStatusEnum": "portal.delivery.models.OutboundEmail.Status",
+        "WebhookDeliveryStatusEnum": "subprocessors.webhooks.models.WebhookDelivery.Status",
     },
 }
 

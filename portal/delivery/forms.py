@@ -8,6 +8,12 @@ class OutboxFilterForm(PortalForm):
     status = forms.ChoiceField(choices=[("", "Any status"), *OutboundEmail.Status.choices], required=False)
     to = forms.CharField(required=False, label="Recipient contains")
     template = forms.CharField(required=False)
+    since = forms.DateField(
+        required=False, label="Created from", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        required=False, label="Created until", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 class ChatAlertFilterForm(PortalForm):

@@ -40,6 +40,7 @@ from portal.delivery.services import Attempt
 logger = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = (30, 60, 120, 240, 300)  # capped: no task waits in the broker longer than 5 minutes
+OUTBOX_RETRY_NOT_FAILED = "Only failed emails can be retried."
 
 
 def email_template_names(template: str, suffix: str) -> list[str]:
@@ -323,7 +324,7 @@ def outbox_retry_countdown(*, email_id: int) -> int | None:
 def outbox_retry(*, email: OutboundEmail, actor, request=None) -> OutboundEmail:
     email = OutboundEmail.objects.select_for_update().get(pk=email.pk)
     if email.status != OutboundEmail.Status.FAILED:
-        raise ApplicationError("Only failed emails can be retried.")
+        raise ApplicationError(OUTBOX_RETRY_NOT_FAILED)
     delivery.delivery_restart(EMAIL, row=email)
     events.outbox_email_retried(email=email, actor=actor, request=request)
     enqueue.emails_deliver([email.pk])

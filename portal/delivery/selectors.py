@@ -22,6 +22,10 @@ def outbox_emails(*, filters: dict) -> QuerySet[OutboundEmail]:
         qs = qs.filter(to_email__icontains=filters["to"])
     if filters.get("template"):
         qs = qs.filter(template__icontains=filters["template"])
+    if filters.get("since"):
+        qs = qs.filter(created_at__date__gte=filters["since"])
+    if filters.get("until"):
+        qs = qs.filter(created_at__date__lte=filters["until"])
     return qs
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.delivery import views
+from portal.delivery import api, views
 
 app_name = "delivery"
 
@@ -9,4 +9,7 @@ urlpatterns = [
     path("staff/outbox/<int:pk>/retry/", views.outbox_retry_view, name="staff_outbox_retry"),
     path("staff/chat-alerts/", views.chat_alert_list, name="staff_chat_alerts"),
     path("staff/chat-alerts/<int:pk>/retry/", views.chat_alert_retry_view, name="staff_chat_alert_retry"),
+    path("api/v1/staff/outbox/", api.OutboxList.as_view(), name="api_staff_outbox"),
+    path("api/v1/staff/outbox/<int:pk>/", api.OutboxDetail.as_view(), name="api_staff_outbox_email"),
+    path("api/v1/staff/outbox/<int:pk>/retry/", api.OutboxRetry.as_view(), name="api_staff_outbox_retry"),
 ]

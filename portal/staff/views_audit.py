@@ -3,14 +3,14 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from portal.audit import events
-from portal.audit.selectors import audit_events
+from portal.audit.selectors import AUDIT_EXPORT_HEADER, audit_events
 from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
 from portal.core.permissions import legal_required
 from portal.core.tables import Table, valid_filters
 from portal.evidence.checkpoints import audit_checkpoint_latest, audit_checkpoint_write
 from portal.staff.forms import AuditFilterForm
+from portal.staff.services import audit_log_export
 
 AUDIT_COLUMNS = {"time": ("id",), "actor": ("actor_label",), "action": ("action",), "target": ("target_type",)}
 
@@ -53,35 +53,5 @@ def audit_checkpoint(request):
 @legal_required("audit.export_auditevent")
 def audit_export(request):
     form = AuditFilterForm(request.GET or None)
-    qs = audit_events(filters=valid_filters(form)).order_by("id")
-    events.audit_exported(actor=request.user, request=request, filters=request.GET.dict())
-    rows = (
-        (
-            e.id,
-            e.created_at.isoformat(),
-            e.actor_label,
-            e.action,
-            e.action_label,
-            e.target_type,
-            e.target_id,
-            e.organisation_id or "",
-            e.ip or "",
-            e.details,
-            e.hash,
-        )
-        for e in qs.iterator(chunk_size=2000)
-    )
-    header = [
-        "id",
-        "time_utc",
-        "actor",
-        "action",
-        "action_label",
-        "target_type",
-        "target_id",
-        "organisation_id",
-        "ip",
-        "details",
-        "sha256",
-    ]
-    return csv_response("audit-log.csv", header, rows)
+    rows = audit_log_export(filters=valid_filters(form), actor=request.user, request=request)
+    return csv_response("audit-log.csv", AUDIT_EXPORT_HEADER, rows)

@@ -49,6 +49,8 @@ STUCK_AFTER = dt.timedelta(minutes=5)
 WEBHOOK_DUPLICATE = "This URL is already registered for your organisation."
 WEBHOOK_LIMIT = "An organisation can register at most {n} webhooks."
 MAX_WEBHOOKS_PER_ORG = 10
+DELIVERY_RETRY_NOT_FAILED = "Only failed deliveries can be retried."
+DELIVERY_RETRY_WEBHOOK_REMOVED = "The webhook was removed by the customer; its deliveries cannot be retried."
 # What a delivery's attempt log says when the URL is refused at send time; the address stays in the server log.
 REFUSED_ADDRESS = "refused: address not allowed"
 REFUSED_UNRESOLVABLE = "host name does not resolve"
@@ -92,9 +94,9 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery, actor, request=None) ->
     """Staff send a failed delivery again once the customer's endpoint is fixed: a fresh round of attempts."""
     delivery = WebhookDelivery.objects.select_for_update().select_related("webhook").get(pk=delivery.pk)
     if delivery.status != WebhookDelivery.Status.FAILED:
-        raise ApplicationError("Only failed deliveries can be retried.")
+        raise ApplicationError(DELIVERY_RETRY_NOT_FAILED)
     if not delivery.webhook.active:
-        raise ApplicationError("The webhook was removed by the customer; its deliveries cannot be retried.")
+        raise ApplicationError(DELIVERY_RETRY_WEBHOOK_REMOVED)
     engine.delivery_restart(WEBHOOK, row=delivery)
     events.webhook_delivery_retried(delivery=delivery, actor=actor, request=request)
     enqueue.webhook_deliveries_deliver([delivery.pk])

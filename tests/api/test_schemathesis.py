@@ -36,6 +36,8 @@ from schemathesis.specs.openapi.checks import (
 
 from dpa.signing.models import DpaExecution
 from dpa.versions.models import DpaVersion
+from portal.audit.models import AuditEvent
+from portal.delivery.models import OutboundEmail
 from portal.organisations.demo import ENTERPRISE_ADMIN, LEGAL_EMAIL
 from portal.organisations.models import Organisation
 from portal.trust.models import AccessRequest
@@ -43,6 +45,7 @@ from portal.trust.selectors import current_nda
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.listing.models import Subprocessor
 from subprocessors.listing.selectors import PUBLIC_STATUSES
+from subprocessors.webhooks.models import Webhook, WebhookDelivery
 from tests.auth import staff_token, user_token
 from tests.changes.factories import make_change
 from tests.organisations.factories import UserFactory
@@ -112,6 +115,19 @@ def callers(db):
         make_change(
             status="announced", announced_at=timezone.now(), effective_date=timezone.localdate() + dt.timedelta(60)
         )
+    webhook = Webhook.objects.create(
+        organisation=Organisation.objects.get(name="Acme Health B.V."), url="https://hooks.acme.example/in", secret="s"
+    )
+    for i in range(4):  # failed emails and webhook deliveries for staff to retry
+        OutboundEmail.objects.create(
+            idempotency_key=f"failed-{i}",
+            to_email=f"gone-{i}@acme.example",
+            subject="S",
+            body_text="B",
+            status="failed",
+        )
+        WebhookDelivery.objects.create(webhook=webhook, event=f"test.{i}", payload={}, status="failed", attempts=7)
+    WebhookDelivery.objects.create(webhook=webhook, event="test.sent", payload={}, status="succeeded", attempts=1)
     # identity: the WSGI transport hands schemathesis the body as sent, and it does not decode gzip as an HTTP
     # client does
     plain = {"Accept-Encoding": "identity"}
@@ -122,6 +138,13 @@ def callers(db):
         "legal without MFA": {**plain, "Authorization": f"Token {user_token(legal)}"},
         "legal staff": {**plain, "Authorization": f"Token {staff_token(legal)}"},
     }
+
+
+def _failed_first(rows):
+    """The failed rows (a retry succeeds once per row) and one that is not failed."""
+    return rows.filter(status="failed").order_by("pk") | rows.filter(
+        pk__in=rows.exclude(status="failed").order_by("pk").values("pk")[:1]
+    )
 
 
 def _real_values():
@@ -139,6 +162,12 @@ def _real_values():
             "objections": [str(c.public_id) for c in SubprocessorChange.objects.order_by("pk")],
             "label": list(DpaVersion.objects.order_by("label").values_list("label", flat=True)),
             "slug": list(Subprocessor.objects.filter(status__in=PUBLIC_STATUSES).values_list("slug", flat=True)[:5]),
+            # staff API rows
+            "audit-events": list(AuditEvent.objects.order_by("-id").values_list("id", flat=True)[:5]),
+            "outbox": list(_failed_first(OutboundEmail.objects.all()).values_list("pk", flat=True)),
+            "delivery_id": [
+                str(d) for d in _failed_first(WebhookDelivery.objects.all()).values_list("delivery_id", flat=True)
+            ],
         },
         "body": {
             "organisation": [str(Organisation.objects.get(name="Acme Health B.V.").public_id)],
@@ -153,6 +182,8 @@ def _real_values():
 def _path_pool(operation, name, real):
     if name == "public_id":
         return real["path"][operation.path.rstrip("/").rsplit("/", 1)[-1]]
+    if name == "id":  # staff API rows known by number (/api/v1/staff/<resource>/{id}/…): the resource names the pool
+        return real["path"].get(operation.path.split("/")[4], [])
     return real["path"].get(name, [])
 
 

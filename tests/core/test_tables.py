@@ -102,6 +102,7 @@ def test_valid_filters_keeps_the_good_values_and_reports_the_bad_ones():
         "action": "dpa",
         "actor": "",
         "target_type": "",
+        "target_id": "",
         "organisation": None,
         "until": None,
     }

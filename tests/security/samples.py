@@ -523,3 +523,29 @@ SAMPLES.update(
         "knowledge:api_staff_topics": _no_kwargs_with(_faq),
     }
 )
+
+
+# staff API: audit log, outbox, webhook deliveries (opsapi)
+def _audit_event(world):
+    from portal.audit.services import audit_record
+
+    if not hasattr(world, "audit_event"):
+        world.audit_event = audit_record(
+            action="organisation.updated", organisation=world.org, target=world.org, details={"name": MARKER}
+        )
+    return world.audit_event
+
+
+SAMPLES.update(
+    {
+        "staff:api_staff_audit_events": _no_kwargs_with(_audit_event),
+        "staff:api_staff_audit_event": lambda world: {"pk": _audit_event(world).pk},
+        "staff:api_staff_audit_export": _no_kwargs_with(_audit_event),
+        "delivery:api_staff_outbox": lambda world: {},
+        "delivery:api_staff_outbox_email": lambda world: {"pk": world.outbound_email.pk},
+        "delivery:api_staff_outbox_retry": lambda world: {"pk": world.outbound_email.pk},
+        "webhooks:api_staff_deliveries": _no_kwargs_with(_failed_delivery),
+        "webhooks:api_staff_delivery": lambda world: {"delivery_id": _failed_delivery(world).delivery_id},
+        "webhooks:api_staff_delivery_retry": lambda world: {"delivery_id": _failed_delivery(world).delivery_id},
+    }
+)
