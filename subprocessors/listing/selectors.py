@@ -51,6 +51,20 @@ def public_subprocessors(*, filters: dict | None = None) -> QuerySet[Subprocesso
     return qs.annotate(category_rank=CATEGORY_RANK).order_by("category_rank", "position", "name", "id")
 
 
+def staff_subprocessors(*, filters: dict | None = None) -> QuerySet[Subprocessor]:
+    """Every row, whatever its status (proposed, active, retired), with the staff list's filters: `q` (name
+    contains), `status`, `category`; in the public list's order."""
+    filters = filters or {}
+    qs = Subprocessor.objects.all()
+    if filters.get("q"):
+        qs = qs.filter(name__icontains=filters["q"].strip())
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("category"):
+        qs = qs.filter(category=filters["category"])
+    return qs.annotate(category_rank=CATEGORY_RANK).order_by("category_rank", "position", "name", "id")
+
+
 def country_codes_in_use() -> set[str]:
     """HQ countries and processing regions of active rows (for the country filter), in one query."""
     pairs = Subprocessor.objects.filter(status=Subprocessor.Status.ACTIVE).values_list(
