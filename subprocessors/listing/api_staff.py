@@ -15,7 +15,13 @@ from portal.core.api import Pagination
 from portal.core.api_staff import StaffGenericAPIView
 from portal.core.idempotency import idempotent
 from portal.core.serializers import PortalModelSerializer, PortalSerializer
-from subprocessors.listing.models import DESCRIPTION_FIELDS, LIFECYCLE_FIELDS, Subprocessor
+from subprocessors.listing.models import (
+    DESCRIPTION_FIELDS,
+    LIFECYCLE_FIELDS,
+    Subprocessor,
+    validate_country,
+    validate_region,
+)
 from subprocessors.listing.selectors import staff_subprocessors
 from subprocessors.listing.serializers import PUBLIC_FIELDS
 from subprocessors.listing.services import (
@@ -36,6 +42,13 @@ def console_url(subprocessor: Subprocessor) -> str:
     return settings.SITE_URL + reverse("listing:staff_edit", args=[subprocessor.slug])
 
 
+class _CodeField(serializers.CharField):
+    """A country or region code, upper-cased before it is checked (as the staff form does)."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).strip().upper()
+
+
 class StaffSubprocessorSerializer(PortalModelSerializer):
     """A row of the list in any status, with the public API's field names. `slug` is its id: given on creation
     (or made from the name) and never changed; sending the same slug back is accepted."""
@@ -44,6 +57,10 @@ class StaffSubprocessorSerializer(PortalModelSerializer):
         max_length=80,
         required=False,
         help_text="Its id, part of the public URL and API. Made from the name when left out; cannot change.",
+    )
+    hq_country = _CodeField(max_length=2, validators=[validate_country], help_text="ISO 3166-1 alpha-2, e.g. NL.")
+    processing_region = _CodeField(
+        max_length=2, validators=[validate_region], help_text="ISO 3166-1 alpha-2, or EU for EU-wide processing."
     )
     console_url = serializers.SerializerMethodField(help_text="The staff page of this sub-processor.")
 
@@ -68,12 +85,6 @@ class StaffSubprocessorSerializer(PortalModelSerializer):
         if self.instance is None and Subprocessor.objects.filter(slug=value).exists():
             raise serializers.ValidationError("A sub-processor with this slug exists already.")
         return value
-
-    def validate_hq_country(self, value: str) -> str:
-        return value.strip().upper()
-
-    def validate_processing_region(self, value: str) -> str:
-        return value.strip().upper()
 
 
 class StaffSubprocessorQuerySerializer(PortalSerializer):
