@@ -2,11 +2,15 @@
 withdraw, as the staff pages (`views.py`) do, through the same services, permissions and audit events.
 Postponement and the proof of notice are in `subprocessors/notices/api_staff.py`, as their pages are."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from portal.core.api import Pagination
@@ -32,7 +36,17 @@ from subprocessors.listing.services import subprocessor_slug_for
 NEW_ONLY_FOR_ADDITIONS = "Only an addition or a replacement brings a new sub-processor; name the existing one instead."
 EITHER_EXISTING_OR_NEW = "Name an existing proposed sub-processor (`subprocessor`) or describe a new one, not both."
 NAME_OR_DESCRIBE = "Name the proposed sub-processor by its slug, or describe a new one in `new_subprocessor`."
-PUBLIC_ID_PARAMETER = OpenApiParameter("public_id", str, OpenApiParameter.PATH, description="The change's `id`.")
+DATE_TOO_EARLY = "Enter a date from 1 January 2000 on."
+PUBLIC_ID_PARAMETER = OpenApiParameter(
+    "public_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The change's `id`."
+)
+
+
+def plausible_date(value: dt.date) -> None:
+    """Input hygiene, not a rule of the notice: a date before 2000 is a typo (and its time zone offset in the
+    objection deadline would be local mean time, not a valid RFC 3339 offset)."""
+    if value < dt.date(2000, 1, 1):
+        raise serializers.ValidationError(DATE_TOO_EARLY)
 
 
 def change_for_staff(public_id) -> SubprocessorChange:
@@ -178,7 +192,8 @@ class StaffChangeCreateSerializer(PortalSerializer):
     modification = TextField(required=False, allow_blank=True, help_text="For a modification: what changes.")
     reason = TextField(help_text="Why; shown to customers in the notice and on the public page.")
     effective_date = serializers.DateField(
-        help_text="Additions and replacements: at least 10 business days after the announcement."
+        validators=[plausible_date],
+        help_text="Additions and replacements: at least 10 business days after the announcement.",
     )
 
     def validate(self, attrs):
@@ -200,12 +215,14 @@ class StaffChangeUpdateSerializer(PortalSerializer):
 
     modification = TextField(required=False, allow_blank=True)
     reason = TextField(required=False, allow_blank=True)
-    effective_date = serializers.DateField(required=False)
+    effective_date = serializers.DateField(required=False, validators=[plausible_date])
 
 
 class ChangeAnnounceSerializer(PortalSerializer):
     effective_date = serializers.DateField(
-        required=False, help_text="Defaults to the draft's date; at least 10 business days ahead for an addition."
+        required=False,
+        validators=[plausible_date],
+        help_text="Defaults to the draft's date; at least 10 business days ahead for an addition.",
     )
 
 
@@ -264,6 +281,7 @@ def _detail(public_id) -> dict:
 class StaffChangeList(StaffGenericAPIView):
     serializer_class = StaffChangeSerializer
     pagination_class = Pagination
+    parser_classes = [JSONParser]
     staff_permissions = {"GET": VIEW, "POST": ADD}
 
     @extend_schema(
@@ -312,6 +330,7 @@ class StaffChangeList(StaffGenericAPIView):
 @extend_schema(parameters=[PUBLIC_ID_PARAMETER])
 class StaffChangeDetail(StaffGenericAPIView):
     serializer_class = StaffChangeDetailSerializer
+    parser_classes = [JSONParser]
     staff_permissions = {"GET": VIEW, "PATCH": ADD, "DELETE": ADD}
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
@@ -352,6 +371,7 @@ class StaffChangeDetail(StaffGenericAPIView):
 @extend_schema(parameters=[PUBLIC_ID_PARAMETER])
 class StaffChangeAnnounce(StaffGenericAPIView):
     serializer_class = StaffChangeDetailSerializer
+    parser_classes = [JSONParser]
     staff_permissions = {"POST": ANNOUNCE}
 
     @extend_schema(
@@ -385,6 +405,7 @@ class StaffChangeAnnounce(StaffGenericAPIView):
 @extend_schema(parameters=[PUBLIC_ID_PARAMETER])
 class StaffChangeWithdraw(StaffGenericAPIView):
     serializer_class = StaffChangeDetailSerializer
+    parser_classes = [JSONParser]
     staff_permissions = {"POST": ANNOUNCE}
 
     @extend_schema(

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from portal.core.api import Pagination
@@ -130,6 +131,7 @@ def _data(validated: dict) -> dict:
 class StaffSubprocessorList(StaffGenericAPIView):
     serializer_class = StaffSubprocessorSerializer
     pagination_class = Pagination
+    parser_classes = [JSONParser]
     staff_permissions = {"GET": VIEW, "POST": ADD}
 
     @extend_schema(
@@ -168,6 +170,7 @@ class StaffSubprocessorList(StaffGenericAPIView):
 @extend_schema(parameters=[SLUG_PARAMETER])
 class StaffSubprocessorDetail(StaffGenericAPIView):
     serializer_class = StaffSubprocessorSerializer
+    parser_classes = [JSONParser]
     staff_permissions = {"GET": VIEW, "PATCH": CHANGE}
     http_method_names = ["get", "patch", "head", "options"]
 
@@ -205,6 +208,7 @@ class StaffSubprocessorDetail(StaffGenericAPIView):
 @extend_schema(parameters=[SLUG_PARAMETER])
 class StaffSubprocessorRetire(StaffGenericAPIView):
     serializer_class = StaffSubprocessorSerializer
+    parser_classes = [JSONParser]
     staff_permissions = {"POST": CHANGE}
 
     @extend_schema(

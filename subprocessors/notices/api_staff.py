@@ -4,6 +4,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from portal.core.api import Pagination
@@ -12,7 +13,12 @@ from portal.core.csv import csv_response
 from portal.core.idempotency import idempotent
 from portal.core.serializers import PortalSerializer, TextField
 from subprocessors.changes import events
-from subprocessors.changes.api_staff import PUBLIC_ID_PARAMETER, StaffChangeDetailSerializer, change_for_staff
+from subprocessors.changes.api_staff import (
+    PUBLIC_ID_PARAMETER,
+    StaffChangeDetailSerializer,
+    change_for_staff,
+    plausible_date,
+)
 from subprocessors.changes.filters import NoticeFilter
 from subprocessors.changes.models import ChangeRecipient
 from subprocessors.changes.notices import change_postpone
@@ -23,8 +29,9 @@ from subprocessors.notices.proof import CSV_HEADER, notice_proof_csv_rows, notic
 
 class ChangePostponeSerializer(PortalSerializer):
     effective_date = serializers.DateField(
+        validators=[plausible_date],
         help_text="The new date: after the current one, and at least 10 business days from today for an addition "
-        "or replacement (everyone is notified again)."
+        "or replacement (everyone is notified again).",
     )
     reason = TextField(allow_blank=True, help_text="Sent to everyone in the new notice.")
 
@@ -76,6 +83,7 @@ class NoticeQuerySerializer(PortalSerializer):
 @extend_schema(parameters=[PUBLIC_ID_PARAMETER])
 class StaffChangePostpone(StaffGenericAPIView):
     serializer_class = StaffChangeDetailSerializer
+    parser_classes = [JSONParser]
     staff_permissions = {"POST": ANNOUNCE}
 
     @extend_schema(
@@ -104,6 +112,7 @@ class StaffChangePostpone(StaffGenericAPIView):
 class StaffChangeNotice(StaffGenericAPIView):
     serializer_class = NoticeRecipientSerializer
     pagination_class = Pagination
+    parser_classes = [JSONParser]
     staff_permissions = {"GET": VIEW}
 
     @extend_schema(
@@ -126,6 +135,7 @@ class StaffChangeNotice(StaffGenericAPIView):
 
 @extend_schema(parameters=[PUBLIC_ID_PARAMETER])
 class StaffChangeNoticeCsv(StaffGenericAPIView):
+    parser_classes = [JSONParser]
     staff_permissions = {"GET": VIEW}
 
     @extend_schema(

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from portal.audit.models import AuditEvent
 from portal.delivery.models import OutboundEmail
-from subprocessors.changes.api_staff import NAME_OR_DESCRIBE
+from subprocessors.changes.api_staff import DATE_TOO_EARLY, NAME_OR_DESCRIBE
 from subprocessors.changes.forms import SUBPROCESSOR_REQUIRED
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.notices import CHANGE_POSTPONE_REASON
@@ -435,3 +435,16 @@ def test_permission_matrix(request, monday, who, endpoint):
             before = change.status
             change.refresh_from_db()
             assert change.status == before
+
+
+def test_a_body_that_is_not_a_json_object_or_a_date_before_2000_is_400_and_changes_nothing(staff_api):
+    draft = make_change()
+    target = url("changes:api_staff_detail", draft)
+    ancient = staff_api.patch(target, {"effective_date": "0389-09-29"}, format="json")
+    assert ancient.status_code == 400
+    assert ancient.json() == {"effective_date": [DATE_TOO_EARLY]}
+    assert staff_api.patch(target, "1.5", content_type="application/json").status_code == 400
+    assert staff_api.patch(target, {"reason": "x"}, format="multipart").status_code == 415
+    draft.refresh_from_db()
+    assert (draft.reason, draft.effective_date) == ("Faster inference in the EU", dt.date(2026, 12, 29))
+    assert not AuditEvent.objects.exists()
