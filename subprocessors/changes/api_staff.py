@@ -17,6 +17,7 @@ from portal.core.api import Pagination
 from portal.core.api_staff import StaffGenericAPIView
 from portal.core.idempotency import idempotent
 from portal.core.serializers import PortalModelSerializer, PortalSerializer, TextField
+from subprocessors.changes.filters import ChangeFilter
 from subprocessors.changes.forms import NEEDS_EXISTING, SUBPROCESSOR_REQUIRED
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.changes.selectors import change_notice_counts, staff_changes
@@ -294,11 +295,8 @@ class StaffChangeList(StaffGenericAPIView):
         `q` (sub-processor name contains), `status`, `kind`."""
         query = StaffChangeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        qs = staff_changes()
-        for name, lookup in (("q", "subprocessor__name__icontains"), ("status", "status"), ("kind", "kind")):
-            if query.validated_data.get(name):
-                qs = qs.filter(**{lookup: query.validated_data[name]})
-        page = self.paginate_queryset(qs)
+        filterset = ChangeFilter(query.validated_data, queryset=staff_changes())
+        page = self.paginate_queryset(filterset.qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(

@@ -16,6 +16,7 @@ from portal.core.api import Pagination
 from portal.core.api_staff import StaffGenericAPIView
 from portal.core.idempotency import idempotent
 from portal.core.serializers import PortalModelSerializer, PortalSerializer
+from subprocessors.listing.filters import SubprocessorFilter
 from subprocessors.listing.models import (
     DESCRIPTION_FIELDS,
     LIFECYCLE_FIELDS,
@@ -144,7 +145,8 @@ class StaffSubprocessorList(StaffGenericAPIView):
         (table, position, name). Filters as on that page: `q` (name contains), `status`, `category`."""
         query = StaffSubprocessorQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        page = self.paginate_queryset(staff_subprocessors(filters=query.validated_data))
+        filterset = SubprocessorFilter(query.validated_data, queryset=staff_subprocessors())
+        page = self.paginate_queryset(filterset.qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(

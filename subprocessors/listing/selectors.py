@@ -51,18 +51,12 @@ def public_subprocessors(*, filters: dict | None = None) -> QuerySet[Subprocesso
     return qs.annotate(category_rank=CATEGORY_RANK).order_by("category_rank", "position", "name", "id")
 
 
-def staff_subprocessors(*, filters: dict | None = None) -> QuerySet[Subprocessor]:
-    """Every row, whatever its status (proposed, active, retired), with the staff list's filters: `q` (name
-    contains), `status`, `category`; in the public list's order."""
-    filters = filters or {}
-    qs = Subprocessor.objects.all()
-    if filters.get("q"):
-        qs = qs.filter(name__icontains=filters["q"].strip())
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("category"):
-        qs = qs.filter(category=filters["category"])
-    return qs.annotate(category_rank=CATEGORY_RANK).order_by("category_rank", "position", "name", "id")
+def staff_subprocessors() -> QuerySet[Subprocessor]:
+    """Every row, whatever its status (proposed, active, retired), in the public list's order; the staff list
+    filters it further (filters.SubprocessorFilter)."""
+    return Subprocessor.objects.annotate(category_rank=CATEGORY_RANK).order_by(
+        "category_rank", "position", "name", "id"
+    )
 
 
 def country_codes_in_use() -> set[str]:
