@@ -398,6 +398,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SubprocessorStatusEnum": "subprocessors.listing.models.Subprocessor.Status",
         "SubscriberStatusEnum": "subprocessors.listing.models.Subscriber.Status",
+        "SubprocessorChangeStatusEnum": "subprocessors.changes.models.SubprocessorChange.Status",
         "DpaVersionStatusEnum": "dpa.versions.models.DpaVersion.Status",
         "DpaExecutionStatusEnum": "dpa.signing.models.DpaExecution.Status",
         "AccessRequestStatusEnum": "portal.trust.models.AccessRequest.Status",

@@ -10,6 +10,7 @@ from subprocessors.listing.models import DESCRIPTION_FIELDS, Subprocessor
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 NEEDS_EXISTING = (SubprocessorChange.Kind.REMOVE, SubprocessorChange.Kind.MODIFY)
+SUBPROCESSOR_REQUIRED = "Choose the active sub-processor this change concerns."
 
 
 class ChangeForm(PortalForm):
@@ -41,7 +42,7 @@ class ChangeForm(PortalForm):
         super().clean()
         data = self.cleaned_data
         if data.get("kind") in NEEDS_EXISTING and not data.get("subprocessor"):
-            self.add_error("subprocessor", "Choose the active sub-processor this change concerns.")
+            self.add_error("subprocessor", SUBPROCESSOR_REQUIRED)
         return data
 
     @property

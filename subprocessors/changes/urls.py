@@ -1,8 +1,8 @@
 from django.urls import path
 
 from subprocessors.changes import api as changes_api
+from subprocessors.changes import api_staff, views_feed
 from subprocessors.changes import views as changes
-from subprocessors.changes import views_feed
 
 app_name = "changes"
 
@@ -24,4 +24,20 @@ urlpatterns = [
         name="staff_withdraw",
     ),
     path("api/v1/subprocessor-changes/", changes_api.SubprocessorChangeList.as_view(), name="api_list"),
+    path("api/v1/staff/subprocessor-changes/", api_staff.StaffChangeList.as_view(), name="api_staff_list"),
+    path(
+        "api/v1/staff/subprocessor-changes/<uuid:public_id>/",
+        api_staff.StaffChangeDetail.as_view(),
+        name="api_staff_detail",
+    ),
+    path(
+        "api/v1/staff/subprocessor-changes/<uuid:public_id>/announce/",
+        api_staff.StaffChangeAnnounce.as_view(),
+        name="api_staff_announce",
+    ),
+    path(
+        "api/v1/staff/subprocessor-changes/<uuid:public_id>/withdraw/",
+        api_staff.StaffChangeWithdraw.as_view(),
+        name="api_staff_withdraw",
+    ),
 ]

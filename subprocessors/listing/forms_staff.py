@@ -4,6 +4,7 @@ from django.utils import timezone
 from portal.core.forms import PortalModelForm
 from portal.deadlines.calendar import local_date
 from subprocessors.listing.models import DESCRIPTION_FIELDS, LIFECYCLE_FIELDS, Subprocessor
+from subprocessors.listing.services import RESERVED_SLUGS, SLUG_RESERVED
 
 EDIT_FIELDS = (*DESCRIPTION_FIELDS, *LIFECYCLE_FIELDS, "position")
 
@@ -32,8 +33,8 @@ class SubprocessorForm(PortalModelForm):
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"]
-        if slug == "new":
-            raise forms.ValidationError("“new” is reserved; choose another slug.")
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(SLUG_RESERVED)
         return slug
 
     def clean(self):

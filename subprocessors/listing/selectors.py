@@ -51,6 +51,14 @@ def public_subprocessors(*, filters: dict | None = None) -> QuerySet[Subprocesso
     return qs.annotate(category_rank=CATEGORY_RANK).order_by("category_rank", "position", "name", "id")
 
 
+def staff_subprocessors() -> QuerySet[Subprocessor]:
+    """Every row, whatever its status (proposed, active, retired), in the public list's order; the staff list
+    filters it further (filters.SubprocessorFilter)."""
+    return Subprocessor.objects.annotate(category_rank=CATEGORY_RANK).order_by(
+        "category_rank", "position", "name", "id"
+    )
+
+
 def country_codes_in_use() -> set[str]:
     """HQ countries and processing regions of active rows (for the country filter), in one query."""
     pairs = Subprocessor.objects.filter(status=Subprocessor.Status.ACTIVE).values_list(

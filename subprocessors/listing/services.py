@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from portal.audit.services import Actor
 from portal.core.errors import ApplicationError
@@ -17,6 +18,11 @@ NOTICE_REQUIRED = (
     "Adding or replacing a processor of customer data needs a change notice to customers at least 10 business "
     "days ahead. Schedule it as a sub-processor change instead of editing the list directly."
 )
+
+SLUG_RESERVED = "“new” is reserved; choose another slug."
+SLUG_UNCHANGEABLE = "The slug is part of the public URL and API; it cannot be changed."
+SLUG_FROM_NAME_EMPTY = "Give a slug: none can be made from this name (use letters or digits)."
+RESERVED_SLUGS = frozenset({"new"})
 
 # On an active processor of customer data, changing these amounts to replacing the processor.
 IDENTITY_FIELDS = ("legal_entity", "category", "hq_country", "processing_region")
@@ -96,6 +102,20 @@ def _needs_notice(before: Subprocessor | None, after: Subprocessor) -> bool:
     return any(getattr(before, f) == safe and getattr(after, f) != safe for f, safe in PROTECTIVE_FLAGS.items())
 
 
+def subprocessor_slug_for(name: str) -> str:
+    """A free slug made from `name` ("Mistral AI" → "mistral-ai", then "mistral-ai-2", …)."""
+    max_length = Subprocessor._meta.get_field("slug").max_length or 80
+    base = slugify(name)[: max_length - 4].strip("-")
+    if not base:
+        raise ApplicationError(SLUG_FROM_NAME_EMPTY, field="slug")
+    taken = set(Subprocessor.objects.filter(slug__startswith=base).values_list("slug", flat=True)) | RESERVED_SLUGS
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
 @transaction.atomic
 def subprocessor_create(
     *, data: dict, actor, request=None, at: dt.datetime | None = None, note: str = "", authorised_by: str = ""
@@ -105,6 +125,8 @@ def subprocessor_create(
     An active processor of customer data can only be added through a change notice (subprocessors.changes) or the
     initial load of the list: pass `authorised_by` (e.g. "change notice 12") to record what allowed it."""
     at = at or timezone.now()
+    if data.get("slug") in RESERVED_SLUGS:
+        raise ApplicationError(SLUG_RESERVED, field="slug")
     sp = Subprocessor(**data)
     _fill_dates(sp, None, at)
     sp.full_clean()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from subprocessors.listing import api
+from subprocessors.listing import api, api_staff
 from subprocessors.listing import views as public
 from subprocessors.listing import views_exports as exports
 from subprocessors.listing import views_staff as staff
@@ -22,4 +22,13 @@ urlpatterns = [
     path("staff/subprocessors/<slug:slug>/", staff.subprocessor_edit, name="staff_edit"),
     path("api/v1/subprocessors/", api.SubprocessorListView.as_view(), name="api_list"),
     path("api/v1/subprocessors/<slug:slug>/", api.SubprocessorDetailView.as_view(), name="api_detail"),
+    path("api/v1/staff/subprocessors/", api_staff.StaffSubprocessorList.as_view(), name="api_staff_list"),
+    path(
+        "api/v1/staff/subprocessors/<slug:slug>/", api_staff.StaffSubprocessorDetail.as_view(), name="api_staff_detail"
+    ),
+    path(
+        "api/v1/staff/subprocessors/<slug:slug>/retire/",
+        api_staff.StaffSubprocessorRetire.as_view(),
+        name="api_staff_retire",
+    ),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from subprocessors.notices import views
+from subprocessors.notices import api_staff, views
 
 app_name = "notices"
 
@@ -25,5 +25,20 @@ urlpatterns = [
         "staff/subprocessor-changes/<uuid:public_id>/notice.csv",
         views.change_notice_export,
         name="staff_notice_export",
+    ),
+    path(
+        "api/v1/staff/subprocessor-changes/<uuid:public_id>/postpone/",
+        api_staff.StaffChangePostpone.as_view(),
+        name="api_staff_postpone",
+    ),
+    path(
+        "api/v1/staff/subprocessor-changes/<uuid:public_id>/notice/",
+        api_staff.StaffChangeNotice.as_view(),
+        name="api_staff_notice",
+    ),
+    path(
+        "api/v1/staff/subprocessor-changes/<uuid:public_id>/notice.csv",
+        api_staff.StaffChangeNoticeCsv.as_view(),
+        name="api_staff_notice_csv",
     ),
 ]

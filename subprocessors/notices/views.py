@@ -25,6 +25,7 @@ from subprocessors.changes.selectors import (
     recipient_notice_in_time,
 )
 from subprocessors.changes.views import ANNOUNCE, VIEW, change_action, change_by_public_id
+from subprocessors.notices.proof import CSV_HEADER, NOT_CREATED_YET, notice_proof_csv_rows
 from subprocessors.notices.reports import notice_proof_prepare
 
 NOTICE_COLUMNS = {
@@ -60,7 +61,7 @@ def change_notice(request, public_id):
                 "on_time": recipient_notice_in_time(r, change),
                 # kept for the page's "Sent" column
                 "sent": announce["sent_at"],
-                "why": announce["why"] or ("not created yet (fan-out in progress)" if r.announce_email is None else ""),
+                "why": announce["why"] or (NOT_CREATED_YET if r.announce_email is None else ""),
             }
         )
     return render(
@@ -77,80 +78,13 @@ def change_notice(request, public_id):
     )
 
 
-def _iso(value) -> str:
-    return value.isoformat() if value else ""
-
-
 @legal_required(VIEW)
 def change_notice_export(request, public_id):
     change = change_by_public_id(public_id)
     events.change_notice_exported(change=change, actor=request.user, request=request)
-    deadline = change.objection_deadline.isoformat()
-    announced = _iso(change.announced_at)
-    notice_deadline = _iso(change.notice_deadline_at)
-
-    def rows():
-        for r in change_notice_proof(change=change).iterator(chunk_size=2000):
-            announce, postpone, withdraw = (
-                notice_email_outcome(r.announce_email),
-                notice_email_outcome(r.postpone_email),
-                notice_email_outcome(r.withdraw_email),
-            )
-            on_time = recipient_notice_in_time(r, change)
-            yield (
-                r.email,
-                r.get_role_display(),
-                r.organisation_names,
-                announced,
-                change.effective_date.isoformat(),
-                deadline,
-                notice_deadline,
-                _iso(announce["queued_at"]),
-                _iso(announce["sent_at"]),
-                _iso(announce["failed_at"]),
-                announce["why"] if r.announce_email else "not created yet (fan-out in progress)",
-                announce["message_id"],
-                r.postpone_round or "",
-                _iso(postpone["queued_at"]),
-                _iso(postpone["sent_at"]),
-                _iso(postpone["failed_at"]),
-                postpone["why"],
-                postpone["message_id"],
-                _iso(r.notice_delivered_at),
-                "" if on_time is None else ("yes" if on_time else "no"),
-                _iso(withdraw["sent_at"]),
-                withdraw["why"],
-                withdraw["message_id"],
-                r.added_by.email if r.added_by else "",
-            )
-
-    header = [
-        "recipient",
-        "role",
-        "organisations",
-        "announced_at",
-        "effective_date",
-        "objection_deadline",
-        "notice_deadline",
-        "queued_at",
-        "sent_at",
-        "failed_at",
-        "not_sent_reason",
-        "message_id",
-        "postponement",
-        "postponement_queued_at",
-        "postponement_sent_at",
-        "postponement_failed_at",
-        "postponement_not_sent_reason",
-        "postponement_message_id",
-        "notice_delivered_at",
-        "delivered_in_time",
-        "withdrawal_sent_at",
-        "withdrawal_not_sent_reason",
-        "withdrawal_message_id",
-        "added_by",
-    ]
-    return csv_response(f"notice-{change.public_id}.csv", header, rows())
+    recipients = change_notice_proof(change=change).iterator(chunk_size=2000)
+    rows = notice_proof_csv_rows(change=change, recipients=recipients)
+    return csv_response(f"notice-{change.public_id}.csv", CSV_HEADER, rows)
 
 
 @require_safe

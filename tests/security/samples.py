@@ -549,3 +549,20 @@ SAMPLES.update(
         "webhooks:api_staff_delivery_retry": lambda world: {"delivery_id": _failed_delivery(world).delivery_id},
     }
 )
+
+
+# staff API: sub-processors and sub-processor changes
+SAMPLES.update(
+    {
+        "listing:api_staff_list": _no_kwargs_with(_proposed_subprocessor),
+        "listing:api_staff_detail": _proposed_subprocessor,
+        "listing:api_staff_retire": _proposed_subprocessor,
+        "changes:api_staff_list": _no_kwargs_with(_objection),
+        "changes:api_staff_detail": lambda world: {"public_id": _change(world).public_id},
+        "changes:api_staff_announce": lambda world: {"public_id": _change(world).public_id},
+        "changes:api_staff_withdraw": lambda world: {"public_id": _change(world).public_id},
+        "notices:api_staff_postpone": lambda world: {"public_id": _change(world).public_id},
+        "notices:api_staff_notice": lambda world: {"public_id": _change(world).public_id},
+        "notices:api_staff_notice_csv": lambda world: {"public_id": _change(world).public_id},
+    }
+)
