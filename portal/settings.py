@@ -394,6 +394,13 @@ SPECTACULAR_SETTINGS = {
         "DpaExecutionStatusEnum": "dpa.signing.models.DpaExecution.Status",
         "AccessRequestStatusEnum": "portal.trust.models.AccessRequest.Status",
         "BreachIncidentStatusEnum": "dpa.breaches.models.BreachIncident.Status",
+        "BreachDeliveryStatusEnum": "dpa.breaches.models.DeliveryStatus",
+        "BreachScopeEnum": "dpa.breaches.models.BreachIncident.Scope",
+        "BreachSeverityEnum": "dpa.breaches.models.BreachIncident.Severity",
+        "BreachAcknowledgedViaEnum": "dpa.breaches.models.BreachNotification.Via",
+        "BreachNotificationOutcomeEnum": "dpa.breaches.api_staff.OUTCOMES",
+        "BreachBlockKeyEnum": "dpa.breaches.api_staff.BLOCK_FIELDS",
+        "BreachBlockStateEnum": "dpa.breaches.api_staff.BLOCK_STATES",
         "ObligationStatusEnum": "portal.deadlines.models.obligations.Obligation.Status",
     },
 }
