@@ -178,7 +178,8 @@ class BreachTimelineEventSerializer(PortalModelSerializer):
 
 class BreachBlockSerializer(PortalSerializer):
     key = serializers.ChoiceField(choices=BLOCK_FIELDS)
-    label = serializers.CharField()
+    # Declared fields leave the class when DRF builds it; the stubs see it overriding Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
     text = serializers.CharField()
     pending = serializers.BooleanField(help_text="Marked “not yet known — will follow”.")
     state = serializers.ChoiceField(choices=BLOCK_STATES)
@@ -234,7 +235,7 @@ class BreachIncidentSerializer(PortalModelSerializer):
     """One incident as its console page shows it. Built by `incident_detail`, which loads everything once."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
-    subprocessor = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    subprocessor: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     deadline = serializers.DateTimeField(
         read_only=True, help_text="48 hours after earliest_aware_at: every notification's deadline."
     )
