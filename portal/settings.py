@@ -397,7 +397,6 @@ SPECTACULAR_SETTINGS = {
         "BreachDeliveryStatusEnum": "dpa.breaches.models.DeliveryStatus",
         "BreachScopeEnum": "dpa.breaches.models.BreachIncident.Scope",
         "BreachSeverityEnum": "dpa.breaches.models.BreachIncident.Severity",
-        "BreachAcknowledgedViaEnum": "dpa.breaches.models.BreachNotification.Via",
         "BreachNotificationOutcomeEnum": "dpa.breaches.api_staff.OUTCOMES",
         "BreachBlockKeyEnum": "dpa.breaches.api_staff.BLOCK_FIELDS",
         "BreachBlockStateEnum": "dpa.breaches.api_staff.BLOCK_STATES",

@@ -8,6 +8,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dpa.breaches.api_staff import VIA_HELP, UTCTimes
 from dpa.breaches.models import BreachNotification
 from dpa.breaches.selectors import user_breach_notifications
 from dpa.breaches.services import breach_acknowledge
@@ -15,8 +16,9 @@ from portal.core.idempotency import idempotent
 from portal.core.serializers import PortalModelSerializer
 
 
-class BreachAcknowledgementSerializer(PortalModelSerializer):
+class BreachAcknowledgementSerializer(UTCTimes, PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
+    acknowledged_via = serializers.CharField(read_only=True, help_text=VIA_HELP)
     organisation = serializers.UUIDField(source="organisation.public_id", read_only=True)
     incident = serializers.CharField(source="incident.title", read_only=True)
 

@@ -4,6 +4,7 @@ same services, so the same rules, messages and audit events apply (see dpa/breac
 import datetime as dt
 
 from django.conf import settings
+from django.db import models
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -84,7 +85,28 @@ def _incident(public_id) -> BreachIncident:
 # --- Responses ---------------------------------------------------------------------------------------------------
 
 
-class BreachOrganisationRefSerializer(PortalModelSerializer):
+class UTCDateTimeField(serializers.DateTimeField):
+    """Response times in UTC (`Z`): the same instant whatever the portal's time zone, and valid RFC 3339 even for
+    a time before time zones had whole-minute offsets (an awareness time may be recorded that far back)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default_timezone", dt.UTC)
+        super().__init__(**kwargs)
+
+
+class UTCTimes:
+    """Mixed into a model serializer: its model's date-times are answered in UTC."""
+
+    serializer_field_mapping = {
+        **PortalModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UTCDateTimeField,
+    }
+
+
+VIA_HELP = "How the acknowledgement came: link (the signed link in the email), portal, or empty while none."
+
+
+class BreachOrganisationRefSerializer(UTCTimes, PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
 
     class Meta:
@@ -93,7 +115,7 @@ class BreachOrganisationRefSerializer(PortalModelSerializer):
         read_only_fields = fields
 
 
-class BreachFollowUpSerializer(PortalModelSerializer):
+class BreachFollowUpSerializer(UTCTimes, PortalModelSerializer):
     class Meta:
         model = BreachFollowUp
         fields = (
@@ -109,7 +131,7 @@ class BreachFollowUpSerializer(PortalModelSerializer):
         read_only_fields = fields
 
 
-class BreachNotificationSerializer(PortalModelSerializer):
+class BreachNotificationSerializer(UTCTimes, PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     organisation = BreachOrganisationRefSerializer(read_only=True)
     outcome = serializers.ChoiceField(
@@ -120,6 +142,7 @@ class BreachNotificationSerializer(PortalModelSerializer):
     status_label = serializers.CharField(read_only=True, help_text="The outcome as the console words it.")
     on_time = serializers.BooleanField(read_only=True, allow_null=True, help_text="null while not delivered.")
     followups = BreachFollowUpSerializer(many=True, read_only=True)
+    acknowledged_via = serializers.CharField(read_only=True, help_text=VIA_HELP)
 
     class Meta:
         model = BreachNotification
@@ -147,8 +170,8 @@ class BreachNotificationSerializer(PortalModelSerializer):
         read_only_fields = fields
 
 
-class BreachAwarenessChangeSerializer(PortalModelSerializer):
-    changed_at = serializers.DateTimeField(source="created_at", read_only=True)
+class BreachAwarenessChangeSerializer(UTCTimes, PortalModelSerializer):
+    changed_at = UTCDateTimeField(source="created_at", read_only=True)
     changed_by = serializers.CharField(source="changed_by_label", read_only=True)
 
     class Meta:
@@ -166,8 +189,8 @@ class BreachAwarenessChangeSerializer(PortalModelSerializer):
         read_only_fields = fields
 
 
-class BreachTimelineEventSerializer(PortalModelSerializer):
-    at = serializers.DateTimeField(source="created_at", read_only=True)
+class BreachTimelineEventSerializer(UTCTimes, PortalModelSerializer):
+    at = UTCDateTimeField(source="created_at", read_only=True)
     actor = serializers.CharField(source="actor_label", read_only=True)
 
     class Meta:
@@ -191,13 +214,13 @@ class BreachContactPointSerializer(PortalSerializer):
     phone = serializers.CharField()
 
 
-class BreachIncidentListSerializer(PortalModelSerializer):
+class BreachIncidentListSerializer(UTCTimes, PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     notice_count = serializers.IntegerField(read_only=True)
     undelivered_count = serializers.IntegerField(read_only=True)
     failed_count = serializers.IntegerField(read_only=True)
     acknowledged_count = serializers.IntegerField(read_only=True)
-    nearest_deadline = serializers.DateTimeField(
+    nearest_deadline = UTCDateTimeField(
         read_only=True, allow_null=True, help_text="The nearest deadline of a notification not delivered yet."
     )
     url = serializers.SerializerMethodField()
@@ -231,19 +254,21 @@ class BreachIncidentListSerializer(PortalModelSerializer):
         return _console_url(incident)
 
 
-class BreachIncidentSerializer(PortalModelSerializer):
+class BreachIncidentSerializer(UTCTimes, PortalModelSerializer):
     """One incident as its console page shows it. Built by `incident_detail`, which loads everything once."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
-    subprocessor: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    deadline = serializers.DateTimeField(
+    subprocessor: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="Scope `subprocessor`: its slug."
+    )
+    deadline = UTCDateTimeField(
         read_only=True, help_text="48 hours after earliest_aware_at: every notification's deadline."
     )
     awareness_lock = serializers.CharField(
         read_only=True,
         help_text="Why the awareness time is fixed (it can then only move earlier, with a reason); empty while not.",
     )
-    nearest_deadline = serializers.DateTimeField(read_only=True, allow_null=True)
+    nearest_deadline = UTCDateTimeField(read_only=True, allow_null=True)
     notice_count = serializers.IntegerField(read_only=True)
     drafted_count = serializers.IntegerField(read_only=True)
     undelivered_count = serializers.IntegerField(read_only=True)
@@ -443,7 +468,7 @@ class BreachFollowUpCreateSerializer(PortalSerializer):
     message = TextField(help_text="What changed; sent with the current contents of all four blocks.")
 
 
-class BreachFollowUpQueuedSerializer(PortalModelSerializer):
+class BreachFollowUpQueuedSerializer(UTCTimes, PortalModelSerializer):
     notification = serializers.UUIDField(source="notification.public_id", read_only=True)
     organisation = BreachOrganisationRefSerializer(source="notification.organisation", read_only=True)
 
@@ -485,7 +510,7 @@ class BreachReportStatusSerializer(PortalSerializer):
     status_url = serializers.URLField()
     download_url = serializers.URLField()
     retry_after = serializers.IntegerField(help_text="Seconds to wait before asking again (also in Retry-After).")
-    requested_at = serializers.DateTimeField()
+    requested_at = UTCDateTimeField()
     detail = serializers.CharField()
 
 
