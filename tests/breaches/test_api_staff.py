@@ -5,6 +5,8 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -609,3 +611,22 @@ def test_customer_org_member_cannot_read_staff_data(api, legal, org):
     member = MembershipFactory(organisation=org, role="admin").user
     login(api, member)
     assert api.get(_url("api_staff_detail", incident)).status_code == 403
+
+
+def test_detail_queries_do_not_grow_with_notifications(api, legal):
+    def world(n):
+        orgs = [OrganisationFactory() for _ in range(n)]
+        incident = make_incident(organisations=orgs, actor=legal, pending=("measures",))
+        for org in orgs[:2]:
+            deliver(breach_notification_send(notification=_notice(incident, org), actor=legal))
+        return incident
+
+    small, large = world(2), world(8)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {staff_token(legal)}")
+    api.get(_url("api_staff_list"))  # warm the token's last-used write
+    counts = []
+    for incident in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(_url("api_staff_detail", incident)).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
