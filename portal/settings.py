@@ -403,6 +403,12 @@ SPECTACULAR_SETTINGS = {
         "DpaExecutionStatusEnum": "dpa.signing.models.DpaExecution.Status",
         "AccessRequestStatusEnum": "portal.trust.models.AccessRequest.Status",
         "BreachIncidentStatusEnum": "dpa.breaches.models.BreachIncident.Status",
+        "BreachDeliveryStatusEnum": "dpa.breaches.models.DeliveryStatus",
+        "BreachScopeEnum": "dpa.breaches.models.BreachIncident.Scope",
+        "BreachSeverityEnum": "dpa.breaches.models.BreachIncident.Severity",
+        "BreachNotificationOutcomeEnum": "dpa.breaches.api_staff.OUTCOMES",
+        "BreachBlockKeyEnum": "dpa.breaches.api_staff.BLOCK_FIELDS",
+        "BreachBlockStateEnum": "dpa.breaches.api_staff.BLOCK_STATES",
         "ObligationStatusEnum": "portal.deadlines.models.obligations.Obligation.Status",
         # The public changes feed's name since before the staff API added other `kind` fields: kept stable.
         "KindEnum": "subprocessors.changes.models.changes.SubprocessorChange.Kind",

@@ -1,4 +1,4 @@
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, F, Min, Prefetch, Q, QuerySet, Value, When
 
 from dpa.breaches.models import (
     DELIVERED_STATES,
@@ -10,6 +10,19 @@ from dpa.breaches.models import (
 from portal.audit.models import AuditEvent
 
 UNDELIVERED = ~Q(status__in=DELIVERED_STATES)
+
+SEVERITY_RANK = Case(
+    *(When(severity=value, then=Value(rank)) for rank, value in enumerate(BreachIncident.Severity.values)),
+    default=Value(0),
+)
+# The register's sort keys (dashboard columns and the staff API's `sort`): ascending ORDER BY terms of each.
+INCIDENT_SORTS = {
+    "incident": ("title",),
+    "aware": ("aware_at",),
+    "severity": (SEVERITY_RANK, "-aware_at"),
+    "status": ("status", "-aware_at"),
+    "deadline": (F("nearest_deadline"), "-aware_at"),
+}
 
 
 def incident_register() -> QuerySet[BreachIncident]:
@@ -55,3 +68,10 @@ def organisation_breach_notifications(organisation) -> QuerySet[BreachNotificati
         )
         .order_by("-delivered_at")
     )
+
+
+def user_breach_notifications(user) -> QuerySet[BreachNotification]:
+    """The delivered notifications of every organisation `user` is a member of (what their portal pages show)."""
+    return BreachNotification.objects.filter(
+        organisation__memberships__user=user, status__in=DELIVERED_STATES
+    ).select_related("incident", "organisation")

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from dpa.breaches import api, api_staff
 from dpa.breaches import views as breaches_customer
 from dpa.breaches import views_staff as breaches_staff
 
@@ -28,5 +29,29 @@ urlpatterns = [
         "org/<uuid:public_id>/breach-notifications/<uuid:notification_id>/",
         breaches_customer.org_breach_detail,
         name="notification_detail",
+    ),
+    path("api/v1/staff/breaches/", api_staff.BreachListCreate.as_view(), name="api_staff_list"),
+    path("api/v1/staff/breaches/<uuid:public_id>/", api_staff.BreachDetail.as_view(), name="api_staff_detail"),
+    path("api/v1/staff/breaches/<uuid:public_id>/send/", api_staff.BreachSend.as_view(), name="api_staff_send"),
+    path(
+        "api/v1/staff/breaches/<uuid:public_id>/followups/",
+        api_staff.BreachFollowUpCreate.as_view(),
+        name="api_staff_followup",
+    ),
+    path(
+        "api/v1/staff/breaches/<uuid:public_id>/notifications/<uuid:notification_id>/resend/",
+        api_staff.BreachResend.as_view(),
+        name="api_staff_resend",
+    ),
+    path(
+        "api/v1/staff/breaches/<uuid:public_id>/organisations/",
+        api_staff.BreachOrganisationsAdd.as_view(),
+        name="api_staff_add_organisations",
+    ),
+    path("api/v1/staff/breaches/<uuid:public_id>/report/", api_staff.BreachReport.as_view(), name="api_staff_report"),
+    path(
+        "api/v1/breach-notifications/<uuid:notification_id>/acknowledge/",
+        api.BreachAcknowledge.as_view(),
+        name="api_acknowledge",
     ),
 ]

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.db.models import Case, F, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +10,7 @@ from dpa.breaches.forms import AffectedForm, BreachEditForm, BreachIncidentCreat
 from dpa.breaches.models import DELIVERED_STATES, BreachIncident, BreachNotification
 from dpa.breaches.report import breach_report_prepare
 from dpa.breaches.selectors import (
+    INCIDENT_SORTS,
     incident_awareness_changes,
     incident_notifications,
     incident_register,
@@ -33,17 +33,7 @@ from portal.core.permissions import legal_required
 from portal.core.tables import Table
 from portal.evidence.views import prepared_file_response
 
-SEVERITY_RANK = Case(
-    *(When(severity=value, then=Value(rank)) for rank, value in enumerate(BreachIncident.Severity.values)),
-    default=Value(0),
-)
-COLUMNS = {
-    "incident": ("title",),
-    "aware": ("aware_at",),
-    "severity": (SEVERITY_RANK, "-aware_at"),
-    "status": ("status", "-aware_at"),
-    "deadline": (F("nearest_deadline"), "-aware_at"),
-}
+COLUMNS = INCIDENT_SORTS
 
 
 @legal_required("breaches.view_breachincident")

@@ -102,8 +102,8 @@ def _status_body(request, job: PreparedFile, retry_after: int) -> dict:
     }
 
 
-def _waiting(request, job: PreparedFile, *, back_url: str) -> HttpResponse:
-    if wants_json(request):
+def _waiting(request, job: PreparedFile, *, back_url: str, api: bool = False) -> HttpResponse:
+    if api or wants_json(request):
         response: HttpResponse = JsonResponse(_status_body(request, job, RETRY_AFTER_SECONDS), status=202)
     else:
         context = {"job": job, "expected_seconds": EXPECTED_SECONDS, "back_url": back_url, "url": request.path}
@@ -113,8 +113,8 @@ def _waiting(request, job: PreparedFile, *, back_url: str) -> HttpResponse:
     return response
 
 
-def _failed(request, job: PreparedFile, *, back_url: str) -> HttpResponse:
-    if wants_json(request):
+def _failed(request, job: PreparedFile, *, back_url: str, api: bool = False) -> HttpResponse:
+    if api or wants_json(request):
         response: HttpResponse = JsonResponse(_status_body(request, job, FAILED_RETRY_AFTER_SECONDS), status=503)
     else:
         staff = may_retry(request.user, job)
@@ -133,16 +133,18 @@ def prepared_file_response(
     disposition: str = "attachment",
     cache: str = "private, no-store",
     back_url: str = "",
+    api: bool = False,
 ) -> HttpResponseBase:
     """What a download URL answers for its prepared file: the file once ready, "being prepared" until then (a
     page that reloads itself every few seconds, or 202 + Retry-After + a JSON status for API clients), and a
     503 (with Retry-After; legal staff may retry at once) when the render failed. The caller has already checked
-    who may have the file."""
+    who may have the file. `api=True` (an API operation) answers the JSON status whatever the Accept header says:
+    a script asking with `Accept: */*` (curl's default) or `application/pdf` is not a browser."""
     if job.is_ready:
         return _serve_ready(request, job, filename=filename, disposition=disposition, cache=cache)
     if job.is_failed:
-        return _failed(request, job, back_url=back_url)
-    return _waiting(request, job, back_url=back_url)
+        return _failed(request, job, back_url=back_url, api=api)
+    return _waiting(request, job, back_url=back_url, api=api)
 
 
 @require_POST

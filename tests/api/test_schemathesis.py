@@ -34,6 +34,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from dpa.breaches.models import BreachIncident, BreachNotification
+from dpa.breaches.services import breach_notification_send
 from dpa.signing.models import DpaExecution
 from dpa.versions.models import DpaVersion
 from portal.audit.models import AuditEvent
@@ -128,6 +130,7 @@ def callers(db):
         )
         WebhookDelivery.objects.create(webhook=webhook, event=f"test.{i}", payload={}, status="failed", attempts=7)
     WebhookDelivery.objects.create(webhook=webhook, event="test.sent", payload={}, status="succeeded", attempts=1)
+    _breach_rows(legal)
     # identity: the WSGI transport hands schemathesis the body as sent, and it does not decode gzip as an HTTP
     # client does
     plain = {"Accept-Encoding": "identity"}
@@ -147,6 +150,24 @@ def _failed_first(rows):
     )
 
 
+def _breach_rows(legal):
+    """Incidents whose notices can be sent, and Acme's notices of them: one delivered (to acknowledge), one whose
+    delivery failed (to resend)."""
+    from django.test import override_settings
+
+    from tests.breaches.factories import deliver, make_incident, refuse_every_attempt
+
+    acme = Organisation.objects.get(name="Acme Health B.V.")
+    for i in range(3):
+        make_incident(organisations=[acme], actor=legal, title=f"Sendable {i}")
+    delivered = make_incident(organisations=[acme], actor=legal, title="Delivered to Acme")
+    deliver(breach_notification_send(notification=delivered.notifications.get(), actor=legal))
+    failed = make_incident(organisations=[acme], actor=legal, title="Failed for Acme")
+    with override_settings(EMAIL_BACKEND="tests.delivery.test_outbox.FailingBackend"):
+        email_id = breach_notification_send(notification=failed.notifications.get(), actor=legal).email_id
+        refuse_every_attempt(email_id)
+
+
 def _real_values():
     """Existing identifiers and valid field values, keyed by parameter or body field name, so that most generated
     requests reach real rows and the success paths, not only 400s and 404s. Read again after each successful
@@ -161,6 +182,17 @@ def _real_values():
             "deny": [str(r.public_id) for r in pending.filter(user__email__startswith="deny-")] + decided,
             "objections": [str(c.public_id) for c in SubprocessorChange.objects.order_by("pk")],
             "label": list(DpaVersion.objects.order_by("label").values_list("label", flat=True)),
+            "breaches": [str(i.public_id) for i in BreachIncident.objects.order_by("pk")],
+            "resend": [str(i.public_id) for i in BreachIncident.objects.filter(notifications__status="failed")],
+            "resend:notification_id": [
+                str(n.public_id) for n in BreachNotification.objects.filter(status="failed").order_by("incident")
+            ],
+            "acknowledge:notification_id": [
+                str(n.public_id)
+                for n in BreachNotification.objects.filter(
+                    organisation__name="Acme Health B.V.", delivered_at__isnull=False
+                )
+            ],
             "slug": list(Subprocessor.objects.filter(status__in=PUBLIC_STATUSES).values_list("slug", flat=True)[:5]),
             # staff API rows
             "audit-events": list(AuditEvent.objects.order_by("-id").values_list("id", flat=True)[:5]),
@@ -171,6 +203,7 @@ def _real_values():
         },
         "body": {
             "organisation": [str(Organisation.objects.get(name="Acme Health B.V.").public_id)],
+            "organisations": [[str(Organisation.objects.get(name="Acme Health B.V.").public_id)]],
             "nda_version": [current_nda().version],
             "accept_nda": [True],
             "sha256": [execution.executed_sha256] if execution else [],
@@ -180,11 +213,15 @@ def _real_values():
 
 
 def _path_pool(operation, name, real):
+    segments = operation.path.strip("/").split("/")
     if name == "public_id":
-        return real["path"][operation.path.rstrip("/").rsplit("/", 1)[-1]]
+        if segments[-1] in real["path"]:
+            return real["path"][segments[-1]]
+        # a staff resource's detail or action (/api/v1/staff/<resource>/{public_id}/<verb>/): the resource's ids
+        return real["path"].get(segments[segments.index("{public_id}") - 1], [])
     if name == "id":  # staff API rows known by number (/api/v1/staff/<resource>/{id}/…): the resource names the pool
-        return real["path"].get(operation.path.split("/")[4], [])
-    return real["path"].get(name, [])
+        return real["path"].get(segments[segments.index("{id}") - 1], [])
+    return real["path"].get(f"{segments[-1]}:{name}", real["path"].get(name, []))
 
 
 def _exercise(operation, mode, caller, headers, tally):

@@ -566,3 +566,18 @@ SAMPLES.update(
         "notices:api_staff_notice_csv": lambda world: {"public_id": _change(world).public_id},
     }
 )
+
+
+# staff API: breaches (plus the customer's acknowledgement, refused to outsiders: 401/403 or 404)
+SAMPLES.update(
+    {
+        "breaches:api_staff_list": lambda world: {},
+        "breaches:api_staff_detail": _incident,
+        "breaches:api_staff_send": _incident,
+        "breaches:api_staff_followup": _incident,
+        "breaches:api_staff_resend": _incident_notification,
+        "breaches:api_staff_add_organisations": _incident,
+        "breaches:api_staff_report": _incident,
+        "breaches:api_acknowledge": lambda world: {"notification_id": _breach(world)[1].public_id},
+    }
+)
