@@ -395,6 +395,7 @@ SPECTACULAR_SETTINGS = {
         "AccessRequestStatusEnum": "portal.trust.models.AccessRequest.Status",
         "BreachIncidentStatusEnum": "dpa.breaches.models.BreachIncident.Status",
         "ObligationStatusEnum": "portal.deadlines.models.obligations.Obligation.Status",
+        "TrustDocumentCategoryEnum": "portal.trust.models.TrustDocument.Category",
     },
 }
 
