@@ -102,7 +102,7 @@ def test_blank_website_and_empty_filters_are_documented(client):
 def test_every_operation_documents_its_error_answers(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     approve = schema["paths"]["/api/v1/access-requests/{public_id}/approve"]["post"]["responses"]
-    assert set(approve) == {"200", "400", "401", "403", "404", "413", "415"}
+    assert set(approve) == {"200", "400", "401", "403", "404", "409", "413", "415"}
     nda = schema["paths"]["/api/v1/nda/"]["get"]["responses"]
     assert set(nda) == {"200", "401", "404"}  # public, but an invalid token is still refused
     assert schema["paths"]["/api/v1/dpa/verify/"]["post"]["responses"]["429"]["headers"]["Retry-After"]
