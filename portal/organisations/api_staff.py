@@ -8,6 +8,7 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from portal.core.api_staff import StaffAPIView, StaffGenericAPIView
@@ -22,8 +23,13 @@ CONTACT_FIELDS = ("privacy_contact_email", "breach_contact_name", "breach_contac
 
 
 class StaffOrganisationSerializer(PortalModelSerializer):
+    """A customer organisation: tier, email domain, contacts and number of members."""
+
     id = serializers.UUIDField(source="public_id", read_only=True)
     member_count = serializers.IntegerField(read_only=True)
+    # Plain strings: each may be empty ("" is no email address for the schema's `format: email`).
+    privacy_contact_email = serializers.CharField(read_only=True)
+    breach_contact_email = serializers.CharField(read_only=True)
     console_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -46,6 +52,8 @@ class StaffOrganisationSerializer(PortalModelSerializer):
 
 
 class StaffMemberSerializer(PortalModelSerializer):
+    """A member of the organisation."""
+
     email = serializers.EmailField(source="user.email", read_only=True)
     joined_at = serializers.DateTimeField(source="created_at", read_only=True)
 
@@ -56,6 +64,8 @@ class StaffMemberSerializer(PortalModelSerializer):
 
 
 class StaffOrganisationDetailSerializer(StaffOrganisationSerializer):
+    """A customer organisation with its members."""
+
     members = StaffMemberSerializer(source="memberships", many=True, read_only=True)
 
     class Meta(StaffOrganisationSerializer.Meta):
@@ -120,6 +130,7 @@ class StaffOrganisationList(StaffGenericAPIView, generics.ListAPIView):
 
 
 class StaffOrganisationDetail(StaffAPIView):
+    parser_classes = [JSONParser]  # a form body would read an empty choice as "not sent"
     staff_permissions = {"GET": VIEW_ORGANISATIONS, "PATCH": CHANGE_ORGANISATIONS}
 
     @extend_schema(responses=StaffOrganisationDetailSerializer)

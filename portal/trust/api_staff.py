@@ -7,10 +7,12 @@ permission, so rules, errors, emails and audit events are the console's. Trust d
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from portal.core.api_staff import StaffAPIView, StaffGenericAPIView
 from portal.core.idempotency import idempotent
@@ -33,6 +35,8 @@ DECIDE_REQUESTS = "trust.decide_accessrequest"
 VIEW_RULES = "trust.view_autoapprovalrule"
 CHANGE_RULES = "trust.change_autoapprovalrule"
 UNKNOWN_ORGANISATION = "Unknown organisation."
+# Bodies are JSON: a form body would read a missing boolean as false and an empty choice as "not sent".
+JSON_ONLY = [JSONParser]
 
 
 def console_url(name: str, *args) -> str:
@@ -52,6 +56,8 @@ def validated_query(serializer_class, request) -> dict:
 
 
 class StaffAccessRequestSerializer(AccessRequestSerializer):
+    """An access request as legal staff see it: the request, the NDA accepted, the decision and its end."""
+
     organisation_name = serializers.CharField(source="organisation.name", read_only=True, allow_null=True)
     decided_by = serializers.EmailField(source="decided_by.email", read_only=True, allow_null=True)
     auto_rule = serializers.CharField(
@@ -95,6 +101,8 @@ class AccessRequestQuerySerializer(PortalSerializer):
 
 
 class RevokeSerializer(PortalSerializer):
+    """Why access ends now; the requester reads it."""
+
     reason = TextField(max_length=2000, help_text="Shown to the requester.")
 
 
@@ -134,6 +142,7 @@ class StaffAccessRequestDetail(StaffAPIView):
 
 
 class StaffAccessRequestApprove(StaffAPIView):
+    parser_classes = JSON_ONLY
     staff_permissions = {"POST": DECIDE_REQUESTS}
 
     @extend_schema(
@@ -167,6 +176,7 @@ class StaffAccessRequestApprove(StaffAPIView):
 
 
 class StaffAccessRequestDeny(StaffAPIView):
+    parser_classes = JSON_ONLY
     staff_permissions = {"POST": DECIDE_REQUESTS}
 
     @extend_schema(
@@ -192,15 +202,16 @@ DEPRECATED = "Deprecated: use POST /api/v1/staff/access-requests/{id}/%s/ (the s
 
 @extend_schema_view(post=extend_schema(deprecated=True, description=DEPRECATED % "approve"))
 class AccessRequestApprove(StaffAccessRequestApprove):
-    pass
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # as before the staff API
 
 
 @extend_schema_view(post=extend_schema(deprecated=True, description=DEPRECATED % "deny"))
 class AccessRequestDeny(StaffAccessRequestDeny):
-    pass
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # as before the staff API
 
 
 class StaffAccessRequestRevoke(StaffAPIView):
+    parser_classes = JSON_ONLY
     staff_permissions = {"POST": DECIDE_REQUESTS}
 
     @extend_schema(
@@ -222,6 +233,8 @@ class StaffAccessRequestRevoke(StaffAPIView):
 
 
 class AutoRuleSerializer(PortalModelSerializer):
+    """Requests from exactly this email domain are approved at once, at `level`, while `active`."""
+
     id = serializers.CharField(source="domain", read_only=True, help_text="The rule's email domain.")
     organisation = serializers.UUIDField(source="organisation.public_id", read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
@@ -249,15 +262,21 @@ class AutoRuleSerializer(PortalModelSerializer):
 
 
 class AutoRuleCreateSerializer(PortalSerializer):
+    """A new rule for an enterprise organisation's email domain."""
+
     organisation = serializers.UUIDField(help_text="An enterprise organisation with an email domain.")
     level = serializers.ChoiceField(choices=GrantLevel.choices, default=GrantLevel.APPROVED)
 
 
 class AutoRuleUpdateSerializer(PortalSerializer):
+    """Switch a rule on or off."""
+
     active = serializers.BooleanField(help_text="false disables the rule (requests go to the queue); true enables.")
 
 
 class AutoRuleQuerySerializer(PortalSerializer):
+    """Filters of the rule list."""
+
     active = serializers.BooleanField(required=False, allow_null=True, default=None)
     organisation = serializers.UUIDField(required=False, help_text="The organisation's id.")
 
@@ -270,6 +289,7 @@ class StaffAutoRuleList(StaffGenericAPIView, generics.ListAPIView):
     """Auto-approval rules: requests from exactly this email domain (an enterprise organisation's) are approved
     at once, at the rule's level."""
 
+    parser_classes = JSON_ONLY
     serializer_class = AutoRuleSerializer
     staff_permissions = {"GET": VIEW_RULES, "POST": CHANGE_RULES}
 
@@ -317,15 +337,26 @@ class StaffAutoRuleList(StaffGenericAPIView, generics.ListAPIView):
         return Response(AutoRuleSerializer(_rules().get(pk=rule.pk)).data, status=status.HTTP_201_CREATED)
 
 
+DOMAIN_PARAMETER = OpenApiParameter(
+    "domain",
+    str,
+    OpenApiParameter.PATH,
+    description="The rule's email domain (its id), lower case.",
+    pattern=r"^[a-z0-9][a-z0-9.-]{0,252}$",
+)
+
+
 class StaffAutoRuleDetail(StaffAPIView):
+    parser_classes = JSON_ONLY
     staff_permissions = {"GET": VIEW_RULES, "PATCH": CHANGE_RULES}
 
-    @extend_schema(responses=AutoRuleSerializer)
+    @extend_schema(parameters=[DOMAIN_PARAMETER], responses=AutoRuleSerializer)
     def get(self, request, domain):
         """One rule, by its domain."""
         return Response(AutoRuleSerializer(get_object_or_404(_rules(), domain=domain)).data)
 
     @extend_schema(
+        parameters=[DOMAIN_PARAMETER],
         request=AutoRuleUpdateSerializer,
         responses=AutoRuleSerializer,
         examples=[OpenApiExample("Disable", value={"active": False}, request_only=True)],
@@ -343,6 +374,8 @@ class StaffAutoRuleDetail(StaffAPIView):
 
 
 class NdaVersionSerializer(PortalModelSerializer):
+    """A published click-through NDA text (texts never change)."""
+
     id = serializers.CharField(source="version", read_only=True, help_text="The version label.")
     text = serializers.CharField(source="body", read_only=True)
     current = serializers.SerializerMethodField(help_text="The version new access requests accept.")
@@ -361,6 +394,8 @@ class NdaVersionSerializer(PortalModelSerializer):
 
 
 class NdaVersionCreateSerializer(PortalSerializer):
+    """A new NDA version, published at once."""
+
     version = serializers.CharField(max_length=20, help_text="A new label, e.g. 2026-12. Published texts never change.")
     title = serializers.CharField(max_length=200, default="Non-disclosure agreement")
     text = TextField(help_text="The NDA's text.")
@@ -369,6 +404,7 @@ class NdaVersionCreateSerializer(PortalSerializer):
 class StaffNdaVersionList(StaffGenericAPIView, generics.ListAPIView):
     """The click-through NDA's versions, newest first; `current` marks the one requesters accept."""
 
+    parser_classes = JSON_ONLY
     serializer_class = NdaVersionSerializer
     staff_permissions = {"GET": VIEW_REQUESTS, "POST": DECIDE_REQUESTS}
 

@@ -7,9 +7,10 @@ events are written.
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from portal.core.api_staff import StaffAPIView, StaffGenericAPIView
@@ -27,7 +28,14 @@ CHANGE_DOCUMENTS = "trust.change_trustdocument"
 PDF_EXAMPLE = "(the PDF file, as multipart/form-data)"
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class PdfFileField(serializers.FileField):
+    """An uploaded file part (the schema's `format: binary`); the service checks that it is a PDF."""
+
+
 class DocumentVersionSerializer(PortalModelSerializer):
+    """One uploaded file of a document."""
+
     uploaded_by = serializers.EmailField(source="uploaded_by.email", read_only=True, allow_null=True)
     uploaded_at = serializers.DateTimeField(source="created_at", read_only=True)
 
@@ -38,6 +46,8 @@ class DocumentVersionSerializer(PortalModelSerializer):
 
 
 class StaffDocumentSerializer(PortalModelSerializer):
+    """A trust document with its current file, as legal staff see it (retired ones too)."""
+
     id = serializers.UUIDField(source="public_id", read_only=True)
     state = serializers.SerializerMethodField(help_text="listed, or retired (no longer listed or downloadable).")
     current_version = DocumentVersionSerializer(read_only=True, allow_null=True)
@@ -73,6 +83,8 @@ class StaffDocumentSerializer(PortalModelSerializer):
 
 
 class StaffDocumentDetailSerializer(StaffDocumentSerializer):
+    """A trust document with every version of its file."""
+
     versions = DocumentVersionSerializer(many=True, read_only=True, help_text="Every uploaded file, newest first.")
 
     class Meta(StaffDocumentSerializer.Meta):
@@ -90,22 +102,28 @@ class DocumentQuerySerializer(PortalSerializer):
 
 
 class DocumentCreateSerializer(PortalSerializer):
+    """A new document and its first file (multipart/form-data)."""
+
     title = serializers.CharField(max_length=200)
     description = TextField(required=False, allow_blank=True, default="")
     category = serializers.ChoiceField(choices=TrustDocument.Category.choices)
     access_level = serializers.ChoiceField(choices=AccessLevel.choices, help_text="Who may open it.")
-    file = serializers.FileField(help_text="A PDF (readable, not password-protected), at most TRUST_DOCUMENT_MAX_MB.")
+    file = PdfFileField(help_text="A PDF (readable, not password-protected), at most TRUST_DOCUMENT_MAX_MB.")
     version = serializers.CharField(max_length=40, default="1.0")
     published_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Default: today.")
 
 
 class DocumentReplaceSerializer(PortalSerializer):
-    file = serializers.FileField(help_text="The new PDF; earlier versions are kept.")
+    """A new version of the document's file (multipart/form-data)."""
+
+    file = PdfFileField(help_text="The new PDF; earlier versions are kept.")
     version = serializers.CharField(max_length=40, help_text="A version this document does not have yet.")
     published_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Default: today.")
 
 
 class DocumentUpdateSerializer(PortalSerializer):
+    """The document's details; only the fields sent change."""
+
     title = serializers.CharField(max_length=200, required=False)
     description = TextField(required=False, allow_blank=True)
     category = serializers.ChoiceField(choices=TrustDocument.Category.choices, required=False)
@@ -184,6 +202,7 @@ class StaffDocumentList(StaffGenericAPIView, generics.ListAPIView):
 
 
 class StaffDocumentDetail(StaffAPIView):
+    parser_classes = [JSONParser]  # a form body would read an empty choice as "not sent"
     staff_permissions = {"GET": VIEW_DOCUMENTS, "PATCH": CHANGE_DOCUMENTS}
 
     @extend_schema(responses=StaffDocumentDetailSerializer)
@@ -235,6 +254,7 @@ class StaffDocumentReplace(StaffAPIView):
 
 
 class StaffDocumentRetire(StaffAPIView):
+    parser_classes = [JSONParser]
     staff_permissions = {"POST": CHANGE_DOCUMENTS}
 
     @extend_schema(request=None, responses=StaffDocumentDetailSerializer)

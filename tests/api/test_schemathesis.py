@@ -14,6 +14,7 @@ import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
 from django.core import signals
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -37,14 +38,16 @@ from dpa.signing.models import DpaExecution
 from dpa.versions.models import DpaVersion
 from portal.organisations.demo import ENTERPRISE_ADMIN, LEGAL_EMAIL
 from portal.organisations.models import Organisation
-from portal.trust.models import AccessRequest
+from portal.trust.documents import document_create
+from portal.trust.models import AccessRequest, AutoApprovalRule, TrustDocument
 from portal.trust.selectors import current_nda
+from portal.trust.stamping import sample_pdf
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.listing.models import Subprocessor
 from subprocessors.listing.selectors import PUBLIC_STATUSES
 from tests.auth import staff_token, user_token
 from tests.changes.factories import make_change
-from tests.organisations.factories import UserFactory
+from tests.organisations.factories import OrganisationFactory, UserFactory
 from tests.signing.factories import DpaVersionFactory
 from tests.trust.factories import AccessRequestFactory, grant
 
@@ -68,6 +71,7 @@ CHECKS = {
         response_schema_conformance,
     ],
 }
+REQUESTING = ("Acme Health B.V.", "Rule candidate 0", "Rule candidate 1")
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 10}  # per operation and caller
 
 
@@ -103,6 +107,24 @@ def callers(db):
         AccessRequestFactory(user=UserFactory(email=f"{decision}-{i}@prospect.example"), nda_version=current_nda())
     for i in range(4):
         DpaVersionFactory(label=f"draft-{i}", effective_date=DpaVersion.objects.first().effective_date)
+    # staff API of the trust portal: grants to revoke, enterprise organisations without an auto-approval rule,
+    # organisations to edit, documents to retire
+    for i in range(3):
+        grant(UserFactory(email=f"revoke-{i}@prospect.example"))
+        for decision in ("approve", "deny"):  # the staff API's own (the first endpoints decide the others)
+            AccessRequestFactory(
+                user=UserFactory(email=f"staff-{decision}-{i}@prospect.example"), nda_version=current_nda()
+            )
+        OrganisationFactory(name=f"Rule candidate {i}", email_domain=f"candidate{i}.example")
+        OrganisationFactory(name=f"Edit me {i}")
+        document_create(
+            title=f"Retire me {i}",
+            category="other",
+            access_level="public",
+            upload=SimpleUploadedFile("retire.pdf", sample_pdf(["retire"])),
+            version="1",
+            actor=None,
+        )
     for _ in range(3):  # the demo's announced change already has Acme's open objection
         make_change(
             status="announced", announced_at=timezone.now(), effective_date=timezone.localdate() + dt.timedelta(60)
@@ -125,27 +147,50 @@ def _real_values():
     pending = requests.filter(status=AccessRequest.Status.PENDING)
     decided = [str(r.public_id) for r in requests.exclude(status=AccessRequest.Status.PENDING)[:1]]
     execution = DpaExecution.objects.exclude(executed_sha256="").first()
+    documents = TrustDocument.objects.order_by("pk")
     return {
         "path": {
             "approve": [str(r.public_id) for r in pending.filter(user__email__startswith="approve-")] + decided,
             "deny": [str(r.public_id) for r in pending.filter(user__email__startswith="deny-")] + decided,
+            "staff approve": [str(r.public_id) for r in pending.filter(user__email__startswith="staff-approve-")]
+            + decided,
+            "staff deny": [str(r.public_id) for r in pending.filter(user__email__startswith="staff-deny-")] + decided,
             "objections": [str(c.public_id) for c in SubprocessorChange.objects.order_by("pk")],
             "label": list(DpaVersion.objects.order_by("label").values_list("label", flat=True)),
             "slug": list(Subprocessor.objects.filter(status__in=PUBLIC_STATUSES).values_list("slug", flat=True)[:5]),
+            "access-requests": [str(r.public_id) for r in requests[:5]],
+            "revoke": [str(r.public_id) for r in requests.filter(user__email__startswith="revoke-", status="approved")]
+            + decided,
+            "domain": list(AutoApprovalRule.objects.order_by("domain").values_list("domain", flat=True)),
+            "trust-documents": [str(d.public_id) for d in documents.exclude(title__startswith="Retire me")],
+            "replace": [str(d.public_id) for d in documents.exclude(title__startswith="Retire me")],
+            "retire": [str(d.public_id) for d in documents.filter(title__startswith="Retire me")],
+            "organisations": [str(o.public_id) for o in Organisation.objects.filter(name__startswith="Edit me")],
         },
         "body": {
-            "organisation": [str(Organisation.objects.get(name="Acme Health B.V.").public_id)],
+            "organisation": [
+                str(o.public_id)
+                for o in Organisation.objects.filter(
+                    name__in=["Acme Health B.V.", "Rule candidate 0", "Rule candidate 1"]
+                )
+            ],
             "nda_version": [current_nda().version],
             "accept_nda": [True],
             "sha256": [execution.executed_sha256] if execution else [],
             "body": [DpaVersion.objects.first().body],
+            "file": [sample_pdf(["schemathesis"])],
         },
     }
 
 
 def _path_pool(operation, name, real):
+    """Real ids for a path parameter: a `public_id` by the path's action (`approve`) or, on an object's own path,
+    its resource (`trust-documents`); other parameters by name. None known: the generated values."""
     if name == "public_id":
-        return real["path"][operation.path.rstrip("/").rsplit("/", 1)[-1]]
+        segments = operation.path.strip("/").split("/")
+        key = segments[-2] if segments[-1].startswith("{") else segments[-1]
+        staff = real["path"].get(f"staff {key}") if "/staff/" in operation.path else None
+        return staff or real["path"].get(key, [])
     return real["path"].get(name, [])
 
 

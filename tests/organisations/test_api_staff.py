@@ -90,7 +90,9 @@ def test_patch_contacts_changes_only_what_is_sent(api, legal, org):
     login(api, legal)
     before_breach = org.breach_contact_email
     response = api.patch(
-        _detail(org), {"privacy_contact_email": "dpo@acme.example", "breach_contact_phone": " +31 20 123 4567 "}
+        _detail(org),
+        {"privacy_contact_email": "dpo@acme.example", "breach_contact_phone": " +31 20 123 4567 "},
+        format="json",
     )
     assert response.status_code == 200
     org.refresh_from_db()
@@ -102,7 +104,7 @@ def test_patch_contacts_changes_only_what_is_sent(api, legal, org):
         "privacy_contact_email": "dpo@acme.example",
     }
     # nothing changed: nothing audited
-    assert api.patch(_detail(org), {"privacy_contact_email": "dpo@acme.example"}).status_code == 200
+    assert api.patch(_detail(org), {"privacy_contact_email": "dpo@acme.example"}, format="json").status_code == 200
     assert AuditEvent.objects.count() == 1
 
 

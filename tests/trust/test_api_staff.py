@@ -331,6 +331,7 @@ def test_disable_and_enable_a_rule(api, legal, enterprise):
     url = reverse("trust:api_staff_auto_rule", args=[rule.domain])
     login(api, legal)
     assert api.patch(url, {}, format="json").status_code == 400
+    assert api.patch(url, {}, format="multipart").status_code == 415  # a form would read no `active` as false
     assert api.patch(url, {"active": "sometimes"}, format="json").status_code == 400
     assert not AuditEvent.objects.exists()
     response = api.patch(url, {"active": False}, format="json")
