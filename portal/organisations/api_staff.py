@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from portal.core.api_staff import StaffAPIView, StaffGenericAPIView
 from portal.core.serializers import PortalModelSerializer, PortalSerializer
+from portal.organisations.filters import OrganisationFilter
 from portal.organisations.models import Membership, Organisation
 from portal.organisations.selectors import staff_organisations
 from portal.organisations.services import organisation_update
@@ -109,12 +110,7 @@ class StaffOrganisationList(StaffGenericAPIView, generics.ListAPIView):
     staff_permissions = {"GET": VIEW_ORGANISATIONS}
 
     def get_queryset(self):
-        qs = staff_organisations().order_by("name", "id")
-        if self._filters.get("q"):
-            qs = qs.filter(name__icontains=self._filters["q"])
-        if self._filters.get("tier"):
-            qs = qs.filter(tier=self._filters["tier"])
-        return qs
+        return OrganisationFilter(self._filters, queryset=staff_organisations().order_by("name", "id")).qs
 
     def list(self, request, *args, **kwargs):
         query = OrganisationQuerySerializer(data=request.query_params)
