@@ -422,6 +422,7 @@ SPECTACULAR_SETTINGS = {
         "FaqVisibilityEnum": "portal.knowledge.models.Visibility",
         "OutboundEmailStatusEnum": "portal.delivery.models.OutboundEmail.Status",
         "WebhookDeliveryStatusEnum": "subprocessors.webhooks.models.WebhookDelivery.Status",
+        "TrustDocumentCategoryEnum": "portal.trust.models.TrustDocument.Category",
     },
 }
 

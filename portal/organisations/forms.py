@@ -2,8 +2,10 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from portal.core.errors import ApplicationError
 from portal.core.forms import PortalForm, PortalModelForm
 from portal.organisations.models import Membership, Organisation
+from portal.organisations.services import breach_phone_clean
 
 TOKEN_LIFETIMES = [(7, "7 days"), (30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year")]
 
@@ -29,11 +31,10 @@ class ContactsForm(PortalModelForm):
         }
 
     def clean_breach_contact_phone(self):
-        phone = self.cleaned_data["breach_contact_phone"].strip()
-        allowed = set("+0123456789 ()-.")
-        if phone and (not set(phone) <= allowed or sum(c.isdigit() for c in phone) < 6):
-            raise ValidationError("Enter a phone number with digits, spaces and an optional leading +.")
-        return phone
+        try:
+            return breach_phone_clean(self.cleaned_data["breach_contact_phone"])
+        except ApplicationError as exc:
+            raise ValidationError(exc.message) from exc
 
 
 class InviteForm(PortalForm):

@@ -15,6 +15,17 @@ LAST_ADMIN = "An organisation needs at least one admin. Make someone else admin 
 INVITE_WRONG_EMAIL = "This invitation was sent to {email}. Sign in with that address to accept it."
 INVITE_EXPIRED = "This invitation has expired. Ask an admin of the organisation for a new one."
 ALREADY_MEMBER = "{email} is already a member of this organisation."
+PHONE_INVALID = "Enter a phone number with digits, spaces and an optional leading +."
+PHONE_CHARACTERS = frozenset("+0123456789 ()-.")
+
+
+def breach_phone_clean(phone: str) -> str:
+    """The breach contact's phone as stored (trimmed); ApplicationError when it is not a phone number. The contacts
+    form and the staff API both check it here."""
+    phone = (phone or "").strip()
+    if phone and (not set(phone) <= PHONE_CHARACTERS or sum(c.isdigit() for c in phone) < 6):
+        raise ApplicationError(PHONE_INVALID, field="breach_contact_phone")
+    return phone
 
 
 @transaction.atomic
@@ -30,6 +41,8 @@ def organisation_create(*, name: str, creator, request=None, **fields) -> Organi
 @transaction.atomic
 def organisation_update(*, organisation: Organisation, actor, data: dict, request=None) -> Organisation:
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if "breach_contact_phone" in data:
+        data = {**data, "breach_contact_phone": breach_phone_clean(data["breach_contact_phone"])}
     fields = list(data)
     before = snapshot(organisation, fields)
     for field, value in data.items():

@@ -1,7 +1,7 @@
 from django.urls import path
 
+from portal.organisations import api_staff, views_staff
 from portal.organisations import views as organisations
-from portal.organisations import views_staff
 from portal.organisations import views_tokens as tokens
 
 app_name = "organisations"
@@ -24,4 +24,10 @@ urlpatterns = [
     path("profile/api-token/<uuid:public_id>/revoke/", tokens.api_token_revoke, name="token_revoke"),
     path("staff/tokens/", tokens.staff_tokens, name="staff_tokens"),
     path("staff/tokens/<uuid:public_id>/revoke/", tokens.staff_token_revoke, name="staff_token_revoke"),
+    path("api/v1/staff/organisations/", api_staff.StaffOrganisationList.as_view(), name="api_staff_organisations"),
+    path(
+        "api/v1/staff/organisations/<uuid:public_id>/",
+        api_staff.StaffOrganisationDetail.as_view(),
+        name="api_staff_organisation",
+    ),
 ]

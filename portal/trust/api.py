@@ -1,7 +1,6 @@
 """API: access requests (own; all for legal staff), decisions for legal staff, and the documents the caller may
 open. Session or per-user token authentication (`Authorization: Token <key>`)."""
 
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers
@@ -17,7 +16,7 @@ from portal.core.serializers import PortalModelSerializer, PortalSerializer, Tex
 from portal.organisations.models import Organisation
 from portal.trust.models import AccessRequest, GrantLevel
 from portal.trust.selectors import access_queue, access_requests_for_user, current_nda, documents_for
-from portal.trust.services import access_request_approve, access_request_deny, access_request_submit
+from portal.trust.services import access_request_submit
 
 
 class AccessRequestSerializer(PortalModelSerializer):
@@ -110,50 +109,6 @@ class AccessRequestListCreate(generics.ListAPIView):
             request=request,
         )
         return Response(AccessRequestSerializer(req).data, status=201)
-
-
-def _get(public_id):
-    return get_object_or_404(AccessRequest.objects.select_related("user", "organisation"), public_id=public_id)
-
-
-class AccessRequestApprove(APIView):
-    permission_classes = [IsLegalStaff]
-
-    @extend_schema(request=ApproveSerializer, responses=AccessRequestSerializer)
-    @idempotent
-    def post(self, request, public_id):
-        req = _get(public_id)
-        if not request.user.has_perm("trust.decide_accessrequest"):
-            self.permission_denied(request)
-        data = ApproveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        d = data.validated_data
-        req = access_request_approve(
-            access_request=req,
-            level=d["level"],
-            expires_at=d.get("expires_on"),
-            note=d.get("note", ""),
-            actor=request.user,
-            request=request,
-        )
-        return Response(AccessRequestSerializer(req).data)
-
-
-class AccessRequestDeny(APIView):
-    permission_classes = [IsLegalStaff]
-
-    @extend_schema(request=DenySerializer, responses=AccessRequestSerializer)
-    @idempotent
-    def post(self, request, public_id):
-        req = _get(public_id)
-        if not request.user.has_perm("trust.decide_accessrequest"):
-            self.permission_denied(request)
-        data = DenySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        req = access_request_deny(
-            access_request=req, reason=data.validated_data["reason"], actor=request.user, request=request
-        )
-        return Response(AccessRequestSerializer(req).data)
 
 
 class DocumentSerializer(PortalSerializer):

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from portal.core.permissions import is_staff_verified
@@ -87,8 +87,9 @@ def access_requests_for_user(user) -> QuerySet[AccessRequest]:
     )
 
 
-def access_queue(*, filters: dict | None = None) -> QuerySet[AccessRequest]:
-    """Staff queue: oldest first. Filters: status (default pending), q (email/company), tier, overdue."""
+def access_queue(*, filters: dict | None = None, pending_first: bool = False) -> QuerySet[AccessRequest]:
+    """Staff queue: oldest first (with `pending_first`, undecided requests before the rest). Filters: status
+    (default pending; "all"), q (email/company), tier, overdue, organisation (public id), level."""
     filters = filters or {}
     status = filters.get("status") or AccessRequest.Status.PENDING
     qs = AccessRequest.objects.select_related("user", "organisation", "decided_by", "auto_rule")
@@ -101,6 +102,13 @@ def access_queue(*, filters: dict | None = None) -> QuerySet[AccessRequest]:
         qs = qs.filter(organisation__tier=filters["tier"])
     if filters.get("overdue"):
         qs = qs.filter(status=AccessRequest.Status.PENDING, due_at__lt=timezone.now())
+    if filters.get("organisation"):
+        qs = qs.filter(organisation__public_id=filters["organisation"])
+    if filters.get("level"):
+        qs = qs.filter(level=filters["level"])
+    if pending_first:
+        undecided = Case(When(status=AccessRequest.Status.PENDING, then=Value(0)), default=Value(1))
+        return qs.order_by(undecided, "submitted_at", "id")
     return qs.order_by("submitted_at", "id")
 
 
@@ -110,6 +118,15 @@ def documents_listed() -> QuerySet[TrustDocument]:
         .select_related("current_version")
         .order_by("category", "title")
     )
+
+
+# Listed documents (no retirement date) first, as the staff page shows them.
+DOCUMENT_STATE_ORDER = Case(When(retired_at__isnull=True, then=Value(0)), default=Value(1))
+
+
+def staff_documents() -> QuerySet[TrustDocument]:
+    """Every document, retired ones too, in the staff page's default order."""
+    return TrustDocument.objects.select_related("current_version").order_by(DOCUMENT_STATE_ORDER, "category", "title")
 
 
 def documents_for(user) -> list[tuple[TrustDocument, bool]]:

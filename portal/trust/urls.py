@@ -1,6 +1,7 @@
 from django.urls import path
 
 from portal.trust import api as access_api
+from portal.trust import api_staff, api_staff_documents
 from portal.trust import views as access
 from portal.trust import views_staff as staff_access
 
@@ -21,14 +22,67 @@ urlpatterns = [
     path("api/v1/access-requests/", access_api.AccessRequestListCreate.as_view(), name="api_access_requests"),
     path(
         "api/v1/access-requests/<uuid:public_id>/approve",
-        access_api.AccessRequestApprove.as_view(),
+        api_staff.AccessRequestApprove.as_view(),
         name="api_access_request_approve",
     ),
     path(
         "api/v1/access-requests/<uuid:public_id>/deny",
-        access_api.AccessRequestDeny.as_view(),
+        api_staff.AccessRequestDeny.as_view(),
         name="api_access_request_deny",
     ),
     path("api/v1/nda/", access_api.NdaView.as_view(), name="api_nda"),
     path("api/v1/documents/", access_api.DocumentList.as_view(), name="api_documents"),
+    # staff API
+    path(
+        "api/v1/staff/access-requests/",
+        api_staff.StaffAccessRequestList.as_view(),
+        name="api_staff_access_requests",
+    ),
+    path(
+        "api/v1/staff/access-requests/<uuid:public_id>/",
+        api_staff.StaffAccessRequestDetail.as_view(),
+        name="api_staff_access_request",
+    ),
+    path(
+        "api/v1/staff/access-requests/<uuid:public_id>/approve/",
+        api_staff.StaffAccessRequestApprove.as_view(),
+        name="api_staff_access_request_approve",
+    ),
+    path(
+        "api/v1/staff/access-requests/<uuid:public_id>/deny/",
+        api_staff.StaffAccessRequestDeny.as_view(),
+        name="api_staff_access_request_deny",
+    ),
+    path(
+        "api/v1/staff/access-requests/<uuid:public_id>/revoke/",
+        api_staff.StaffAccessRequestRevoke.as_view(),
+        name="api_staff_access_request_revoke",
+    ),
+    path("api/v1/staff/auto-approval-rules/", api_staff.StaffAutoRuleList.as_view(), name="api_staff_auto_rules"),
+    path(
+        "api/v1/staff/auto-approval-rules/<str:domain>/",
+        api_staff.StaffAutoRuleDetail.as_view(),
+        name="api_staff_auto_rule",
+    ),
+    path("api/v1/staff/nda-versions/", api_staff.StaffNdaVersionList.as_view(), name="api_staff_nda_versions"),
+    path(
+        "api/v1/staff/trust-documents/",
+        api_staff_documents.StaffDocumentList.as_view(),
+        name="api_staff_documents",
+    ),
+    path(
+        "api/v1/staff/trust-documents/<uuid:public_id>/",
+        api_staff_documents.StaffDocumentDetail.as_view(),
+        name="api_staff_document",
+    ),
+    path(
+        "api/v1/staff/trust-documents/<uuid:public_id>/replace/",
+        api_staff_documents.StaffDocumentReplace.as_view(),
+        name="api_staff_document_replace",
+    ),
+    path(
+        "api/v1/staff/trust-documents/<uuid:public_id>/retire/",
+        api_staff_documents.StaffDocumentRetire.as_view(),
+        name="api_staff_document_retire",
+    ),
 ]

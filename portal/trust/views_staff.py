@@ -4,7 +4,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -29,7 +28,7 @@ from portal.trust.forms import (
     RevokeForm,
 )
 from portal.trust.models import AccessRequest, AutoApprovalRule, NdaVersion, TrustDocument
-from portal.trust.selectors import access_queue, current_nda
+from portal.trust.selectors import DOCUMENT_STATE_ORDER, access_queue, current_nda
 from portal.trust.services import (
     access_request_approve,
     access_request_deny,
@@ -52,8 +51,7 @@ DOCUMENT_COLUMNS = {
     "title": ("title",),
     "category": ("category", "title"),
     "access": ("access_level", "title"),
-    # Listed documents (no retirement date) first, as the page always showed them.
-    "state": (Case(When(retired_at__isnull=True, then=Value(0)), default=Value(1)), "category", "title"),
+    "state": (DOCUMENT_STATE_ORDER, "category", "title"),
 }
 NDA_COLUMNS = {"version": ("version",), "published": ("published_at",)}
 RULE_COLUMNS = {"domain": ("domain",), "organisation": ("organisation__name", "domain"), "level": ("level", "domain")}

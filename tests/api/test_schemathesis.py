@@ -15,6 +15,7 @@ import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
 from django.core import signals
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -39,18 +40,24 @@ from dpa.breaches.services import breach_notification_send
 from dpa.signing.models import DpaExecution
 from dpa.versions.models import DpaVersion
 from portal.audit.models import AuditEvent
+from portal.deadlines.models import Obligation
+from portal.deadlines.obligations import obligation_create
 from portal.delivery.models import OutboundEmail
+from portal.knowledge.models import Entry
 from portal.organisations.demo import ENTERPRISE_ADMIN, LEGAL_EMAIL
 from portal.organisations.models import Organisation
-from portal.trust.models import AccessRequest
+from portal.trust.documents import document_create
+from portal.trust.models import AccessRequest, AutoApprovalRule, TrustDocument
 from portal.trust.selectors import current_nda
+from portal.trust.stamping import sample_pdf
 from subprocessors.changes.models import SubprocessorChange
 from subprocessors.listing.models import Subprocessor
 from subprocessors.listing.selectors import PUBLIC_STATUSES
+from subprocessors.objections.models import Objection
 from subprocessors.webhooks.models import Webhook, WebhookDelivery
 from tests.auth import staff_token, user_token
 from tests.changes.factories import make_change
-from tests.organisations.factories import UserFactory
+from tests.organisations.factories import OrganisationFactory, UserFactory
 from tests.signing.factories import DpaVersionFactory
 from tests.trust.factories import AccessRequestFactory, grant
 
@@ -74,6 +81,7 @@ CHECKS = {
         response_schema_conformance,
     ],
 }
+REQUESTING = ("Acme Health B.V.", "Rule candidate 0", "Rule candidate 1")
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 10}  # per operation and caller
 # A staff operation refuses every other caller before it reads the request: a few examples show that.
 REFUSED_EXAMPLES = {GenerationMode.POSITIVE: 4, GenerationMode.NEGATIVE: 2}
@@ -113,9 +121,34 @@ def callers(db):
         AccessRequestFactory(user=UserFactory(email=f"{decision}-{i}@prospect.example"), nda_version=current_nda())
     for i in range(4):
         DpaVersionFactory(label=f"draft-{i}", effective_date=DpaVersion.objects.first().effective_date)
+    # staff API of the trust portal: grants to revoke, enterprise organisations without an auto-approval rule,
+    # organisations to edit, documents to retire
+    for i in range(3):
+        grant(UserFactory(email=f"revoke-{i}@prospect.example"))
+        for decision in ("approve", "deny"):  # the staff API's own (the first endpoints decide the others)
+            AccessRequestFactory(
+                user=UserFactory(email=f"staff-{decision}-{i}@prospect.example"), nda_version=current_nda()
+            )
+        OrganisationFactory(name=f"Rule candidate {i}", email_domain=f"candidate{i}.example")
+        OrganisationFactory(name=f"Edit me {i}")
+        document_create(
+            title=f"Retire me {i}",
+            category="other",
+            access_level="public",
+            upload=SimpleUploadedFile("retire.pdf", sample_pdf(["retire"])),
+            version="1",
+            actor=None,
+        )
     for _ in range(3):  # the demo's announced change already has Acme's open objection
         make_change(
             status="announced", announced_at=timezone.now(), effective_date=timezone.localdate() + dt.timedelta(60)
+        )
+        make_change(status="draft", effective_date=timezone.localdate() + dt.timedelta(60))  # to announce
+        obligation_create(  # to complete
+            kind=Obligation.Kind.DISCLOSURE_ORDER,
+            organisation=Organisation.objects.get(name="Acme Health B.V."),
+            received_at=timezone.now(),
+            actor=legal,
         )
     webhook = Webhook.objects.create(
         organisation=Organisation.objects.get(name="Acme Health B.V."), url="https://hooks.acme.example/in", secret="s"
@@ -176,10 +209,15 @@ def _real_values():
     pending = requests.filter(status=AccessRequest.Status.PENDING)
     decided = [str(r.public_id) for r in requests.exclude(status=AccessRequest.Status.PENDING)[:1]]
     execution = DpaExecution.objects.exclude(executed_sha256="").first()
+    documents = TrustDocument.objects.order_by("pk")
+    changes = SubprocessorChange.objects.order_by("pk")
     return {
         "path": {
             "approve": [str(r.public_id) for r in pending.filter(user__email__startswith="approve-")] + decided,
             "deny": [str(r.public_id) for r in pending.filter(user__email__startswith="deny-")] + decided,
+            "staff approve": [str(r.public_id) for r in pending.filter(user__email__startswith="staff-approve-")]
+            + decided,
+            "staff deny": [str(r.public_id) for r in pending.filter(user__email__startswith="staff-deny-")] + decided,
             "objections": [str(c.public_id) for c in SubprocessorChange.objects.order_by("pk")],
             "label": list(DpaVersion.objects.order_by("label").values_list("label", flat=True)),
             "breaches": [str(i.public_id) for i in BreachIncident.objects.order_by("pk")],
@@ -200,27 +238,57 @@ def _real_values():
             "delivery_id": [
                 str(d) for d in _failed_first(WebhookDelivery.objects.all()).values_list("delivery_id", flat=True)
             ],
+            "access-requests": [str(r.public_id) for r in requests[:5]],
+            "revoke": [str(r.public_id) for r in requests.filter(user__email__startswith="revoke-", status="approved")]
+            + decided,
+            "domain": list(AutoApprovalRule.objects.order_by("domain").values_list("domain", flat=True)),
+            "trust-documents": [str(d.public_id) for d in documents.exclude(title__startswith="Retire me")],
+            "replace": [str(d.public_id) for d in documents.exclude(title__startswith="Retire me")],
+            "retire": [str(d.public_id) for d in documents.filter(title__startswith="Retire me")],
+            "organisations": [str(o.public_id) for o in Organisation.objects.filter(name__startswith="Edit me")],
+            "staff objections": [str(o.public_id) for o in Objection.objects.order_by("pk")],
+            "staff subprocessor-changes": [str(c.public_id) for c in changes],
+            "announce": [str(c.public_id) for c in changes.filter(status="draft")],
+            "withdraw": [str(c.public_id) for c in changes.filter(status="announced")],
+            "postpone": [str(c.public_id) for c in changes.filter(status="announced")],
+            "obligations": [str(o.public_id) for o in Obligation.objects.order_by("pk")],
+            "complete": [
+                str(o.public_id)
+                for o in Obligation.objects.filter(completed_at__isnull=True)
+                .exclude(kind="breach_notification")
+                .order_by("pk")
+            ],
+            "entries": [str(e.public_id) for e in Entry.objects.order_by("pk")],
         },
         "body": {
-            "organisation": [str(Organisation.objects.get(name="Acme Health B.V.").public_id)],
+            "organisation": [
+                str(o.public_id)
+                for o in Organisation.objects.filter(
+                    name__in=["Acme Health B.V.", "Rule candidate 0", "Rule candidate 1"]
+                )
+            ],
             "organisations": [[str(Organisation.objects.get(name="Acme Health B.V.").public_id)]],
             "nda_version": [current_nda().version],
             "accept_nda": [True],
             "sha256": [execution.executed_sha256] if execution else [],
             "body": [DpaVersion.objects.first().body],
+            "file": [sample_pdf(["schemathesis"])],
         },
     }
 
 
 def _path_pool(operation, name, real):
+    """Real ids for a path parameter. An object's id (`public_id`, `id`) by the path's action (`approve`), then by
+    its resource (`trust-documents`), staff paths first trying keys of their own (`staff approve`); other parameters
+    by `<action>:<name>`, then by name. None known: the generated values."""
     segments = operation.path.strip("/").split("/")
-    if name == "public_id":
-        if segments[-1] in real["path"]:
-            return real["path"][segments[-1]]
-        # a staff resource's detail or action (/api/v1/staff/<resource>/{public_id}/<verb>/): the resource's ids
-        return real["path"].get(segments[segments.index("{public_id}") - 1], [])
-    if name == "id":  # staff API rows known by number (/api/v1/staff/<resource>/{id}/…): the resource names the pool
-        return real["path"].get(segments[segments.index("{id}") - 1], [])
+    if name in ("public_id", "id"):
+        resource = segments[segments.index("{" + name + "}") - 1]
+        action = None if segments[-1].startswith("{") else segments[-1]
+        keys = [action, resource] if action else [resource]
+        if "/staff/" in operation.path:
+            keys = [f"staff {key}" for key in keys[:1]] + keys[:1] + [f"staff {key}" for key in keys[1:]] + keys[1:]
+        return next((real["path"][key] for key in keys if key in real["path"]), [])
     return real["path"].get(f"{segments[-1]}:{name}", real["path"].get(name, []))
 
 

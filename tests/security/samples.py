@@ -534,6 +534,18 @@ def _audit_event(world):
             action="organisation.updated", organisation=world.org, target=world.org, details={"name": MARKER}
         )
     return world.audit_event
+    }
+)
+
+
+# staff API: trust (access requests, auto-approval rules, NDA versions, trust documents) and organisations
+def _auto_rule(world):
+    from portal.trust.models import AutoApprovalRule
+
+    rule = AutoApprovalRule.objects.first() or AutoApprovalRule.objects.create(
+        organisation=world.org, domain=f"{MARKER}.example", level="nda"
+    )
+    return {"domain": rule.domain}
 
 
 SAMPLES.update(
@@ -579,5 +591,23 @@ SAMPLES.update(
         "breaches:api_staff_add_organisations": _incident,
         "breaches:api_staff_report": _incident,
         "breaches:api_acknowledge": lambda world: {"notification_id": _breach(world)[1].public_id},
+    }
+)
+
+
+        "trust:api_staff_access_requests": _no_kwargs_with(_access_request),
+        "trust:api_staff_access_request": _access_request,
+        "trust:api_staff_access_request_approve": _access_request,
+        "trust:api_staff_access_request_deny": _access_request,
+        "trust:api_staff_access_request_revoke": _access_request,
+        "trust:api_staff_auto_rules": _no_kwargs_with(_auto_rule),
+        "trust:api_staff_auto_rule": _auto_rule,
+        "trust:api_staff_nda_versions": lambda world: {},
+        "trust:api_staff_documents": _no_kwargs_with(_nda_document),
+        "trust:api_staff_document": _nda_document,
+        "trust:api_staff_document_replace": _nda_document,
+        "trust:api_staff_document_retire": _nda_document,
+        "organisations:api_staff_organisations": lambda world: {},
+        "organisations:api_staff_organisation": _org,
     }
 )
