@@ -9,6 +9,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from portal.core.errors import ApplicationError
 
+PARAMETER_REPEATED = "Give `{name}` once."
+
 
 class Pagination(PageNumberPagination):
     """Page-number pagination that answers a malformed `page` or `page_size` with 400 and the field's message, as
@@ -28,6 +30,9 @@ class Pagination(PageNumberPagination):
         }
         errors = {}
         for name, field in fields.items():
+            if len(request.query_params.getlist(name)) > 1:
+                errors[name] = [PARAMETER_REPEATED.format(name=name)]
+                continue
             raw = request.query_params.get(name)
             # absent or empty (as a form sends it) means the default, as in the query serializers; so does "last"
             if not raw or (name == self.page_query_param and raw in self.last_page_strings):

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from rest_framework import serializers
 
-from portal.core.validators import validate_single_line
+from portal.core.validators import SINGLE_LINE_REFUSED, contains_control_characters, validate_single_line
 
 TEXTAREA = "textarea.html"
 
@@ -49,7 +49,24 @@ class SingleLineTextMixin(_SerializerBase):
         for field in fields.values():
             if is_single_line_serializer_field(field):
                 field.validators.append(single_line_text)
+            elif not field.read_only:
+                relation = getattr(field, "child_relation", field)
+                if isinstance(relation, serializers.SlugRelatedField):
+                    _refuse_control_characters_before_lookup(relation)
         return fields
+
+
+def _refuse_control_characters_before_lookup(field: serializers.SlugRelatedField) -> None:
+    """A slug is looked up in the database as sent; PostgreSQL refuses a NUL byte in a query with an error (a 500)
+    instead of finding nothing. Answer it as the field's 400 first."""
+    lookup = field.to_internal_value
+
+    def to_internal_value(data):
+        if isinstance(data, str) and contains_control_characters(data):
+            raise serializers.ValidationError(SINGLE_LINE_REFUSED, code="control_characters")
+        return lookup(data)
+
+    field.to_internal_value = to_internal_value  # type: ignore[method-assign]
 
 
 class PortalSerializer(SingleLineTextMixin, serializers.Serializer):

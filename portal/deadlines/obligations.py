@@ -49,6 +49,9 @@ DEFAULT_TITLES: dict[str, str] = {
 }
 
 RECEIVED_IN_FUTURE = "The receipt time cannot be in the future."
+RECEIVED_TOO_EARLY = "Enter a receipt time from 1 January 2000 on."
+# Nothing this portal records happened before; older values are typing mistakes (2062 → 0262).
+EARLIEST_RECEIPT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 ALREADY_COMPLETED = "This obligation is already completed."
 EVIDENCE_REQUIRED = "Describe the evidence: what was done, when and how it was confirmed."
 BREACH_KIND_BY_STAFF = "Breach notifications are created from a breach incident, not by hand."
@@ -92,6 +95,8 @@ def obligation_create(
             return existing
     if received_at > timezone.now() + dt.timedelta(minutes=1):
         raise ApplicationError(RECEIVED_IN_FUTURE, field="received_at")
+    if received_at < EARLIEST_RECEIPT:
+        raise ApplicationError(RECEIVED_TOO_EARLY, field="received_at")
     obligation = Obligation(
         kind=kind,
         organisation=organisation,

@@ -106,3 +106,9 @@ def test_every_operation_documents_its_error_answers(client):
     nda = schema["paths"]["/api/v1/nda/"]["get"]["responses"]
     assert set(nda) == {"200", "401", "404"}  # public, but an invalid token is still refused
     assert schema["paths"]["/api/v1/dpa/verify/"]["post"]["responses"]["429"]["headers"]["Retry-After"]
+
+
+def test_a_repeated_page_parameter_is_400_not_the_last_value(client):
+    response = client.get("/api/v1/subprocessors/", {"page_size": ["false", "1.0"]})
+    assert response.status_code == 400
+    assert response.json() == {"page_size": ["Give `page_size` once."]}

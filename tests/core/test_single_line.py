@@ -288,3 +288,22 @@ def test_a_user_agent_header_is_stored_as_sent(nda_user):
 @pytest.fixture
 def nda_user(db):
     return UserFactory(), NdaVersionFactory()
+
+
+def test_a_slug_with_a_nul_byte_is_the_fields_400_not_a_database_error(legal):
+    """Schemathesis found it: PostgreSQL refuses a NUL byte in a query, so the lookup must not run."""
+    from rest_framework.test import APIClient
+
+    from dpa.breaches.models import BreachIncident
+    from tests.auth import staff_token
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {staff_token(legal)}")
+    response = api.post(
+        "/api/v1/staff/breaches/",
+        {"title": "x", "scope": "subprocessor", "subprocessor": "aws\x00", "organisations": ["\x00"]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["subprocessor"] == [SINGLE_LINE_REFUSED]
+    assert not BreachIncident.objects.exists()

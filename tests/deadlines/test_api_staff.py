@@ -18,6 +18,7 @@ from portal.deadlines.obligations import (
     BREACH_COMPLETES_WHEN_DELIVERED,
     EVIDENCE_REQUIRED,
     RECEIVED_IN_FUTURE,
+    RECEIVED_TOO_EARLY,
     obligation_create,
     obligation_remind,
 )
@@ -219,6 +220,8 @@ def test_create_computes_the_due_date_and_audits_as_the_console(client, legal, o
         ({"kind": "nonsense"}, "kind", "is not a valid choice"),
         ({"received_at": "yesterday"}, "received_at", "Datetime has wrong format"),
         ({"received_at": "2099-01-01T10:00:00Z"}, "received_at", RECEIVED_IN_FUTURE),
+        # schemathesis sent year 825: stored, it came back with Amsterdam's 1914 offset +00:19:32, not RFC 3339
+        ({"received_at": "0825-07-11T08:14:17Z"}, "received_at", RECEIVED_TOO_EARLY),
         ({"organisation": UNKNOWN}, "organisation", "No organisation has this id."),
         ({"title": "two\nlines"}, "title", "line"),
         ({"title": "x" * 201}, "title", "no more than 200"),
