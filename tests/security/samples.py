@@ -534,8 +534,6 @@ def _audit_event(world):
             action="organisation.updated", organisation=world.org, target=world.org, details={"name": MARKER}
         )
     return world.audit_event
-    }
-)
 
 
 # staff API: trust (access requests, auto-approval rules, NDA versions, trust documents) and organisations
@@ -595,6 +593,9 @@ SAMPLES.update(
 )
 
 
+# staff API: trust (access requests, auto-approval rules, NDA versions, trust documents) and organisations
+SAMPLES.update(
+    {
         "trust:api_staff_access_requests": _no_kwargs_with(_access_request),
         "trust:api_staff_access_request": _access_request,
         "trust:api_staff_access_request_approve": _access_request,
