@@ -257,9 +257,13 @@ def _send(row: OutboundEmail) -> Attempt:
         return send(row)
 
 
+FAILURES_GROUPED = "other emails failing in the same hour are not posted one by one; the link lists them all"
+
+
 def _alert_failed(row: OutboundEmail, failed_at: datetime) -> None:
     """A staff chat alert for an email that failed permanently, linking to the failed emails in the outbox (where
-    staff retry it)."""
+    staff retry it). At most one an hour: a mail server that is down fails every email, and a message per email
+    would bury the channel; the outbox lists them all."""
     chat_alert_queue(
         kind=ChatAlert.Kind.DELIVERY_FAILED,
         text=chat_text(
@@ -270,10 +274,11 @@ def _alert_failed(row: OutboundEmail, failed_at: datetime) -> None:
                 ("Attempts", row.attempts),
                 ("Last error", row.last_error),
                 ("Failed at", chat_time(failed_at)),
+                ("More", FAILURES_GROUPED),
             ],
         ),
         url=settings.SITE_URL + reverse("delivery:staff_outbox") + "?status=failed",
-        dedupe_key=f"delivery-failed:email:{row.pk}:{failed_at.isoformat()}",
+        dedupe_key=f"delivery-failed:email:{failed_at:%Y-%m-%dT%H}",
         ref=row,
     )
 

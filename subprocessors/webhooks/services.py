@@ -213,7 +213,8 @@ def _refusal(exc: ApplicationError) -> str:
 
 def _alert_failed(delivery: WebhookDelivery, failed_at: dt.datetime) -> None:
     """A staff chat alert for a webhook delivery that failed permanently, linking to the failed deliveries (where
-    staff retry it). Only the endpoint's host is shown: a customer's URL may carry a token in its path or query."""
+    staff retry it). Only the endpoint's host is shown: a customer's URL may carry a token in its path or query. At
+    most one an hour per endpoint host: an endpoint that is down fails every delivery to it."""
     webhook = delivery.webhook
     chat_alert_queue(
         kind=ChatAlert.Kind.DELIVERY_FAILED,
@@ -229,7 +230,7 @@ def _alert_failed(delivery: WebhookDelivery, failed_at: dt.datetime) -> None:
             ],
         ),
         url=settings.SITE_URL + reverse("webhooks:staff_deliveries") + "?status=failed",
-        dedupe_key=f"delivery-failed:webhook:{delivery.pk}:{failed_at.isoformat()}",
+        dedupe_key=f"delivery-failed:webhook:{urlsplit(webhook.url).hostname}:{failed_at:%Y-%m-%dT%H}",
         ref=delivery,
     )
 

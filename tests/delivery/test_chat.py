@@ -276,6 +276,7 @@ def test_an_email_that_failed_permanently_raises_one_alert(chat_webhook, setting
         "Attempts: 2\n"
         "Last error: SMTPServerDisconnected: Connection unexpectedly closed\n"
         "Failed at: 2026-12-01 09:05 UTC (10:05 Europe/Amsterdam)\n"
+        "More: other emails failing in the same hour are not posted one by one; the link lists them all\n"
         "http://testserver/staff/outbox/?status=failed"
     )
     assert (alert.ref_type, alert.ref_id) == ("delivery.OutboundEmail", str(email.pk))
@@ -306,6 +307,23 @@ def test_a_webhook_call_that_failed_permanently_raises_one_alert(chat_webhook, r
         "Last error: HTTP 500",
     ]
     assert "secret" not in alert.text
+
+
+def test_a_mail_server_outage_posts_one_alert_an_hour_not_one_per_email(chat_webhook, settings):
+    # given a mail server that refuses everything, and 30 emails
+    settings.EMAIL_BACKEND = FAILING
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    emails = [email_queue_raw(key=f"k{i}", to=f"p{i}@acme.example", subject="s", text="t") for i in range(30)]
+    # when all of them fail within one hour, and one more the next hour
+    with time_machine.travel(START, tick=False):
+        assert {outbox_deliver(email_id=e.pk) for e in emails[:29]} == {"failed"}
+    with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
+        assert outbox_deliver(email_id=emails[29].pk) == "failed"
+    # then two alerts, each naming its first failure
+    alerts = list(ChatAlert.objects.order_by("pk"))
+    assert len(alerts) == 2
+    assert "To: p0@acme.example" in alerts[0].text
+    assert "To: p29@acme.example" in alerts[1].text
 
 
 def test_no_alert_for_failures_while_the_url_is_unset(settings):
