@@ -423,6 +423,7 @@ SPECTACULAR_SETTINGS = {
         "OutboundEmailStatusEnum": "portal.delivery.models.OutboundEmail.Status",
         "WebhookDeliveryStatusEnum": "subprocessors.webhooks.models.WebhookDelivery.Status",
         "TrustDocumentCategoryEnum": "portal.trust.models.TrustDocument.Category",
+        "SubprocessorCategoryEnum": "subprocessors.listing.models.Subprocessor.Category",
     },
 }
 

@@ -8,8 +8,10 @@ write operations succeed."""
 
 import datetime as dt
 import logging
+import os
 import time
-from collections import Counter
+import uuid
+from collections import Counter, defaultdict
 
 import pytest
 import schemathesis
@@ -320,6 +322,9 @@ def _exercise(operation, mode, caller, headers, tally):
                 for name in case.body.keys() & real["body"].keys():
                     if real["body"][name]:
                         case.body[name] = real["body"][name][pick % len(real["body"][name])]
+        if mode is GenerationMode.POSITIVE and case.headers and "Idempotency-Key" in case.headers:
+            # generated keys repeat ("0", "00"…): a repeat with another body is the documented 409, never the write
+            case.headers["Idempotency-Key"] = str(uuid.uuid4())
         try:
             response = case.call_and_validate(headers=headers, checks=CHECKS[mode])
         except FailureGroup as group:
@@ -328,6 +333,8 @@ def _exercise(operation, mode, caller, headers, tally):
             tally["status"][caller, response.status_code // 100] += 1
             if staff_only and caller != STAFF_CALLER and response.status_code < 400:
                 tally["failures"].append((caller, f"{mode} {operation.label}", f"answered {response.status_code}"))
+            if mode is GenerationMode.POSITIVE and caller == STAFF_CALLER and response.status_code >= 400:
+                tally["refusals"][operation.label][f"{response.status_code} {response.text[:160]}"] += 1
             if 200 <= response.status_code < 300:
                 tally["succeeded"].add(operation.label)
                 if operation.method.upper() != "GET":
@@ -349,9 +356,17 @@ def test_every_operation_conforms_to_the_served_schema(wsgi_app, callers):
     schema = schemathesis.openapi.from_wsgi(
         "/api/schema/", wsgi_app, headers={"Accept": "application/vnd.oai.openapi+json"}
     )
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 19
-    tally = {"requests": 0, "failures": [], "status": Counter(), "succeeded": set(), "real": None}
+    only = os.environ.get("SCHEMATHESIS_ONLY", "")  # e.g. "staff/breaches": to look into some operations
+    operations = [op for op in (result.ok() for result in schema.get_all_operations()) if only in op.label]
+    assert only or len(operations) >= 19
+    tally = {
+        "requests": 0,
+        "failures": [],
+        "status": Counter(),
+        "succeeded": set(),
+        "real": None,
+        "refusals": defaultdict(Counter),
+    }
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             for caller, headers in callers.items():
@@ -372,4 +387,7 @@ def test_every_operation_conforms_to_the_served_schema(wsgi_app, callers):
         print(f"--- {caller}: {label}\n{text}")
     assert not failures, f"{len(distinct)} distinct failures, printed above"
     # the data set lets every operation succeed for some caller, so the checks saw real bodies, not only errors
-    assert sorted({op.label for op in operations} - tally["succeeded"]) == []
+    never = sorted({op.label for op in operations} - tally["succeeded"])
+    for label in never:  # why: the legal staff caller's most frequent refusals
+        print(f"--- never 2xx: {label}: " + "; ".join(f"{n}x {r}" for r, n in tally["refusals"][label].most_common(3)))
+    assert never == [], f"never answered 2xx: {never}"
