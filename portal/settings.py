@@ -423,6 +423,11 @@ SPECTACULAR_SETTINGS = {
         "OutboundEmailStatusEnum": "portal.delivery.models.OutboundEmail.Status",
         "WebhookDeliveryStatusEnum": "subprocessors.webhooks.models.WebhookDelivery.Status",
         "TrustDocumentCategoryEnum": "portal.trust.models.TrustDocument.Category",
+        "ApiTokenScopeEnum": "portal.organisations.models.ApiToken.Scope",
+        "ChatAlertKindEnum": "portal.delivery.models.ChatAlert.Kind",
+        "CalendarOverrideKindEnum": "portal.deadlines.models.CalendarOverride.Kind",
+        "CalendarOverrideRecurrenceEnum": "portal.deadlines.models.CalendarOverride.Recurrence",
+        "MonthEnum": "portal.deadlines.models.calendar.MONTHS",
     },
 }
 
