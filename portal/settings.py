@@ -424,6 +424,11 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "subprocessors.webhooks.models.WebhookDelivery.Status",
         "TrustDocumentCategoryEnum": "portal.trust.models.TrustDocument.Category",
         "SubprocessorCategoryEnum": "subprocessors.listing.models.Subprocessor.Category",
+        "ApiTokenScopeEnum": "portal.organisations.models.ApiToken.Scope",
+        "ChatAlertKindEnum": "portal.delivery.models.ChatAlert.Kind",
+        "CalendarOverrideKindEnum": "portal.deadlines.models.CalendarOverride.Kind",
+        "CalendarOverrideRecurrenceEnum": "portal.deadlines.models.CalendarOverride.Recurrence",
+        "MonthEnum": "portal.deadlines.models.calendar.MONTHS",
     },
 }
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.deadlines import api_staff, views_calendar
+from portal.deadlines import api_calendar, api_staff, views_calendar
 from portal.deadlines import views as obligations
 
 app_name = "deadlines"
@@ -30,5 +30,15 @@ urlpatterns = [
         "api/v1/staff/obligations/<uuid:public_id>/complete/",
         api_staff.StaffObligationComplete.as_view(),
         name="api_staff_complete",
+    ),
+    path(
+        "api/v1/staff/calendar-overrides/",
+        api_calendar.StaffCalendarOverrideList.as_view(),
+        name="api_staff_calendar_overrides",
+    ),
+    path(
+        "api/v1/staff/calendar-overrides/<int:pk>/",
+        api_calendar.StaffCalendarOverrideDetail.as_view(),
+        name="api_staff_calendar_override",
     ),
 ]

@@ -12,4 +12,7 @@ urlpatterns = [
     path("api/v1/staff/outbox/", api.OutboxList.as_view(), name="api_staff_outbox"),
     path("api/v1/staff/outbox/<int:pk>/", api.OutboxDetail.as_view(), name="api_staff_outbox_email"),
     path("api/v1/staff/outbox/<int:pk>/retry/", api.OutboxRetry.as_view(), name="api_staff_outbox_retry"),
+    path("api/v1/staff/chat-alerts/", api.ChatAlertList.as_view(), name="api_staff_chat_alerts"),
+    path("api/v1/staff/chat-alerts/<int:pk>/", api.ChatAlertDetail.as_view(), name="api_staff_chat_alert"),
+    path("api/v1/staff/chat-alerts/<int:pk>/retry/", api.ChatAlertRetry.as_view(), name="api_staff_chat_alert_retry"),
 ]

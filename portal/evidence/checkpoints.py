@@ -27,6 +27,7 @@ from portal.evidence import events, signing
 STORAGE_ALIAS = "audit_checkpoints"
 PREFIX = "checkpoint-"
 SIGNATURE_SUFFIX = ".p7s"
+CHECKPOINT_NOT_STORED = "The checkpoint could not be stored: the checkpoint storage is not writable."
 FIELDS = ("version", "created_at", "row_count", "head_id", "head_hash", "key_id", "processor", "site")
 
 

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from portal.core.permissions import LEGAL_GROUP
-from portal.organisations.models import Membership, Organisation
+from portal.organisations.models import ApiToken, Membership, Organisation
 
 
 def memberships_for_user(user) -> QuerySet[Membership]:
@@ -39,3 +39,14 @@ def legal_recipients() -> list[str]:
     )
     emails.add(settings.PORTAL_LEGAL_LEAD_EMAIL)
     return sorted(e.lower() for e in emails if e)
+
+
+def staff_api_tokens(*, filters: dict) -> QuerySet[ApiToken]:
+    """Every user's API tokens for legal staff, newest first: `q` (owner's email or token name contains) and
+    `staff` (True: staff tokens only; False: the others)."""
+    tokens = ApiToken.objects.select_related("user").order_by("-created", "public_id")
+    if filters.get("q"):
+        tokens = tokens.filter(Q(user__email__icontains=filters["q"]) | Q(name__icontains=filters["q"]))
+    if filters.get("staff") is not None:
+        tokens = tokens.filter(staff=filters["staff"])
+    return tokens

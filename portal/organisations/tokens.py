@@ -39,6 +39,12 @@ REVOKED_PASSWORD = "the password changed"
 REVOKED_MFA = "two-factor authentication was removed"
 
 
+def staff_revoke_reason(note: str = "") -> str:
+    """The reason recorded when legal staff revoke a token: the console's, plus their own words when given."""
+    note = (note or "").strip()
+    return f"{REVOKED_BY_STAFF}: {note}" if note else REVOKED_BY_STAFF
+
+
 def password_fingerprint(user) -> str:
     return salted_hmac(FINGERPRINT_SALT, user.password or "", algorithm="sha256").hexdigest()
 

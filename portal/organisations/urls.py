@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.organisations import api_staff, views_staff
+from portal.organisations import api_staff, api_staff_tokens, views_staff
 from portal.organisations import views as organisations
 from portal.organisations import views_tokens as tokens
 
@@ -29,5 +29,16 @@ urlpatterns = [
         "api/v1/staff/organisations/<uuid:public_id>/",
         api_staff.StaffOrganisationDetail.as_view(),
         name="api_staff_organisation",
+    ),
+    path("api/v1/staff/api-tokens/", api_staff_tokens.StaffApiTokenList.as_view(), name="api_staff_tokens"),
+    path(
+        "api/v1/staff/api-tokens/<uuid:public_id>/",
+        api_staff_tokens.StaffApiTokenDetail.as_view(),
+        name="api_staff_token",
+    ),
+    path(
+        "api/v1/staff/api-tokens/<uuid:public_id>/revoke/",
+        api_staff_tokens.StaffApiTokenRevoke.as_view(),
+        name="api_staff_token_revoke",
     ),
 ]

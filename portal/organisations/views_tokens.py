@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -15,6 +14,7 @@ from portal.core.tables import Table, valid_filters
 from portal.organisations import tokens as token_services
 from portal.organisations.forms import ApiTokenFilterForm, ApiTokenForm
 from portal.organisations.models import ApiToken
+from portal.organisations.selectors import staff_api_tokens
 
 TOKEN_COLUMNS = {
     "owner": ("user__email", "created"),
@@ -73,12 +73,9 @@ def api_token_revoke(request, public_id):
 @legal_required("organisations.view_apitoken")
 def staff_tokens(request):
     form = ApiTokenFilterForm(request.GET or None)
-    tokens = ApiToken.objects.select_related("user")
     filters = valid_filters(form)
-    if filters.get("q"):
-        tokens = tokens.filter(Q(user__email__icontains=filters["q"]) | Q(name__icontains=filters["q"]))
-    if filters.get("staff"):
-        tokens = tokens.filter(staff=filters["staff"] == "yes")
+    staff = {"yes": True, "no": False}.get(filters.get("staff") or "")
+    tokens = staff_api_tokens(filters={"q": filters.get("q"), "staff": staff})
     table = Table.build(request, tokens, columns=TOKEN_COLUMNS, default="-created", noun=("token", "tokens"))
     return render(request, "organisations/staff/token_list.html", {"form": form, "table": table})
 
@@ -89,7 +86,7 @@ def staff_token_revoke(request, public_id):
     token = get_object_or_404(ApiToken.objects.select_related("user"), public_id=public_id)
     try:
         token_services.api_token_revoke(
-            token=token, actor=request.user, reason=token_services.REVOKED_BY_STAFF, request=request
+            token=token, actor=request.user, reason=token_services.staff_revoke_reason(), request=request
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)

@@ -1,18 +1,22 @@
 """Staff API of the audit log: read and filter it, export it as CSV (the export is itself audited, as in the
-console). Reading is not audited, as the console does not audit it either."""
+console), write a signed checkpoint. Reading is not audited, as the console does not audit it either."""
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
 
 from portal.audit.models import AuditEvent
 from portal.audit.selectors import AUDIT_EXPORT_HEADER
 from portal.core.api_staff import StaffAPIView, StaffGenericAPIView
 from portal.core.csv import csv_response
+from portal.core.idempotency import idempotent
 from portal.core.serializers import PortalModelSerializer, PortalSerializer
+from portal.evidence.checkpoints import CHECKPOINT_NOT_STORED, audit_checkpoint_write
 from portal.organisations.models import Organisation
 from portal.staff.selectors import audit_events_with_organisation
 from portal.staff.services import audit_log_export
@@ -206,3 +210,57 @@ class AuditExport(StaffAPIView):
         as sent), as when exported from the console."""
         rows = audit_log_export(filters=audit_filters(request), actor=request.user, request=request)
         return csv_response("audit-log.csv", AUDIT_EXPORT_HEADER, rows)
+
+
+# --- Checkpoint -------------------------------------------------------------------------------------------
+
+
+class CheckpointNotStored(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = CHECKPOINT_NOT_STORED
+    default_code = "checkpoint_not_stored"
+
+
+class ServiceUnavailableSerializer(PortalSerializer):
+    detail = serializers.CharField(help_text="What could not be done, and why.")
+
+
+class AuditCheckpointSerializer(PortalSerializer):
+    """A signed checkpoint of the audit chain, stored outside the database and emailed to the legal lead."""
+
+    name = serializers.CharField(help_text="The file's name in the checkpoint storage.")
+    created_at = serializers.DateTimeField(source="data.created_at")
+    row_count = serializers.IntegerField(source="data.row_count", help_text="Events in the log when it was written.")
+    head_id = serializers.IntegerField(source="data.head_id", allow_null=True, help_text="The newest event's id.")
+    head_hash = serializers.CharField(source="data.head_hash", help_text="The newest event's chain hash.")
+    signed = serializers.SerializerMethodField(help_text="A detached CMS signature (`.p7s`) was stored with it.")
+    emailed_to = serializers.SerializerMethodField()
+
+    def get_signed(self, checkpoint) -> bool:
+        return checkpoint.signature is not None
+
+    def get_emailed_to(self, checkpoint) -> str:
+        return settings.PORTAL_LEGAL_LEAD_EMAIL
+
+
+class AuditCheckpointCreate(StaffAPIView):
+    staff_permissions = {"POST": "audit.view_auditevent"}
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: AuditCheckpointSerializer,
+            503: OpenApiResponse(ServiceUnavailableSerializer, description=CHECKPOINT_NOT_STORED),
+        },
+    )
+    @idempotent
+    def post(self, request):
+        """Seal the audit log as it is now, as the console's Write checkpoint button: a signed checkpoint (row count,
+        newest event and its hash) stored outside the database and emailed to the legal lead, so deleting the newest
+        events no longer goes unnoticed. Recorded in the audit log (`audit.checkpoint_written`, trigger `staff`).
+        503 when the checkpoint storage cannot be written (nothing recorded)."""
+        try:
+            checkpoint = audit_checkpoint_write(trigger="staff", actor=request.user, request=request)
+        except OSError as exc:
+            raise CheckpointNotStored from exc
+        return Response(AuditCheckpointSerializer(checkpoint).data, status=status.HTTP_201_CREATED)

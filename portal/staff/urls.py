@@ -11,5 +11,8 @@ urlpatterns = [
     path("staff/audit/checkpoint/", views_audit.audit_checkpoint, name="audit_checkpoint"),
     path("api/v1/staff/audit-events/", api_audit.AuditEventList.as_view(), name="api_staff_audit_events"),
     path("api/v1/staff/audit-events/export/", api_audit.AuditExport.as_view(), name="api_staff_audit_export"),
+    path(
+        "api/v1/staff/audit-checkpoints/", api_audit.AuditCheckpointCreate.as_view(), name="api_staff_audit_checkpoint"
+    ),
     path("api/v1/staff/audit-events/<int:pk>/", api_audit.AuditEventDetail.as_view(), name="api_staff_audit_event"),
 ]

@@ -8,7 +8,7 @@ from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
 from portal.core.permissions import legal_required
 from portal.core.tables import Table, valid_filters
-from portal.evidence.checkpoints import audit_checkpoint_latest, audit_checkpoint_write
+from portal.evidence.checkpoints import CHECKPOINT_NOT_STORED, audit_checkpoint_latest, audit_checkpoint_write
 from portal.staff.forms import AuditFilterForm
 from portal.staff.services import audit_log_export
 
@@ -41,7 +41,7 @@ def audit_checkpoint(request):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     except OSError:
-        messages.error(request, "The checkpoint could not be stored: the checkpoint storage is not writable.")
+        messages.error(request, CHECKPOINT_NOT_STORED)
     else:
         messages.success(
             request,

@@ -24,6 +24,7 @@ from portal.trust.selectors import access_queue, current_nda
 from portal.trust.services import (
     access_request_approve,
     access_request_deny,
+    access_requests_bulk_approve,
     access_revoke,
     auto_rule_create,
     auto_rule_set_active,
@@ -194,6 +195,89 @@ class StaffAccessRequestDeny(StaffAPIView):
             access_request=req, reason=data.validated_data["reason"], actor=request.user, request=request
         )
         return Response(_decided(req))
+
+
+BULK_SELECT_ONE = "Select at least one pending request and a level."
+BULK_UNKNOWN = "No access request has this id."
+BULK_MAX = 200
+
+
+class BulkApproveSerializer(PortalSerializer):
+    """The console queue's bulk approval: the selected requests and one level for all (default expiry, no note)."""
+
+    ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        min_length=1,
+        max_length=BULK_MAX,
+        error_messages={"min_length": BULK_SELECT_ONE, "empty": BULK_SELECT_ONE},
+        help_text=f"Ids of pending access requests (1 to {BULK_MAX}).",
+    )
+    level = serializers.ChoiceField(choices=GrantLevel.choices, help_text="The level granted to each of them.")
+
+
+class BulkSkippedSerializer(PortalSerializer):
+    id = serializers.UUIDField()
+    reference = serializers.CharField(allow_null=True, help_text="Null for an id no request has.")
+    email = serializers.EmailField(allow_null=True)
+    detail = serializers.CharField(help_text="Why it was not approved (the single approval's message).")
+
+
+class BulkApproveResultSerializer(PortalSerializer):
+    approved = StaffAccessRequestSerializer(many=True, help_text="The requests approved, oldest first.")
+    skipped = BulkSkippedSerializer(many=True, help_text="The ids not approved, each with the reason.")
+
+
+class StaffAccessRequestBulkApprove(StaffAPIView):
+    parser_classes = JSON_ONLY
+    staff_permissions = {"POST": DECIDE_REQUESTS}
+
+    @extend_schema(
+        request=BulkApproveSerializer,
+        responses=BulkApproveResultSerializer,
+        examples=[
+            OpenApiExample(
+                "Approve three requests at NDA level",
+                value={
+                    "ids": [
+                        "6c1f0a52-1f7e-4f4c-9a43-0d3e8f5b2a11",
+                        "8e2b7c34-5d6a-4b1e-8f90-2c4d6e8fa0b3",
+                        "0a9d8c7b-6e5f-4a3b-9c2d-1e0f9a8b7c6d",
+                    ],
+                    "level": "nda",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request):
+        """Approve several pending requests at one level with the default expiry, as the console queue's bulk
+        approval: each is approved on its own (emailed and audited as a single approval) and those the rules refuse
+        (decided already, your own request) are listed in `skipped` with the reason; the others still go ahead."""
+        data = BulkApproveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = list(dict.fromkeys(data.validated_data["ids"]))
+        approved, skipped = access_requests_bulk_approve(
+            ids=ids, level=data.validated_data["level"], actor=request.user, request=request
+        )
+        rows = AccessRequest.objects.select_related(
+            "user", "organisation", "nda_version", "decided_by", "auto_rule"
+        ).in_bulk([req.pk for req in approved])
+        found = {req.public_id for req in approved} | {req.public_id for req, _ in skipped}
+        return Response(
+            {
+                "approved": StaffAccessRequestSerializer([rows[req.pk] for req in approved], many=True).data,
+                "skipped": [
+                    {"id": req.public_id, "reference": req.reference, "email": req.user.email, "detail": error}
+                    for req, error in skipped
+                ]
+                + [
+                    {"id": public_id, "reference": None, "email": None, "detail": BULK_UNKNOWN}
+                    for public_id in ids
+                    if public_id not in found
+                ],
+            }
+        )
 
 
 # The first decision endpoints (before the staff API): same view logic, kept for existing scripts.

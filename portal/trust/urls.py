@@ -39,6 +39,11 @@ urlpatterns = [
         name="api_staff_access_requests",
     ),
     path(
+        "api/v1/staff/access-requests/bulk-approve/",
+        api_staff.StaffAccessRequestBulkApprove.as_view(),
+        name="api_staff_access_requests_bulk_approve",
+    ),
+    path(
         "api/v1/staff/access-requests/<uuid:public_id>/",
         api_staff.StaffAccessRequestDetail.as_view(),
         name="api_staff_access_request",

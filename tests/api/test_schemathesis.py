@@ -42,12 +42,13 @@ from dpa.breaches.services import breach_notification_send
 from dpa.signing.models import DpaExecution
 from dpa.versions.models import DpaVersion
 from portal.audit.models import AuditEvent
-from portal.deadlines.models import Obligation
+from portal.deadlines.models import CalendarOverride, Obligation
 from portal.deadlines.obligations import obligation_create
-from portal.delivery.models import OutboundEmail
+from portal.delivery.models import ChatAlert, OutboundEmail
+from portal.evidence.models import PreparedFile
 from portal.knowledge.models import Entry
 from portal.organisations.demo import ENTERPRISE_ADMIN, LEGAL_EMAIL
-from portal.organisations.models import Organisation
+from portal.organisations.models import ApiToken, Organisation
 from portal.trust.documents import document_create
 from portal.trust.models import AccessRequest, AutoApprovalRule, TrustDocument
 from portal.trust.selectors import current_nda
@@ -166,6 +167,22 @@ def callers(db):
         WebhookDelivery.objects.create(webhook=webhook, event=f"test.{i}", payload={}, status="failed", attempts=7)
     WebhookDelivery.objects.create(webhook=webhook, event="test.sent", payload={}, status="succeeded", attempts=1)
     _breach_rows(legal)
+    # staff API, miscellaneous: calendar overrides to remove, tokens to revoke, failed chat alerts and prepared files
+    # to retry, pending requests to approve in bulk
+    for i in range(3):
+        CalendarOverride.objects.create(date=dt.date(2030, 1, 2 + i), kind="closed", note=f"Remove me {i}")
+        user_token(UserFactory(email=f"token-owner-{i}@prospect.example"), name=f"Revoke me {i}")
+        ChatAlert.objects.create(
+            idempotency_key=f"chat-failed-{i}",
+            kind="objection",
+            text="t",
+            url="https://portal.example/staff/",
+            status="failed",
+        )
+        PreparedFile.objects.create(
+            kind="schemathesis", key=f"failed-{i}", task_name="portal.evidence.tasks.none", status="failed"
+        )
+        AccessRequestFactory(user=UserFactory(email=f"bulk-{i}@prospect.example"), nda_version=current_nda())
     # identity: the WSGI transport hands schemathesis the body as sent, and it does not decode gzip as an HTTP
     # client does
     plain = {"Accept-Encoding": "identity"}
@@ -241,8 +258,10 @@ def _real_values():
                 str(d) for d in _failed_first(WebhookDelivery.objects.all()).values_list("delivery_id", flat=True)
             ],
             "access-requests": [str(r.public_id) for r in requests[:5]],
+            # access requests' and API tokens' revoke share the action: each answers 404 for the other's ids
             "revoke": [str(r.public_id) for r in requests.filter(user__email__startswith="revoke-", status="approved")]
-            + decided,
+            + decided
+            + [str(t.public_id) for t in ApiToken.objects.filter(name__startswith="Revoke me")],
             "domain": list(AutoApprovalRule.objects.order_by("domain").values_list("domain", flat=True)),
             "trust-documents": [str(d.public_id) for d in documents.exclude(title__startswith="Retire me")],
             "replace": [str(d.public_id) for d in documents.exclude(title__startswith="Retire me")],
@@ -261,6 +280,12 @@ def _real_values():
                 .order_by("pk")
             ],
             "entries": [str(e.public_id) for e in Entry.objects.order_by("pk")],
+            "calendar-overrides": list(CalendarOverride.objects.order_by("pk").values_list("pk", flat=True)),
+            "api-tokens": [str(t.public_id) for t in ApiToken.objects.filter(name__startswith="Revoke me")],
+            "chat-alerts": list(_failed_first(ChatAlert.objects.all()).values_list("pk", flat=True)),
+            "prepared-files": [
+                str(p) for p in _failed_first(PreparedFile.objects.all()).values_list("public_id", flat=True)
+            ],
         },
         "body": {
             "organisation": [
@@ -270,6 +295,7 @@ def _real_values():
                 )
             ],
             "organisations": [[str(Organisation.objects.get(name="Acme Health B.V.").public_id)]],
+            "ids": [[str(r.public_id) for r in pending.filter(user__email__startswith="bulk-")]],
             "nda_version": [current_nda().version],
             "accept_nda": [True],
             "sha256": [execution.executed_sha256] if execution else [],

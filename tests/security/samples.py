@@ -612,3 +612,31 @@ SAMPLES.update(
         "organisations:api_staff_organisation": _org,
     }
 )
+
+
+def _calendar_override(world):
+    from portal.deadlines.models import CalendarOverride
+
+    if not hasattr(world, "calendar_override"):
+        world.calendar_override = CalendarOverride.objects.create(
+            recurrence="yearly", month=12, day=31, kind="closed", note=MARKER
+        )
+    return {"pk": world.calendar_override.pk}
+
+
+# staff API: calendar overrides, API tokens, chat alerts, bulk approval, prepared-file retry, audit checkpoint
+SAMPLES.update(
+    {
+        "deadlines:api_staff_calendar_overrides": _no_kwargs_with(_calendar_override),
+        "deadlines:api_staff_calendar_override": _calendar_override,
+        "organisations:api_staff_tokens": _no_kwargs_with(_api_token),
+        "organisations:api_staff_token": _api_token,
+        "organisations:api_staff_token_revoke": _api_token,
+        "delivery:api_staff_chat_alerts": _no_kwargs_with(_failed_chat_alert),
+        "delivery:api_staff_chat_alert": lambda world: {"pk": _failed_chat_alert(world).pk},
+        "delivery:api_staff_chat_alert_retry": lambda world: {"pk": _failed_chat_alert(world).pk},
+        "trust:api_staff_access_requests_bulk_approve": _no_kwargs_with(_access_request),
+        "evidence:api_staff_prepared_retry": _prepared_file,
+        "staff:api_staff_audit_checkpoint": lambda world: {},
+    }
+)
