@@ -151,6 +151,9 @@ class DpaExecutionSerializer(DpaExecutionListSerializer):
         help_text="SHA-256 of the file `document_url` serves now (executed_sha256 once executed, else "
         "agreement_sha256)."
     )
+    declined_side = serializers.CharField(
+        read_only=True, help_text="Who declined: `customer`, `processor`, or empty while not declined."
+    )
     countersign_refusal = serializers.SerializerMethodField(
         help_text="Why it cannot be countersigned now beyond its status (e.g. no longer enterprise), or empty."
     )
@@ -236,9 +239,9 @@ def _detail_response(execution: DpaExecution) -> Response:
 
 
 class DpaDocumentStatusSerializer(PortalSerializer):
-    """While the agreement for signature is being prepared (202) or after every render failed (503)."""
+    """While the agreement for signature is being prepared (202) or after every render failed (409)."""
 
-    status = serializers.CharField(help_text="`preparing` (202) or `failed` (503).")
+    status = serializers.CharField(help_text="`preparing` (202) or `failed` (409).")
     id = serializers.UUIDField(help_text="The execution's id.")
     download_url = serializers.URLField()
     retry_after = serializers.IntegerField(help_text="Seconds to wait before asking again (also in Retry-After).")
@@ -351,14 +354,17 @@ class DpaExecutionDocument(_FileView):
                 "`X-Document-SHA256`.",
             ),
             202: OpenApiResponse(DpaDocumentStatusSerializer, description="Being prepared: ask again later."),
-            503: OpenApiResponse(DpaDocumentStatusSerializer, description="Every render failed: retry it."),
+            409: OpenApiResponse(
+                DpaDocumentStatusSerializer,
+                description="Every render of the agreement failed: nothing to serve until `retry-agreement/`.",
+            ),
         },
     )
     def get(self, request, public_id):
         """The execution's document as the console's document.pdf serves it: the executed (sealed) PDF once
         executed, otherwise the agreement for signature, read back and checked against its recorded SHA-256.
-        While a worker still prepares the agreement: 202 with `Retry-After` and a JSON status (503 once every
-        render failed)."""
+        While a worker still prepares the agreement: 202 with `Retry-After` and a JSON status; once every render
+        failed, 409 with that status (it waits for `retry-agreement/`, not for time)."""
         execution = _execution(public_id)
         executed = bool(execution.executed_path)
         if not executed and agreement_waiting(execution):
@@ -376,7 +382,7 @@ class DpaExecutionDocument(_FileView):
                 "retry_after": retry_after,
                 "detail": detail,
             }
-            response = Response(body, status=503 if failed else 202)
+            response = Response(body, status=status.HTTP_409_CONFLICT if failed else status.HTTP_202_ACCEPTED)
             response["Retry-After"] = str(retry_after)
             response["Cache-Control"] = "no-store"
             return response

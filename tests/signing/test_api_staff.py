@@ -389,7 +389,7 @@ def test_document_is_the_agreement_with_its_hash(staff, signed):
     assert hashlib.sha256(response.content).hexdigest() == response["X-Document-SHA256"] == signed.agreement_sha256
 
 
-@pytest.mark.parametrize(("attempts", "code", "state"), [(1, 202, "preparing"), (MAX_ATTEMPTS, 503, "failed")])
+@pytest.mark.parametrize(("attempts", "code", "state"), [(1, 202, "preparing"), (MAX_ATTEMPTS, 409, "failed")])
 def test_document_while_the_agreement_is_prepared_is_a_json_status(staff, org, version, attempts, code, state):
     execution = _failed_agreement(org, version)
     DpaExecution.objects.filter(pk=execution.pk).update(agreement_attempts=attempts)
