@@ -1,10 +1,20 @@
 """Reads of DPA executions: per organisation, for the staff queue, by token and by file hash."""
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from dpa.signing.models import DpaExecution
 from dpa.signing.services import token_hash
+from portal.core.tables import OrderTerm
+
+# The staff list's sortable columns (the console's table and the staff API's `sort`).
+EXECUTION_COLUMNS: dict[str, tuple[OrderTerm, ...]] = {
+    "organisation": ("organisation__name", "-created_at"),
+    "version": ("version__created_at", "organisation__name"),
+    "status": ("status", "-created_at"),
+    "requested": ("created_at",),
+    "executed": (F("executed_at"),),
+}
 
 
 def _base() -> QuerySet[DpaExecution]:

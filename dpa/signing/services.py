@@ -45,6 +45,11 @@ LINK_CLOSED = "This signing link can no longer be used: the request is {status}.
 NAME_MISMATCH = "Type the signatory's full name exactly as it appears above: {name}."
 AUTHORITY_REQUIRED = "Confirm that you are authorised to sign on behalf of {organisation}."
 NOT_AWAITING_COUNTERSIGNATURE = "This DPA is not waiting for a countersignature (it is {status})."
+COUNTERSIGN_DOCUMENT_CHANGED = (
+    "This is not the document up for countersignature: its SHA-256 is not the one given (the agreement was "
+    "replaced, or the hash is wrong). Nothing was signed; fetch the document and its agreement_sha256 again, "
+    "review it, then countersign."
+)
 COUNTERSIGN_LEGAL_ONLY = "Only the processor's legal staff can countersign a DPA."
 REASON_REQUIRED = "Give a reason for declining (at least 10 characters)."
 NOT_OPEN = "This request is already {status}; it can no longer be declined."
@@ -298,10 +303,19 @@ def dpa_execution_sign(
 
 
 def dpa_execution_countersign(
-    *, execution: DpaExecution, actor, typed_name: str, title: str, confirms_authority: bool, request=None
+    *,
+    execution: DpaExecution,
+    actor,
+    typed_name: str,
+    title: str,
+    confirms_authority: bool,
+    agreement_sha256: str | None = None,
+    request=None,
 ) -> DpaExecution:
     """Legal countersigns; the executed PDF is stored and recorded in one go: if the transaction fails (a lost
-    connection at commit included), the file is removed again and a retry starts clean."""
+    connection at commit included), the file is removed again and a retry starts clean. With `agreement_sha256`
+    (the SHA-256 of the agreement the countersigner reviewed; the staff API requires it) the countersignature is
+    refused, and nothing recorded, unless it is the agreement up for countersignature."""
 
     try:
         with evidence_files_kept_only_on_success():
@@ -311,6 +325,7 @@ def dpa_execution_countersign(
                 typed_name=typed_name,
                 title=title,
                 confirms_authority=confirms_authority,
+                agreement_sha256=agreement_sha256,
                 request=request,
             )
     except EvidenceIntegrityError as exc:
@@ -322,7 +337,14 @@ def dpa_execution_countersign(
 
 @transaction.atomic
 def _countersign(
-    *, execution: DpaExecution, actor, typed_name: str, title: str, confirms_authority: bool, request=None
+    *,
+    execution: DpaExecution,
+    actor,
+    typed_name: str,
+    title: str,
+    confirms_authority: bool,
+    agreement_sha256: str | None,
+    request=None,
 ) -> DpaExecution:
 
     if not is_legal(actor):
@@ -333,6 +355,8 @@ def _countersign(
     refusal = countersign_refusal(execution)
     if refusal:
         raise ApplicationError(refusal)
+    if agreement_sha256 is not None and agreement_sha256.strip().lower() != execution.agreement_sha256:
+        raise ApplicationError(COUNTERSIGN_DOCUMENT_CHANGED, field="agreement_sha256")
     name = " ".join(typed_name.split())
     if len(name) < 3 or " " not in name:
         raise ApplicationError("Type your full name (first and last name).", field="typed_name")

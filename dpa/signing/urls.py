@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpa.signing import api, views, views_staff, views_verify
+from dpa.signing import api, api_staff, views, views_staff, views_verify
 
 app_name = "signing"
 
@@ -31,4 +31,40 @@ urlpatterns = [
     ),
     path("api/v1/dpa/executions/", api.ExecutionListCreate.as_view(), name="api_list"),
     path("api/v1/dpa/verify/", api.Verify.as_view(), name="api_verify"),
+    path("api/v1/staff/dpa-executions/", api_staff.DpaExecutionList.as_view(), name="api_staff_executions"),
+    path(
+        "api/v1/staff/dpa-executions/register/csv/",
+        api_staff.DpaRegisterCsv.as_view(),
+        name="api_staff_register_csv",
+    ),
+    path(
+        "api/v1/staff/dpa-executions/register/pdf/",
+        api_staff.DpaRegisterPdf.as_view(),
+        name="api_staff_register_pdf",
+    ),
+    path(
+        "api/v1/staff/dpa-executions/<uuid:public_id>/",
+        api_staff.DpaExecutionDetail.as_view(),
+        name="api_staff_execution",
+    ),
+    path(
+        "api/v1/staff/dpa-executions/<uuid:public_id>/document/",
+        api_staff.DpaExecutionDocument.as_view(),
+        name="api_staff_execution_document",
+    ),
+    path(
+        "api/v1/staff/dpa-executions/<uuid:public_id>/countersign/",
+        api_staff.DpaExecutionCountersign.as_view(),
+        name="api_staff_execution_countersign",
+    ),
+    path(
+        "api/v1/staff/dpa-executions/<uuid:public_id>/decline/",
+        api_staff.DpaExecutionDecline.as_view(),
+        name="api_staff_execution_decline",
+    ),
+    path(
+        "api/v1/staff/dpa-executions/<uuid:public_id>/retry-agreement/",
+        api_staff.DpaExecutionAgreementRetry.as_view(),
+        name="api_staff_execution_retry_agreement",
+    ),
 ]

@@ -1,7 +1,6 @@
 """Legal staff pages for signed DPAs: the executions list, an execution's page and PDF, the signed-DPA register."""
 
 from django.contrib import messages
-from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +18,7 @@ from dpa.signing.filters import ExecutionFilter
 from dpa.signing.forms import CountersignForm, DeclineForm
 from dpa.signing.models import DpaExecution
 from dpa.signing.register import REGISTER_HEADER, dpa_register_prepare, register_csv_rows
-from dpa.signing.selectors import staff_executions
+from dpa.signing.selectors import EXECUTION_COLUMNS, staff_executions
 from dpa.signing.services import countersign_refusal, dpa_execution_countersign, dpa_execution_decline
 from dpa.signing.views import agreement_preparing_response
 from dpa.versions.pdf import annex_as_of_label
@@ -28,17 +27,9 @@ from portal.core.csv import csv_response
 from portal.core.errors import ApplicationError
 from portal.core.forms import form_error
 from portal.core.permissions import legal_required
-from portal.core.tables import OrderTerm, Table
+from portal.core.tables import Table
 from portal.evidence.files import read_verified
 from portal.evidence.views import prepared_file_response
-
-EXECUTION_COLUMNS: dict[str, tuple[OrderTerm, ...]] = {
-    "organisation": ("organisation__name", "-created_at"),
-    "version": ("version__created_at", "organisation__name"),
-    "status": ("status", "-created_at"),
-    "requested": ("created_at",),
-    "executed": (F("executed_at"),),
-}
 
 
 @legal_required("signing.view_dpaexecution")

@@ -183,6 +183,7 @@ def callers(db):
             kind="schemathesis", key=f"failed-{i}", task_name="portal.evidence.tasks.none", status="failed"
         )
         AccessRequestFactory(user=UserFactory(email=f"bulk-{i}@prospect.example"), nda_version=current_nda())
+    _dpa_rows()
     # identity: the WSGI transport hands schemathesis the body as sent, and it does not decode gzip as an HTTP
     # client does
     plain = {"Accept-Encoding": "identity"}
@@ -230,6 +231,8 @@ def _real_values():
     execution = DpaExecution.objects.exclude(executed_sha256="").first()
     documents = TrustDocument.objects.order_by("pk")
     changes = SubprocessorChange.objects.order_by("pk")
+    executions = DpaExecution.objects.order_by("pk")
+    to_countersign = executions.filter(status="awaiting_countersignature", organisation__name__startswith="Countersign")
     return {
         "path": {
             "approve": [str(r.public_id) for r in pending.filter(user__email__startswith="approve-")] + decided,
@@ -286,6 +289,10 @@ def _real_values():
             "prepared-files": [
                 str(p) for p in _failed_first(PreparedFile.objects.all()).values_list("public_id", flat=True)
             ],
+            "dpa-executions": [str(e.public_id) for e in executions],
+            "countersign": [str(e.public_id) for e in to_countersign],
+            "decline": [str(e.public_id) for e in executions.filter(status="awaiting_signatory", agreement_error="")],
+            "retry-agreement": [str(e.public_id) for e in executions.exclude(agreement_error="")],
         },
         "body": {
             "organisation": [
@@ -301,8 +308,38 @@ def _real_values():
             "sha256": [execution.executed_sha256] if execution else [],
             "body": [DpaVersion.objects.first().body],
             "file": [sample_pdf(["schemathesis"])],
+            # countersigning: the hashes in the order of the "countersign" ids (the same pick takes both)
+            "agreement_sha256": [e.agreement_sha256 for e in to_countersign],
+            "typed_name": ["Lena Jansen"],
+            "confirms_authority": [True],
+            "reason": ["The signatory is not a registered director."],
         },
     }
+
+
+def _dpa_rows():
+    """Signed DPAs for the staff API: signed by the customer (to countersign), waiting for their signatory (to
+    decline), and agreements whose every render failed (to retry)."""
+    from dpa.signing.agreement import MAX_ATTEMPTS
+    from tests.signing.factories import awaiting_countersignature
+
+    version = DpaVersion.objects.filter(status=DpaVersion.Status.PUBLISHED).first()
+    for i in range(3):
+        awaiting_countersignature(organisation=OrganisationFactory(name=f"Countersign me {i}"), version=version)
+        awaiting_countersignature(
+            organisation=OrganisationFactory(name=f"Decline me {i}"), version=version, status="awaiting_signatory"
+        )
+        awaiting_countersignature(
+            organisation=OrganisationFactory(name=f"Retry me {i}"),
+            version=version,
+            status="awaiting_signatory",
+            agreement_path="",
+            agreement_sha256="",
+            customer_signed_name="",
+            customer_signed_at=None,
+            agreement_attempts=MAX_ATTEMPTS,
+            agreement_error="Rendering failed",
+        )
 
 
 def _path_pool(operation, name, real):

@@ -640,3 +640,18 @@ SAMPLES.update(
         "staff:api_staff_audit_checkpoint": lambda world: {},
     }
 )
+
+
+# staff API: signed DPAs
+SAMPLES.update(
+    {
+        "signing:api_staff_executions": lambda world: {},
+        "signing:api_staff_execution": lambda world: {"public_id": _dpa_execution(world).public_id},
+        "signing:api_staff_execution_document": lambda world: {"public_id": _dpa_execution(world).public_id},
+        "signing:api_staff_execution_countersign": lambda world: {"public_id": _dpa_execution(world).public_id},
+        "signing:api_staff_execution_decline": lambda world: {"public_id": _dpa_execution(world).public_id},
+        "signing:api_staff_execution_retry_agreement": lambda world: {"public_id": _dpa_execution(world).public_id},
+        "signing:api_staff_register_csv": lambda world: {},
+        "signing:api_staff_register_pdf": lambda world: {},
+    }
+)

@@ -2,9 +2,13 @@
 
 import datetime as dt
 import hashlib
+import uuid
 
 import factory
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import Client, TestCase
+from django.utils import timezone
 
 from dpa.versions import sample_dpa
 from dpa.versions.models import DpaVersion
@@ -68,3 +72,30 @@ class CommittingClient(Client):
     def request(self, **request):
         with TestCase.captureOnCommitCallbacks(execute=True):
             return super().request(**request)
+
+
+def awaiting_countersignature(*, organisation, version, requested_by=None, **fields):
+    """An execution the customer's signatory has signed, made without rendering the agreement (a small stored PDF
+    stands for it, recorded with its SHA-256): countersigning it renders only the signature page."""
+    from dpa.signing.models import DpaExecution
+    from portal.trust.stamping import sample_pdf
+
+    content = sample_pdf([f"Agreement for signature {uuid.uuid4()}"])
+    path = default_storage.save(f"dpa/agreements/test-{uuid.uuid4()}.pdf", ContentFile(content))
+    now = timezone.now()
+    values = {
+        "organisation": organisation,
+        "version": version,
+        "requested_by": requested_by,
+        "status": DpaExecution.Status.AWAITING_COUNTERSIGNATURE,
+        "agreement_path": path,
+        "agreement_sha256": hashlib.sha256(content).hexdigest(),
+        "signatory_name": "Ines de Vries",
+        "signatory_title": "Managing Director",
+        "signatory_email": "ines@acme.example",
+        "link_expires_at": now + dt.timedelta(days=14),
+        "customer_signed_name": "Ines de Vries",
+        "customer_signed_at": now,
+        **fields,
+    }
+    return DpaExecution.objects.create(**values)
