@@ -47,6 +47,8 @@ class SingleLineTextMixin(_SerializerBase):
     def get_fields(self):
         fields = super().get_fields()
         for field in fields.values():
+            if isinstance(field, serializers.CharField) and not field.read_only:
+                _refuse_numbers_as_text(field)
             if is_single_line_serializer_field(field):
                 field.validators.append(single_line_text)
             elif not field.read_only:
@@ -54,6 +56,22 @@ class SingleLineTextMixin(_SerializerBase):
                 if isinstance(relation, serializers.SlugRelatedField):
                     _refuse_control_characters_before_lookup(relation)
         return fields
+
+
+TEXT_EXPECTED = "Send text (a JSON string), not a number or a boolean."
+
+
+def _refuse_numbers_as_text(field: serializers.CharField) -> None:
+    """DRF's CharField turns 0.5 or true into "0.5" or "True"; the schema says string, and a title of "True" is a
+    script's mistake, not what anyone meant. (Form and multipart bodies only carry strings.)"""
+    convert = field.to_internal_value
+
+    def to_internal_value(data):
+        if isinstance(data, bool | int | float):
+            raise serializers.ValidationError(TEXT_EXPECTED, code="invalid")
+        return convert(data)
+
+    field.to_internal_value = to_internal_value  # type: ignore[method-assign]
 
 
 def _refuse_control_characters_before_lookup(field: serializers.SlugRelatedField) -> None:

@@ -307,3 +307,22 @@ def test_a_slug_with_a_nul_byte_is_the_fields_400_not_a_database_error(legal):
     assert response.status_code == 400
     assert response.json()["subprocessor"] == [SINGLE_LINE_REFUSED]
     assert not BreachIncident.objects.exists()
+
+
+def test_a_number_where_text_is_expected_is_400_not_stringified(legal):
+    from rest_framework.test import APIClient
+
+    from portal.core.serializers import TEXT_EXPECTED
+    from portal.knowledge.models import Entry, Topic
+    from tests.auth import staff_token
+
+    Topic.objects.create(name="Encryption", slug="encryption")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {staff_token(legal)}")
+    response = api.post(
+        "/api/v1/staff/faq/entries/", {"topic": "encryption", "question": 0.5, "answer": True}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["question"] == [TEXT_EXPECTED]
+    assert response.json()["answer"] == [TEXT_EXPECTED]
+    assert not Entry.objects.exists()
