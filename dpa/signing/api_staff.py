@@ -79,7 +79,7 @@ class DpaOrganisationRefSerializer(PortalModelSerializer):
 
 
 class DpaVersionRefSerializer(PortalSerializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     title = serializers.CharField()
     effective_date = serializers.DateField()
 
@@ -163,7 +163,7 @@ class DpaExecutionSerializer(DpaExecutionListSerializer):
     decline_url = serializers.SerializerMethodField()
 
     class Meta(DpaExecutionListSerializer.Meta):
-        fields = (
+        fields = (  # type: ignore[assignment]
             "id",
             "organisation",
             "version",
@@ -203,7 +203,7 @@ class DpaExecutionSerializer(DpaExecutionListSerializer):
             "decline_url",
             "retry_agreement_url",
         )
-        read_only_fields = fields
+        read_only_fields = fields  # type: ignore[assignment]
 
     def get_agreement_failed(self, execution) -> bool:
         return agreement_failed(execution)
@@ -399,12 +399,12 @@ class DpaExecutionDocument(_FileView):
             request=request,
         )
         kind = "executed" if executed else "for-signature"
-        response = HttpResponse(content, content_type="application/pdf")
+        response = HttpResponse(content, content_type="application/pdf")  # type: ignore[assignment]
         filename = f"dpa-{execution.version.label}-{execution.organisation.public_id}-{kind}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
-        response["X-Document-SHA256"] = sha256
+        response["X-Document-SHA256"] = sha256  # type: ignore[assignment]
         return response
 
 

@@ -40,7 +40,7 @@ class Pagination(PageNumberPagination):
             try:
                 field.run_validation(raw)
             except ValidationError as exc:
-                errors[name] = exc.detail
+                errors[name] = exc.detail  # type: ignore[assignment]
         if errors:
             raise ValidationError(errors)
 

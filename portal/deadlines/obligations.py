@@ -263,8 +263,8 @@ def _breach_chat_alert(obligation: Obligation, *, notification, stages: list[str
     chat_alert_queue(
         kind=ChatAlert.Kind.BREACH_DEADLINE,
         text=chat_text(
-            title=f"Breach notification deadline in {CHAT_STAGE_HOURS[stage]} hour"
-            + ("" if CHAT_STAGE_HOURS[stage] == 1 else "s"),
+            title=f"Breach notification deadline in {CHAT_STAGE_HOURS[stage]} hour"  # type: ignore[index]
+            + ("" if CHAT_STAGE_HOURS[stage] == 1 else "s"),  # type: ignore[index]
             facts=[
                 ("Incident", incident.title),
                 ("Deadline", chat_time(obligation.due_at)),

@@ -18,7 +18,7 @@ class PreparedFileSerializer(PortalModelSerializer):
     """A prepared file's state; the file itself is fetched from the download URL that asked for it."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
-    label = serializers.CharField(read_only=True, help_text="What the file is, for people.")
+    label = serializers.CharField(read_only=True, help_text="What the file is, for people.")  # type: ignore[assignment]
     requested_by = serializers.CharField(
         source="requested_by_label", read_only=True, help_text="Who asked for it last (a retry makes it you)."
     )

@@ -70,8 +70,8 @@ class StaffOrganisationDetailSerializer(StaffOrganisationSerializer):
     members = StaffMemberSerializer(source="memberships", many=True, read_only=True)
 
     class Meta(StaffOrganisationSerializer.Meta):
-        fields = (*StaffOrganisationSerializer.Meta.fields, "members")
-        read_only_fields = fields
+        fields = (*StaffOrganisationSerializer.Meta.fields, "members")  # type: ignore[assignment]
+        read_only_fields = fields  # type: ignore[assignment]
 
 
 class OrganisationQuerySerializer(PortalSerializer):

@@ -90,8 +90,8 @@ class RevokedApiTokenSerializer(StaffApiTokenSerializer):
     detail = serializers.SerializerMethodField()
 
     class Meta(StaffApiTokenSerializer.Meta):
-        fields = (*StaffApiTokenSerializer.Meta.fields, "current_token", "detail")
-        read_only_fields = fields
+        fields = (*StaffApiTokenSerializer.Meta.fields, "current_token", "detail")  # type: ignore[assignment]
+        read_only_fields = fields  # type: ignore[assignment]
 
     def get_current_token(self, token) -> bool:
         return self.context["current_token"]

@@ -121,7 +121,7 @@ class AuditCursorPagination(CursorPagination):
         # DRF takes the position as it comes; ours is an event id, so anything else would reach the query.
         if cursor is not None and cursor.position is not None:
             position = cursor.position
-            if not (position.isdigit() and 0 < int(position) <= MAX_ID):
+            if not (position.isdigit() and 0 < int(position) <= MAX_ID):  # type: ignore[attr-defined]
                 raise ValidationError({self.cursor_query_param: [CURSOR_INVALID]})
         return cursor
 

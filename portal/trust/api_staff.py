@@ -67,7 +67,7 @@ class StaffAccessRequestSerializer(AccessRequestSerializer):
     console_url = serializers.SerializerMethodField()
 
     class Meta(AccessRequestSerializer.Meta):
-        fields = (
+        fields = (  # type: ignore[assignment]
             *AccessRequestSerializer.Meta.fields,
             "organisation_name",
             "decided_by",
@@ -77,7 +77,7 @@ class StaffAccessRequestSerializer(AccessRequestSerializer):
             "end_reason",
             "console_url",
         )
-        read_only_fields = fields
+        read_only_fields = fields  # type: ignore[assignment]
 
     def get_console_url(self, req) -> str:
         return console_url("trust:staff_detail", req.public_id)
@@ -286,12 +286,12 @@ DEPRECATED = "Deprecated: use POST /api/v1/staff/access-requests/{id}/%s/ (the s
 
 @extend_schema_view(post=extend_schema(deprecated=True, description=DEPRECATED % "approve"))
 class AccessRequestApprove(StaffAccessRequestApprove):
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # as before the staff API
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # type: ignore[assignment]  # as before the staff API
 
 
 @extend_schema_view(post=extend_schema(deprecated=True, description=DEPRECATED % "deny"))
 class AccessRequestDeny(StaffAccessRequestDeny):
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # as before the staff API
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # type: ignore[assignment]  # as before the staff API
 
 
 class StaffAccessRequestRevoke(StaffAPIView):

@@ -88,8 +88,8 @@ class StaffDocumentDetailSerializer(StaffDocumentSerializer):
     versions = DocumentVersionSerializer(many=True, read_only=True, help_text="Every uploaded file, newest first.")
 
     class Meta(StaffDocumentSerializer.Meta):
-        fields = (*StaffDocumentSerializer.Meta.fields, "versions")
-        read_only_fields = fields
+        fields = (*StaffDocumentSerializer.Meta.fields, "versions")  # type: ignore[assignment]
+        read_only_fields = fields  # type: ignore[assignment]
 
 
 class DocumentQuerySerializer(PortalSerializer):

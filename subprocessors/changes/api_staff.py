@@ -146,8 +146,8 @@ class StaffChangeDetailSerializer(StaffChangeSerializer):
     notice = serializers.SerializerMethodField()
 
     class Meta(StaffChangeSerializer.Meta):
-        fields = (*StaffChangeSerializer.Meta.fields, "notice")
-        read_only_fields = fields
+        fields = (*StaffChangeSerializer.Meta.fields, "notice")  # type: ignore[assignment]
+        read_only_fields = fields  # type: ignore[assignment]
 
     @extend_schema_field(NoticeCountsSerializer(allow_null=True))
     def get_notice(self, change) -> dict | None:
@@ -166,8 +166,8 @@ class NewSubprocessorSerializer(StaffSubprocessorSerializer):
     """The proposed sub-processor an addition or a replacement brings, created with the change."""
 
     class Meta(StaffSubprocessorSerializer.Meta):
-        fields = ("slug", *DESCRIPTION_FIELDS)
-        read_only_fields = ()
+        fields = ("slug", *DESCRIPTION_FIELDS)  # type: ignore[assignment]
+        read_only_fields = ()  # type: ignore[assignment]
 
 
 class StaffChangeCreateSerializer(PortalSerializer):

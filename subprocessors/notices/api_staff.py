@@ -129,7 +129,7 @@ class StaffChangeNotice(StaffGenericAPIView):
         query.is_valid(raise_exception=True)
         filterset = NoticeFilter(query.validated_data, queryset=change_notice_proof(change=change), change=change)
         page = self.paginate_queryset(filterset.qs)
-        records = [notice_proof_record(r, change) for r in page]
+        records = [notice_proof_record(r, change) for r in page]  # type: ignore[union-attr]
         return self.get_paginated_response(NoticeRecipientSerializer(records, many=True).data)
 
 
