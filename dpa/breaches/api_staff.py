@@ -12,6 +12,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from dpa.breaches.delivery import breach_notification_resend
@@ -403,6 +404,18 @@ def _relations():
     }
 
 
+AWARE_TOO_EARLY = "Enter an awareness time from 1 January 2000 on."
+EARLIEST_AWARENESS = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _aware_at_checked(value):
+    """Nothing this portal records happened before 2000: an older time is a typing mistake (2026 → 0226), and it
+    would become the notification obligations' receipt time."""
+    if value is not None and value < EARLIEST_AWARENESS:
+        raise serializers.ValidationError(AWARE_TOO_EARLY)
+    return value
+
+
 class BreachIncidentCreateSerializer(PortalModelSerializer):
     """The console's new-incident form. The awareness time is ISO 8601; without an offset it is read in the
     portal's time zone, as the form reads it."""
@@ -426,6 +439,9 @@ class BreachIncidentCreateSerializer(PortalModelSerializer):
             "subprocessor",
         )
         extra_kwargs = {"severity": {"required": True}}
+
+    def validate_aware_at(self, value):
+        return _aware_at_checked(value)
 
 
 class BreachIncidentUpdateSerializer(PortalModelSerializer):
@@ -452,6 +468,9 @@ class BreachIncidentUpdateSerializer(PortalModelSerializer):
             *PENDING_FIELDS,
             "awareness_reason",
         )
+
+    def validate_aware_at(self, value):
+        return _aware_at_checked(value)
 
 
 class BreachSendSerializer(PortalSerializer):
@@ -540,6 +559,7 @@ class BreachListCreate(StaffGenericAPIView):
     """The breach register as the dashboard shows it (by default the incidents not closed, nearest undelivered
     deadline first), and recording a new incident with the console's form fields and rules."""
 
+    parser_classes = [JSONParser]  # a form body reads a missing boolean as false
     staff_permissions = {"GET": VIEW, "POST": ADD}
 
     @extend_schema(
@@ -596,6 +616,7 @@ class BreachListCreate(StaffGenericAPIView):
 class BreachDetail(StaffAPIView):
     """One incident with everything its console page shows; PATCH edits it with the console's rules."""
 
+    parser_classes = [JSONParser]  # a form body reads a missing boolean as false
     staff_permissions = {"GET": VIEW, "PATCH": CHANGE}
 
     @extend_schema(parameters=[ID_PARAMETER], responses=BreachIncidentSerializer)
@@ -636,6 +657,7 @@ class BreachDetail(StaffAPIView):
 class BreachSend(StaffAPIView):
     """The console's send button: queue the notifications not sent yet (or one), each counting once delivered."""
 
+    parser_classes = [JSONParser]  # a form body reads a missing boolean as false
     staff_permissions = {"POST": SEND}
 
     @extend_schema(
@@ -662,6 +684,7 @@ class BreachSend(StaffAPIView):
 
 
 class BreachFollowUpCreate(StaffAPIView):
+    parser_classes = [JSONParser]  # a form body reads a missing boolean as false
     staff_permissions = {"POST": SEND}
 
     @extend_schema(
@@ -685,6 +708,7 @@ class BreachFollowUpCreate(StaffAPIView):
 
 
 class BreachResend(StaffAPIView):
+    parser_classes = [JSONParser]  # a form body reads a missing boolean as false
     staff_permissions = {"POST": SEND}
 
     @extend_schema(
@@ -709,6 +733,7 @@ class BreachResend(StaffAPIView):
 
 
 class BreachOrganisationsAdd(StaffAPIView):
+    parser_classes = [JSONParser]  # a form body reads a missing boolean as false
     staff_permissions = {"POST": CHANGE}
 
     @extend_schema(
