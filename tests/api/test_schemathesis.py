@@ -315,7 +315,16 @@ def _real_values():
             "decline": [str(e.public_id) for e in executions.filter(status="awaiting_signatory", agreement_error="")],
             "retry-agreement": [str(e.public_id) for e in executions.exclude(agreement_error="")],
         },
-        "body_for": {  # body values for one operation only
+        "body_for": {  # body values for one operation only (None: leave the field out)
+            # a request for a company by name: every caller may make one (an organisation needs membership)
+            "POST /api/v1/access-requests/": {"company": ["Prospect Ltd"], "organisation": None},
+            # a proposed entry with real country codes (an active processor of customer data needs a change notice)
+            "POST /api/v1/staff/subprocessors/": {
+                "status": ["proposed"],
+                "hq_country": ["DE", "FR"],
+                "processing_region": ["DE", "EU"],
+                "slug": None,
+            },
             "POST /api/v1/staff/subprocessor-changes/": {
                 "kind": ["add"],
                 "subprocessor": list(
@@ -422,7 +431,9 @@ def _exercise(operation, mode, caller, headers, tally):
                     case.path_parameters[name] = pool[pick % len(pool)]
             if mode is GenerationMode.POSITIVE and isinstance(case.body, dict):
                 for name, values in real["body_for"].get(operation.label, {}).items():  # this operation's own
-                    if values:
+                    if values is None:
+                        case.body.pop(name, None)
+                    elif values:
                         case.body[name] = values[pick % len(values)]
                 for name in case.body.keys() & real["body"].keys() - real["body_for"].get(operation.label, {}).keys():
                     if real["body"][name]:
