@@ -8,6 +8,7 @@ checks for that method. A read-only token may only read (the authentication refu
 
 from rest_framework import permissions
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
 from portal.core.permissions import STAFF_API_MESSAGE, is_staff_verified
@@ -41,11 +42,18 @@ def require_perm(view: APIView, request, perm: str) -> None:
         view.permission_denied(request, message=STAFF_PERMISSION_MESSAGE.format(perm=perm))
 
 
+# Staff bodies are JSON unless an operation uploads a file (it names its parsers). A form body cannot say
+# "not sent" apart from "empty" or "false": an empty or garbled multipart PATCH was read as a valid empty edit.
+STAFF_PARSERS = [JSONParser]
+
+
 class StaffAPIView(APIView):
     permission_classes = [StaffPermission]
+    parser_classes = STAFF_PARSERS
     staff_permissions: dict[str, str] = {}
 
 
 class StaffGenericAPIView(GenericAPIView):
     permission_classes = [StaffPermission]
+    parser_classes = STAFF_PARSERS
     staff_permissions: dict[str, str] = {}
