@@ -6,9 +6,11 @@ token minted from one: portal.organisations.authentication), holding the Django 
 checks for that method. A read-only token may only read (the authentication refuses its writes).
 """
 
+from collections.abc import Sequence
+
 from rest_framework import permissions
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.views import APIView
 
 from portal.core.permissions import STAFF_API_MESSAGE, is_staff_verified
@@ -44,7 +46,7 @@ def require_perm(view: APIView, request, perm: str) -> None:
 
 # Staff bodies are JSON unless an operation uploads a file (it names its parsers). A form body cannot say
 # "not sent" apart from "empty" or "false": an empty or garbled multipart PATCH was read as a valid empty edit.
-STAFF_PARSERS = [JSONParser]
+STAFF_PARSERS: Sequence[type[BaseParser]] = [JSONParser]
 
 
 class StaffAPIView(APIView):
