@@ -164,14 +164,21 @@ def dpa_agreements_sweep(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
-def dpa_execution_agreement_retry(*, execution: DpaExecution) -> DpaExecution:
+def dpa_execution_agreement_retry(*, execution: DpaExecution, actor, request=None) -> DpaExecution:
     """Legal staff try a failed render again now (after the sweep gave up, or without waiting for its back-off):
     the attempts start again and the render is sent after the commit. Refused once the agreement is there or the
-    request no longer waits for its signatory."""
+    request no longer waits for its signatory. The retry is in the audit log with the failure it answered."""
     with transaction.atomic():
         current = _waiting_rows().select_for_update().filter(pk=execution.pk).first()
         if current is None or not current.agreement_error:
             raise ApplicationError(NOT_FAILED)
+        events.dpa_agreement_retried(
+            execution=current,
+            error=current.agreement_error,
+            attempts=current.agreement_attempts,
+            actor=actor,
+            request=request,
+        )
         current.agreement_attempts = 0
         current.agreement_error = ""
         current.save(update_fields=["agreement_attempts", "agreement_error", "updated_at"])

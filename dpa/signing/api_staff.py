@@ -490,7 +490,7 @@ class DpaExecutionAgreementRetry(StaffAPIView):
         again and a worker renders it. Refused (400) unless a render failed and the request still waits for its
         signatory."""
         execution = _execution(public_id)
-        dpa_execution_agreement_retry(execution=execution)
+        dpa_execution_agreement_retry(execution=execution, actor=request.user, request=request)
         body = {
             "detail": "Trying again: the agreement for signature is being prepared.",
             "execution": DpaExecutionSerializer(_execution(public_id)).data,

@@ -11,6 +11,7 @@ from portal.audit.services import Actor, AuditActor, audit_record
 DPA_EXECUTION_REQUESTED = event_type("dpa.execution_requested", "DPA signature requested")
 DPA_AGREEMENT_REGENERATED = event_type("dpa.agreement_regenerated", "DPA agreement re-prepared (annex changed)")
 DPA_AGREEMENT_PREPARED = event_type("dpa.agreement_prepared", "DPA agreement for signature rendered")
+DPA_AGREEMENT_RETRIED = event_type("dpa.agreement_retried", "Failed DPA agreement render retried by staff")
 DPA_SIGNED_BY_CUSTOMER = event_type("dpa.signed_by_customer", "DPA signed by the customer")
 DPA_EXECUTED = event_type("dpa.executed", "DPA countersigned and executed")
 DPA_EXECUTION_DECLINED = event_type("dpa.execution_declined", "DPA signature declined")
@@ -74,6 +75,20 @@ def dpa_agreement_prepared(*, execution: DpaExecution, render_ms: int) -> AuditE
         target=execution,
         organisation=execution.organisation,
         details={"version": execution.version.label, **annex_details(execution), "render_ms": render_ms},
+    )
+
+
+def dpa_agreement_retried(
+    *, execution: DpaExecution, error: str, attempts: int, actor: AuditActor, request: HttpRequest | None = None
+) -> AuditEvent:
+    """Legal staff sent a failed agreement render again: the failure they saw and after how many attempts."""
+    return audit_record(
+        action=DPA_AGREEMENT_RETRIED.action,
+        actor=actor,
+        target=execution,
+        organisation=execution.organisation,
+        request=request,
+        details={"version": execution.version.label, "error": error, "attempts": attempts},
     )
 
 

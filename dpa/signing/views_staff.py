@@ -138,7 +138,7 @@ def execution_agreement_retry(request, public_id):
     """Legal staff render a failed agreement for signature again now, then return to the execution's page."""
     execution = get_object_or_404(DpaExecution, public_id=public_id)
     try:
-        dpa_execution_agreement_retry(execution=execution)
+        dpa_execution_agreement_retry(execution=execution, actor=request.user, request=request)
     except ApplicationError as exc:
         messages.info(request, exc.message)
     else:

@@ -40,5 +40,5 @@ class PreparedFileRetry(StaffAPIView):
         job = get_object_or_404(PreparedFile, public_id=public_id)
         if job.permission:  # as `may_retry` for the console (legal staff after MFA: StaffPermission)
             require_perm(self, request, job.permission)
-        job = prepared_file_retry(job=job, actor=request.user)
+        job = prepared_file_retry(job=job, actor=request.user, request=request)
         return Response(PreparedFileSerializer(job).data)

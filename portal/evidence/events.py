@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from portal.audit.event_types import event_type
 from portal.audit.models import AuditEvent
 from portal.audit.services import Actor, AuditActor, audit_record
-from portal.evidence.models import IssuedReport
+from portal.evidence.models import IssuedReport, PreparedFile
 
 if TYPE_CHECKING:  # files and checkpoints record through this module
     from portal.evidence.checkpoints import Checkpoint
@@ -22,6 +22,9 @@ REPORT_DOWNLOADED = event_type("report.downloaded", "Issued report downloaded")
 
 
 EVIDENCE_INTEGRITY_FAILED = event_type("evidence.integrity_failed", "Evidence file failed its integrity check")
+
+
+PREPARED_FILE_RETRIED = event_type("evidence.prepared_file_retried", "Failed file render retried by staff")
 
 
 AUDIT_CHECKPOINT_WRITTEN = event_type("audit.checkpoint_written", "Audit checkpoint written")
@@ -93,4 +96,18 @@ def audit_checkpoint_written(
             "head_id": checkpoint.data["head_id"],
             "signed": checkpoint.signature is not None,
         },
+    )
+
+
+def prepared_file_retried(
+    *, job: PreparedFile, error: str, attempts: int, actor: AuditActor, request: HttpRequest | None = None
+) -> AuditEvent:
+    """Legal staff sent a failed render again: who, which file, and the failure they saw (`error`, after
+    `attempts` attempts), so a report issued later can be traced to the retry that produced it."""
+    return audit_record(
+        action=PREPARED_FILE_RETRIED.action,
+        actor=actor,
+        target=job,
+        request=request,
+        details={"kind": job.kind, "label": job.label, "error": error, "attempts": attempts},
     )

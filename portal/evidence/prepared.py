@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from portal.core.errors import ApplicationError
 from portal.core.permissions import is_staff_verified
-from portal.evidence import enqueue
+from portal.evidence import enqueue, events
 from portal.evidence.models import IssuedReport, PreparedFile
 
 PREPARED_DIR = "prepared"
@@ -210,12 +210,14 @@ def _requeue(job: PreparedFile) -> None:
     transaction.on_commit(lambda: enqueue.prepared_file_render(job))
 
 
-def prepared_file_retry(*, job: PreparedFile, actor) -> PreparedFile:
-    """Legal staff retry a failed render now; they become who asked for it (an evidence report names them)."""
+def prepared_file_retry(*, job: PreparedFile, actor, request=None) -> PreparedFile:
+    """Legal staff retry a failed render now; they become who asked for it (an evidence report names them). The
+    retry is in the audit log with the failure it answered."""
     with transaction.atomic():
         job = PreparedFile.objects.select_for_update().get(pk=job.pk)
         if job.status != PreparedFile.Status.FAILED:
             raise ApplicationError(NOT_FAILED.format(status=job.get_status_display().lower()))
+        events.prepared_file_retried(job=job, error=job.error, attempts=job.attempts, actor=actor, request=request)
         for field, value in _actor_fields(actor).items():
             setattr(job, field, value)
         _requeue(job)

@@ -155,7 +155,7 @@ def prepared_file_retry_view(request, public_id):
     if not may_retry(request.user, job):
         raise PermissionDenied("You may not retry this file.")
     try:
-        prepared_file_retry(job=job, actor=request.user)
+        prepared_file_retry(job=job, actor=request.user, request=request)
         messages.success(request, "Trying again: the file is being prepared.")
     except ApplicationError as exc:
         messages.info(request, exc.message)

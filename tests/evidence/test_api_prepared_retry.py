@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from portal.audit.models import AuditEvent
 from portal.evidence.models import PreparedFile
 from portal.evidence.prepared import NOT_FAILED
 from subprocessors.listing.exports import SNAPSHOT_KIND, SNAPSHOT_TASK
@@ -67,6 +68,14 @@ def test_retry_sends_the_render_again_and_makes_the_caller_its_requester(
     failed.refresh_from_db()
     assert (failed.status, failed.requested_by, failed.next_attempt_at) == ("pending", legal, None)
     assert [job.pk for job in sent] == [failed.pk]
+    event = AuditEvent.objects.get(action="evidence.prepared_file_retried")
+    assert (event.actor, event.target_id, event.target_type) == (legal, str(failed.pk), "evidence.PreparedFile")
+    assert event.details == {
+        "kind": SNAPSHOT_KIND,
+        "label": "Sub-processor list snapshot",
+        "error": "RuntimeError: WeasyPrint ran out of memory",
+        "attempts": 5,
+    }
 
 
 @pytest.mark.parametrize("status", ["pending", "ready"])
@@ -78,6 +87,7 @@ def test_retrying_a_file_that_did_not_fail_is_400_with_the_service_message(api, 
     assert response.json() == {"detail": NOT_FAILED.format(status=label)}
     failed.refresh_from_db()
     assert (failed.status, failed.requested_by_id) == (status, None)
+    assert not AuditEvent.objects.filter(action="evidence.prepared_file_retried").exists()
 
 
 def test_retrying_an_unknown_file_is_404(api):

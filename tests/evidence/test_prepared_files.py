@@ -305,6 +305,12 @@ def test_a_failed_render_shows_a_503_page_and_staff_can_retry(
     job.refresh_from_db()
     assert (job.status, job.attempts, job.requested_by) == ("ready", 2, legal)
     assert client.get(URL).status_code == 200
+    retried = AuditEvent.objects.get(action="evidence.prepared_file_retried")
+    assert (retried.actor, retried.details["error"], retried.details["attempts"]) == (
+        legal,
+        "RuntimeError: WeasyPrint ran out of memory",
+        1,
+    )
 
 
 @pytest.mark.django_db

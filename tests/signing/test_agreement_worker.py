@@ -425,9 +425,20 @@ def test_legal_staff_retry_a_failed_render_now(
     execution.refresh_from_db()
     assert execution.agreement_ready
     assert (execution.agreement_attempts, execution.agreement_error) == (1, "")
-    # a second retry has nothing to do and says so
+    # the retry is in the audit log with the failure it answered, before the render it caused
+    actions = list(AuditEvent.objects.filter(target_id=str(execution.pk)).values_list("action", flat=True))
+    assert actions[-2:] == ["dpa.agreement_retried", "dpa.agreement_prepared"]
+    retried = AuditEvent.objects.get(action="dpa.agreement_retried")
+    assert (retried.actor, retried.organisation_id) == (legal, org.pk)
+    assert retried.details == {
+        "version": execution.version.label,
+        "error": "RuntimeError: boom",
+        "attempts": MAX_ATTEMPTS,
+    }
+    # a second retry has nothing to do, says so and records nothing
     response = client.post(url, follow=True)
     assert "not waiting for another attempt" in response.content.decode()
+    assert AuditEvent.objects.filter(action="dpa.agreement_retried").count() == 1
 
 
 @pytest.mark.parametrize("who", ["anonymous", "customer admin", "other organisation", "staff without legal"])
@@ -454,6 +465,7 @@ def test_only_legal_staff_may_retry_a_render(client, org_admin, org, other_membe
         assert response.status_code == 403
     execution.refresh_from_db()
     assert (execution.agreement_attempts, execution.agreement_error) == (MAX_ATTEMPTS, "RuntimeError: boom")
+    assert not AuditEvent.objects.filter(action="dpa.agreement_retried").exists()
 
 
 def test_retry_is_post_only(client, org_admin, org, legal, version, listed, rendered):
