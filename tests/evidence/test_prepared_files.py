@@ -14,6 +14,7 @@ from django.db.models.query import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.audit.models import AuditEvent
 from portal.evidence import enqueue, prepared
 from portal.evidence.models import PreparedFile
 from portal.evidence.prepared import MAX_ATTEMPTS, STUCK_AFTER, prepare, prepared_file_render, prepared_files_sweep
